@@ -1,0 +1,57 @@
+// Mirrors every step attempt to SQL: `running` with the attempt number when it starts, `succeeded`
+// with its output and tx hash when it ends, and the last error while it is being retried.
+import { Context } from '@temporalio/activity';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { stepRuns } from '../db/schema.js';
+
+export interface StepOutput {
+  txHash?: string | null;
+  [key: string]: unknown;
+}
+
+function stepKey(partId: string, stepId: string) {
+  return and(eq(stepRuns.partId, partId), eq(stepRuns.stepId, stepId));
+}
+
+/** Runs one attempt of a step inside an activity, recording its progress. */
+export async function recordStepAttempt<T extends StepOutput>(db: Db, partId: string, stepId: string, work: () => Promise<T>): Promise<T> {
+  const attempt = Context.current().info.attempt;
+  await db
+    .update(stepRuns)
+    .set({ status: 'running', attempts: attempt, startedAt: sql`coalesce(${stepRuns.startedAt}, now())`, updatedAt: new Date() })
+    .where(stepKey(partId, stepId));
+  try {
+    const output = await work();
+    await db
+      .update(stepRuns)
+      .set({
+        status: 'succeeded',
+        txHash: output.txHash ?? null,
+        output,
+        lastErrorCode: null,
+        lastErrorMessage: null,
+        finishedAt: new Date(),
+        updatedAt: new Date(),
+      })
+      .where(stepKey(partId, stepId));
+    return output;
+  } catch (error) {
+    const { name, message } = error instanceof Error ? error : new Error(String(error));
+    // Best effort: losing this note must not hide the original error from Temporal.
+    await db
+      .update(stepRuns)
+      .set({ lastErrorCode: name, lastErrorMessage: message.slice(0, 4000), updatedAt: new Date() })
+      .where(stepKey(partId, stepId))
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Marks a step failed for good (its retries are exhausted or its error is not retryable). */
+export async function markStepFailed(db: Db, partId: string, stepId: string, code: string, message: string): Promise<void> {
+  await db
+    .update(stepRuns)
+    .set({ status: 'failed', lastErrorCode: code, lastErrorMessage: message.slice(0, 4000), finishedAt: new Date(), updatedAt: new Date() })
+    .where(stepKey(partId, stepId));
+}

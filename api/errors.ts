@@ -1,0 +1,37 @@
+// API errors: every failure answers `{ error: { code, message, details? } }` with a fitting status.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  const body = { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+  return c.json(body, error.status);
+}
+
+/** Reads and validates a JSON body: 400 `invalid_json` or 400 `invalid_request` naming each field. */
+export async function readJson<S extends z.ZodTypeAny>(c: Context, schema: S): Promise<z.infer<S>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
+  }
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', message: issue.message }));
+    throw new ApiError(400, 'invalid_request', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+  }
+  return result.data;
+}

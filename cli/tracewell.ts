@@ -1,0 +1,139 @@
+// The `tracewell` command line: `dev` (the whole embedded stack), `worker`, `api`, `migrate`.
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { loadAppConfig } from '../config/app.js';
+import type { AppConfig } from '../config/app.js';
+import { ConfigError } from '../config/errors.js';
+import { activityPolicies, loadTemporalConfig } from '../config/temporal.js';
+import { createApi } from '../api/app.js';
+import { listen } from '../api/server.js';
+import { openDatabase } from '../db/client.js';
+import { killAllChildrenSync } from '../devstack/process.js';
+import { openCore } from '../runtime/core.js';
+import { startStack } from '../runtime/stack.js';
+import { connectTemporalClient, startWorker } from '../runtime/temporal.js';
+
+const log = (line: string) => console.log(`[tracewell] ${line}`);
+
+/** Runs `stop` once on Ctrl-C / SIGTERM, then exits. */
+function stopOnSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', killAllChildrenSync);
+}
+
+/** Production processes share PostgreSQL and a chain; embedded defaults belong to `dev`. */
+function requireExternal(config: AppConfig): { rpcUrl: string } {
+  if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required for a separate worker or API process (use `tracewell dev` for the embedded stack)');
+  if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required for a separate worker or API process');
+  return { rpcUrl: config.CHAIN_RPC_URL };
+}
+
+const program = new Command('tracewell').description('Track and trace supply-chain parts on an Ethereum ledger');
+
+program
+  .command('dev')
+  .description('start the whole stack on embedded defaults: Temporal dev server, anvil, Azurite, PGlite, worker and API')
+  .option('--data-dir <dir>', 'keep all state here so it survives a restart (TRACEWELL_DATA_DIR)')
+  .action(async (options: { dataDir?: string }) => {
+    const config = loadAppConfig();
+    const dataDir = options.dataDir ?? config.TRACEWELL_DATA_DIR;
+    const stack = await startStack({
+      config: { ...config, TRACEWELL_DATA_DIR: dataDir ? resolve(dataDir) : undefined },
+      temporal: loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG),
+      startTemporal: true,
+      dataDir: dataDir ? resolve(dataDir) : undefined,
+      log,
+    });
+    stopOnSignal(stack.stop);
+    console.log(
+      [
+        '',
+        'Tracewell is running.',
+        `  API          ${stack.apiUrl}`,
+        `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal)'}`,
+        `  Temporal     ${stack.temporalAddress}`,
+        `  Chain RPC    ${stack.rpcUrl}`,
+        `  State        ${dataDir ? resolve(dataDir) : 'in memory (use --data-dir to keep it)'}`,
+        '',
+        `Try: curl -s -XPOST ${stack.apiUrl}/parts -H 'content-type: application/json' -d '{"id":"urn:demo:chip:1","owner":"acme-foundry"}'`,
+        'Press Ctrl-C to stop.',
+      ].join('\n'),
+    );
+  });
+
+program
+  .command('worker')
+  .description('run a Temporal worker for part workflows (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .action(async () => {
+    const config = loadAppConfig();
+    const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
+    const core = await openCore({ config, ...requireExternal(config), dev: false, log });
+    const worker = await startWorker(temporal, core.activityDeps);
+    stopOnSignal(async () => {
+      await worker.stop();
+      await core.close();
+    });
+    log(`worker polling task queue ${temporal.taskQueue} on ${temporal.connection.address}`);
+    await worker.done;
+  });
+
+program
+  .command('api')
+  .description('serve the HTTP API (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .action(async () => {
+    const config = loadAppConfig();
+    const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
+    const core = await openCore({ config, ...requireExternal(config), dev: false, log });
+    const client = await connectTemporalClient(temporal);
+    const app = createApi({ db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain });
+    const api = await listen(app, config.API_HOST, config.API_PORT);
+    stopOnSignal(async () => {
+      await api.close();
+      await client.connection.close();
+      await core.close();
+    });
+    log(`API listening on ${api.url}`);
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR)')
+  .action(async () => {
+    const config = loadAppConfig();
+    if (!config.DATABASE_URL && !config.TRACEWELL_DATA_DIR) {
+      throw new ConfigError('DATABASE_URL or TRACEWELL_DATA_DIR: say which database to migrate');
+    }
+    const database = await openDatabase({
+      url: config.DATABASE_URL,
+      pgliteDir: config.TRACEWELL_DATA_DIR ? resolve(config.TRACEWELL_DATA_DIR, 'pglite') : undefined,
+    });
+    try {
+      await database.migrate();
+      log(`migrations applied (${database.kind})`);
+    } finally {
+      await database.close();
+    }
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`tracewell: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  killAllChildrenSync();
+  process.exit(1);
+});

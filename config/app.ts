@@ -1,0 +1,31 @@
+// Tracewell's own settings, read from the environment and validated at start-up. Temporal's settings
+// live in temporal.yaml (config/temporal.ts).
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const appEnvSchema = z.object({
+  TRACEWELL_TEMPORAL_CONFIG: z.string().default('temporal.yaml'),
+  TRACEWELL_DATA_DIR: optionalString,
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port(3000),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'expected postgres://…'),
+  CHAIN_RPC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'expected http(s)://…'),
+  CHAIN_PORT: port(8545),
+  CHAIN_MNEMONIC: optionalString,
+  CHAIN_RECEIPT_TIMEOUT: z.coerce.number().int().positive().default(60_000),
+  PART_REGISTRY_ADDRESS: optionalString.refine((v) => v === undefined || /^0x[0-9a-fA-F]{40}$/.test(v), 'expected a 0x-prefixed 20-byte address'),
+  AZURE_STORAGE_CONNECTION_STRING: optionalString,
+  AZURITE_PORT: port(10000),
+  TRACEWELL_PARTICIPANTS: z.string().default('config/participants.yaml'),
+});
+
+export type AppConfig = z.infer<typeof appEnvSchema>;
+
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const result = appEnvSchema.safeParse(env);
+  if (!result.success) throw ConfigError.fromZod('environment', result.error);
+  return result.data;
+}

@@ -1,0 +1,111 @@
+// The SQL mirror. The chain is the shared truth; these tables are the fast, queryable copy that the
+// activities keep up to date, plus the bookkeeping that makes chain writes idempotent (chain_txs).
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+/** A company taking part. Its ledger key lives in the key store, addressed by `keyRef`. */
+export const participants = pgTable('participants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
+  address: text('address').notNull().unique(),
+  keyRef: text('key_ref').notNull(),
+  createdAt: createdAt(),
+});
+
+export const PART_STATUSES = ['active', 'completed', 'failed'] as const;
+export type PartStatus = (typeof PART_STATUSES)[number];
+
+/** One traced part; `id` is also its workflow id, `tokenId` its ERC-721 id (decimal string). */
+export const parts = pgTable(
+  'parts',
+  {
+    id: text('id').primaryKey(),
+    tokenId: text('token_id').notNull(),
+    lifecycle: text('lifecycle').notNull(),
+    lifecycleVersion: integer('lifecycle_version').notNull(),
+    status: text('status').$type<PartStatus>().notNull(),
+    ownerId: text('owner_id').references(() => participants.id),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('parts_owner_idx').on(t.ownerId), index('parts_status_idx').on(t.status)],
+);
+
+export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** One execution of one lifecycle step for one part. */
+export const stepRuns = pgTable(
+  'step_runs',
+  {
+    partId: text('part_id').notNull().references(() => parts.id),
+    stepId: text('step_id').notNull(),
+    position: integer('position').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').$type<StepStatus>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastErrorCode: text('last_error_code'),
+    lastErrorMessage: text('last_error_message'),
+    txHash: text('tx_hash'),
+    output: jsonb('output').$type<Record<string, unknown>>(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.partId, t.stepId] }), index('step_runs_status_idx').on(t.status)],
+);
+
+/** Custody history: every change of owner, with the transaction that made it. */
+export const ownership = pgTable(
+  'ownership',
+  {
+    id: serial('id').primaryKey(),
+    partId: text('part_id').notNull().references(() => parts.id),
+    fromId: text('from_id').references(() => participants.id),
+    toId: text('to_id').notNull().references(() => participants.id),
+    txHash: text('tx_hash').notNull(),
+    blockNumber: text('block_number'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('ownership_part_tx_idx').on(t.partId, t.txHash)],
+);
+
+export const CHAIN_TX_STATUSES = ['signed', 'sent', 'mined', 'reverted', 'replaced'] as const;
+export type ChainTxStatus = (typeof CHAIN_TX_STATUSES)[number];
+
+/**
+ * Every chain write, keyed by a deterministic idempotency key (e.g. `mint:<partId>`). The signed
+ * transaction is stored before it is broadcast, so a retried activity finds and waits for it (or
+ * re-broadcasts the same bytes) instead of sending a second transaction.
+ */
+export const chainTxs = pgTable('chain_txs', {
+  key: text('key').primaryKey(),
+  chainId: integer('chain_id').notNull(),
+  fromAddress: text('from_address').notNull(),
+  nonce: integer('nonce').notNull(),
+  txHash: text('tx_hash').notNull(),
+  rawTx: text('raw_tx').notNull(),
+  status: text('status').$type<ChainTxStatus>().notNull(),
+  blockNumber: text('block_number'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Where each contract lives on each chain, so a restart reuses the deployment. */
+export const contractDeployments = pgTable(
+  'contract_deployments',
+  {
+    chainId: integer('chain_id').notNull(),
+    name: text('name').notNull(),
+    address: text('address').notNull(),
+    txHash: text('tx_hash').notNull(),
+    bytecodeHash: text('bytecode_hash').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.name] })],
+);
