@@ -65,7 +65,9 @@ export async function partLifecycle(input: PartLifecycleInput): Promise<PartStat
   setHandler(partStateQuery, () => state);
   setHandler(
     transferUpdate,
-    async () => {
+    async (request: TransferRequest) => {
+      // State changes belong here, not in the validator: validators are not re-run on replay.
+      transferTo = request.to;
       await condition(() => transferResult !== undefined || state.status === 'failed');
       if (!transferResult) throw ApplicationFailure.nonRetryable(`part ${input.partId} failed before the transfer`, 'PartFailed');
       return transferResult;
@@ -82,7 +84,6 @@ export async function partLifecycle(input: PartLifecycleInput): Promise<PartStat
         if (request.to === state.ownerId) {
           throw ApplicationFailure.nonRetryable(`${request.to} already owns part ${input.partId}`, 'AlreadyOwner');
         }
-        transferTo = request.to;
       },
     },
   );

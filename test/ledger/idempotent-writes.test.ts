@@ -1,0 +1,180 @@
+// Chain writes survive activity retries: whatever point an attempt died at, the retry ends with
+// exactly one token and one transaction, never a second mint or a spurious failure.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { and, eq } from 'drizzle-orm';
+import { keccak256 } from 'viem';
+import type { Address, Hex } from 'viem';
+import { createActivities } from '../../activities/index.js';
+import type { Activities } from '../../activities/index.js';
+import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
+import { chainTxs, ownership, stepRuns } from '../../db/schema.js';
+import { metadataHashOf, tokenIdOf } from '../../ledger/part-registry.js';
+import type { Core } from '../../runtime/core.js';
+import { BASIC_LIFECYCLE } from '../../workflows/types.js';
+import { openTestCore, uniqueId } from '../support/env.js';
+
+let core: Core;
+let activities: Activities;
+
+beforeAll(async () => {
+  core = await openTestCore();
+  activities = createActivities(core.activityDeps);
+});
+afterAll(() => core?.close());
+
+/** Runs an activity as Temporal would on the given attempt. */
+function attempt<A extends unknown[], R>(n: number, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return new MockActivityEnvironment({ attempt: n }, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
+}
+
+async function registered(): Promise<string> {
+  const partId = uniqueId();
+  await attempt(1, activities.registerPart, {
+    partId,
+    ownerId: 'acme-foundry',
+    metadata: {},
+    lifecycle: { name: BASIC_LIFECYCLE.name, version: BASIC_LIFECYCLE.version },
+    steps: BASIC_LIFECYCLE.steps,
+  });
+  return partId;
+}
+
+const mintInput = (partId: string) => ({ partId, stepId: 'mint', ownerId: 'acme-foundry', metadata: {} });
+const registrar = () => core.keys.account(core.activityDeps.registrarKeyRef);
+
+async function mintEvents(partId: string) {
+  return core.chain.client.getContractEvents({
+    address: core.registry.address,
+    abi: partRegistryAbi,
+    eventName: 'PartRegistered',
+    args: { tokenId: tokenIdOf(partId) },
+    fromBlock: 0n,
+  });
+}
+
+async function nonceOf(address: Address): Promise<number> {
+  return core.chain.client.getTransactionCount({ address, blockTag: 'pending' });
+}
+
+/** Signs the mint transaction and stores it under the activity's key, as an attempt that died would. */
+async function signAndStoreMint(partId: string, nonce?: number): Promise<Hex> {
+  const account = registrar();
+  const owner = core.keys.account('hd:1').address;
+  const request = await core.chain.client.prepareTransactionRequest({
+    account,
+    to: core.registry.address,
+    data: core.registry.registerCall(partId, owner, metadataHashOf({})),
+    nonce: nonce ?? (await nonceOf(account.address)),
+    chain: core.chain.client.chain,
+  });
+  const rawTx = await account.signTransaction(request as never);
+  const txHash = keccak256(rawTx);
+  await core.database.db.insert(chainTxs).values({
+    key: `mint:${partId}`,
+    chainId: core.chain.chainId,
+    fromAddress: account.address,
+    nonce: request.nonce!,
+    txHash,
+    rawTx,
+    status: 'signed',
+  });
+  return rawTx;
+}
+
+async function rpc(method: string, params: unknown[] = []): Promise<void> {
+  await core.chain.client.request({ method: method as never, params: params as never });
+}
+
+describe('mint activity', () => {
+  it('run twice for one part finds one token and sends one transaction', async () => {
+    const partId = await registered();
+    const before = await nonceOf(registrar().address);
+    const first = await attempt(1, activities.mintPart, mintInput(partId));
+    const second = await attempt(2, activities.mintPart, mintInput(partId));
+
+    expect(second).toEqual(first);
+    expect(first.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await mintEvents(partId)).toHaveLength(1);
+    expect(await nonceOf(registrar().address)).toBe(before + 1);
+    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe(core.keys.account('hd:1').address);
+
+    const db = core.database.db;
+    expect(await db.select().from(ownership).where(eq(ownership.partId, partId))).toHaveLength(1);
+    const [step] = await db.select().from(stepRuns).where(and(eq(stepRuns.partId, partId), eq(stepRuns.stepId, 'mint')));
+    expect(step).toMatchObject({ status: 'succeeded', attempts: 2, txHash: first.txHash });
+  });
+
+  it('re-broadcasts a transaction that was signed and stored but never sent', async () => {
+    const partId = await registered();
+    const rawTx = await signAndStoreMint(partId);
+    const result = await attempt(2, activities.mintPart, mintInput(partId));
+    expect(result.txHash).toBe(keccak256(rawTx));
+    expect(await mintEvents(partId)).toHaveLength(1);
+  });
+
+  it('waits for a transaction that was sent but not yet mined when the attempt died', async () => {
+    const partId = await registered();
+    await rpc('evm_setAutomine', [false]);
+    try {
+      const rawTx = await signAndStoreMint(partId);
+      await core.chain.client.sendRawTransaction({ serializedTransaction: rawTx });
+      const retry = attempt(2, activities.mintPart, mintInput(partId));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await mintEvents(partId)).toHaveLength(0); // still pending: the retry is waiting, not re-sending
+      await rpc('evm_mine');
+      const result = await retry;
+      expect(result.txHash).toBe(keccak256(rawTx));
+    } finally {
+      await rpc('evm_setAutomine', [true]);
+    }
+    expect(await mintEvents(partId)).toHaveLength(1);
+  });
+
+  it('signs afresh when the stored transaction lost its nonce to another transaction', async () => {
+    const partId = await registered();
+    const nonce = await nonceOf(registrar().address);
+    const stale = await signAndStoreMint(partId, nonce);
+    // Another write takes that nonce first (e.g. sent by a different step after the crash).
+    const other = await registrar().signTransaction(
+      (await core.chain.client.prepareTransactionRequest({ account: registrar(), to: registrar().address, value: 0n, nonce, chain: core.chain.client.chain })) as never,
+    );
+    await core.chain.client.waitForTransactionReceipt({ hash: await core.chain.client.sendRawTransaction({ serializedTransaction: other }) });
+
+    const result = await attempt(2, activities.mintPart, mintInput(partId));
+    expect(result.txHash).not.toBe(keccak256(stale));
+    expect(await mintEvents(partId)).toHaveLength(1);
+    const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${partId}`));
+    expect(row).toMatchObject({ status: 'mined', txHash: result.txHash });
+  });
+});
+
+describe('transfer activity', () => {
+  it('run twice moves the token once, signed by the owner', async () => {
+    const partId = await registered();
+    await attempt(1, activities.mintPart, mintInput(partId));
+    const ownerNonce = await nonceOf(core.keys.account('hd:1').address);
+    const input = { partId, stepId: 'transfer', toId: 'northwind-logistics' };
+    const first = await attempt(1, activities.transferPart, input);
+    const second = await attempt(2, activities.transferPart, input);
+
+    expect(second).toEqual(first);
+    expect(first.ownerId).toBe('northwind-logistics');
+    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe(core.keys.account('hd:2').address);
+    expect(await nonceOf(core.keys.account('hd:1').address)).toBe(ownerNonce + 1);
+    const history = await core.database.db.select().from(ownership).where(eq(ownership.partId, partId));
+    expect(history.map((row) => [row.fromId, row.toId])).toEqual([
+      [null, 'acme-foundry'],
+      ['acme-foundry', 'northwind-logistics'],
+    ]);
+  });
+
+  it('fails for good on an unknown participant', async () => {
+    const partId = await registered();
+    await attempt(1, activities.mintPart, mintInput(partId));
+    await expect(attempt(1, activities.transferPart, { partId, stepId: 'transfer', toId: 'nobody' })).rejects.toMatchObject({
+      name: 'UnknownParticipantError',
+    });
+  });
+});

@@ -1,0 +1,164 @@
+// The part lifecycle workflow on a real Temporal dev server, with real activities on anvil and SQL.
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { activityPolicies } from '../../config/temporal.js';
+import type { TemporalConfig } from '../../config/temporal.js';
+import { getPartRecord } from '../../db/parts.js';
+import { tokenIdOf } from '../../ledger/part-registry.js';
+import type { Core } from '../../runtime/core.js';
+import { findTemporalCli } from '../../devstack/temporal-cli.js';
+import { connectTemporalClient, startWorker } from '../../runtime/temporal.js';
+import type { RunningWorker } from '../../runtime/temporal.js';
+import { BASIC_LIFECYCLE, PART_STATE_QUERY, PART_WORKFLOW, TRANSFER_UPDATE } from '../../workflows/types.js';
+import type { PartLifecycleInput, PartState, TransferRequest, TransferResult } from '../../workflows/types.js';
+import { openTestCore, testTemporalConfig, uniqueId } from '../support/env.js';
+
+let core: Core;
+let temporal: TemporalConfig;
+let worker: RunningWorker;
+let client: Client;
+
+beforeAll(async () => {
+  core = await openTestCore();
+  temporal = testTemporalConfig();
+  worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: inject('workflowBundlePath') });
+  client = await connectTemporalClient(temporal);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await core?.close();
+});
+
+function start(input: Partial<PartLifecycleInput> & { partId: string }) {
+  const args: PartLifecycleInput = {
+    ownerId: 'acme-foundry',
+    metadata: { plant: 'fab-7' },
+    lifecycle: BASIC_LIFECYCLE,
+    policies: activityPolicies(temporal),
+    ...input,
+  };
+  return client.workflow.start(PART_WORKFLOW, { workflowId: input.partId, taskQueue: temporal.taskQueue, args: [args] });
+}
+
+/**
+ * `RECORD_HISTORIES=1 npx vitest run test/workflow` saves histories for the replay test, in the
+ * JSON form the Temporal CLI writes. Record new ones when the workflow changes on purpose; keep old.
+ */
+async function saveHistory(workflowId: string, name: string): Promise<void> {
+  const cli = (await findTemporalCli())!;
+  const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', temporal.connection.address, '--output', 'json'], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  mkdirSync('test/histories', { recursive: true });
+  writeFileSync(`test/histories/${name}.json`, stdout);
+}
+
+async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The update's rejection type (the validator's ApplicationFailure type). */
+async function rejection(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+    return ((error as WorkflowUpdateFailedError).cause as ApplicationFailure).type ?? undefined;
+  }
+  throw new Error('expected the update to be rejected');
+}
+
+describe('part lifecycle workflow', () => {
+  it('registers, mints and transfers a part, mirroring every step to SQL', async () => {
+    const partId = uniqueId('urn:test:wafer');
+    const handle = await start({ partId, transferTo: 'northwind-logistics' });
+    const result: PartState = await handle.result();
+
+    expect(result).toMatchObject({ status: 'completed', ownerId: 'northwind-logistics', tokenId: tokenIdOf(partId).toString() });
+    expect(result.steps.map((s) => [s.id, s.status])).toEqual([
+      ['register', 'succeeded'],
+      ['mint', 'succeeded'],
+      ['transfer', 'succeeded'],
+    ]);
+    const record = (await getPartRecord(core.database.db, partId))!;
+    expect(record.part).toMatchObject({ status: 'completed', ownerId: 'northwind-logistics', metadata: { plant: 'fab-7' } });
+    expect(record.steps.map((s) => [s.stepId, s.status, s.attempts])).toEqual([
+      ['register', 'succeeded', 1],
+      ['mint', 'succeeded', 1],
+      ['transfer', 'succeeded', 1],
+    ]);
+    expect(record.steps[2]!.txHash).toBe(result.steps[2]!.txHash);
+    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe(core.keys.account('hd:2').address);
+
+    if (process.env.RECORD_HISTORIES) {
+      await saveHistory(partId, 'part-basic-v1-transfer-at-start');
+    }
+  });
+
+  it('waits for the transfer update, validating it before accepting', async () => {
+    const partId = uniqueId('urn:test:chip');
+    const handle = await start({ partId });
+    const waiting = await until(
+      () => handle.query<PartState>(PART_STATE_QUERY),
+      (state) => state.status === 'awaiting-transfer',
+    );
+    expect(waiting).toMatchObject({ currentStep: 'transfer', ownerId: 'acme-foundry' });
+
+    const update = (to: string) => handle.executeUpdate<TransferResult, [TransferRequest]>(TRANSFER_UPDATE, { args: [{ to }] });
+    expect(await rejection(update('acme-foundry'))).toBe('AlreadyOwner');
+    expect(await rejection(update(''))).toBe('InvalidTransfer');
+
+    const result = await update('harbor-retail');
+    expect(result.ownerId).toBe('harbor-retail');
+    expect(result.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', ownerId: 'harbor-retail' });
+
+    if (process.env.RECORD_HISTORIES) {
+      await saveHistory(partId, 'part-basic-v1-transfer-by-update');
+    }
+  });
+
+  it('rejects a second transfer while the first is under way', async () => {
+    const partId = uniqueId('urn:test:chip');
+    const handle = await start({ partId });
+    await until(() => handle.query<PartState>(PART_STATE_QUERY), (state) => state.status === 'awaiting-transfer');
+    const first = handle.executeUpdate<TransferResult, [TransferRequest]>(TRANSFER_UPDATE, { args: [{ to: 'northwind-logistics' }] });
+    await until(() => handle.query<PartState>(PART_STATE_QUERY), (state) => state.status !== 'awaiting-transfer');
+    const second = handle.executeUpdate(TRANSFER_UPDATE, { args: [{ to: 'harbor-retail' }] });
+    expect(await rejection(second)).toBe('TransferAlreadyRequested');
+    await expect(first).resolves.toMatchObject({ ownerId: 'northwind-logistics' });
+  });
+
+  it('fails the part with the step error when a step cannot succeed', async () => {
+    const partId = uniqueId('urn:test:chip');
+    const handle = await start({ partId, transferTo: 'no-such-company' });
+    const failure = await handle.result().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(((failure as WorkflowFailedError).cause as ApplicationFailure).type).toBe('StepFailed');
+
+    const record = (await getPartRecord(core.database.db, partId))!;
+    expect(record.part.status).toBe('failed');
+    expect(record.steps.find((s) => s.stepId === 'transfer')).toMatchObject({
+      status: 'failed',
+      attempts: 1, // non-retryable: no pointless retries
+      lastErrorCode: 'UnknownParticipantError',
+      lastErrorMessage: 'unknown participant "no-such-company"',
+    });
+    // Nothing already done is undone: the token stays minted with its first owner.
+    expect(record.part.ownerId).toBe('acme-foundry');
+  });
+});
