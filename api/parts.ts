@@ -34,6 +34,7 @@ const UPDATE_ERRORS: Record<string, { status: 400 | 409; code: string }> = {
   TransferAlreadyRequested: { status: 409, code: 'transfer_already_requested' },
   AlreadyOwner: { status: 409, code: 'already_owner' },
   PartFailed: { status: 409, code: 'part_failed' },
+  PartNotActive: { status: 409, code: 'part_not_active' },
 };
 
 export function partRoutes(deps: ApiDeps): Hono {

@@ -78,6 +78,9 @@ export async function partLifecycle(input: PartLifecycleInput): Promise<PartStat
           throw ApplicationFailure.nonRetryable('to: a participant id is required', 'InvalidTransfer');
         }
         if (state.status === 'failed') throw ApplicationFailure.nonRetryable(`part ${input.partId} has failed`, 'PartFailed');
+        if (transferResult !== undefined) {
+          throw ApplicationFailure.nonRetryable(`part ${input.partId} was transferred and takes no more transfers`, 'PartNotActive');
+        }
         if (transferTo !== undefined) {
           throw ApplicationFailure.nonRetryable(`part ${input.partId} is already being transferred to ${transferTo}`, 'TransferAlreadyRequested');
         }

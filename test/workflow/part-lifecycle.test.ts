@@ -132,15 +132,26 @@ describe('part lifecycle workflow', () => {
     }
   });
 
-  it('rejects a second transfer while the first is under way', async () => {
+  it('rejects a second transfer while the first is under way, and any after it is done', async () => {
     const partId = uniqueId('urn:test:chip');
     const handle = await start({ partId });
     await until(() => handle.query<PartState>(PART_STATE_QUERY), (state) => state.status === 'awaiting-transfer');
-    const first = handle.executeUpdate<TransferResult, [TransferRequest]>(TRANSFER_UPDATE, { args: [{ to: 'northwind-logistics' }] });
-    await until(() => handle.query<PartState>(PART_STATE_QUERY), (state) => state.status !== 'awaiting-transfer');
-    const second = handle.executeUpdate(TRANSFER_UPDATE, { args: [{ to: 'harbor-retail' }] });
-    expect(await rejection(second)).toBe('TransferAlreadyRequested');
+    const mining = (on: boolean) => core.chain.client.request({ method: 'evm_setAutomine' as never, params: [on] as never });
+    await mining(false); // the first transfer's transaction waits in the mempool
+    let first: Promise<TransferResult>;
+    try {
+      first = handle.executeUpdate<TransferResult, [TransferRequest]>(TRANSFER_UPDATE, { args: [{ to: 'northwind-logistics' }] });
+      await until(() => handle.query<PartState>(PART_STATE_QUERY), (state) => state.status === 'running');
+      const second = handle.executeUpdate(TRANSFER_UPDATE, { args: [{ to: 'harbor-retail' }] });
+      expect(await rejection(second)).toBe('TransferAlreadyRequested');
+    } finally {
+      await mining(true);
+      await core.chain.client.request({ method: 'evm_mine' as never });
+    }
     await expect(first).resolves.toMatchObject({ ownerId: 'northwind-logistics' });
+    const late = handle.executeUpdate(TRANSFER_UPDATE, { args: [{ to: 'harbor-retail' }] });
+    const closed = await late.then(() => 'accepted', (error: unknown) => (error instanceof WorkflowUpdateFailedError ? (error.cause as ApplicationFailure).type : 'closed'));
+    expect(['PartNotActive', 'closed']).toContain(closed);
   });
 
   it('fails the part with the step error when a step cannot succeed', async () => {
