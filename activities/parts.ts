@@ -5,6 +5,7 @@ import { findParticipant, findParticipantByAddress } from '../db/participants.js
 import type { Participant } from '../db/participants.js';
 import { insertPart, recordOwnership, setPartOwner, setPartStatus } from '../db/parts.js';
 import { metadataHashOf, tokenIdOf } from '../ledger/part-registry.js';
+import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import type { MintResult, StepDefinition, TransferResult } from '../workflows/types.js';
 import type { ActivityDeps } from './context.js';
 import { PartConflictError, UnknownParticipantError } from './errors.js';
@@ -73,6 +74,7 @@ export function createPartActivities(deps: ActivityDeps) {
           account: keys.account(deps.registrarKeyRef),
           to: registry.address,
           data: registry.registerCall(input.partId, owner.address as Address, metadataHashOf(input.metadata)),
+          abi: partRegistryAbi,
           isDone: () => registry.exists(tokenId),
         });
         // The chain decides who holds the token; a retry may find it already moved on.
@@ -96,6 +98,7 @@ export function createPartActivities(deps: ActivityDeps) {
           account: keys.account(from.keyRef),
           to: registry.address,
           data: registry.transferCall(from.address as Address, to.address as Address, tokenId),
+          abi: partRegistryAbi,
           isDone: async () => (await registry.ownerOf(tokenId)) === to.address,
         });
         if (sent.txHash) {

@@ -1,6 +1,7 @@
 // The `tracewell` command line: `dev` (the whole embedded stack), `worker`, `api`, `migrate`.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadAppConfig } from '../config/app.js';
 import type { AppConfig } from '../config/app.js';
 import { ConfigError } from '../config/errors.js';
@@ -14,6 +15,13 @@ import { startStack } from '../runtime/stack.js';
 import { connectTemporalClient, startWorker } from '../runtime/temporal.js';
 
 const log = (line: string) => console.log(`[tracewell] ${line}`);
+
+/** Reads the environment settings and sets the Temporal SDK's log level from them. */
+function settings(): AppConfig {
+  const config = loadAppConfig();
+  Runtime.install({ logger: new DefaultLogger(config.TEMPORAL_LOG_LEVEL) });
+  return config;
+}
 
 /** Runs `stop` once on Ctrl-C / SIGTERM, then exits. */
 function stopOnSignal(stop: () => Promise<void>): void {
@@ -48,7 +56,7 @@ program
   .description('start the whole stack on embedded defaults: Temporal dev server, anvil, Azurite, PGlite, worker and API')
   .option('--data-dir <dir>', 'keep all state here so it survives a restart (TRACEWELL_DATA_DIR)')
   .action(async (options: { dataDir?: string }) => {
-    const config = loadAppConfig();
+    const config = settings();
     const dataDir = options.dataDir ?? config.TRACEWELL_DATA_DIR;
     const stack = await startStack({
       config: { ...config, TRACEWELL_DATA_DIR: dataDir ? resolve(dataDir) : undefined },
@@ -78,7 +86,7 @@ program
   .command('worker')
   .description('run a Temporal worker for part workflows (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
-    const config = loadAppConfig();
+    const config = settings();
     const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
     const core = await openCore({ config, ...requireExternal(config), dev: false, log });
     const worker = await startWorker(temporal, core.activityDeps);
@@ -94,7 +102,7 @@ program
   .command('api')
   .description('serve the HTTP API (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
-    const config = loadAppConfig();
+    const config = settings();
     const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
     const core = await openCore({ config, ...requireExternal(config), dev: false, log });
     const client = await connectTemporalClient(temporal);

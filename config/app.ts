@@ -20,6 +20,8 @@ const appEnvSchema = z.object({
   AZURE_STORAGE_CONNECTION_STRING: optionalString,
   AZURITE_PORT: port(10000),
   TRACEWELL_PARTICIPANTS: z.string().default('config/participants.yaml'),
+  /** Level of the Temporal SDK's own log (worker state, workflow bundling, activity failures). */
+  TEMPORAL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
 });
 
 export type AppConfig = z.infer<typeof appEnvSchema>;

@@ -41,7 +41,8 @@ const temporalConfigSchema = z
       .strict(),
     activities: z.object({ default: activityPolicySchema, chain: activityPolicySchema }).strict(),
     devServer: z
-      .object({ ip: z.string().min(1), port: z.number().int().min(1).max(65535), uiPort: z.number().int().min(1).max(65535) })
+      // Port 0 picks a free port.
+      .object({ ip: z.string().min(1), port: z.number().int().min(0).max(65535), uiPort: z.number().int().min(0).max(65535) })
       .strict(),
   })
   .strict();

@@ -75,7 +75,7 @@ export const ownership = pgTable(
   (t) => [uniqueIndex('ownership_part_tx_idx').on(t.partId, t.txHash)],
 );
 
-export const CHAIN_TX_STATUSES = ['signed', 'sent', 'mined', 'reverted', 'replaced'] as const;
+export const CHAIN_TX_STATUSES = ['signed', 'mined', 'reverted', 'replaced'] as const;
 export type ChainTxStatus = (typeof CHAIN_TX_STATUSES)[number];
 
 /**

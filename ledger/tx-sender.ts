@@ -4,8 +4,8 @@
 // a second one; only when the earlier transaction provably did not land, and the effect is not
 // already on chain, does it sign a new one.
 import { eq } from 'drizzle-orm';
-import { keccak256, TransactionNotFoundError, TransactionReceiptNotFoundError } from 'viem';
-import type { Address, Hex, LocalAccount, TransactionReceipt } from 'viem';
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, keccak256, TransactionNotFoundError, TransactionReceiptNotFoundError } from 'viem';
+import type { Abi, Address, Hex, LocalAccount, TransactionReceipt } from 'viem';
 import type { Db } from '../db/client.js';
 import { chainTxs } from '../db/schema.js';
 import type { ChainConnection } from './chain.js';
@@ -18,6 +18,8 @@ export interface ChainWrite {
   data: Hex;
   /** Wei sent with the call. */
   value?: bigint;
+  /** The contract's ABI, to name its custom errors when the call would revert. */
+  abi?: Abi;
   /** True when the write's effect is already on chain (checked before any new transaction). */
   isDone: () => Promise<boolean>;
 }
@@ -28,6 +30,41 @@ export interface ChainWriteResult {
   blockNumber: bigint | null;
   /** True when no transaction of ours was needed (or known) for the effect. */
   alreadyDone: boolean;
+}
+
+/** Gas limit as a percentage of the estimate. */
+const GAS_MARGIN_PERCENT = 150n;
+
+/** The call would revert (found when simulating it before sending); names the contract error. */
+export class ContractRevertError extends Error {
+  override name = 'ContractRevertError';
+  constructor(
+    message: string,
+    readonly errorName: string | undefined,
+    readonly args: readonly unknown[] = [],
+  ) {
+    super(message);
+  }
+
+  /** Decodes a revert out of a viem error, with the contract's ABI when given; undefined if none. */
+  static from(error: unknown, abi?: Abi): ContractRevertError | undefined {
+    if (!(error instanceof BaseError)) return undefined;
+    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName) {
+      return new ContractRevertError(`reverted with ${reverted.data.errorName}(${(reverted.data.args ?? []).join(', ')})`, reverted.data.errorName, reverted.data.args);
+    }
+    const raw = error.walk((e) => typeof (e as { data?: unknown }).data === 'string') as { data?: Hex } | null;
+    if (raw?.data && abi) {
+      try {
+        const decoded = decodeErrorResult({ abi, data: raw.data });
+        return new ContractRevertError(`reverted with ${decoded.errorName}(${(decoded.args ?? []).join(', ')})`, decoded.errorName, decoded.args ?? []);
+      } catch {
+        // not one of this contract's errors: fall through
+      }
+    }
+    if (/revert/i.test(error.message)) return new ContractRevertError(`reverted: ${error.shortMessage}`, undefined);
+    return undefined;
+  }
 }
 
 /** The transaction was mined but reverted. */
@@ -42,6 +79,8 @@ type StoredTx = typeof chainTxs.$inferSelect;
 
 export class TxSender {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Next nonce per sender, while this process is the one sending for it. */
+  private readonly nonces = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -55,7 +94,8 @@ export class TxSender {
       const receipt = await this.settle(stored);
       if (receipt?.status === 'success') return { txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, alreadyDone: false };
       if (await write.isDone()) return { txHash: null, blockNumber: null, alreadyDone: true };
-      if (receipt?.status === 'reverted') throw new TransactionRevertedError(receipt.transactionHash);
+      // Reverted or lost: send anew. Preparing it simulates the call first, so a revert that would
+      // happen again fails here, decoded, without spending gas.
     } else if (await write.isDone()) {
       return { txHash: null, blockNumber: null, alreadyDone: true };
     }
@@ -94,42 +134,62 @@ export class TxSender {
         }
       }
     }
-    const receipt = await client.waitForTransactionReceipt({ hash, timeout: this.receiptTimeoutMs });
-    return this.remember(stored.key, receipt);
+    return this.remember(stored.key, await this.receipt(hash));
   }
 
   private async signAndSend(write: ChainWrite): Promise<TransactionReceipt> {
     const client = this.chain.client;
-    const hash = await this.serialized(write.account.address, async () => {
-      const nonce = await client.getTransactionCount({ address: write.account.address, blockTag: 'pending' });
-      const request = await client.prepareTransactionRequest({
+    const address = write.account.address;
+    // Gas and fees do not depend on the nonce: work them out before taking this sender's turn.
+    const prepared = await client
+      .prepareTransactionRequest({
         account: write.account,
         to: write.to,
         data: write.data,
         value: write.value ?? 0n,
-        nonce,
         chain: client.chain,
+        parameters: ['fees', 'gas', 'type'],
+      })
+      .catch((error: unknown) => {
+        throw ContractRevertError.from(error, write.abi) ?? error;
       });
-      const rawTx = await write.account.signTransaction!(request as Parameters<NonNullable<LocalAccount['signTransaction']>>[0]);
-      const txHash = keccak256(rawTx);
-      const row = {
-        key: write.key,
-        chainId: this.chain.chainId,
-        fromAddress: write.account.address,
-        nonce,
-        txHash,
-        rawTx,
-        status: 'signed' as const,
-        blockNumber: null,
-        updatedAt: new Date(),
-      };
-      await this.db.insert(chainTxs).values(row).onConflictDoUpdate({ target: chainTxs.key, set: row });
-      await client.sendRawTransaction({ serializedTransaction: rawTx });
-      await this.db.update(chainTxs).set({ status: 'sent', updatedAt: new Date() }).where(eq(chainTxs.key, write.key));
-      return txHash;
+    // The estimate holds for the state it was made on; by the time the transaction runs, other
+    // transactions may have made it dearer (e.g. a balance that went to zero costs 20k gas to set
+    // again). Unused gas is refunded, so the margin costs nothing.
+    const request = { ...prepared, gas: (prepared.gas! * GAS_MARGIN_PERCENT) / 100n };
+    const hash = await this.serialized(address, async () => {
+      let nonce = this.nonces.get(address) ?? (await client.getTransactionCount({ address, blockTag: 'pending' }));
+      for (let attempt = 1; ; attempt++) {
+        const rawTx = await write.account.signTransaction!({ ...request, nonce } as Parameters<NonNullable<LocalAccount['signTransaction']>>[0]);
+        const txHash = keccak256(rawTx);
+        const row = { key: write.key, chainId: this.chain.chainId, fromAddress: address, nonce, txHash, rawTx, status: 'signed' as const, blockNumber: null, updatedAt: new Date() };
+        // Stored before it is broadcast: a retry after a crash anywhere below finds these exact bytes.
+        await this.db.insert(chainTxs).values(row).onConflictDoUpdate({ target: chainTxs.key, set: row });
+        try {
+          await client.sendRawTransaction({ serializedTransaction: rawTx });
+          this.nonces.set(address, nonce + 1);
+          return txHash;
+        } catch (error) {
+          this.nonces.delete(address);
+          // Someone else (another process with this key) used the nonce: take the node's, once.
+          if (attempt > 1 || !/nonce/i.test(String((error as Error).message))) throw error;
+          nonce = await client.getTransactionCount({ address, blockTag: 'pending' });
+        }
+      }
     });
-    const receipt = await client.waitForTransactionReceipt({ hash, timeout: this.receiptTimeoutMs });
-    return this.remember(write.key, receipt);
+    try {
+      return this.remember(write.key, await this.receipt(hash));
+    } catch (error) {
+      // A transaction that never gets mined may have left a nonce gap: ask the node next time.
+      this.nonces.delete(address);
+      throw error;
+    }
+  }
+
+  /** The receipt, at once when the node has it (instant-mining dev chains), else when it is mined. */
+  private async receipt(hash: Hex): Promise<TransactionReceipt> {
+    const now = await this.chain.client.getTransactionReceipt({ hash }).catch(() => null);
+    return now ?? this.chain.client.waitForTransactionReceipt({ hash, timeout: this.receiptTimeoutMs });
   }
 
   private async remember(key: string, receipt: TransactionReceipt): Promise<TransactionReceipt> {

@@ -7,9 +7,10 @@ import {
   defineQuery,
   defineUpdate,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { PART_STATE_QUERY, TRANSFER_UPDATE } from './types.js';
 import type {
@@ -26,7 +27,7 @@ import type {
 export const partStateQuery = defineQuery<PartState>(PART_STATE_QUERY);
 export const transferUpdate = defineUpdate<TransferResult, [TransferRequest]>(TRANSFER_UPDATE);
 
-function activityOptions(policy: ActivityPolicy): ActivityOptions {
+function activityOptions(policy: ActivityPolicy): ActivityOptions & LocalActivityOptions {
   return {
     startToCloseTimeout: policy.startToCloseTimeoutMs,
     retry: {
@@ -48,7 +49,8 @@ function describeFailure(error: unknown): { code: string; message: string } {
 }
 
 export async function partLifecycle(input: PartLifecycleInput): Promise<PartState> {
-  const sqlSteps = proxyActivities<Activities>(activityOptions(input.policies.default));
+  // SQL-only steps are short and local to the worker: local activities spare them a server round trip.
+  const sqlSteps = proxyLocalActivities<Activities>(activityOptions(input.policies.default));
   const chainSteps = proxyActivities<Activities>(activityOptions(input.policies.chain));
 
   const state: PartState = {

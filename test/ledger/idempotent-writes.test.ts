@@ -59,7 +59,7 @@ async function nonceOf(address: Address): Promise<number> {
 }
 
 /** Signs the mint transaction and stores it under the activity's key, as an attempt that died would. */
-async function signAndStoreMint(partId: string, nonce?: number): Promise<Hex> {
+async function signAndStoreMint(partId: string, nonce?: number, gas?: bigint): Promise<Hex> {
   const account = registrar();
   const owner = core.keys.account('hd:1').address;
   const request = await core.chain.client.prepareTransactionRequest({
@@ -68,6 +68,7 @@ async function signAndStoreMint(partId: string, nonce?: number): Promise<Hex> {
     data: core.registry.registerCall(partId, owner, metadataHashOf({})),
     nonce: nonce ?? (await nonceOf(account.address)),
     chain: core.chain.client.chain,
+    ...(gas ? { gas } : {}),
   });
   const rawTx = await account.signTransaction(request as never);
   const txHash = keccak256(rawTx);
@@ -147,6 +148,35 @@ describe('mint activity', () => {
     expect(await mintEvents(partId)).toHaveLength(1);
     const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${partId}`));
     expect(row).toMatchObject({ status: 'mined', txHash: result.txHash });
+  });
+
+  it('replaces a stored transaction that reverted (here: out of gas) with a new one', async () => {
+    const partId = await registered();
+    const starved = await signAndStoreMint(partId, undefined, 60_000n);
+    await core.chain.client.sendRawTransaction({ serializedTransaction: starved });
+    const failed = await core.chain.client.waitForTransactionReceipt({ hash: keccak256(starved) });
+    expect(failed.status).toBe('reverted');
+
+    const result = await attempt(2, activities.mintPart, mintInput(partId));
+    expect(result.txHash).not.toBe(keccak256(starved));
+    expect(await mintEvents(partId)).toHaveLength(1);
+    const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${partId}`));
+    expect(row).toMatchObject({ status: 'mined', txHash: result.txHash });
+  });
+
+  it('fails a call that would revert before sending anything, naming the contract error', async () => {
+    const intruder = core.keys.account('hd:1'); // a participant, not the registrar
+    const before = await nonceOf(intruder.address);
+    const sent = core.txSender.send({
+      key: `test:${uniqueId()}`,
+      account: intruder,
+      to: core.registry.address,
+      data: core.registry.registerCall(uniqueId(), intruder.address, metadataHashOf({})),
+      abi: partRegistryAbi,
+      isDone: async () => false,
+    });
+    await expect(sent).rejects.toMatchObject({ name: 'ContractRevertError', errorName: 'AccessControlUnauthorizedAccount' });
+    expect(await nonceOf(intruder.address)).toBe(before);
   });
 });
 

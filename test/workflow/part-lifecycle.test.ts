@@ -171,5 +171,7 @@ describe('part lifecycle workflow', () => {
     });
     // Nothing already done is undone: the token stays minted with its first owner.
     expect(record.part.ownerId).toBe('acme-foundry');
+
+    if (process.env.RECORD_HISTORIES) await saveHistory(partId, 'part-basic-v1-step-failed');
   });
 });
