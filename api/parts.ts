@@ -147,10 +147,12 @@ export function partRoutes(deps: ApiDeps): Hono {
         const mapped = UPDATE_ERRORS[error.cause.type ?? ''];
         if (mapped) throw new ApiError(mapped.status, mapped.code, error.cause.message);
       }
-      if (error instanceof WorkflowNotFoundError || /completed|not found/i.test(String((error as Error).message))) {
+      // Not a rejection by the workflow: is there a part, and is it still taking transfers?
+      const description = await handle.describe().catch(() => undefined);
+      if (!description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
+      if (description.status.name !== 'RUNNING') {
         const record = await getPartRecord(db, id);
-        if (!record) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
-        throw new ApiError(409, 'part_not_active', `part "${id}" is ${record.part.status} and takes no more transfers`);
+        throw new ApiError(409, 'part_not_active', `part "${id}" is ${record?.part.status ?? description.status.name.toLowerCase()} and takes no more transfers`);
       }
       throw error;
     }

@@ -1,13 +1,18 @@
 // Tracewell's own settings, read from the environment and validated at start-up. Temporal's settings
 // live in temporal.yaml (config/temporal.ts).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+
+/** The project root: default file paths resolve from here, not from the working directory. */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 const appEnvSchema = z.object({
-  TRACEWELL_TEMPORAL_CONFIG: z.string().default('temporal.yaml'),
+  TRACEWELL_TEMPORAL_CONFIG: z.string().default(join(ROOT, 'temporal.yaml')),
   TRACEWELL_DATA_DIR: optionalString,
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port(3000),
@@ -19,7 +24,7 @@ const appEnvSchema = z.object({
   PART_REGISTRY_ADDRESS: optionalString.refine((v) => v === undefined || /^0x[0-9a-fA-F]{40}$/.test(v), 'expected a 0x-prefixed 20-byte address'),
   AZURE_STORAGE_CONNECTION_STRING: optionalString,
   AZURITE_PORT: port(10000),
-  TRACEWELL_PARTICIPANTS: z.string().default('config/participants.yaml'),
+  TRACEWELL_PARTICIPANTS: z.string().default(join(ROOT, 'config', 'participants.yaml')),
   /** Level of the Temporal SDK's own log (worker state, workflow bundling, activity failures). */
   TEMPORAL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
 });

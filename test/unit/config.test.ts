@@ -68,7 +68,8 @@ describe('temporal.yaml', () => {
 describe('environment settings', () => {
   it('applies defaults', () => {
     const config = loadAppConfig({});
-    expect(config).toMatchObject({ API_PORT: 3000, CHAIN_PORT: 8545, TRACEWELL_TEMPORAL_CONFIG: 'temporal.yaml' });
+    expect(config).toMatchObject({ API_PORT: 3000, CHAIN_PORT: 8545, TEMPORAL_LOG_LEVEL: 'WARN' });
+    expect(config.TRACEWELL_TEMPORAL_CONFIG).toBe(join(process.cwd(), 'temporal.yaml'));
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
