@@ -1,5 +1,6 @@
 // Serves the Hono app on Node's HTTP server.
 import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { Hono } from 'hono';
 
 export interface RunningApi {
@@ -12,7 +13,17 @@ export function listen(app: Hono, host: string, port: number): Promise<RunningAp
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
       resolve({
         url: `http://${host}:${info.port}`,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        // Stop accepting, drop idle keep-alive sockets now, and in-flight ones after a grace period,
+        // so a stop is never held open by a client.
+        close: () =>
+          new Promise<void>((done) => {
+            const force = setTimeout(() => (server as Server).closeAllConnections(), 2_000);
+            server.close(() => {
+              clearTimeout(force);
+              done();
+            });
+            (server as Server).closeIdleConnections();
+          }),
       });
     });
     server.once('error', reject);

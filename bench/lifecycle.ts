@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadAppConfig } from '../config/app.js';
 import { loadTemporalConfig } from '../config/temporal.js';
+import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
 
 const { values } = parseArgs({
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
   const startedAt = performance.now();
   const stack = await startStack({ config, temporal, startTemporal: true });
+  stopOnSignal(stack.stop);
   const startupMs = performance.now() - startedAt;
   const run = `bench-${Date.now().toString(36)}`;
 

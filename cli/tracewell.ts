@@ -11,6 +11,7 @@ import { listen } from '../api/server.js';
 import { openDatabase } from '../db/client.js';
 import { killAllChildrenSync } from '../devstack/process.js';
 import { openCore } from '../runtime/core.js';
+import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
 import { connectTemporalClient, startWorker } from '../runtime/temporal.js';
 
@@ -21,25 +22,6 @@ function settings(): AppConfig {
   const config = loadAppConfig();
   Runtime.install({ logger: new DefaultLogger(config.TEMPORAL_LOG_LEVEL) });
   return config;
-}
-
-/** Runs `stop` once on Ctrl-C / SIGTERM, then exits. */
-function stopOnSignal(stop: () => Promise<void>): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
-    stop()
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', killAllChildrenSync);
 }
 
 /** Production processes share PostgreSQL and a chain; embedded defaults belong to `dev`. */
@@ -65,7 +47,7 @@ program
       dataDir: dataDir ? resolve(dataDir) : undefined,
       log,
     });
-    stopOnSignal(stack.stop);
+    stopOnSignal(stack.stop, log);
     console.log(
       [
         '',

@@ -37,6 +37,7 @@ const temporalConfigSchema = z
         maxConcurrentActivityTaskExecutions: z.number().int().positive(),
         maxConcurrentWorkflowTaskExecutions: z.number().int().min(2),
         maxCachedWorkflows: z.number().int().min(0),
+        shutdownGraceTime: durationSchema,
       })
       .strict(),
     activities: z.object({ default: activityPolicySchema, chain: activityPolicySchema }).strict(),

@@ -55,7 +55,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let api: RunningApi | undefined;
   let client: Client | undefined;
 
-  const stop = async () => {
+  // Idempotent: a signal and a failing caller may both ask to stop.
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopAll());
+  const stopAll = async () => {
     await api?.close();
     await client?.connection.close();
     await worker?.stop().catch((error: unknown) => log(`worker stopped with: ${(error as Error).message}`));

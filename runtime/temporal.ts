@@ -42,6 +42,7 @@ export async function startWorker(config: TemporalConfig, deps: ActivityDeps, so
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    shutdownGraceTime: config.worker.shutdownGraceTime,
     ...(source.workflowBundlePath
       ? { workflowBundle: { codePath: source.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows/index.ts') }),
