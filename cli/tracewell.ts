@@ -99,6 +99,15 @@ program
   });
 
 program
+  .command('deploy')
+  .description('apply migrations, deploy the PartRegistry once (remembered in SQL) and seed participants (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .action(async () => {
+    const config = settings();
+    const core = await openCore({ config, ...requireExternal(config), dev: false, deploy: true, log });
+    await core.close();
+  });
+
+program
   .command('migrate')
   .description('apply database migrations (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR)')
   .action(async () => {

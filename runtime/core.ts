@@ -32,6 +32,8 @@ export interface CoreOptions {
   rpcUrl: string;
   /** Dev mode: the dev mnemonic is allowed and participants get gas money. */
   dev: boolean;
+  /** May deploy the PartRegistry when none is known (dev, tests, `tracewell deploy`); default false. */
+  deploy?: boolean;
   devMnemonic?: string;
   log?: (line: string) => void;
 }
@@ -51,7 +53,7 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     const chain = await connectChain(options.rpcUrl);
     const keys = new HdKeyStore(mnemonic);
     const txSender = new TxSender(database.db, chain, config.CHAIN_RECEIPT_TIMEOUT);
-    const deployment = await ensurePartRegistry(database.db, chain, keys.account(REGISTRAR_KEY_REF), config.PART_REGISTRY_ADDRESS);
+    const deployment = await ensurePartRegistry(database.db, chain, keys.account(REGISTRAR_KEY_REF), config.PART_REGISTRY_ADDRESS, options.deploy ?? false);
     log(`PartRegistry ${deployment.deployed ? 'deployed at' : 'found at'} ${deployment.address} (chain ${chain.chainId})`);
     const registry = new PartRegistry(chain.client, deployment.address as Address);
     await seedParticipants(database.db, keys, seeds);

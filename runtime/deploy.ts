@@ -27,6 +27,8 @@ export async function ensurePartRegistry(
   chain: ChainConnection,
   registrar: LocalAccount,
   configuredAddress?: string,
+  /** False for worker and API processes: several of them must not each deploy their own. */
+  allowDeploy = true,
 ): Promise<Deployment> {
   if (configuredAddress) {
     const address = getAddress(configuredAddress);
@@ -44,6 +46,11 @@ export async function ensurePartRegistry(
     return { address: getAddress(remembered.address), deployed: false };
   }
 
+  if (!allowDeploy) {
+    throw new ConfigError(
+      `PART_REGISTRY_ADDRESS: no PartRegistry is known for chain ${chain.chainId}; run \`tracewell deploy\` once, or set PART_REGISTRY_ADDRESS`,
+    );
+  }
   const wallet = createWalletClient({ account: registrar, chain: chain.client.chain, transport: http(chain.rpcUrl) });
   const txHash = await wallet.deployContract({ abi: partRegistryAbi, bytecode: partRegistryBytecode, args: [registrar.address] });
   const receipt = await chain.client.waitForTransactionReceipt({ hash: txHash });

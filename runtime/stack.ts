@@ -107,7 +107,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     await ensureBlobContainer(blobConnectionString, 'documents');
 
-    core = await openCore({ config, rpcUrl, dev: !config.CHAIN_RPC_URL, devMnemonic: DEV_MNEMONIC, log });
+    core = await openCore({ config, rpcUrl, dev: !config.CHAIN_RPC_URL, deploy: true, devMnemonic: DEV_MNEMONIC, log });
     worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: options.workflowBundlePath });
     worker.done.catch((error: unknown) => log(`worker crashed: ${(error as Error).stack ?? error}`));
     client = await connectTemporalClient(temporal);

@@ -41,5 +41,5 @@ export function testTemporalConfig(): TemporalConfig {
 }
 
 export function openTestCore(): Promise<Core> {
-  return openCore({ config: testAppConfig(), rpcUrl: inject('rpcUrl'), dev: false });
+  return openCore({ config: testAppConfig(), rpcUrl: inject('rpcUrl'), dev: false, deploy: true });
 }
