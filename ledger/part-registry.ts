@@ -3,6 +3,7 @@ import { encodeFunctionData, getAddress, hexToBigInt, keccak256, stringToBytes, 
 import type { Address, Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import type { ChainClient } from './chain.js';
+import { ContractRevertError } from './tx-sender.js';
 
 /** A part's ERC-721 token id: keccak256 of its UTF-8 id (the contract's `tokenIdOf`). */
 export function tokenIdOf(partId: string): bigint {
@@ -36,11 +37,15 @@ export class PartRegistry {
     return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'exists', args: [tokenId] });
   }
 
-  /** The current owner, or null when the token does not exist. */
+  /** The current owner, or null when the token does not exist (one call: ownerOf reverts then). */
   async ownerOf(tokenId: bigint): Promise<Address | null> {
-    if (!(await this.exists(tokenId))) return null;
-    const owner = await this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'ownerOf', args: [tokenId] });
-    return getAddress(owner);
+    try {
+      const owner = await this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'ownerOf', args: [tokenId] });
+      return getAddress(owner);
+    } catch (error) {
+      if (ContractRevertError.from(error, partRegistryAbi)?.errorName === 'ERC721NonexistentToken') return null;
+      throw error;
+    }
   }
 
   /** The transaction that minted `tokenId`, found from its PartRegistered event. */

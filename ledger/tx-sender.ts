@@ -111,10 +111,7 @@ export class TxSender {
   private async settle(stored: StoredTx): Promise<TransactionReceipt | null> {
     const hash = stored.txHash as Hex;
     const client = this.chain.client;
-    const known = await client.getTransactionReceipt({ hash }).catch((error: unknown) => {
-      if (error instanceof TransactionReceiptNotFoundError) return null;
-      throw error;
-    });
+    const known = await this.findReceipt(hash);
     if (known) return this.remember(stored.key, known);
     const pending = await client.getTransaction({ hash }).catch((error: unknown) => {
       if (error instanceof TransactionNotFoundError) return null;
@@ -186,10 +183,17 @@ export class TxSender {
     }
   }
 
+  /** The receipt if the transaction is mined, else null. */
+  private findReceipt(hash: Hex): Promise<TransactionReceipt | null> {
+    return this.chain.client.getTransactionReceipt({ hash }).catch((error: unknown) => {
+      if (error instanceof TransactionReceiptNotFoundError) return null;
+      throw error;
+    });
+  }
+
   /** The receipt, at once when the node has it (instant-mining dev chains), else when it is mined. */
   private async receipt(hash: Hex): Promise<TransactionReceipt> {
-    const now = await this.chain.client.getTransactionReceipt({ hash }).catch(() => null);
-    return now ?? this.chain.client.waitForTransactionReceipt({ hash, timeout: this.receiptTimeoutMs });
+    return (await this.findReceipt(hash)) ?? this.chain.client.waitForTransactionReceipt({ hash, timeout: this.receiptTimeoutMs });
   }
 
   private async remember(key: string, receipt: TransactionReceipt): Promise<TransactionReceipt> {
