@@ -5,11 +5,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadAppConfig } from '../config/app.js';
 import type { AppConfig } from '../config/app.js';
 import { ConfigError } from '../config/errors.js';
-import { activityPolicies, loadTemporalConfig } from '../config/temporal.js';
-import { createApi } from '../api/app.js';
-import { listen } from '../api/server.js';
+import { loadTemporalConfig } from '../config/temporal.js';
 import { openDatabase } from '../db/client.js';
 import { killAllChildrenSync } from '../devstack/process.js';
+import { serveApi } from '../runtime/api.js';
 import { openCore } from '../runtime/core.js';
 import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
@@ -24,11 +23,17 @@ function settings(): AppConfig {
   return config;
 }
 
-/** Production processes share PostgreSQL and a chain; embedded defaults belong to `dev`. */
-function requireExternal(config: AppConfig): { rpcUrl: string } {
-  if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required for a separate worker or API process (use `tracewell dev` for the embedded stack)');
-  if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required for a separate worker or API process');
-  return { rpcUrl: config.CHAIN_RPC_URL };
+/**
+ * Settings and core for the production commands, which share PostgreSQL and a chain with other
+ * processes; the embedded defaults belong to `dev`.
+ */
+async function openExternal(options: { deploy?: boolean } = {}) {
+  const config = settings();
+  if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required outside `tracewell dev` (which embeds PGlite)');
+  if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required outside `tracewell dev` (which starts anvil)');
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
+  const core = await openCore({ config, rpcUrl: config.CHAIN_RPC_URL, dev: false, deploy: options.deploy, log });
+  return { config, temporal, core };
 }
 
 const program = new Command('tracewell').description('Track and trace supply-chain parts on an Ethereum ledger');
@@ -68,9 +73,7 @@ program
   .command('worker')
   .description('run a Temporal worker for part workflows (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
-    const config = settings();
-    const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
-    const core = await openCore({ config, ...requireExternal(config), dev: false, log });
+    const { temporal, core } = await openExternal();
     const worker = await startWorker(temporal, core.activityDeps);
     stopOnSignal(async () => {
       await worker.stop();
@@ -84,12 +87,9 @@ program
   .command('api')
   .description('serve the HTTP API (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
-    const config = settings();
-    const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
-    const core = await openCore({ config, ...requireExternal(config), dev: false, log });
+    const { config, temporal, core } = await openExternal();
     const client = await connectTemporalClient(temporal);
-    const app = createApi({ db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain });
-    const api = await listen(app, config.API_HOST, config.API_PORT);
+    const api = await serveApi(core, client, temporal, { host: config.API_HOST, port: config.API_PORT }, log);
     stopOnSignal(async () => {
       await api.close();
       await client.connection.close();
@@ -102,8 +102,7 @@ program
   .command('deploy')
   .description('apply migrations, deploy the PartRegistry once (remembered in SQL) and seed participants (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
-    const config = settings();
-    const core = await openCore({ config, ...requireExternal(config), dev: false, deploy: true, log });
+    const { core } = await openExternal({ deploy: true });
     await core.close();
   });
 

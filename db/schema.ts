@@ -1,6 +1,7 @@
 // The SQL mirror. The chain is the shared truth; these tables are the fast, queryable copy that the
 // activities keep up to date, plus the bookkeeping that makes chain writes idempotent (chain_txs).
 import { sql } from 'drizzle-orm';
+import type { StepStatus } from '../workflows/types.js';
 import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -16,8 +17,7 @@ export const participants = pgTable('participants', {
   createdAt: createdAt(),
 });
 
-export const PART_STATUSES = ['active', 'completed', 'failed'] as const;
-export type PartStatus = (typeof PART_STATUSES)[number];
+export type PartStatus = 'active' | 'completed' | 'failed';
 
 /** One traced part; `id` is also its workflow id, `tokenId` its ERC-721 id (decimal string). */
 export const parts = pgTable(
@@ -36,8 +36,6 @@ export const parts = pgTable(
   (t) => [index('parts_owner_idx').on(t.ownerId), index('parts_status_idx').on(t.status)],
 );
 
-export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** One execution of one lifecycle step for one part. */
 export const stepRuns = pgTable(
@@ -75,8 +73,7 @@ export const ownership = pgTable(
   (t) => [uniqueIndex('ownership_part_tx_idx').on(t.partId, t.txHash)],
 );
 
-export const CHAIN_TX_STATUSES = ['signed', 'mined', 'reverted', 'replaced'] as const;
-export type ChainTxStatus = (typeof CHAIN_TX_STATUSES)[number];
+export type ChainTxStatus = 'signed' | 'mined' | 'reverted' | 'replaced';
 
 /**
  * Every chain write, keyed by a deterministic idempotency key (e.g. `mint:<partId>`). The signed

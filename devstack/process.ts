@@ -2,7 +2,7 @@
 // and stopped (group-wide, SIGTERM then SIGKILL) so nothing is left running.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -119,7 +119,6 @@ export function freePort(): Promise<number> {
 
 /** True when a TCP connection to host:port succeeds. */
 export async function portOpen(host: string, port: number): Promise<boolean> {
-  const { connect } = await import('node:net');
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     socket.once('connect', () => {

@@ -64,6 +64,7 @@ export async function fundParticipantsForDev(
     const balance = await chain.client.getBalance({ address });
     if (balance >= minimum) continue;
     await txSender.send({
+      // The balance is part of the key: a participant that spent its gas money is funded again.
       key: `dev-fund:${address}:${formatEther(balance)}`,
       account: keys.account(registrarKeyRef),
       to: address,

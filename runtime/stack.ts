@@ -5,15 +5,13 @@ import { mkdirSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app.js';
-import { activityPolicies } from '../config/temporal.js';
 import type { TemporalConfig } from '../config/temporal.js';
-import { createApi } from '../api/app.js';
-import { listen } from '../api/server.js';
 import type { RunningApi } from '../api/server.js';
 import { freePort } from '../devstack/process.js';
 import type { RunningService } from '../devstack/process.js';
 import { azuriteConnectionString, DEV_MNEMONIC, startAnvil, startAzurite, startTemporalDevServer } from '../devstack/services.js';
 import { ensureTemporalCli } from '../devstack/temporal-cli.js';
+import { serveApi } from './api.js';
 import { ensureBlobContainer } from './blob.js';
 import { openCore } from './core.js';
 import type { Core } from './core.js';
@@ -111,8 +109,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: options.workflowBundlePath });
     worker.done.catch((error: unknown) => log(`worker crashed: ${(error as Error).stack ?? error}`));
     client = await connectTemporalClient(temporal);
-    const app = createApi({ db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain }, log);
-    api = await listen(app, config.API_HOST, await portOrFree(config.API_PORT));
+    api = await serveApi(core, client, temporal, { host: config.API_HOST, port: await portOrFree(config.API_PORT) }, log);
 
     return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, stop };
   } catch (error) {

@@ -84,6 +84,15 @@ async function signAndStoreMint(partId: string, nonce?: number, gas?: bigint): P
   return rawTx;
 }
 
+/** A retried mint that must not reuse `staleRawTx`: one new transaction, one token, remembered. */
+async function expectReplaced(partId: string, staleRawTx: Hex): Promise<void> {
+  const result = await attempt(2, activities.mintPart, mintInput(partId));
+  expect(result.txHash).not.toBe(keccak256(staleRawTx));
+  expect(await mintEvents(partId)).toHaveLength(1);
+  const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${partId}`));
+  expect(row).toMatchObject({ status: 'mined', txHash: result.txHash });
+}
+
 async function rpc(method: string, params: unknown[] = []): Promise<void> {
   await core.chain.client.request({ method: method as never, params: params as never });
 }
@@ -143,11 +152,7 @@ describe('mint activity', () => {
     );
     await core.chain.client.waitForTransactionReceipt({ hash: await core.chain.client.sendRawTransaction({ serializedTransaction: other }) });
 
-    const result = await attempt(2, activities.mintPart, mintInput(partId));
-    expect(result.txHash).not.toBe(keccak256(stale));
-    expect(await mintEvents(partId)).toHaveLength(1);
-    const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${partId}`));
-    expect(row).toMatchObject({ status: 'mined', txHash: result.txHash });
+    await expectReplaced(partId, stale);
   });
 
   it('replaces a stored transaction that reverted (here: out of gas) with a new one', async () => {
@@ -157,11 +162,7 @@ describe('mint activity', () => {
     const failed = await core.chain.client.waitForTransactionReceipt({ hash: keccak256(starved) });
     expect(failed.status).toBe('reverted');
 
-    const result = await attempt(2, activities.mintPart, mintInput(partId));
-    expect(result.txHash).not.toBe(keccak256(starved));
-    expect(await mintEvents(partId)).toHaveLength(1);
-    const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${partId}`));
-    expect(row).toMatchObject({ status: 'mined', txHash: result.txHash });
+    await expectReplaced(partId, starved);
   });
 
   it('fails a call that would revert before sending anything, naming the contract error', async () => {

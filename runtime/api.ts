@@ -1,0 +1,22 @@
+// Serves the HTTP API for a core and a Temporal client; used by `tracewell dev` and `tracewell api`.
+import type { Client } from '@temporalio/client';
+import { createApi } from '../api/app.js';
+import { listen } from '../api/server.js';
+import type { RunningApi } from '../api/server.js';
+import { activityPolicies } from '../config/temporal.js';
+import type { TemporalConfig } from '../config/temporal.js';
+import type { Core } from './core.js';
+
+export function serveApi(
+  core: Core,
+  client: Client,
+  temporal: TemporalConfig,
+  address: { host: string; port: number },
+  log?: (line: string) => void,
+): Promise<RunningApi> {
+  const app = createApi(
+    { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain },
+    log,
+  );
+  return listen(app, address.host, address.port);
+}
