@@ -1,5 +1,8 @@
-// Typed activity errors. Temporal uses an error's `name` as its failure type, so the names below are
-// what temporal.yaml's `nonRetryableErrorTypes` and the API's error mapping refer to.
+// Typed activity errors. Temporal uses an error's `name` (or an ApplicationFailure's `type`) as its
+// failure type: that is the error code the workflow records, ops see, and `nonRetryableErrorCodes`
+// in a lifecycle definition refers to.
+import { ApplicationFailure } from '@temporalio/activity';
+import { ContractRevertError } from '../ledger/tx-sender.js';
 
 /** A participant id that is not registered: retrying cannot help. */
 export class UnknownParticipantError extends Error {
@@ -12,4 +15,22 @@ export class UnknownParticipantError extends Error {
 /** The chain disagrees with what the step expects (e.g. the token is held by someone else). */
 export class PartConflictError extends Error {
   override name = 'PartConflictError';
+}
+
+/**
+ * A step that cannot succeed as things stand (a rule of the contract, a missing certificate, an
+ * ambiguous role): it fails at once, without retries, and waits for an operator.
+ */
+export function stepRejected(code: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: code, message, nonRetryable: true });
+}
+
+/** A call the contract refuses is a rule, not an outage: reject the step with the contract's error name. */
+export async function rejectingReverts<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof ContractRevertError && error.errorName) throw stepRejected(error.errorName, `the contract refused: ${error.message}`);
+    throw error;
+  }
 }

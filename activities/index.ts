@@ -1,9 +1,26 @@
-// Every activity the worker registers, built from its dependencies.
+// Every activity the worker registers, built from its dependencies: one module per step kind, the
+// interpreter's SQL bookkeeping, and the adapters the first fixed lifecycle still calls.
+import { createAssembleActivities } from './assemble.js';
+import { createBundleActivities } from './bundles.js';
+import { createCertificateActivities } from './certificates.js';
 import type { ActivityDeps } from './context.js';
-import { createPartActivities } from './parts.js';
+import { createLegacyActivities } from './legacy.js';
+import { createMintActivities } from './mint.js';
+import { createPartRecordActivities } from './part-records.js';
+import { createRecordActivities } from './record.js';
+import { createTransferActivities } from './transfer.js';
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createPartActivities(deps) };
+  return {
+    ...createPartRecordActivities(deps),
+    ...createMintActivities(deps),
+    ...createTransferActivities(deps),
+    ...createRecordActivities(deps),
+    ...createCertificateActivities(deps),
+    ...createBundleActivities(deps),
+    ...createAssembleActivities(deps),
+    ...createLegacyActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,6 +1,6 @@
 // Mirrors every step attempt to SQL: `running` with the attempt number when it starts, `succeeded`
 // with its output and tx hash when it ends, and the last error while it is being retried.
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { stepRuns } from '../db/schema.js';
@@ -38,10 +38,11 @@ export async function recordStepAttempt<T extends StepOutput>(db: Db, partId: st
     return output;
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
+    const code = error instanceof ApplicationFailure && error.type ? error.type : name;
     // Best effort: losing this note must not hide the original error from Temporal.
     await db
       .update(stepRuns)
-      .set({ lastErrorCode: name, lastErrorMessage: message.slice(0, 4000), updatedAt: new Date() })
+      .set({ lastErrorCode: code, lastErrorMessage: message.slice(0, 4000), updatedAt: new Date() })
       .where(stepKey(partId, stepId))
       .catch(() => undefined);
     throw error;
@@ -53,5 +54,19 @@ export async function markStepFailed(db: Db, partId: string, stepId: string, cod
   await db
     .update(stepRuns)
     .set({ status: 'failed', lastErrorCode: code, lastErrorMessage: message.slice(0, 4000), finishedAt: new Date(), updatedAt: new Date() })
+    .where(stepKey(partId, stepId));
+}
+
+/** A step the workflow runs itself: an `await` waiting (running) or done, or a step it skipped. */
+export async function setStepStatus(db: Db, partId: string, stepId: string, status: 'running' | 'succeeded' | 'skipped', output?: Record<string, unknown>): Promise<void> {
+  const now = new Date();
+  await db
+    .update(stepRuns)
+    .set({
+      status,
+      updatedAt: now,
+      ...(status === 'running' ? { startedAt: now, finishedAt: null, lastErrorCode: null, lastErrorMessage: null } : { finishedAt: now }),
+      ...(output ? { output } : {}),
+    })
     .where(stepKey(partId, stepId));
 }

@@ -1,69 +1,73 @@
-// /parts: start a part's lifecycle, read its state, transfer it.
+// /parts: start a part on a lifecycle version, read its state, and deliver the events its `await`
+// steps wait for (as signals, or as updates that answer once the step has taken them).
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
-import { findParticipant } from '../db/participants.js';
-import type { Participant } from '../db/participants.js';
+import { getLifecycle } from '../db/lifecycles.js';
+import { findParticipant, listParticipants } from '../db/participants.js';
 import { getPartRecord } from '../db/parts.js';
+import type { PartRecord } from '../db/parts.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
-import { BASIC_LIFECYCLE, PART_STATE_QUERY, PART_WORKFLOW, TRANSFER_UPDATE } from '../workflows/types.js';
-import type { PartLifecycleInput, PartState, TransferRequest, TransferResult } from '../workflows/types.js';
+import { checkFields } from '../workflows/definition.js';
+import type { CompiledLifecycle, CompiledStep, FieldSpecs } from '../workflows/definition.js';
+import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-types.js';
+import type { AwaitAccepted, PartInput, PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, readJson } from './errors.js';
 
 /** GS1-style URNs and plain ids: no slashes or spaces, so the id is safe in a URL path. */
 export const PART_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/;
 const partId = z.string().regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit');
-const participantId = z.string().min(1).max(63);
 
 const createPartSchema = z
   .object({
     id: partId,
-    owner: participantId,
-    transferTo: participantId.optional(),
-    metadata: z.record(z.unknown()).default({}),
+    lifecycle: z.string().min(1),
+    version: z.number().int().positive().optional(),
+    params: z.record(z.unknown()).default({}),
   })
   .strict();
 
-const transferSchema = z.object({ to: participantId }).strict();
-
-/** Maps the workflow's update rejections to HTTP answers. */
-const UPDATE_ERRORS: Record<string, { status: 400 | 409; code: string }> = {
-  InvalidTransfer: { status: 400, code: 'invalid_transfer' },
-  TransferAlreadyRequested: { status: 409, code: 'transfer_already_requested' },
-  AlreadyOwner: { status: 409, code: 'already_owner' },
-  PartFailed: { status: 409, code: 'part_failed' },
-  PartNotActive: { status: 409, code: 'part_not_active' },
-};
+/** An event's payload: a JSON object (`{}` when the event carries nothing). */
+const eventPayloadSchema = z.record(z.unknown());
 
 export function partRoutes(deps: ApiDeps): Hono {
   const { db, temporal, taskQueue, policies } = deps;
   const app = new Hono();
 
-  async function requireParticipant(id: string, field: string): Promise<Participant> {
-    const found = await findParticipant(db, id);
-    if (!found) throw new ApiError(422, 'unknown_participant', `${field}: unknown participant "${id}"`, { field, participant: id });
-    return found;
+  /** Field problems become 422 `invalid_params` / `invalid_payload` with one entry per field. */
+  function fieldError(code: string, what: string, problems: { field: string; message: string }[]): ApiError {
+    return new ApiError(422, code, `${what}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+  }
+
+  /** Participant-typed values must name registered participants. */
+  async function unknownParticipants(specs: FieldSpecs, values: Record<string, unknown>) {
+    const known = new Set((await listParticipants(db)).map((p) => p.id));
+    return Object.entries(specs)
+      .filter(([name, spec]) => spec.type === 'participant' && typeof values[name] === 'string' && !known.has(values[name] as string))
+      .map(([name]) => ({ field: name, message: `unknown participant "${values[name]}"` }));
   }
 
   app.post('/', async (c) => {
     const body = await readJson(c, createPartSchema);
-    await requireParticipant(body.owner, 'owner');
-    if (body.transferTo !== undefined) {
-      await requireParticipant(body.transferTo, 'transferTo');
-      if (body.transferTo === body.owner) throw new ApiError(422, 'invalid_transfer', 'transferTo: must differ from owner');
+    const row = await getLifecycle(db, body.lifecycle, body.version);
+    if (!row) {
+      const exists = body.version !== undefined && (await getLifecycle(db, body.lifecycle));
+      throw exists
+        ? new ApiError(404, 'lifecycle_version_not_found', `lifecycle "${body.lifecycle}" has no version ${body.version}`)
+        : new ApiError(404, 'lifecycle_not_found', `no lifecycle named "${body.lifecycle}" (see GET /lifecycles)`);
     }
-    const input: PartLifecycleInput = {
-      partId: body.id,
-      ownerId: body.owner,
-      transferTo: body.transferTo,
-      metadata: body.metadata,
-      lifecycle: BASIC_LIFECYCLE,
-      policies,
-    };
+    const lifecycle = row.compiled;
+    const problems = checkFields(lifecycle.params, body.params);
+    if (problems.length === 0) problems.push(...(await unknownParticipants(lifecycle.params, body.params)));
+    if (problems.length > 0) throw fieldError('invalid_params', `params for ${lifecycle.name} v${lifecycle.version}`, problems.map((p) => ({ ...p, field: `params.${p.field}` })));
+
+    const input: PartInput = { partId: body.id, lifecycle, params: body.params, policies };
     try {
-      const handle = await temporal.workflow.start(PART_WORKFLOW, {
+      const handle = await temporal.workflow.start(PART_WORKFLOW_TYPE, {
         workflowId: body.id,
         taskQueue,
         args: [input],
@@ -74,22 +78,20 @@ export function partRoutes(deps: ApiDeps): Hono {
         {
           id: body.id,
           tokenId: tokenIdOf(body.id).toString(),
-          lifecycle: { name: BASIC_LIFECYCLE.name, version: BASIC_LIFECYCLE.version },
+          lifecycle: { name: lifecycle.name, version: lifecycle.version },
           workflow: { id: handle.workflowId, runId: handle.firstExecutionRunId },
         },
         201,
         { location: `/parts/${encodeURIComponent(body.id)}` },
       );
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new ApiError(409, 'part_exists', `part "${body.id}" already exists`);
-      }
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(409, 'part_exists', `part "${body.id}" already exists`);
       throw error;
     }
   });
 
-  app.get('/:id', async (c) => {
-    const id = c.req.param('id');
+  /** The part's SQL record and its workflow's description; 404 when neither exists. */
+  async function findPart(id: string) {
     const handle = temporal.workflow.getHandle(id);
     const [record, description] = await Promise.all([
       getPartRecord(db, id),
@@ -99,26 +101,25 @@ export function partRoutes(deps: ApiDeps): Hono {
       }),
     ]);
     if (!record && !description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
-    const live: PartState | undefined =
-      description?.status.name === 'RUNNING' ? await handle.query<PartState>(PART_STATE_QUERY).catch(() => undefined) : undefined;
+    return { handle, record, description };
+  }
+
+  app.get('/:id', async (c) => {
+    const id = c.req.param('id');
+    const { handle, record, description } = await findPart(id);
+    const running = description?.status.name === 'RUNNING';
+    const live = running && description.type === PART_WORKFLOW_TYPE ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined) : undefined;
     const owner = record?.part.ownerId ? await findParticipant(db, record.part.ownerId) : undefined;
     return c.json({
       id,
       tokenId: tokenIdOf(id).toString(),
       status: record?.part.status ?? 'starting',
       lifecycle: record ? { name: record.part.lifecycle, version: record.part.lifecycleVersion } : undefined,
+      params: record?.part.params ?? {},
       owner: owner ? { id: owner.id, name: owner.name, address: owner.address } : null,
-      metadata: record?.part.metadata ?? {},
-      steps: (record?.steps ?? []).map((step) => ({
-        id: step.stepId,
-        kind: step.kind,
-        status: step.status,
-        attempts: step.attempts,
-        txHash: step.txHash,
-        error: step.lastErrorCode ? { code: step.lastErrorCode, message: step.lastErrorMessage } : null,
-        startedAt: step.startedAt,
-        finishedAt: step.finishedAt,
-      })),
+      currentStep: live?.currentStep ?? null,
+      steps: stepViews(record, live),
+      variables: live?.variables ?? variablesFrom(record),
       ownership: (record?.ownership ?? []).map((change) => ({
         from: change.fromId,
         to: change.toId,
@@ -127,36 +128,86 @@ export function partRoutes(deps: ApiDeps): Hono {
         at: change.createdAt,
       })),
       workflow: description
-        ? { id: description.workflowId, runId: description.runId, status: description.status.name, state: live?.status, currentStep: live?.currentStep }
+        ? { id: description.workflowId, runId: description.runId, type: description.type, status: description.status.name, state: live?.status }
         : null,
       createdAt: record?.part.createdAt,
       updatedAt: record?.part.updatedAt,
     });
   });
 
-  app.post('/:id/transfer', async (c) => {
-    const id = c.req.param('id');
-    const body = await readJson(c, transferSchema);
-    await requireParticipant(body.to, 'to');
-    const handle = temporal.workflow.getHandle(id);
+  /** The pinned definition of a running part, and the await steps that wait for `event`. */
+  async function eventTarget(c: Context) {
+    const id = c.req.param('id')!;
+    const event = c.req.param('name')!;
+    const { handle, record, description } = await findPart(id);
+    const lifecycle = record ? (await getLifecycle(db, record.part.lifecycle, record.part.lifecycleVersion))?.compiled : undefined;
+    const awaiting = lifecycle ? awaitSteps(lifecycle, event) : [];
+    if (awaiting.length === 0) {
+      const events = lifecycle ? [...new Set(awaitSteps(lifecycle).map((s) => s.params.event as string))] : [];
+      throw new ApiError(404, 'unknown_event', `part "${id}" (${record?.part.lifecycle ?? 'no lifecycle'} v${record?.part.lifecycleVersion ?? '?'}) awaits no event "${event}"${events.length ? `; it awaits: ${events.join(', ')}` : ''}`);
+    }
+    if (description?.status.name !== 'RUNNING') {
+      throw new ApiError(409, 'part_not_active', `part "${id}" is ${record?.part.status ?? description?.status.name.toLowerCase()} and takes no more events`);
+    }
+    return { id, event, handle, awaiting };
+  }
+
+  app.post('/:id/signals/:name', async (c) => {
+    const { id, event, handle, awaiting } = await eventTarget(c);
+    const payload = await readJson(c, eventPayloadSchema);
+    // A signal cannot be refused by the workflow, so check it here against every step awaiting it.
+    const problems = awaiting.map((step) => checkFields(step.params.payload as FieldSpecs, payload));
+    if (problems.every((list) => list.length > 0)) throw fieldError('invalid_payload', `payload of "${event}"`, problems[0]!);
+    await handle.signal(event, payload);
+    return c.json({ id, event, delivered: 'signal' }, 202);
+  });
+
+  app.post('/:id/updates/:name', async (c) => {
+    const { id, event, handle } = await eventTarget(c);
+    const payload = await readJson(c, eventPayloadSchema);
     try {
-      const result = await handle.executeUpdate<TransferResult, [TransferRequest]>(TRANSFER_UPDATE, { args: [{ to: body.to }] });
-      return c.json({ id, owner: result.ownerId, txHash: result.txHash });
+      const accepted = await handle.executeUpdate<AwaitAccepted, [Record<string, unknown>]>(event, { args: [payload] });
+      return c.json({ id, ...accepted, delivered: 'update' });
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-        const mapped = UPDATE_ERRORS[error.cause.type ?? ''];
-        if (mapped) throw new ApiError(mapped.status, mapped.code, error.cause.message);
+        const failure = error.cause;
+        if (failure.type === 'InvalidPayload') throw fieldError('invalid_payload', `payload of "${event}"`, (failure.details?.[0] as { field: string; message: string }[]) ?? []);
+        if (failure.type === 'NotAwaiting') throw new ApiError(409, 'not_awaiting', failure.message);
       }
-      // Not a rejection by the workflow: is there a part, and is it still taking transfers?
-      const description = await handle.describe().catch(() => undefined);
-      if (!description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
-      if (description.status.name !== 'RUNNING') {
-        const record = await getPartRecord(db, id);
-        throw new ApiError(409, 'part_not_active', `part "${id}" is ${record?.part.status ?? description.status.name.toLowerCase()} and takes no more transfers`);
-      }
+      if (error instanceof WorkflowNotFoundError) throw new ApiError(409, 'part_not_active', `part "${id}" takes no more events`);
       throw error;
     }
   });
 
   return app;
+}
+
+function awaitSteps(lifecycle: CompiledLifecycle, event?: string): CompiledStep[] {
+  return lifecycle.steps.filter((step) => step.kind === 'await' && (event === undefined || step.params.event === event));
+}
+
+/** Step runs: the SQL mirror, with the live workflow's run counts and errors where it has them. */
+function stepViews(record: PartRecord | undefined, live: PartRunState | undefined) {
+  return (record?.steps ?? []).map((step) => {
+    const running = live?.steps.find((s) => s.id === step.stepId);
+    return {
+      id: step.stepId,
+      kind: step.kind,
+      status: step.status,
+      attempts: step.attempts,
+      runs: running?.runs,
+      txHash: step.txHash,
+      output: step.output,
+      error: step.lastErrorCode ? { code: step.lastErrorCode, message: step.lastErrorMessage } : null,
+      startedAt: step.startedAt,
+      finishedAt: step.finishedAt,
+    };
+  });
+}
+
+/** A finished part's variables, rebuilt from the mirror: its params and each step's output. */
+function variablesFrom(record: PartRecord | undefined): Record<string, unknown> {
+  if (!record) return {};
+  const outputs = record.steps.filter((step) => step.output).map((step) => [step.stepId, step.output]);
+  return { params: record.part.params, ...Object.fromEntries(outputs) };
 }

@@ -1,4 +1,5 @@
-// The `tracewell` command line: `dev` (the whole embedded stack), `worker`, `api`, `migrate`.
+// The `tracewell` command line: `dev` (the whole embedded stack), `worker`, `api`, `deploy`, `migrate`,
+// and `lifecycle validate|schema` for process engineers.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -7,6 +8,8 @@ import type { AppConfig } from '../config/app.js';
 import { ConfigError } from '../config/errors.js';
 import { loadTemporalConfig } from '../config/temporal.js';
 import { openDatabase } from '../db/client.js';
+import { lifecycleJsonSchemaText } from '../definitions/json-schema.js';
+import { LifecycleFileError, readLifecycleFile } from '../definitions/load.js';
 import { killAllChildrenSync } from '../devstack/process.js';
 import { serveApi } from '../runtime/api.js';
 import { openCore } from '../runtime/core.js';
@@ -63,7 +66,7 @@ program
         `  Chain RPC    ${stack.rpcUrl}`,
         `  State        ${dataDir ? resolve(dataDir) : 'in memory (use --data-dir to keep it)'}`,
         '',
-        `Try: curl -s -XPOST ${stack.apiUrl}/parts -H 'content-type: application/json' -d '{"id":"urn:demo:chip:1","owner":"acme-foundry"}'`,
+        `Try: curl -s -XPOST ${stack.apiUrl}/parts -H 'content-type: application/json' -d '{"id":"urn:demo:part:1","lifecycle":"part-basic"}'`,
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );
@@ -126,8 +129,36 @@ program
     }
   });
 
+const lifecycle = program.command('lifecycle').description('lifecycle definitions for process engineers');
+
+lifecycle
+  .command('validate')
+  .description('check definition files (YAML or JSON); prints every problem with file, line, step and field')
+  .argument('<files...>', 'definition files')
+  .action((files: string[]) => {
+    let failed = false;
+    for (const file of files) {
+      try {
+        const definition = readLifecycleFile(file);
+        console.log(`${file}: ok (${definition.name}, ${definition.steps.length} steps)`);
+      } catch (error) {
+        if (!(error instanceof LifecycleFileError)) throw error;
+        console.error(error.message);
+        failed = true;
+      }
+    }
+    process.exitCode = failed ? 1 : 0;
+  });
+
+lifecycle
+  .command('schema')
+  .description('print the JSON Schema of the definition format')
+  .action(() => {
+    process.stdout.write(lifecycleJsonSchemaText());
+  });
+
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof LifecycleFileError) {
     console.error(`tracewell: ${error.message}`);
   } else {
     console.error(error);

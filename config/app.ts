@@ -25,6 +25,8 @@ const appEnvSchema = z.object({
   AZURE_STORAGE_CONNECTION_STRING: optionalString,
   AZURITE_PORT: port(10000),
   TRACEWELL_PARTICIPANTS: z.string().default(join(ROOT, 'config', 'participants.yaml')),
+  /** Lifecycle definitions published at start-up (each changed file becomes a new version). */
+  TRACEWELL_LIFECYCLES: z.string().default(join(ROOT, 'lifecycles')),
   /** Level of the Temporal SDK's own log (worker state, workflow bundling, activity failures). */
   TEMPORAL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
 });

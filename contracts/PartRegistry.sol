@@ -17,13 +17,50 @@ contract PartRegistry is ERC721, AccessControl {
         uint64 registeredAt;
     }
 
+    /// @notice A certificate anchored to a part: the hash of its document, who issued it, until when.
+    struct Certificate {
+        bytes32 kind;
+        bytes32 documentHash;
+        address issuer;
+        uint64 validUntil; // 0 = no expiry
+        uint64 attachedAt;
+    }
+
     mapping(uint256 => Part) private _parts;
+    mapping(uint256 => Certificate[]) private _certificates;
+    mapping(uint256 => mapping(bytes32 => bool)) private _hasCertificate; // token => document hash
+    mapping(uint256 => mapping(bytes32 => bool)) private _recorded; // token => event hash
+
+    /// @notice The bundle a part sits in (0 = none), and each bundle's contents.
+    mapping(uint256 => uint256) public bundleOf;
+    mapping(uint256 => uint256[]) private _contents;
+    mapping(uint256 => uint256) private _contentIndex; // child => index in its bundle's contents
+
+    /// @notice The product a part was assembled into (0 = none), and each product's components.
+    mapping(uint256 => uint256) public assembledInto;
+    mapping(uint256 => uint256[]) private _components;
+
+    /// @dev Set while a bundle's move carries its contents along.
+    bool private _movingContents;
 
     /// @notice Emitted once per part, when its token is minted.
     event PartRegistered(uint256 indexed tokenId, string partId, address indexed owner, bytes32 metadataHash);
+    event CertificateAttached(uint256 indexed tokenId, bytes32 indexed kind, bytes32 documentHash, address indexed issuer, uint64 validUntil);
+    event PartEventRecorded(uint256 indexed tokenId, bytes32 indexed eventType, bytes32 eventHash);
+    event Bundled(uint256 indexed bundleId, uint256 indexed tokenId);
+    event Unbundled(uint256 indexed bundleId, uint256 indexed tokenId);
+    event Assembled(uint256 indexed productId, uint256[] components);
 
     error PartAlreadyRegistered(uint256 tokenId, string partId);
     error EmptyPartId();
+    error CertificateAlreadyAttached(uint256 tokenId, bytes32 documentHash);
+    error EventAlreadyRecorded(uint256 tokenId, bytes32 eventHash);
+    error PartIsBundled(uint256 tokenId, uint256 bundleId);
+    error PartNotBundled(uint256 tokenId);
+    error PartIsAssembled(uint256 tokenId, uint256 productId);
+    error BundleCycle(uint256 bundleId, uint256 tokenId);
+    error HolderMismatch(uint256 tokenId, address holder, address expected);
+    error NoComponents();
 
     constructor(address admin) ERC721("Tracewell Part", "PART") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -58,6 +95,115 @@ contract PartRegistry is ERC721, AccessControl {
     function partOf(uint256 tokenId) external view returns (Part memory) {
         _requireOwned(tokenId);
         return _parts[tokenId];
+    }
+
+    /// @notice Anchors a certificate's document hash to a part. A document is attached once per part.
+    function attachCertificate(uint256 tokenId, bytes32 kind, bytes32 documentHash, address issuer, uint64 validUntil)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        _requireOwned(tokenId);
+        if (_hasCertificate[tokenId][documentHash]) revert CertificateAlreadyAttached(tokenId, documentHash);
+        _hasCertificate[tokenId][documentHash] = true;
+        _certificates[tokenId].push(Certificate(kind, documentHash, issuer, validUntil, uint64(block.timestamp)));
+        emit CertificateAttached(tokenId, kind, documentHash, issuer, validUntil);
+    }
+
+    function certificatesOf(uint256 tokenId) external view returns (Certificate[] memory) {
+        return _certificates[tokenId];
+    }
+
+    function hasCertificate(uint256 tokenId, bytes32 documentHash) external view returns (bool) {
+        return _hasCertificate[tokenId][documentHash];
+    }
+
+    /// @notice Anchors the hash of an event in a part's life (e.g. a process record). Once per hash.
+    function recordEvent(uint256 tokenId, bytes32 eventType, bytes32 eventHash) external onlyRole(REGISTRAR_ROLE) {
+        _requireOwned(tokenId);
+        if (_recorded[tokenId][eventHash]) revert EventAlreadyRecorded(tokenId, eventHash);
+        _recorded[tokenId][eventHash] = true;
+        emit PartEventRecorded(tokenId, eventType, eventHash);
+    }
+
+    function isRecorded(uint256 tokenId, bytes32 eventHash) external view returns (bool) {
+        return _recorded[tokenId][eventHash];
+    }
+
+    /// @notice Puts a part into a bundle held by the same participant. From then on the part moves
+    ///         only with its bundle.
+    function bundle(uint256 bundleId, uint256 tokenId) external onlyRole(REGISTRAR_ROLE) {
+        address holder = _requireOwned(bundleId);
+        address childHolder = _requireOwned(tokenId);
+        if (bundleOf[tokenId] != 0) revert PartIsBundled(tokenId, bundleOf[tokenId]);
+        if (assembledInto[tokenId] != 0) revert PartIsAssembled(tokenId, assembledInto[tokenId]);
+        if (assembledInto[bundleId] != 0) revert PartIsAssembled(bundleId, assembledInto[bundleId]);
+        if (childHolder != holder) revert HolderMismatch(tokenId, childHolder, holder);
+        for (uint256 up = bundleId; up != 0; up = bundleOf[up]) {
+            if (up == tokenId) revert BundleCycle(bundleId, tokenId);
+        }
+        bundleOf[tokenId] = bundleId;
+        _contentIndex[tokenId] = _contents[bundleId].length;
+        _contents[bundleId].push(tokenId);
+        emit Bundled(bundleId, tokenId);
+    }
+
+    /// @notice Takes a part out of its bundle; it stays with the bundle's holder.
+    function unbundle(uint256 tokenId) external onlyRole(REGISTRAR_ROLE) {
+        uint256 bundleId = bundleOf[tokenId];
+        if (bundleId == 0) revert PartNotBundled(tokenId);
+        uint256[] storage contents = _contents[bundleId];
+        uint256 index = _contentIndex[tokenId];
+        uint256 last = contents[contents.length - 1];
+        contents[index] = last;
+        _contentIndex[last] = index;
+        contents.pop();
+        delete _contentIndex[tokenId];
+        delete bundleOf[tokenId];
+        emit Unbundled(bundleId, tokenId);
+    }
+
+    function contentsOf(uint256 bundleId) external view returns (uint256[] memory) {
+        return _contents[bundleId];
+    }
+
+    /// @notice Consumes parts into a product as its components. A consumed part never moves again.
+    function assemble(uint256 productId, uint256[] calldata components) external onlyRole(REGISTRAR_ROLE) {
+        address holder = _requireOwned(productId);
+        if (components.length == 0) revert NoComponents();
+        if (assembledInto[productId] != 0) revert PartIsAssembled(productId, assembledInto[productId]);
+        for (uint256 i = 0; i < components.length; i++) {
+            uint256 component = components[i];
+            address componentHolder = _requireOwned(component);
+            if (component == productId) revert BundleCycle(productId, component);
+            if (assembledInto[component] != 0) revert PartIsAssembled(component, assembledInto[component]);
+            if (bundleOf[component] != 0) revert PartIsBundled(component, bundleOf[component]);
+            if (componentHolder != holder) revert HolderMismatch(component, componentHolder, holder);
+            assembledInto[component] = productId;
+            _components[productId].push(component);
+        }
+        emit Assembled(productId, components);
+    }
+
+    function componentsOf(uint256 productId) external view returns (uint256[] memory) {
+        return _components[productId];
+    }
+
+    /// @dev A bundled or consumed part does not move on its own; a bundle carries its contents.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        if (!_movingContents) {
+            if (bundleOf[tokenId] != 0) revert PartIsBundled(tokenId, bundleOf[tokenId]);
+            if (assembledInto[tokenId] != 0) revert PartIsAssembled(tokenId, assembledInto[tokenId]);
+        }
+        from = super._update(to, tokenId, auth);
+        uint256[] storage contents = _contents[tokenId];
+        if (from != address(0) && contents.length > 0) {
+            bool outer = _movingContents;
+            _movingContents = true;
+            for (uint256 i = 0; i < contents.length; i++) {
+                _update(to, contents[i], address(0));
+            }
+            _movingContents = outer;
+        }
     }
 
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {

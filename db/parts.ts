@@ -1,5 +1,5 @@
 // Part reads and writes of the SQL mirror.
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { ownership, parts, stepRuns } from './schema.js';
 import type { PartStatus } from './schema.js';
@@ -13,8 +13,9 @@ export interface NewPart {
   tokenId: string;
   lifecycle: string;
   lifecycleVersion: number;
-  ownerId: string;
+  ownerId: null;
   metadata: Record<string, unknown>;
+  params: Record<string, unknown>;
   steps: { id: string; kind: string }[];
 }
 
@@ -31,6 +32,7 @@ export async function insertPart(db: Db, part: NewPart): Promise<void> {
         status: 'active',
         ownerId: null,
         metadata: part.metadata,
+        params: part.params,
       })
       .onConflictDoNothing();
     await tx
@@ -61,6 +63,13 @@ export async function setPartOwner(db: Db, partId: string, ownerId: string): Pro
 
 export async function setPartStatus(db: Db, partId: string, status: PartStatus): Promise<void> {
   await db.update(parts).set({ status, updatedAt: new Date() }).where(eq(parts.id, partId));
+}
+
+/** The ids of the parts the mirror knows among these token ids. */
+export async function findPartIdsByTokenIds(db: Db, tokenIds: bigint[]): Promise<string[]> {
+  if (tokenIds.length === 0) return [];
+  const rows = await db.select({ id: parts.id }).from(parts).where(inArray(parts.tokenId, tokenIds.map(String)));
+  return rows.map((row) => row.id);
 }
 
 export interface PartRecord {

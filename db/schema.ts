@@ -1,6 +1,7 @@
 // The SQL mirror. The chain is the shared truth; these tables are the fast, queryable copy that the
 // activities keep up to date, plus the bookkeeping that makes chain writes idempotent (chain_txs).
 import { sql } from 'drizzle-orm';
+import type { CompiledLifecycle } from '../workflows/definition.js';
 import type { StepStatus } from '../workflows/types.js';
 import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
@@ -17,7 +18,8 @@ export const participants = pgTable('participants', {
   createdAt: createdAt(),
 });
 
-export type PartStatus = 'active' | 'completed' | 'failed';
+/** `parked`: a step failed and the part waits for an operator. */
+export type PartStatus = 'active' | 'parked' | 'completed' | 'failed' | 'aborted';
 
 /** One traced part; `id` is also its workflow id, `tokenId` its ERC-721 id (decimal string). */
 export const parts = pgTable(
@@ -30,10 +32,31 @@ export const parts = pgTable(
     status: text('status').$type<PartStatus>().notNull(),
     ownerId: text('owner_id').references(() => participants.id),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    /** The parameters the part was started with (declared by its lifecycle). */
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('parts_owner_idx').on(t.ownerId), index('parts_status_idx').on(t.status)],
+  (t) => [index('parts_owner_idx').on(t.ownerId), index('parts_status_idx').on(t.status), index('parts_token_idx').on(t.tokenId)],
+);
+
+/**
+ * Published lifecycle definitions. A version is immutable: `definition` is what the process engineer
+ * wrote, `compiled` what every part started on this version runs.
+ */
+export const lifecycleDefinitions = pgTable(
+  'lifecycle_definitions',
+  {
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    contentHash: text('content_hash').notNull(),
+    definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+    compiled: jsonb('compiled').$type<CompiledLifecycle>().notNull(),
+    /** Where it came from: a file name under lifecycles/, or `api`. */
+    source: text('source').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version] })],
 );
 
 

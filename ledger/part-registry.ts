@@ -22,6 +22,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A short name (certificate kind, event type) as the bytes32 the contract stores: keccak256 of it. */
+export function nameHash(name: string): Hex {
+  return keccak256(stringToBytes(name));
+}
+
 /** The hash anchored with a part's token: keccak256 of its canonical metadata JSON. */
 export function metadataHashOf(metadata: Record<string, unknown>): Hex {
   return keccak256(toHex(canonicalJson(metadata)));
@@ -48,6 +53,18 @@ export class PartRegistry {
     }
   }
 
+  /** The bundle `tokenId` was last taken out of, from its Unbundled events; null if never. */
+  async lastBundleLeft(tokenId: bigint): Promise<bigint | null> {
+    const logs = await this.client.getContractEvents({ address: this.address, abi: partRegistryAbi, eventName: 'Unbundled', args: { tokenId }, fromBlock: 0n });
+    return logs.at(-1)?.args.bundleId ?? null;
+  }
+
+  /** The part id a token was registered with. */
+  async partIdOf(tokenId: bigint): Promise<string> {
+    const part = await this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'partOf', args: [tokenId] });
+    return part.partId;
+  }
+
   /** The transaction that minted `tokenId`, found from its PartRegistered event. */
   async mintTxHash(tokenId: bigint): Promise<Hex | null> {
     const logs = await this.client.getContractEvents({
@@ -60,11 +77,62 @@ export class PartRegistry {
     return logs[0]?.transactionHash ?? null;
   }
 
+  async certificatesOf(tokenId: bigint) {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'certificatesOf', args: [tokenId] });
+  }
+
+  async hasCertificate(tokenId: bigint, documentHash: Hex): Promise<boolean> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'hasCertificate', args: [tokenId, documentHash] });
+  }
+
+  async isRecorded(tokenId: bigint, eventHash: Hex): Promise<boolean> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'isRecorded', args: [tokenId, eventHash] });
+  }
+
+  /** The bundle holding `tokenId`, or 0n. */
+  async bundleOf(tokenId: bigint): Promise<bigint> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'bundleOf', args: [tokenId] });
+  }
+
+  async contentsOf(bundleId: bigint): Promise<readonly bigint[]> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'contentsOf', args: [bundleId] });
+  }
+
+  /** The product `tokenId` was consumed into, or 0n. */
+  async assembledInto(tokenId: bigint): Promise<bigint> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'assembledInto', args: [tokenId] });
+  }
+
+  /** The current block's timestamp, in seconds (certificate validity is judged by chain time). */
+  async chainTime(): Promise<bigint> {
+    return (await this.client.getBlock()).timestamp;
+  }
+
   registerCall(partId: string, owner: Address, metadataHash: Hex): Hex {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'register', args: [partId, owner, metadataHash] });
   }
 
   transferCall(from: Address, to: Address, tokenId: bigint): Hex {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'safeTransferFrom', args: [from, to, tokenId] });
+  }
+
+  attachCertificateCall(tokenId: bigint, kind: Hex, documentHash: Hex, issuer: Address, validUntil: bigint): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'attachCertificate', args: [tokenId, kind, documentHash, issuer, validUntil] });
+  }
+
+  recordEventCall(tokenId: bigint, eventType: Hex, eventHash: Hex): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'recordEvent', args: [tokenId, eventType, eventHash] });
+  }
+
+  bundleCall(bundleId: bigint, tokenId: bigint): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'bundle', args: [bundleId, tokenId] });
+  }
+
+  unbundleCall(tokenId: bigint): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'unbundle', args: [tokenId] });
+  }
+
+  assembleCall(productId: bigint, components: bigint[]): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'assemble', args: [productId, components] });
   }
 }

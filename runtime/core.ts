@@ -1,5 +1,6 @@
 // The ledger-and-SQL core shared by the worker and the API: the database (migrated), the chain
-// connection, the key store, the PartRegistry (found or deployed) and the seeded participants.
+// connection, the key store, the PartRegistry (found or deployed), the seeded participants and the
+// lifecycle definitions of the lifecycles/ folder.
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import type { AppConfig } from '../config/app.js';
@@ -13,6 +14,7 @@ import type { KeyStore } from '../ledger/keystore.js';
 import { PartRegistry } from '../ledger/part-registry.js';
 import { TxSender } from '../ledger/tx-sender.js';
 import type { ActivityDeps } from '../activities/index.js';
+import { publishDirectory } from '../definitions/publish.js';
 import { ensurePartRegistry } from './deploy.js';
 import { fundParticipantsForDev, loadParticipantsFile, seedParticipants } from './participants.js';
 
@@ -57,6 +59,7 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     log(`PartRegistry ${deployment.deployed ? 'deployed at' : 'found at'} ${deployment.address} (chain ${chain.chainId})`);
     const registry = new PartRegistry(chain.client, deployment.address as Address);
     await seedParticipants(database.db, keys, seeds);
+    await publishDirectory(database.db, config.TRACEWELL_LIFECYCLES, log);
     if (options.dev) await fundParticipantsForDev(chain, txSender, keys, REGISTRAR_KEY_REF, seeds);
     return {
       database,

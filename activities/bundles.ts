@@ -1,0 +1,65 @@
+// `bundle` puts the part into a bundle (a pallet) held by the same participant; `unbundle` takes it
+// out again. While bundled, the part moves only with its bundle (the contract enforces it).
+import type { Hex } from 'viem';
+import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
+import { tokenIdOf } from '../ledger/part-registry.js';
+import type { ActivityDeps } from './context.js';
+import { rejectingReverts, stepRejected } from './errors.js';
+import type { StepCall } from './step-call.js';
+import { writeKey } from './step-call.js';
+import { recordStepAttempt } from './step-runs.js';
+
+export interface BundleParams {
+  into: string;
+}
+
+export interface BundleOutput {
+  bundle: string;
+  txHash: Hex | null;
+  [key: string]: unknown;
+}
+
+export function createBundleActivities({ db, registry, txSender, keys, registrarKeyRef }: ActivityDeps) {
+  return {
+    async bundleStep(call: StepCall<BundleParams>): Promise<BundleOutput> {
+      return recordStepAttempt(db, call.partId, call.stepId, async () => {
+        const bundleId = tokenIdOf(call.params.into);
+        const tokenId = tokenIdOf(call.partId);
+        if (!(await registry.exists(bundleId))) throw stepRejected('BundleNotFound', `bundle ${call.params.into} has no token on chain (start it first)`);
+        const sent = await rejectingReverts(() =>
+          txSender.send({
+            key: writeKey('bundle', call, call.params.into),
+            account: keys.account(registrarKeyRef),
+            to: registry.address,
+            data: registry.bundleCall(bundleId, tokenId),
+            abi: partRegistryAbi,
+            isDone: async () => (await registry.bundleOf(tokenId)) === bundleId,
+          }),
+        );
+        return { bundle: call.params.into, txHash: sent.txHash };
+      });
+    },
+
+    async unbundleStep(call: StepCall<Record<string, never>>): Promise<BundleOutput> {
+      return recordStepAttempt(db, call.partId, call.stepId, async () => {
+        const tokenId = tokenIdOf(call.partId);
+        const current = await registry.bundleOf(tokenId);
+        // After a lost reply the part is out already: the chain's Unbundled event names the bundle.
+        const bundleId = current !== 0n ? current : await registry.lastBundleLeft(tokenId);
+        if (bundleId === null) throw stepRejected('PartNotBundled', `part ${call.partId} is in no bundle`);
+        const bundle = await registry.partIdOf(bundleId);
+        const sent = await rejectingReverts(() =>
+          txSender.send({
+            key: writeKey('unbundle', call),
+            account: keys.account(registrarKeyRef),
+            to: registry.address,
+            data: registry.unbundleCall(tokenId),
+            abi: partRegistryAbi,
+            isDone: async () => (await registry.bundleOf(tokenId)) === 0n,
+          }),
+        );
+        return { bundle, txHash: sent.txHash };
+      });
+    },
+  };
+}

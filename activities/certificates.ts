@@ -1,0 +1,103 @@
+// `attach-certificate` anchors a certificate's document hash to the part, with its kind, issuer and
+// validity; `certify` checks that certificates of the required kinds are attached, unexpired and
+// issued by a certifier. Validity is judged by chain time, the clock every party shares.
+import type { Address, Hex } from 'viem';
+import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
+import { findParticipantByAddress } from '../db/participants.js';
+import { nameHash, tokenIdOf } from '../ledger/part-registry.js';
+import type { ActivityDeps } from './context.js';
+import { rejectingReverts, stepRejected } from './errors.js';
+import { resolveRole } from './participants.js';
+import type { StepCall } from './step-call.js';
+import { recordStepAttempt } from './step-runs.js';
+
+export interface AttachCertificateParams {
+  certificate: string;
+  document: string;
+  issuer: string;
+  participant?: string;
+  validForMs: number | null;
+}
+
+export interface CertifyParams {
+  requires: string[];
+}
+
+export interface CertificateView {
+  kind: string;
+  documentHash: Hex;
+  issuer: string;
+  /** ISO time, or null for no expiry. */
+  validUntil: string | null;
+}
+
+const CERTIFIER = 'certifier';
+
+function isoOf(seconds: bigint): string | null {
+  return seconds === 0n ? null : new Date(Number(seconds) * 1000).toISOString();
+}
+
+export function createCertificateActivities({ db, registry, txSender, keys, registrarKeyRef }: ActivityDeps) {
+  return {
+    async attachCertificateStep(call: StepCall<AttachCertificateParams>) {
+      return recordStepAttempt(db, call.partId, call.stepId, async () => {
+        const { certificate, document, validForMs } = call.params;
+        if (!/^0x[0-9a-fA-F]{64}$/.test(document)) throw stepRejected('InvalidDocumentHash', `document: "${document}" is not a 32-byte hex hash`);
+        const issuer = await resolveRole(db, call.params.issuer, call.params.participant);
+        const tokenId = tokenIdOf(call.partId);
+        const documentHash = document.toLowerCase() as Hex;
+        const validUntil = validForMs === null ? 0n : (await registry.chainTime()) + BigInt(Math.ceil(validForMs / 1000));
+        const sent = await rejectingReverts(() =>
+          txSender.send({
+            key: `certificate:${call.partId}:${documentHash}`,
+            account: keys.account(registrarKeyRef),
+            to: registry.address,
+            data: registry.attachCertificateCall(tokenId, nameHash(certificate), documentHash, issuer.address as Address, validUntil),
+            abi: partRegistryAbi,
+            isDone: () => registry.hasCertificate(tokenId, documentHash),
+          }),
+        );
+        // Report what the chain holds (a retry after a lost reply must not invent a new expiry).
+        const anchored = (await registry.certificatesOf(tokenId)).find((c) => c.documentHash.toLowerCase() === documentHash);
+        return {
+          certificate,
+          documentHash,
+          issuer: issuer.id,
+          validUntil: anchored ? isoOf(anchored.validUntil) : isoOf(validUntil),
+          txHash: sent.txHash,
+        };
+      });
+    },
+
+    async certifyStep(call: StepCall<CertifyParams>): Promise<{ certificates: CertificateView[] }> {
+      return recordStepAttempt(db, call.partId, call.stepId, async () => {
+        const tokenId = tokenIdOf(call.partId);
+        const [attached, now] = await Promise.all([registry.certificatesOf(tokenId), registry.chainTime()]);
+        const found: CertificateView[] = [];
+        const problems: string[] = [];
+        for (const kind of call.params.requires) {
+          const ofKind = attached.filter((c) => c.kind === nameHash(kind));
+          let why = 'none attached';
+          let valid: CertificateView | undefined;
+          for (const certificate of ofKind) {
+            const issuer = await findParticipantByAddress(db, certificate.issuer);
+            if (!issuer?.roles.includes(CERTIFIER)) {
+              why = `issued by ${issuer?.id ?? certificate.issuer}, which is not an accepted certifier`;
+              continue;
+            }
+            if (certificate.validUntil !== 0n && certificate.validUntil <= now) {
+              why = `expired ${isoOf(certificate.validUntil)}`;
+              continue;
+            }
+            valid = { kind, documentHash: certificate.documentHash, issuer: issuer.id, validUntil: isoOf(certificate.validUntil) };
+            break;
+          }
+          if (valid) found.push(valid);
+          else problems.push(`${kind}: ${why}`);
+        }
+        if (problems.length > 0) throw stepRejected('CertificationFailed', `part ${call.partId} lacks valid certificates: ${problems.join('; ')}`);
+        return { certificates: found };
+      });
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// Types and names of the generic part workflow, shared with the API and the tests. Pure: bundled
+// into the workflow sandbox.
+import type { CompiledLifecycle, FieldProblem } from './definition.js';
+import type { ActivityPolicies, StepStatus } from './types.js';
+
+export const PART_WORKFLOW_TYPE = 'part';
+export const PART_RUN_STATE_QUERY = 'state';
+export const CURRENT_STEP_QUERY = 'current-step';
+export const STEP_RUNS_QUERY = 'step-runs';
+export const VARIABLES_QUERY = 'variables';
+export const OPERATOR_UPDATE = 'operator';
+
+export interface PartInput {
+  partId: string;
+  /** The compiled definition of the version the part is pinned to. */
+  lifecycle: CompiledLifecycle;
+  params: Record<string, unknown>;
+  policies: ActivityPolicies;
+  /** Continue as new once the history has this many events (default 10 000). */
+  historyLimit?: number;
+  /** Set when the workflow continued as new: where it was and what it knew. */
+  resume?: ResumeState;
+}
+
+export interface ResumeState {
+  position: number;
+  state: PartRunState;
+  /** Signals received for events no step was waiting for yet. */
+  inbox: Record<string, unknown[]>;
+}
+
+export type PartRunStatus = 'running' | 'awaiting' | 'parked' | 'completed' | 'failed' | 'aborted';
+
+export interface PartRunStep {
+  id: string;
+  kind: string;
+  status: StepStatus;
+  /** How many times the flow entered the step (loops enter it again). */
+  runs: number;
+  txHash?: string;
+  output?: Record<string, unknown>;
+  error?: { code: string; message: string };
+}
+
+export interface PartRunState {
+  partId: string;
+  lifecycle: { name: string; version: number };
+  status: PartRunStatus;
+  currentStep?: string;
+  tokenId?: string;
+  owner?: string;
+  steps: PartRunStep[];
+  /** `params` plus each finished step's output under its id. */
+  variables: Record<string, unknown>;
+  /** Signals whose payload the waiting step did not accept. */
+  ignoredSignals: number;
+  lastIgnoredSignal?: { event: string; problems: FieldProblem[] };
+  lastDecision?: { step: string; action: string; reason?: string };
+}
+
+/** What an update to an `await` step answers. */
+export interface AwaitAccepted {
+  step: string;
+  event: string;
+  payload: Record<string, unknown>;
+}
+
+/** An operator's decision on a parked step. */
+export interface OperatorDecision {
+  action: 'retry' | 'skip' | 'abort';
+  /** For `retry`: step parameters to use instead of the definition's. */
+  params?: Record<string, unknown>;
+  reason?: string;
+  actor?: string;
+}
