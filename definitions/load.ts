@@ -32,6 +32,7 @@ export function parseLifecycle(text: string): ParseResult {
       }
     }
   }
+  result.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return result;
 }
 

@@ -250,7 +250,8 @@ function checkFlow(steps: FlowStep[]): DefinitionProblem[] {
   const successors = (i: number): number[] => {
     const step = steps[i]!;
     const out: number[] = [];
-    const after = typeof step.next !== 'string' ? i + 1 : step.next === END ? -1 : position.get(step.next) ?? -1;
+    // An unknown target is reported on its own; treating it as a fall-through avoids a cascade.
+    const after = typeof step.next !== 'string' ? i + 1 : step.next === END ? -1 : position.get(step.next) ?? i + 1;
     if (after >= 0 && after < steps.length) out.push(after);
     // A step with `when` may be skipped, which falls through to the next in the list.
     if (step.when && i + 1 < steps.length) out.push(i + 1);
