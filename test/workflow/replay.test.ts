@@ -10,12 +10,20 @@ const DIR = 'test/histories';
 const files = readdirSync(DIR).filter((file) => file.endsWith('.json'));
 
 describe('workflow replay', () => {
-  it('has saved histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(2);
+  it('has saved histories of both workflow types to replay', () => {
+    expect(files.filter((file) => file.startsWith('part-basic-v1-')).length).toBeGreaterThanOrEqual(3);
+    expect(files.filter((file) => file.startsWith('part-v1-')).length).toBeGreaterThanOrEqual(2);
   });
 
-  it.each(files)('%s replays deterministically', async (file) => {
-    const history = JSON.parse(readFileSync(join(DIR, file), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file);
+  it('replays every saved history deterministically', async () => {
+    const histories = files.map((file) => ({ workflowId: file, history: JSON.parse(readFileSync(join(DIR, file), 'utf8')) }));
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(files.length);
   });
 });

@@ -1,0 +1,263 @@
+// The lifecycle interpreter on a real Temporal dev server, with real activities on anvil and SQL.
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { getAddress, keccak256, toHex } from 'viem';
+import { activityPolicies } from '../../config/temporal.js';
+import type { TemporalConfig } from '../../config/temporal.js';
+import { compileLifecycle } from '../../definitions/compile.js';
+import { parseLifecycle } from '../../definitions/load.js';
+import { getPartRecord } from '../../db/parts.js';
+import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
+import type { Core } from '../../runtime/core.js';
+import { findTemporalCli } from '../../devstack/temporal-cli.js';
+import { connectTemporalClient, startWorker } from '../../runtime/temporal.js';
+import type { RunningWorker } from '../../runtime/temporal.js';
+import type { CompiledLifecycle } from '../../workflows/definition.js';
+import { OPERATOR_UPDATE, PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE, STEP_RUNS_QUERY, VARIABLES_QUERY, CURRENT_STEP_QUERY } from '../../workflows/part-types.js';
+import type { PartInput, PartRunState } from '../../workflows/part-types.js';
+import { openTestCore, testTemporalConfig, uniqueId } from '../support/env.js';
+
+let core: Core;
+let temporal: TemporalConfig;
+let worker: RunningWorker;
+let client: Client;
+
+beforeAll(async () => {
+  core = await openTestCore();
+  temporal = testTemporalConfig();
+  worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: inject('workflowBundlePath') });
+  client = await connectTemporalClient(temporal);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await core?.close();
+});
+
+function compile(yaml: string, version = 1): CompiledLifecycle {
+  const parsed = parseLifecycle(yaml);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return compileLifecycle(parsed.definition, version);
+}
+
+function start(lifecycle: CompiledLifecycle, options: { partId?: string; params?: Record<string, unknown>; historyLimit?: number } = {}) {
+  const partId = options.partId ?? uniqueId('urn:test:chip');
+  const input: PartInput = { partId, lifecycle, params: options.params ?? {}, policies: activityPolicies(temporal), historyLimit: options.historyLimit };
+  return client.workflow.start(PART_WORKFLOW_TYPE, { workflowId: partId, taskQueue: temporal.taskQueue, args: [input] });
+}
+
+type Handle = Awaited<ReturnType<typeof start>>;
+const stateOf = (handle: Handle) => handle.query<PartRunState>(PART_RUN_STATE_QUERY);
+
+async function until(handle: Handle, done: (state: PartRunState) => boolean, timeoutMs = 20_000): Promise<PartRunState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await stateOf(handle);
+    if (done(state)) return state;
+    if (Date.now() > deadline) throw new Error(`state not reached: ${JSON.stringify(state)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The update's rejection type and details. */
+async function rejection(promise: Promise<unknown>): Promise<{ type?: string; details?: unknown[] }> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
+    return { type: cause.type ?? undefined, details: cause.details as unknown[] };
+  }
+  throw new Error('expected the update to be rejected');
+}
+
+/** `RECORD_HISTORIES=1 npx vitest run test/workflow` saves histories for the replay test. Keep old ones. */
+async function saveHistory(workflowId: string, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const cli = (await findTemporalCli())!;
+  const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', temporal.connection.address, '--output', 'json'], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  mkdirSync('test/histories', { recursive: true });
+  writeFileSync(`test/histories/${name}.json`, stdout);
+}
+
+const SHIPPING = compile(`
+name: shipping
+params:
+  batch: { type: string, required: true }
+steps:
+  - { id: mint, kind: mint, to: manufacturer, metadata: { batch: "\${params.batch}" } }
+  - id: packed
+    kind: await
+    event: packed
+    payload:
+      crates: { type: integer, required: true, min: 1 }
+      carrier: { type: string }
+  - { id: note, kind: record, event: packed, data: { crates: "\${packed.crates}" } }
+  - id: sold
+    kind: await
+    event: sold
+    payload:
+      buyer: { type: participant, required: true }
+  - { id: ship, kind: transfer, to: distributor, participant: "\${sold.buyer}" }
+`);
+
+describe('lifecycle interpreter', () => {
+  it('runs a definition: mint, await by update, record, await by signal, transfer; queries show steps and variables', async () => {
+    const handle = await start(SHIPPING, { params: { batch: 'B-7' } });
+    const partId = handle.workflowId;
+    await until(handle, (s) => s.status === 'awaiting' && s.currentStep === 'packed');
+    expect(await handle.query(CURRENT_STEP_QUERY)).toBe('packed');
+
+    // A bad payload is refused before it is stored; the part does not move.
+    const bad = await rejection(handle.executeUpdate('packed', { args: [{ crates: 0, colour: 'red' }] }));
+    expect(bad.type).toBe('InvalidPayload');
+    expect(bad.details).toEqual([[{ field: 'crates', message: 'must be at least 1' }, { field: 'colour', message: 'not declared (declared: crates, carrier)' }]]);
+    expect((await rejection(handle.executeUpdate('sold', { args: [{ buyer: 'harbor-retail' }] }))).type).toBe('NotAwaiting');
+    expect(await stateOf(handle)).toMatchObject({ status: 'awaiting', currentStep: 'packed' });
+
+    expect(await handle.executeUpdate('packed', { args: [{ crates: 12, carrier: 'DHL' }] })).toEqual({ step: 'packed', event: 'packed', payload: { crates: 12, carrier: 'DHL' } });
+    await until(handle, (s) => s.currentStep === 'sold' && s.status === 'awaiting');
+    await handle.signal('sold', { buyer: 'northwind-logistics' });
+    const result: PartRunState = await handle.result();
+
+    expect(result).toMatchObject({ status: 'completed', owner: 'northwind-logistics', tokenId: tokenIdOf(partId).toString(), lifecycle: { name: 'shipping', version: 1 } });
+    expect(result.steps.map((s) => [s.id, s.status, s.runs])).toEqual([
+      ['mint', 'succeeded', 1],
+      ['packed', 'succeeded', 1],
+      ['note', 'succeeded', 1],
+      ['sold', 'succeeded', 1],
+      ['ship', 'succeeded', 1],
+    ]);
+    expect(result.variables).toMatchObject({ params: { batch: 'B-7' }, packed: { crates: 12, carrier: 'DHL' }, sold: { buyer: 'northwind-logistics' }, ship: { owner: 'northwind-logistics' } });
+
+    const record = (await getPartRecord(core.database.db, partId))!;
+    expect(record.part).toMatchObject({ status: 'completed', lifecycle: 'shipping', lifecycleVersion: 1, params: { batch: 'B-7' }, ownerId: 'northwind-logistics' });
+    expect(record.steps.map((s) => [s.stepId, s.status])).toEqual(result.steps.map((s) => [s.id, 'succeeded']));
+    expect(record.steps[1]!.output).toEqual({ crates: 12, carrier: 'DHL' });
+    const noteHash = result.variables.note as { hash: string };
+    expect(await core.registry.isRecorded(tokenIdOf(partId), noteHash.hash as `0x${string}`)).toBe(true);
+    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe(getAddress(core.keys.account('hd:2').address));
+    await saveHistory(partId, 'part-v1-await-update-and-signal');
+  });
+
+  it('keeps a signal that arrives before its step, drops payloads the step does not accept, and parks a failed step for an operator', async () => {
+    const handle = await start(SHIPPING, { params: { batch: 'B-8' } });
+    const partId = handle.workflowId;
+    await handle.signal('sold', { buyer: 'not a participant id' });
+    await handle.signal('sold', { buyer: 'harbor-retail' });
+    await until(handle, (s) => s.currentStep === 'packed' && s.status === 'awaiting');
+    await handle.signal('packed', { crates: 3 });
+
+    // harbor-retail is a retailer, not a distributor: the contract is never asked, the step parks.
+    const parked = await until(handle, (s) => s.status === 'parked');
+    expect(parked.ignoredSignals).toBe(1);
+    expect(parked.lastIgnoredSignal).toEqual({ event: 'sold', problems: [{ field: 'buyer', message: 'expected a participant id' }] });
+    expect(parked.currentStep).toBe('ship');
+    expect(parked.steps.at(-1)).toMatchObject({ id: 'ship', status: 'failed', error: { code: 'RoleMismatch', message: 'participant "harbor-retail" does not hold the role "distributor" (it holds: retailer)' } });
+    const mirrored = (await getPartRecord(core.database.db, partId))!;
+    expect(mirrored.part.status).toBe('parked');
+    expect(mirrored.steps.at(-1)).toMatchObject({ stepId: 'ship', status: 'failed', lastErrorCode: 'RoleMismatch', attempts: 1 });
+
+    // Operator decisions are validated; a retry with corrected input finishes the part.
+    expect((await rejection(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'skip' }] }))).type).toBe('InvalidDecision');
+    await handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', params: { participant: 'northwind-logistics' } }] });
+    const result: PartRunState = await handle.result();
+    expect(result).toMatchObject({ status: 'completed', owner: 'northwind-logistics', lastDecision: { step: 'ship', action: 'retry' } });
+    expect((await getPartRecord(core.database.db, partId))!.part).toMatchObject({ status: 'completed', ownerId: 'northwind-logistics' });
+    await expect(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry' }] })).rejects.toThrow();
+    await saveHistory(partId, 'part-v1-early-signal-park-retry');
+  });
+
+  it('skips or aborts a parked step on an operator decision, and fails a part whose step says onFailure: fail', async () => {
+    const lifecycle = compile(`
+name: strict
+steps:
+  - { id: mint, kind: mint, to: manufacturer }
+  - { id: check, kind: certify, requires: [quality] }
+  - { id: final, kind: certify, requires: [sustainability], onFailure: fail }
+`);
+    const skipped = await start(lifecycle);
+    const parked = await until(skipped, (s) => s.status === 'parked');
+    expect(parked.steps[1]).toMatchObject({ status: 'failed', error: { code: 'CertificationFailed', message: `part ${skipped.workflowId} lacks valid certificates: quality: none attached` } });
+    await skipped.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'skip', reason: 'certificate checked on paper' }] });
+    const failure = await skipped.result().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(((failure as WorkflowFailedError).cause as ApplicationFailure).type).toBe('StepFailed');
+    const record = (await getPartRecord(core.database.db, skipped.workflowId))!;
+    expect(record.part.status).toBe('failed');
+    expect(record.steps.map((s) => [s.stepId, s.status, s.lastErrorCode])).toEqual([
+      ['mint', 'succeeded', null],
+      ['check', 'skipped', 'CertificationFailed'],
+      ['final', 'failed', 'CertificationFailed'],
+    ]);
+
+    const aborted = await start(lifecycle);
+    await until(aborted, (s) => s.status === 'parked');
+    await aborted.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'abort', reason: 'lot scrapped' }] });
+    expect(await aborted.result()).toMatchObject({ status: 'aborted', lastDecision: { action: 'abort', reason: 'lot scrapped' } });
+    expect((await getPartRecord(core.database.db, aborted.workflowId))!.part.status).toBe('aborted');
+  });
+
+  it('certifies once a valid certificate is attached, and loops with `when` and `next` until an inspection passes', async () => {
+    const lifecycle = compile(`
+name: inspected
+steps:
+  - { id: mint, kind: mint, to: manufacturer }
+  - id: inspect
+    kind: await
+    event: inspected
+    payload: { passed: { type: boolean, required: true }, report: { type: hash, required: true } }
+  - { id: rework, kind: record, event: rework, when: { var: inspect.passed, equals: false }, next: inspect }
+  - { id: attach, kind: attach-certificate, certificate: quality, document: "\${inspect.report}", issuer: certifier, validFor: 30d }
+  - { id: certify, kind: certify, requires: [quality] }
+`);
+    const handle = await start(lifecycle, { historyLimit: 60 });
+    const firstRunId = handle.firstExecutionRunId;
+    const report = (n: number) => keccak256(toHex(`inspection ${handle.workflowId} ${n}`));
+    for (let round = 1; round <= 3; round++) {
+      await until(handle, (s) => s.currentStep === 'inspect' && s.status === 'awaiting');
+      await handle.executeUpdate('inspected', { args: [{ passed: false, report: report(round) }] });
+    }
+    await until(handle, (s) => s.currentStep === 'inspect' && s.status === 'awaiting');
+    await handle.executeUpdate('inspected', { args: [{ passed: true, report: report(4) }] });
+    const result: PartRunState = await handle.result();
+
+    expect(result.status).toBe('completed');
+    expect(result.steps.map((s) => [s.id, s.status, s.runs])).toEqual([
+      ['mint', 'succeeded', 1],
+      ['inspect', 'succeeded', 4],
+      ['rework', 'skipped', 3],
+      ['attach', 'succeeded', 1],
+      ['certify', 'succeeded', 1],
+    ]);
+    expect(result.variables.certify).toEqual({
+      certificates: [{ kind: 'quality', documentHash: report(4), issuer: 'tuv-assurance', validUntil: expect.stringMatching(/^\d{4}-/) }],
+    });
+    const tokenId = tokenIdOf(handle.workflowId);
+    expect((await core.registry.certificatesOf(tokenId)).map((c) => [c.kind, c.documentHash])).toEqual([[nameHash('quality'), report(4)]]);
+    // Three rework records, one per failed inspection, each its own anchored event.
+    const reworks = await core.chain.client.getContractEvents({ address: core.registry.address, abi: (await import('../../contracts/generated/PartRegistry.js')).partRegistryAbi, eventName: 'PartEventRecorded', args: { tokenId }, fromBlock: 0n });
+    expect(reworks).toHaveLength(3);
+    // The history limit made it continue as new, carrying its state over.
+    const description = await handle.describe();
+    expect(description.runId).not.toBe(firstRunId);
+    expect(await client.workflow.getHandle(handle.workflowId, firstRunId).describe()).toMatchObject({ status: { name: 'CONTINUED_AS_NEW' } });
+  });
+
+  it('answers the step-runs and variables queries', async () => {
+    const handle = await start(SHIPPING, { params: { batch: 'B-9' } });
+    await until(handle, (s) => s.status === 'awaiting');
+    expect(await handle.query(VARIABLES_QUERY)).toMatchObject({ params: { batch: 'B-9' }, mint: { owner: 'acme-foundry' } });
+    expect((await handle.query<{ id: string; status: string }[]>(STEP_RUNS_QUERY)).map((s) => s.status)).toEqual(['succeeded', 'running', 'pending', 'pending', 'pending']);
+    await handle.terminate('test done');
+  });
+});
