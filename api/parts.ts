@@ -51,6 +51,11 @@ export function partRoutes(deps: ApiDeps): Hono {
       .map(([name]) => ({ field: name, message: `unknown participant "${values[name]}"` }));
   }
 
+  async function payloadProblems(specs: FieldSpecs, values: Record<string, unknown>) {
+    const problems = checkFields(specs, values);
+    return problems.length > 0 ? problems : unknownParticipants(specs, values);
+  }
+
   app.post('/', async (c) => {
     const body = await readJson(c, createPartSchema);
     const row = await getLifecycle(db, body.lifecycle, body.version);
@@ -61,8 +66,7 @@ export function partRoutes(deps: ApiDeps): Hono {
         : new ApiError(404, 'lifecycle_not_found', `no lifecycle named "${body.lifecycle}" (see GET /lifecycles)`);
     }
     const lifecycle = row.compiled;
-    const problems = checkFields(lifecycle.params, body.params);
-    if (problems.length === 0) problems.push(...(await unknownParticipants(lifecycle.params, body.params)));
+    const problems = await payloadProblems(lifecycle.params, body.params);
     if (problems.length > 0) throw fieldError('invalid_params', `params for ${lifecycle.name} v${lifecycle.version}`, problems.map((p) => ({ ...p, field: `params.${p.field}` })));
 
     const input: PartInput = { partId: body.id, lifecycle, params: body.params, policies };
@@ -73,6 +77,8 @@ export function partRoutes(deps: ApiDeps): Hono {
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        // The pinned version, readable before the workflow has written its SQL record.
+        memo: { lifecycle: lifecycle.name, lifecycleVersion: lifecycle.version },
       });
       return c.json(
         {
@@ -140,11 +146,14 @@ export function partRoutes(deps: ApiDeps): Hono {
     const id = c.req.param('id')!;
     const event = c.req.param('name')!;
     const { handle, record, description } = await findPart(id);
-    const lifecycle = record ? (await getLifecycle(db, record.part.lifecycle, record.part.lifecycleVersion))?.compiled : undefined;
+    const pinned = record
+      ? { name: record.part.lifecycle, version: record.part.lifecycleVersion }
+      : { name: description?.memo?.lifecycle as string | undefined, version: description?.memo?.lifecycleVersion as number | undefined };
+    const lifecycle = pinned.name ? (await getLifecycle(db, pinned.name, pinned.version))?.compiled : undefined;
     const awaiting = lifecycle ? awaitSteps(lifecycle, event) : [];
     if (awaiting.length === 0) {
       const events = lifecycle ? [...new Set(awaitSteps(lifecycle).map((s) => s.params.event as string))] : [];
-      throw new ApiError(404, 'unknown_event', `part "${id}" (${record?.part.lifecycle ?? 'no lifecycle'} v${record?.part.lifecycleVersion ?? '?'}) awaits no event "${event}"${events.length ? `; it awaits: ${events.join(', ')}` : ''}`);
+      throw new ApiError(404, 'unknown_event', `part "${id}" (${pinned.name ?? 'no lifecycle'} v${pinned.version ?? '?'}) awaits no event "${event}"${events.length ? `; it awaits: ${events.join(', ')}` : ''}`);
     }
     if (description?.status.name !== 'RUNNING') {
       throw new ApiError(409, 'part_not_active', `part "${id}" is ${record?.part.status ?? description?.status.name.toLowerCase()} and takes no more events`);
@@ -156,15 +165,20 @@ export function partRoutes(deps: ApiDeps): Hono {
     const { id, event, handle, awaiting } = await eventTarget(c);
     const payload = await readJson(c, eventPayloadSchema);
     // A signal cannot be refused by the workflow, so check it here against every step awaiting it.
-    const problems = awaiting.map((step) => checkFields(step.params.payload as FieldSpecs, payload));
+    const problems = await Promise.all(awaiting.map((step) => payloadProblems(step.params.payload as FieldSpecs, payload)));
     if (problems.every((list) => list.length > 0)) throw fieldError('invalid_payload', `payload of "${event}"`, problems[0]!);
     await handle.signal(event, payload);
     return c.json({ id, event, delivered: 'signal' }, 202);
   });
 
   app.post('/:id/updates/:name', async (c) => {
-    const { id, event, handle } = await eventTarget(c);
+    const { id, event, handle, awaiting } = await eventTarget(c);
     const payload = await readJson(c, eventPayloadSchema);
+    // The workflow's validator judges the payload's shape; whether named participants exist is for
+    // SQL to say, once the shape is right.
+    const specs = awaiting[0]!.params.payload as FieldSpecs;
+    const unknown = checkFields(specs, payload).length === 0 ? await unknownParticipants(specs, payload) : [];
+    if (unknown.length > 0) throw fieldError('invalid_payload', `payload of "${event}"`, unknown);
     try {
       const accepted = await handle.executeUpdate<AwaitAccepted, [Record<string, unknown>]>(event, { args: [payload] });
       return c.json({ id, ...accepted, delivered: 'update' });

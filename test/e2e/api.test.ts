@@ -1,9 +1,10 @@
 // End to end over HTTP against the real stack: Temporal dev server, anvil, Azurite, SQL, the worker
 // and the Hono API, started the way `tracewell dev` starts them.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { getAddress } from 'viem';
-import { tokenIdOf } from '../../ledger/part-registry.js';
+import { getAddress, keccak256, toHex } from 'viem';
+import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
 import { startStack } from '../../runtime/stack.js';
 import type { Stack } from '../../runtime/stack.js';
 import { testAppConfig, testTemporalConfig, uniqueId } from '../support/env.js';
@@ -20,16 +21,16 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
   const response = await fetch(`${stack.apiUrl}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? {} : { 'content-type': contentType },
     body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
 }
 
-async function untilPart(id: string, done: (part: any) => boolean, timeoutMs = 20_000): Promise<any> {
+async function untilPart(id: string, done: (part: any) => boolean, timeoutMs = 30_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, body } = await call('GET', `/parts/${id}`);
@@ -39,6 +40,8 @@ async function untilPart(id: string, done: (part: any) => boolean, timeoutMs = 2
   }
 }
 
+const waitingFor = (step: string) => (part: any) => part.currentStep === step && part.workflow?.state === 'awaiting';
+
 describe('HTTP API on the real stack', () => {
   it('reports healthy dependencies', async () => {
     const { status, body } = await call('GET', '/healthz');
@@ -46,87 +49,188 @@ describe('HTTP API on the real stack', () => {
     expect(body.checks).toEqual({ database: { ok: true }, temporal: { ok: true }, chain: { ok: true } });
   });
 
-  it('creates a part, transfers it, and the chain owner equals the SQL owner', async () => {
-    const id = uniqueId('urn:epc:id:sgtin:0614141.107346');
-    const created = await call('POST', '/parts', { id, owner: 'acme-foundry', metadata: { batch: 'B-17' } });
-    expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id, tokenId: tokenIdOf(id).toString(), workflow: { id } });
-
-    const minted = await untilPart(id, (part) => part.workflow?.state === 'awaiting-transfer');
-    expect(minted.owner.id).toBe('acme-foundry');
-    expect(minted.steps.map((s: any) => s.status)).toEqual(['succeeded', 'succeeded', 'pending']);
-
-    const transfer = await call('POST', `/parts/${id}/transfer`, { to: 'northwind-logistics' });
-    expect(transfer.status).toBe(200);
-    expect(transfer.body).toMatchObject({ id, owner: 'northwind-logistics', txHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
-
-    const done = await untilPart(id, (part) => part.status === 'completed' && part.workflow.status === 'COMPLETED');
-    expect(done.owner.id).toBe('northwind-logistics');
-    expect(done.ownership.map((o: any) => [o.from, o.to])).toEqual([
-      [null, 'acme-foundry'],
-      ['acme-foundry', 'northwind-logistics'],
-    ]);
-    expect(done.ownership[1].txHash).toBe(transfer.body.txHash);
-
-    const chainOwner = await stack.core.registry.ownerOf(tokenIdOf(id));
-    expect(chainOwner).toBe(getAddress(done.owner.address));
-    const receipt = await stack.core.chain.client.getTransactionReceipt({ hash: transfer.body.txHash });
-    expect(receipt.status).toBe('success');
-  });
-
-  it('runs the transfer at once when transferTo is given at creation', async () => {
-    const id = uniqueId();
-    expect((await call('POST', '/parts', { id, owner: 'acme-foundry', transferTo: 'harbor-retail' })).status).toBe(201);
-    const done = await untilPart(id, (part) => part.status === 'completed');
-    expect(done.owner.id).toBe('harbor-retail');
-    expect(await stack.core.registry.ownerOf(tokenIdOf(id))).toBe(getAddress(done.owner.address));
-  });
-
-  it('answers 409 part_exists for a duplicate part id, even after it completed', async () => {
-    const id = uniqueId();
-    expect((await call('POST', '/parts', { id, owner: 'acme-foundry', transferTo: 'harbor-retail' })).status).toBe(201);
-    const again = await call('POST', '/parts', { id, owner: 'acme-foundry' });
-    expect(again).toEqual({ status: 409, body: { error: { code: 'part_exists', message: `part "${id}" already exists` } } });
-    await untilPart(id, (part) => part.status === 'completed');
-    expect((await call('POST', '/parts', { id, owner: 'acme-foundry' })).status).toBe(409);
-  });
-
-  it('answers 400 on malformed input, naming the fields', async () => {
-    expect(await call('POST', '/parts', '{"id": "x",')).toEqual({
-      status: 400,
-      body: { error: { code: 'invalid_json', message: 'the request body is not valid JSON' } },
-    });
-    const bad = await call('POST', '/parts', { id: 'has space', owner: 42, colour: 'red' });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.code).toBe('invalid_request');
-    expect(bad.body.error.details.map((d: any) => d.field).sort()).toEqual(['(body)', 'id', 'owner']);
-    const missing = await call('POST', `/parts/${uniqueId()}/transfer`, {});
-    expect(missing.status).toBe(400);
-    expect(missing.body.error.details).toEqual([{ field: 'to', message: 'Required' }]);
-  });
-
-  it('answers 422 for unknown participants and 404 for unknown parts', async () => {
-    const unknownOwner = await call('POST', '/parts', { id: uniqueId(), owner: 'ghost-co' });
-    expect(unknownOwner).toMatchObject({ status: 422, body: { error: { code: 'unknown_participant', message: 'owner: unknown participant "ghost-co"' } } });
-    const missing = uniqueId();
-    expect(await call('GET', `/parts/${missing}`)).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
-    expect(await call('POST', `/parts/${missing}/transfer`, { to: 'harbor-retail' })).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
-    expect(await call('GET', '/nothing-here')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
-  });
-
-  it('answers 409 for a transfer the part cannot take', async () => {
-    const id = uniqueId();
-    await call('POST', '/parts', { id, owner: 'acme-foundry' });
-    await untilPart(id, (part) => part.workflow?.state === 'awaiting-transfer');
-    expect(await call('POST', `/parts/${id}/transfer`, { to: 'acme-foundry' })).toMatchObject({ status: 409, body: { error: { code: 'already_owner' } } });
-    expect((await call('POST', `/parts/${id}/transfer`, { to: 'harbor-retail' })).status).toBe(200);
-    expect(await call('POST', `/parts/${id}/transfer`, { to: 'northwind-logistics' })).toMatchObject({ status: 409, body: { error: { code: 'part_not_active' } } });
-  });
-
   it('lists the participants with their ledger addresses', async () => {
     const { status, body } = await call('GET', '/participants');
     expect(status).toBe(200);
-    expect(body.participants.map((p: any) => p.id)).toEqual(['acme-foundry', 'harbor-retail', 'northwind-logistics']);
+    expect(body.participants.map((p: any) => p.id)).toEqual(['acme-foundry', 'harbor-retail', 'northwind-logistics', 'sierra-mining', 'tuv-assurance']);
     expect(body.participants[0].address).toBe(stack.core.keys.account('hd:1').address);
+  });
+});
+
+describe('lifecycle registry', () => {
+  it('has the definitions of lifecycles/ published at start-up, and serves the JSON Schema', async () => {
+    const { body } = await call('GET', '/lifecycles');
+    expect(body.lifecycles.map((l: any) => l.name)).toEqual(expect.arrayContaining(['chip', 'pallet', 'part-basic']));
+    expect(body.lifecycles.find((l: any) => l.name === 'chip')).toMatchObject({ version: 1, source: 'chip.yaml' });
+    const schema = await call('GET', '/lifecycles/schema.json');
+    expect(schema.body).toMatchObject({ title: 'Tracewell lifecycle definition', required: ['name', 'steps'] });
+  });
+
+  it('publishes immutable versions: identical content is no new version, a changed one is the next', async () => {
+    const name = `line-${randomUUID().slice(0, 8)}`;
+    const v1 = `name: ${name}\nsteps:\n  - { id: mint, kind: mint, to: manufacturer }\n`;
+    const first = await call('POST', '/lifecycles', v1, 'application/yaml');
+    expect(first).toMatchObject({ status: 201, body: { name, version: 1, source: 'api', definition: { name, version: 1 } } });
+    expect(await call('POST', '/lifecycles', v1, 'application/yaml')).toMatchObject({ status: 200, body: { version: 1 } });
+
+    const v2 = { name, steps: [{ id: 'mint', kind: 'mint', to: 'manufacturer' }, { id: 'sell', kind: 'transfer', to: 'retailer' }] };
+    expect(await call('POST', '/lifecycles', v2)).toMatchObject({ status: 201, body: { version: 2, compiled: { version: 2, steps: [{ id: 'mint' }, { id: 'sell' }] } } });
+    expect(await call('POST', '/lifecycles', { ...v2, version: 1 })).toMatchObject({ status: 409, body: { error: { code: 'version_exists' } } });
+    expect(await call('POST', '/lifecycles', { ...v2, version: 5 })).toMatchObject({ status: 409, body: { error: { code: 'version_gap', message: `${name}: the next version is 3, not 5` } } });
+
+    expect(await call('GET', `/lifecycles/${name}`)).toMatchObject({ status: 200, body: { name, latest: 2, versions: [{ version: 1 }, { version: 2 }] } });
+    expect(await call('GET', `/lifecycles/${name}/1`)).toMatchObject({ status: 200, body: { version: 1, definition: { steps: [{ id: 'mint' }] } } });
+    expect(await call('GET', `/lifecycles/${name}/3`)).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_version_not_found' } } });
+    expect(await call('GET', '/lifecycles/no-such-line')).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_not_found' } } });
+  });
+
+  it('rejects an invalid definition with 422 and the list of problems', async () => {
+    const yaml = 'name: broken\nsteps:\n  - { id: mine, kind: mint, to: miner }\n  - { id: mine, kind: transfer, to: distributer }\n';
+    const { status, body } = await call('POST', '/lifecycles', yaml, 'application/yaml');
+    expect(status).toBe(422);
+    expect(body.error.code).toBe('invalid_definition');
+    expect(body.error.details.problems).toEqual([
+      {
+        path: 'steps[1].id',
+        step: 'mine',
+        line: 4,
+        message: 'duplicate step id "mine" (first used by steps[0])',
+        text: 'request body:4: steps[1].id [step "mine"]: duplicate step id "mine" (first used by steps[0])',
+      },
+      {
+        path: 'steps[1].to',
+        step: 'mine',
+        line: 4,
+        message: 'unknown participant role "distributer" (did you mean "distributor"?); roles: miner, manufacturer, distributor, retailer, certifier',
+        text: expect.stringContaining('request body:4: steps[1].to [step "mine"]: unknown participant role "distributer"'),
+      },
+    ]);
+    expect(await call('GET', '/lifecycles/broken')).toMatchObject({ status: 404 });
+  });
+});
+
+describe('parts on lifecycle versions', () => {
+  it('pins each part to the version it started on', async () => {
+    const name = `pinned-${randomUUID().slice(0, 8)}`;
+    const steps = [
+      { id: 'mint', kind: 'mint', to: 'manufacturer' },
+      { id: 'go', kind: 'await', event: 'go' },
+    ];
+    await call('POST', '/lifecycles', { name, steps });
+    const first = uniqueId();
+    expect(await call('POST', '/parts', { id: first, lifecycle: name })).toMatchObject({ status: 201, body: { lifecycle: { name, version: 1 } } });
+    await untilPart(first, waitingFor('go'));
+
+    expect((await call('POST', '/lifecycles', { name, steps: [...steps, { id: 'note', kind: 'record', event: 'shipped' }] })).body.version).toBe(2);
+    const second = uniqueId();
+    expect(await call('POST', '/parts', { id: second, lifecycle: name })).toMatchObject({ status: 201, body: { lifecycle: { name, version: 2 } } });
+    await untilPart(second, waitingFor('go'));
+
+    for (const id of [first, second]) expect((await call('POST', `/parts/${id}/signals/go`, {})).status).toBe(202);
+    const one = await untilPart(first, (p) => p.status === 'completed');
+    const two = await untilPart(second, (p) => p.status === 'completed');
+    expect(one.lifecycle).toEqual({ name, version: 1 });
+    expect(one.steps.map((s: any) => s.id)).toEqual(['mint', 'go']);
+    expect(two.lifecycle).toEqual({ name, version: 2 });
+    expect(two.steps.map((s: any) => [s.id, s.status])).toEqual([['mint', 'succeeded'], ['go', 'succeeded'], ['note', 'succeeded']]);
+
+    // A part can also start on an older version explicitly.
+    const third = uniqueId();
+    expect(await call('POST', '/parts', { id: third, lifecycle: name, version: 1 })).toMatchObject({ status: 201, body: { lifecycle: { version: 1 } } });
+  });
+
+  it('completes an await step by update, refusing a bad payload with 422 and leaving the part unchanged', async () => {
+    const id = uniqueId('urn:epc:id:sgtin:0614141.107346');
+    expect((await call('POST', '/parts', { id, lifecycle: 'part-basic', params: { batch: 'B-17' } })).status).toBe(201);
+    const before = await untilPart(id, waitingFor('sold'));
+    expect(before).toMatchObject({ lifecycle: { name: 'part-basic', version: 1 }, params: { batch: 'B-17' }, owner: { id: 'acme-foundry' } });
+
+    const bad = await call('POST', `/parts/${id}/updates/sold`, { buyer: 'Not An Id', price: 3 });
+    expect(bad).toMatchObject({ status: 422, body: { error: { code: 'invalid_payload' } } });
+    expect(bad.body.error.details).toEqual([
+      { field: 'buyer', message: 'expected a participant id' },
+      { field: 'price', message: 'not declared (declared: buyer)' },
+    ]);
+    const unchanged = (await call('GET', `/parts/${id}`)).body;
+    expect(unchanged).toMatchObject({ currentStep: 'sold', status: 'active', workflow: { state: 'awaiting' } });
+    expect(unchanged.steps.map((s: any) => s.status)).toEqual(['succeeded', 'running', 'pending']);
+
+    const sold = await call('POST', `/parts/${id}/updates/sold`, { buyer: 'northwind-logistics' });
+    expect(sold).toMatchObject({ status: 200, body: { id, step: 'sold', event: 'sold', payload: { buyer: 'northwind-logistics' }, delivered: 'update' } });
+    const done = await untilPart(id, (p) => p.status === 'completed' && p.workflow.status === 'COMPLETED');
+    expect(done.owner.id).toBe('northwind-logistics');
+    expect(done.ownership.map((o: any) => [o.from, o.to])).toEqual([[null, 'acme-foundry'], ['acme-foundry', 'northwind-logistics']]);
+    expect(done.variables).toMatchObject({ params: { batch: 'B-17' }, sold: { buyer: 'northwind-logistics' } });
+    expect(await stack.core.registry.ownerOf(tokenIdOf(id))).toBe(getAddress(done.owner.address));
+
+    expect(await call('POST', `/parts/${id}/updates/sold`, { buyer: 'harbor-retail' })).toMatchObject({ status: 409, body: { error: { code: 'part_not_active' } } });
+  });
+
+  it('completes an await step by signal, and answers 404/409/422 for events it cannot take', async () => {
+    const id = uniqueId();
+    await call('POST', '/parts', { id, lifecycle: 'part-basic' });
+    expect(await call('POST', `/parts/${id}/signals/paid`, {})).toMatchObject({ status: 404, body: { error: { code: 'unknown_event', message: expect.stringContaining('it awaits: sold') } } });
+    expect(await call('POST', `/parts/${id}/signals/sold`, { buyer: 'ghost-co' })).toMatchObject({ status: 422, body: { error: { code: 'invalid_payload' } } });
+    expect(await call('POST', `/parts/${id}/signals/sold`, '{"buyer":')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
+    expect(await call('POST', `/parts/${uniqueId()}/signals/sold`, {})).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
+
+    // A signal may arrive before the step waits for it: the part keeps it.
+    expect(await call('POST', `/parts/${id}/signals/sold`, { buyer: 'northwind-logistics' })).toMatchObject({ status: 202, body: { delivered: 'signal' } });
+    const done = await untilPart(id, (p) => p.status === 'completed');
+    expect(done.owner.id).toBe('northwind-logistics');
+  });
+
+  it('answers 400, 404, 409 and 422 for parts it cannot start', async () => {
+    expect(await call('POST', '/parts', '{"id": "x",')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
+    const bad = await call('POST', '/parts', { id: 'has space', lifecycle: 7, colour: 'red' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: any) => d.field).sort()).toEqual(['(body)', 'id', 'lifecycle']);
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: 'no-such' })).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_not_found' } } });
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: 'chip', version: 99 })).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_version_not_found' } } });
+    const params = await call('POST', '/parts', { id: uniqueId(), lifecycle: 'chip', params: { origin: 3 } });
+    expect(params).toMatchObject({ status: 422, body: { error: { code: 'invalid_params' } } });
+    expect(params.body.error.details).toEqual([
+      { field: 'params.origin', message: 'expected a string' },
+      { field: 'params.pallet', message: 'required' },
+    ]);
+    const id = uniqueId();
+    expect((await call('POST', '/parts', { id, lifecycle: 'pallet' })).status).toBe(201);
+    expect(await call('POST', '/parts', { id, lifecycle: 'pallet' })).toEqual({ status: 409, body: { error: { code: 'part_exists', message: `part "${id}" already exists` } } });
+    expect(await call('GET', `/parts/${uniqueId()}`)).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
+  });
+
+  it('runs the sample chip lifecycle end to end: mine, manufacture, certify, bundle, ship, retail', async () => {
+    const pallet = uniqueId('urn:test:pallet');
+    const chip = uniqueId('urn:test:chip');
+    expect((await call('POST', '/parts', { id: pallet, lifecycle: 'pallet' })).status).toBe(201);
+    await untilPart(pallet, (p) => p.status === 'completed');
+    expect((await call('POST', '/parts', { id: chip, lifecycle: 'chip', params: { origin: 'Kalgoorlie', pallet } })).status).toBe(201);
+
+    const atFab = await untilPart(chip, waitingFor('manufactured'));
+    expect(atFab.owner?.id, JSON.stringify(atFab)).toBe('acme-foundry');
+    expect(atFab.ownership.map((o: any) => o.to)).toEqual(['sierra-mining', 'acme-foundry']);
+    expect((await call('POST', `/parts/${chip}/updates/manufactured`, { fab: 'fab-7', waferCount: 25 })).status).toBe(200);
+
+    await untilPart(chip, waitingFor('quality-report'));
+    const report = keccak256(toHex(`quality report for ${chip}`));
+    expect((await call('POST', `/parts/${chip}/updates/quality-report`, { document: report })).status).toBe(200);
+
+    const done = await untilPart(chip, (p) => p.status === 'completed');
+    expect(done.steps.map((s: any) => [s.id, s.status])).toEqual(
+      ['mine', 'to-fab', 'manufactured', 'record-manufacture', 'quality-report', 'attach-quality', 'certify', 'bundle', 'ship', 'unpack', 'retail'].map((id) => [id, 'succeeded']),
+    );
+    expect(done.owner.id).toBe('harbor-retail');
+    expect(done.ownership.map((o: any) => o.to)).toEqual(['sierra-mining', 'acme-foundry', 'northwind-logistics', 'harbor-retail']);
+    expect(done.variables.certify.certificates).toEqual([{ kind: 'quality', documentHash: report, issuer: 'tuv-assurance', validUntil: expect.any(String) }]);
+    expect(done.variables.unpack).toMatchObject({ bundle: pallet });
+
+    const registry = stack.core.registry;
+    const address = (hd: number) => getAddress(stack.core.keys.account(`hd:${hd}`).address);
+    expect(await registry.ownerOf(tokenIdOf(chip))).toBe(address(3));
+    expect(await registry.ownerOf(tokenIdOf(pallet))).toBe(address(2));
+    expect(await registry.bundleOf(tokenIdOf(chip))).toBe(0n);
+    expect((await registry.certificatesOf(tokenIdOf(chip))).map((c) => [c.kind, c.documentHash, c.issuer])).toEqual([[nameHash('quality'), report, address(5)]]);
+    expect(await registry.isRecorded(tokenIdOf(chip), done.variables['record-manufacture'].hash)).toBe(true);
+    expect((await call('GET', `/parts/${pallet}`)).body.owner.id).toBe('northwind-logistics');
   });
 });

@@ -72,9 +72,19 @@ describe('tracewell dev', () => {
     const created = await fetch(`${first.apiUrl}/parts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id, owner: 'acme-foundry', transferTo: 'northwind-logistics' }),
+      body: JSON.stringify({ id, lifecycle: 'part-basic' }),
     });
     expect(created.status).toBe(201);
+    for (let i = 0; i < 200; i++) {
+      const sold = await fetch(`${first.apiUrl}/parts/${id}/updates/sold`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ buyer: 'northwind-logistics' }),
+      });
+      if (sold.status === 200) break;
+      expect(sold.status).toBe(409); // not waiting for the sale yet: still minting
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     let part: any;
     for (let i = 0; i < 200 && part?.status !== 'completed'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -91,6 +101,9 @@ describe('tracewell dev', () => {
       const again: any = await (await fetch(`${second.apiUrl}/parts/${id}`)).json();
       expect(again).toMatchObject({ status: 'completed', owner: { id: 'northwind-logistics' }, workflow: { status: 'COMPLETED' } });
       expect(again.ownership).toHaveLength(2);
+      // The lifecycles/ files were published once: an unchanged file is no new version.
+      const versions: any = await (await fetch(`${second.apiUrl}/lifecycles/part-basic`)).json();
+      expect(versions.latest).toBe(1);
     } finally {
       expect(await interrupt(second)).toBe(0);
     }
