@@ -1,5 +1,6 @@
 // `npm run bench [-- --parts 200 --concurrency 20]`: drives parts through the whole slice over HTTP
-// on the embedded stack (create → mint → transfer, each part a workflow with real chain writes) and
+// on the embedded stack (part-basic: create → mint → await sale → transfer, each part a workflow with
+// real chain writes) and
 // prints throughput, lifecycle latency percentiles and peak memory. A benchmark, not a test.
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -44,14 +45,16 @@ async function main(): Promise<void> {
   const run = `bench-${Date.now().toString(36)}`;
 
   try {
-    // One part end to end: create it, then ask for the transfer; the update answers when it is done.
+    // One part end to end on the part-basic lifecycle: create it and signal its sale at once (the
+    // part keeps the signal until its await step takes it), then wait for its workflow's result.
     const lifecycle = async (index: number): Promise<number> => {
       const id = `urn:${run}:part:${index}`;
       const t0 = performance.now();
-      const created = await post(`${stack.apiUrl}/parts`, { id, owner: 'acme-foundry', metadata: { index } });
+      const created = await post(`${stack.apiUrl}/parts`, { id, lifecycle: 'part-basic', params: { batch: `b-${index}` } });
       if (created.status !== 201) throw new Error(`create ${id}: ${created.status} ${JSON.stringify(created.body)}`);
-      const moved = await post(`${stack.apiUrl}/parts/${id}/transfer`, { to: 'northwind-logistics' });
-      if (moved.status !== 200) throw new Error(`transfer ${id}: ${moved.status} ${JSON.stringify(moved.body)}`);
+      const sold = await post(`${stack.apiUrl}/parts/${id}/signals/sold`, { buyer: 'northwind-logistics' });
+      if (sold.status !== 202) throw new Error(`sold ${id}: ${sold.status} ${JSON.stringify(sold.body)}`);
+      await stack.client.workflow.getHandle(id).result();
       return performance.now() - t0;
     };
 

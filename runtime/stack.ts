@@ -36,6 +36,8 @@ export interface Stack {
   rpcUrl: string;
   blobConnectionString: string;
   core: Core;
+  /** The Temporal client the API uses. */
+  client: Client;
   stop(): Promise<void>;
 }
 
@@ -111,7 +113,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     client = await connectTemporalClient(temporal);
     api = await serveApi(core, client, temporal, { host: config.API_HOST, port: await portOrFree(config.API_PORT) }, log);
 
-    return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, stop };
+    return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, client, stop };
   } catch (error) {
     await stop();
     throw error;
