@@ -1,64 +1,26 @@
 // The part lifecycle workflow on a real Temporal dev server, with real activities on anvil and SQL.
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityPolicies } from '../../config/temporal.js';
-import type { TemporalConfig } from '../../config/temporal.js';
 import { getPartRecord } from '../../db/parts.js';
 import { tokenIdOf } from '../../ledger/part-registry.js';
-import type { Core } from '../../runtime/core.js';
-import { findTemporalCli } from '../../devstack/temporal-cli.js';
-import { connectTemporalClient, startWorker } from '../../runtime/temporal.js';
-import type { RunningWorker } from '../../runtime/temporal.js';
 import { BASIC_LIFECYCLE, PART_STATE_QUERY, PART_WORKFLOW, TRANSFER_UPDATE } from '../../workflows/types.js';
 import type { PartLifecycleInput, PartState, TransferRequest, TransferResult } from '../../workflows/types.js';
-import { openTestCore, testTemporalConfig, uniqueId } from '../support/env.js';
+import { uniqueId } from '../support/env.js';
+import { saveHistory, useWorkflowEnv } from '../support/workflow-env.js';
 
-let core: Core;
-let temporal: TemporalConfig;
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  core = await openTestCore();
-  temporal = testTemporalConfig();
-  worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: inject('workflowBundlePath') });
-  client = await connectTemporalClient(temporal);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await core?.close();
-});
+const env = useWorkflowEnv();
 
 function start(input: Partial<PartLifecycleInput> & { partId: string }) {
   const args: PartLifecycleInput = {
     ownerId: 'acme-foundry',
     metadata: { plant: 'fab-7' },
     lifecycle: BASIC_LIFECYCLE,
-    policies: activityPolicies(temporal),
+    policies: activityPolicies(env.temporal),
     ...input,
   };
-  return client.workflow.start(PART_WORKFLOW, { workflowId: input.partId, taskQueue: temporal.taskQueue, args: [args] });
-}
-
-/**
- * `RECORD_HISTORIES=1 npx vitest run test/workflow` saves histories for the replay test, in the
- * JSON form the Temporal CLI writes. Record new ones when the workflow changes on purpose; keep old.
- */
-async function saveHistory(workflowId: string, name: string): Promise<void> {
-  const cli = (await findTemporalCli())!;
-  const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', temporal.connection.address, '--output', 'json'], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  mkdirSync('test/histories', { recursive: true });
-  writeFileSync(`test/histories/${name}.json`, stdout);
+  return env.client.workflow.start(PART_WORKFLOW, { workflowId: input.partId, taskQueue: env.temporal.taskQueue, args: [args] });
 }
 
 async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -94,7 +56,7 @@ describe('part lifecycle workflow', () => {
       ['mint', 'succeeded'],
       ['transfer', 'succeeded'],
     ]);
-    const record = (await getPartRecord(core.database.db, partId))!;
+    const record = (await getPartRecord(env.core.database.db, partId))!;
     expect(record.part).toMatchObject({ status: 'completed', ownerId: 'northwind-logistics', metadata: { plant: 'fab-7' } });
     expect(record.steps.map((s) => [s.stepId, s.status, s.attempts])).toEqual([
       ['register', 'succeeded', 1],
@@ -102,11 +64,9 @@ describe('part lifecycle workflow', () => {
       ['transfer', 'succeeded', 1],
     ]);
     expect(record.steps[2]!.txHash).toBe(result.steps[2]!.txHash);
-    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe(core.keys.account('hd:2').address);
+    expect(await env.core.registry.ownerOf(tokenIdOf(partId))).toBe(env.core.keys.account('hd:2').address);
 
-    if (process.env.RECORD_HISTORIES) {
-      await saveHistory(partId, 'part-basic-v1-transfer-at-start');
-    }
+    await saveHistory(env, partId, 'part-basic-v1-transfer-at-start');
   });
 
   it('waits for the transfer update, validating it before accepting', async () => {
@@ -127,16 +87,14 @@ describe('part lifecycle workflow', () => {
     expect(result.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     await expect(handle.result()).resolves.toMatchObject({ status: 'completed', ownerId: 'harbor-retail' });
 
-    if (process.env.RECORD_HISTORIES) {
-      await saveHistory(partId, 'part-basic-v1-transfer-by-update');
-    }
+    await saveHistory(env, partId, 'part-basic-v1-transfer-by-update');
   });
 
   it('rejects a second transfer while the first is under way, and any after it is done', async () => {
     const partId = uniqueId('urn:test:chip');
     const handle = await start({ partId });
     await until(() => handle.query<PartState>(PART_STATE_QUERY), (state) => state.status === 'awaiting-transfer');
-    const mining = (on: boolean) => core.chain.client.request({ method: 'evm_setAutomine' as never, params: [on] as never });
+    const mining = (on: boolean) => env.core.chain.client.request({ method: 'evm_setAutomine' as never, params: [on] as never });
     await mining(false); // the first transfer's transaction waits in the mempool
     let first: Promise<TransferResult>;
     try {
@@ -146,7 +104,7 @@ describe('part lifecycle workflow', () => {
       expect(await rejection(second)).toBe('TransferAlreadyRequested');
     } finally {
       await mining(true);
-      await core.chain.client.request({ method: 'evm_mine' as never });
+      await env.core.chain.client.request({ method: 'evm_mine' as never });
     }
     await expect(first).resolves.toMatchObject({ ownerId: 'northwind-logistics' });
     const late = handle.executeUpdate(TRANSFER_UPDATE, { args: [{ to: 'harbor-retail' }] });
@@ -161,7 +119,7 @@ describe('part lifecycle workflow', () => {
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(((failure as WorkflowFailedError).cause as ApplicationFailure).type).toBe('StepFailed');
 
-    const record = (await getPartRecord(core.database.db, partId))!;
+    const record = (await getPartRecord(env.core.database.db, partId))!;
     expect(record.part.status).toBe('failed');
     expect(record.steps.find((s) => s.stepId === 'transfer')).toMatchObject({
       status: 'failed',
@@ -172,6 +130,6 @@ describe('part lifecycle workflow', () => {
     // Nothing already done is undone: the token stays minted with its first owner.
     expect(record.part.ownerId).toBe('acme-foundry');
 
-    if (process.env.RECORD_HISTORIES) await saveHistory(partId, 'part-basic-v1-step-failed');
+    await saveHistory(env, partId, 'part-basic-v1-step-failed');
   });
 });

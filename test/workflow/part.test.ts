@@ -1,45 +1,20 @@
 // The lifecycle interpreter on a real Temporal dev server, with real activities on anvil and SQL.
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { getAddress, keccak256, toHex } from 'viem';
 import { activityPolicies } from '../../config/temporal.js';
-import type { TemporalConfig } from '../../config/temporal.js';
 import { compileLifecycle } from '../../definitions/compile.js';
 import { parseLifecycle } from '../../definitions/load.js';
 import { getPartRecord } from '../../db/parts.js';
 import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
-import type { Core } from '../../runtime/core.js';
-import { findTemporalCli } from '../../devstack/temporal-cli.js';
-import { connectTemporalClient, startWorker } from '../../runtime/temporal.js';
-import type { RunningWorker } from '../../runtime/temporal.js';
 import type { CompiledLifecycle } from '../../workflows/definition.js';
 import { OPERATOR_UPDATE, PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE, STEP_RUNS_QUERY, VARIABLES_QUERY, CURRENT_STEP_QUERY } from '../../workflows/part-types.js';
 import type { PartInput, PartRunState } from '../../workflows/part-types.js';
-import { openTestCore, testTemporalConfig, uniqueId } from '../support/env.js';
+import { uniqueId } from '../support/env.js';
+import { saveHistory, useWorkflowEnv } from '../support/workflow-env.js';
 
-let core: Core;
-let temporal: TemporalConfig;
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  core = await openTestCore();
-  temporal = testTemporalConfig();
-  worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: inject('workflowBundlePath') });
-  client = await connectTemporalClient(temporal);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await core?.close();
-});
+const env = useWorkflowEnv();
 
 function compile(yaml: string, version = 1): CompiledLifecycle {
   const parsed = parseLifecycle(yaml);
@@ -49,8 +24,8 @@ function compile(yaml: string, version = 1): CompiledLifecycle {
 
 function start(lifecycle: CompiledLifecycle, options: { partId?: string; params?: Record<string, unknown>; historyLimit?: number } = {}) {
   const partId = options.partId ?? uniqueId('urn:test:chip');
-  const input: PartInput = { partId, lifecycle, params: options.params ?? {}, policies: activityPolicies(temporal), historyLimit: options.historyLimit };
-  return client.workflow.start(PART_WORKFLOW_TYPE, { workflowId: partId, taskQueue: temporal.taskQueue, args: [input] });
+  const input: PartInput = { partId, lifecycle, params: options.params ?? {}, policies: activityPolicies(env.temporal), historyLimit: options.historyLimit };
+  return env.client.workflow.start(PART_WORKFLOW_TYPE, { workflowId: partId, taskQueue: env.temporal.taskQueue, args: [input] });
 }
 
 type Handle = Awaited<ReturnType<typeof start>>;
@@ -76,17 +51,6 @@ async function rejection(promise: Promise<unknown>): Promise<{ type?: string; de
     return { type: cause.type ?? undefined, details: cause.details as unknown[] };
   }
   throw new Error('expected the update to be rejected');
-}
-
-/** `RECORD_HISTORIES=1 npx vitest run test/workflow` saves histories for the replay test. Keep old ones. */
-async function saveHistory(workflowId: string, name: string): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  const cli = (await findTemporalCli())!;
-  const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', temporal.connection.address, '--output', 'json'], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  mkdirSync('test/histories', { recursive: true });
-  writeFileSync(`test/histories/${name}.json`, stdout);
 }
 
 const SHIPPING = compile(`
@@ -139,14 +103,14 @@ describe('lifecycle interpreter', () => {
     ]);
     expect(result.variables).toMatchObject({ params: { batch: 'B-7' }, packed: { crates: 12, carrier: 'DHL' }, sold: { buyer: 'northwind-logistics' }, ship: { owner: 'northwind-logistics' } });
 
-    const record = (await getPartRecord(core.database.db, partId))!;
+    const record = (await getPartRecord(env.core.database.db, partId))!;
     expect(record.part).toMatchObject({ status: 'completed', lifecycle: 'shipping', lifecycleVersion: 1, params: { batch: 'B-7' }, ownerId: 'northwind-logistics' });
     expect(record.steps.map((s) => [s.stepId, s.status])).toEqual(result.steps.map((s) => [s.id, 'succeeded']));
     expect(record.steps[1]!.output).toEqual({ crates: 12, carrier: 'DHL' });
     const noteHash = result.variables.note as { hash: string };
-    expect(await core.registry.isRecorded(tokenIdOf(partId), noteHash.hash as `0x${string}`)).toBe(true);
-    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe(getAddress(core.keys.account('hd:2').address));
-    await saveHistory(partId, 'part-v1-await-update-and-signal');
+    expect(await env.core.registry.isRecorded(tokenIdOf(partId), noteHash.hash as `0x${string}`)).toBe(true);
+    expect(await env.core.registry.ownerOf(tokenIdOf(partId))).toBe(getAddress(env.core.keys.account('hd:2').address));
+    await saveHistory(env, partId, 'part-v1-await-update-and-signal');
   });
 
   it('keeps a signal that arrives before its step, drops payloads the step does not accept, and parks a failed step for an operator', async () => {
@@ -163,7 +127,7 @@ describe('lifecycle interpreter', () => {
     expect(parked.lastIgnoredSignal).toEqual({ event: 'sold', problems: [{ field: 'buyer', message: 'expected a participant id' }] });
     expect(parked.currentStep).toBe('ship');
     expect(parked.steps.at(-1)).toMatchObject({ id: 'ship', status: 'failed', error: { code: 'RoleMismatch', message: 'participant "harbor-retail" does not hold the role "distributor" (it holds: retailer)' } });
-    const mirrored = (await getPartRecord(core.database.db, partId))!;
+    const mirrored = (await getPartRecord(env.core.database.db, partId))!;
     expect(mirrored.part.status).toBe('parked');
     expect(mirrored.steps.at(-1)).toMatchObject({ stepId: 'ship', status: 'failed', lastErrorCode: 'RoleMismatch', attempts: 1 });
 
@@ -172,9 +136,9 @@ describe('lifecycle interpreter', () => {
     await handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', params: { participant: 'northwind-logistics' } }] });
     const result: PartRunState = await handle.result();
     expect(result).toMatchObject({ status: 'completed', owner: 'northwind-logistics', lastDecision: { step: 'ship', action: 'retry' } });
-    expect((await getPartRecord(core.database.db, partId))!.part).toMatchObject({ status: 'completed', ownerId: 'northwind-logistics' });
+    expect((await getPartRecord(env.core.database.db, partId))!.part).toMatchObject({ status: 'completed', ownerId: 'northwind-logistics' });
     await expect(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry' }] })).rejects.toThrow();
-    await saveHistory(partId, 'part-v1-early-signal-park-retry');
+    await saveHistory(env, partId, 'part-v1-early-signal-park-retry');
   });
 
   it('skips or aborts a parked step on an operator decision, and fails a part whose step says onFailure: fail', async () => {
@@ -192,7 +156,7 @@ steps:
     const failure = await skipped.result().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(((failure as WorkflowFailedError).cause as ApplicationFailure).type).toBe('StepFailed');
-    const record = (await getPartRecord(core.database.db, skipped.workflowId))!;
+    const record = (await getPartRecord(env.core.database.db, skipped.workflowId))!;
     expect(record.part.status).toBe('failed');
     expect(record.steps.map((s) => [s.stepId, s.status, s.lastErrorCode])).toEqual([
       ['mint', 'succeeded', null],
@@ -204,7 +168,7 @@ steps:
     await until(aborted, (s) => s.status === 'parked');
     await aborted.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'abort', reason: 'lot scrapped' }] });
     expect(await aborted.result()).toMatchObject({ status: 'aborted', lastDecision: { action: 'abort', reason: 'lot scrapped' } });
-    expect((await getPartRecord(core.database.db, aborted.workflowId))!.part.status).toBe('aborted');
+    expect((await getPartRecord(env.core.database.db, aborted.workflowId))!.part.status).toBe('aborted');
   });
 
   it('certifies once a valid certificate is attached, and loops with `when` and `next` until an inspection passes', async () => {
@@ -243,14 +207,14 @@ steps:
       certificates: [{ kind: 'quality', documentHash: report(4), issuer: 'tuv-assurance', validUntil: expect.stringMatching(/^\d{4}-/) }],
     });
     const tokenId = tokenIdOf(handle.workflowId);
-    expect((await core.registry.certificatesOf(tokenId)).map((c) => [c.kind, c.documentHash])).toEqual([[nameHash('quality'), report(4)]]);
+    expect((await env.core.registry.certificatesOf(tokenId)).map((c) => [c.kind, c.documentHash])).toEqual([[nameHash('quality'), report(4)]]);
     // Three rework records, one per failed inspection, each its own anchored event.
-    const reworks = await core.chain.client.getContractEvents({ address: core.registry.address, abi: (await import('../../contracts/generated/PartRegistry.js')).partRegistryAbi, eventName: 'PartEventRecorded', args: { tokenId }, fromBlock: 0n });
+    const reworks = await env.core.chain.client.getContractEvents({ address: env.core.registry.address, abi: (await import('../../contracts/generated/PartRegistry.js')).partRegistryAbi, eventName: 'PartEventRecorded', args: { tokenId }, fromBlock: 0n });
     expect(reworks).toHaveLength(3);
     // The history limit made it continue as new, carrying its state over.
     const description = await handle.describe();
     expect(description.runId).not.toBe(firstRunId);
-    expect(await client.workflow.getHandle(handle.workflowId, firstRunId).describe()).toMatchObject({ status: { name: 'CONTINUED_AS_NEW' } });
+    expect(await env.client.workflow.getHandle(handle.workflowId, firstRunId).describe()).toMatchObject({ status: { name: 'CONTINUED_AS_NEW' } });
   });
 
   it('answers the step-runs and variables queries', async () => {
