@@ -5,6 +5,7 @@ import type { Address, Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { findParticipantByAddress } from '../db/participants.js';
 import { nameHash, tokenIdOf } from '../ledger/part-registry.js';
+import { HASH_PATTERN } from '../workflows/definition.js';
 import type { ActivityDeps } from './context.js';
 import { rejectingReverts, stepRejected } from './errors.js';
 import { resolveRole } from './participants.js';
@@ -42,7 +43,7 @@ export function createCertificateActivities({ db, registry, txSender, keys, regi
     async attachCertificateStep(call: StepCall<AttachCertificateParams>) {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const { certificate, document, validForMs } = call.params;
-        if (!/^0x[0-9a-fA-F]{64}$/.test(document)) throw stepRejected('InvalidDocumentHash', `document: "${document}" is not a 32-byte hex hash`);
+        if (!HASH_PATTERN.test(document)) throw stepRejected('InvalidDocumentHash', `document: "${document}" is not a 32-byte hex hash`);
         const issuer = await resolveRole(db, call.params.issuer, call.params.participant);
         const tokenId = tokenIdOf(call.partId);
         const documentHash = document.toLowerCase() as Hex;

@@ -11,15 +11,13 @@ import { findParticipant, listParticipants } from '../db/participants.js';
 import { getPartRecord } from '../db/parts.js';
 import type { PartRecord } from '../db/parts.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
-import { checkFields } from '../workflows/definition.js';
+import { PART_ID_PATTERN, checkFields } from '../workflows/definition.js';
 import type { CompiledLifecycle, CompiledStep, FieldSpecs } from '../workflows/definition.js';
 import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-types.js';
 import type { AwaitAccepted, PartInput, PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, readJson } from './errors.js';
 
-/** GS1-style URNs and plain ids: no slashes or spaces, so the id is safe in a URL path. */
-export const PART_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/;
 const partId = z.string().regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit');
 
 const createPartSchema = z

@@ -5,9 +5,8 @@ import { createHash } from 'node:crypto';
 import { parseDuration } from '../config/duration.js';
 import { canonicalJson } from '../ledger/part-registry.js';
 import type { CompiledLifecycle, CompiledStep, FieldSpecs } from '../workflows/definition.js';
+import { STEP_COMMON_FIELDS } from './schema.js';
 import type { AuthoredLifecycle } from './schema.js';
-
-const COMMON = new Set(['id', 'kind', 'description', 'when', 'next', 'retry', 'timeout', 'onFailure']);
 
 /** What makes two definitions "the same content": everything but the version number and $schema. */
 export function contentHashOf(definition: AuthoredLifecycle): string {
@@ -25,7 +24,7 @@ function fieldSpecs(specs: AuthoredLifecycle['params']): FieldSpecs {
 
 export function compileLifecycle(definition: AuthoredLifecycle, version: number): CompiledLifecycle {
   const steps = definition.steps.map((step): CompiledStep => {
-    const params = Object.fromEntries(Object.entries(step).filter(([key]) => !COMMON.has(key)));
+    const params = Object.fromEntries(Object.entries(step).filter(([key]) => !STEP_COMMON_FIELDS.has(key)));
     if (step.kind === 'await') params.payload = fieldSpecs(step.payload);
     if (step.kind === 'attach-certificate') params.validForMs = ms(step.validFor) ?? null;
     const compiled: CompiledStep = { id: step.id, kind: step.kind, params, onFailure: step.onFailure ?? 'park' };

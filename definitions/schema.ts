@@ -54,6 +54,9 @@ const commonStepFields = {
   onFailure: z.enum(['park', 'fail']).optional().describe('park (default): wait for an operator; fail: end the part as failed'),
 };
 
+/** Fields every step has beside its kind's own parameters (which compile into `params`). */
+export const STEP_COMMON_FIELDS: ReadonlySet<string> = new Set(['kind', ...Object.keys(commonStepFields)]);
+
 const step = <K extends string, S extends z.ZodRawShape>(kind: K, shape: S, description: string) =>
   z.object({ ...commonStepFields, kind: z.literal(kind), ...shape }).strict().describe(description);
 

@@ -2,9 +2,10 @@
 // field path (`steps[3].to`), the step id and what is wrong, with a suggestion for likely typos.
 // Structure is checked per step kind with zod; meaning (roles, references, flow) is checked here.
 import type { z } from 'zod/v4';
-import { END, PARTICIPANT_ROLES, RESERVED_EVENT_NAMES, STEP_KINDS, referencesIn } from '../workflows/definition.js';
+import { END, HASH_PATTERN, PARTICIPANT_ID_PATTERN, PARTICIPANT_ROLES, PART_ID_PATTERN, STEP_KINDS, referencesIn } from '../workflows/definition.js';
+import { RESERVED_EVENT_NAMES } from '../workflows/part-types.js';
 import type { LifecycleStepKind } from '../workflows/definition.js';
-import { lifecycleHeaderSchema, stepSchemas } from './schema.js';
+import { STEP_COMMON_FIELDS, lifecycleHeaderSchema, stepSchemas } from './schema.js';
 import type { AuthoredLifecycle, AuthoredStep } from './schema.js';
 import { didYouMean } from './suggest.js';
 
@@ -35,9 +36,6 @@ const STEP_OUTPUTS: Record<Exclude<LifecycleStepKind, 'await'>, string[]> = {
 /** Step fields that name a role. */
 const ROLE_FIELDS = ['to', 'issuer'] as const;
 
-const HASH = /^0x[0-9a-fA-F]{64}$/;
-const PART_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/;
-const PARTICIPANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
 function pathOf(segments: readonly PropertyKey[]): string {
   return segments.reduce<string>((out, segment) => {
@@ -63,8 +61,6 @@ function stringsIn(value: unknown, path: (string | number)[]): { path: (string |
   if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => stringsIn(item, [...path, key]));
   return [];
 }
-
-const COMMON_FIELDS = new Set(['id', 'kind', 'description', 'when', 'next', 'retry', 'timeout', 'onFailure']);
 
 /** Validates an authored definition (already parsed from YAML or JSON). */
 export function validateLifecycle(raw: unknown): ValidationResult {
@@ -113,7 +109,7 @@ function checkSteps(rawSteps: unknown[], params: Record<string, unknown>): { pro
         // An unknown field of a kind may be a typo of one of its fields.
         const unknown = /^unknown field "([^"]+)"$/.exec(problem.message);
         if (unknown) {
-          const fields = [...COMMON_FIELDS, ...Object.keys(stepSchemas[kind as LifecycleStepKind].shape)];
+          const fields = [...STEP_COMMON_FIELDS, ...Object.keys(stepSchemas[kind as LifecycleStepKind].shape)];
           problem.message += `${didYouMean(unknown[1]!, fields)} for a ${kind} step`;
         }
         problems.push(problem);
@@ -160,7 +156,7 @@ function checkSteps(rawSteps: unknown[], params: Record<string, unknown>): { pro
 
     // References: `${params.x}` must be a declared param; `${step.field}` an earlier step's output.
     const stringsToCheck = Object.entries(step)
-      .filter(([key]) => !COMMON_FIELDS.has(key) && key !== 'payload')
+      .filter(([key]) => !STEP_COMMON_FIELDS.has(key) && key !== 'payload')
       .flatMap(([key, value]) => stringsIn(value, [key]));
     for (const { path, text } of stringsToCheck) {
       for (const reference of referencesIn(text)) {
@@ -184,17 +180,17 @@ function checkSteps(rawSteps: unknown[], params: Record<string, unknown>): { pro
 function checkLiteral(step: AuthoredStep, add: (field: string, message: string) => void): void {
   const literal = (value: unknown): value is string => typeof value === 'string' && referencesIn(value).length === 0;
   const participant = (step as { participant?: unknown }).participant;
-  if (literal(participant) && !PARTICIPANT_ID.test(participant)) add('participant', `"${participant}" is not a participant id`);
-  if (step.kind === 'transfer' && literal(step.part) && !PART_ID.test(step.part)) add('part', `"${step.part}" is not a part id`);
-  if (step.kind === 'bundle' && literal(step.into) && !PART_ID.test(step.into)) add('into', `"${step.into}" is not a part id`);
-  if (step.kind === 'attach-certificate' && literal(step.document) && !HASH.test(step.document)) {
+  if (literal(participant) && !PARTICIPANT_ID_PATTERN.test(participant)) add('participant', `"${participant}" is not a participant id`);
+  if (step.kind === 'transfer' && literal(step.part) && !PART_ID_PATTERN.test(step.part)) add('part', `"${step.part}" is not a part id`);
+  if (step.kind === 'bundle' && literal(step.into) && !PART_ID_PATTERN.test(step.into)) add('into', `"${step.into}" is not a part id`);
+  if (step.kind === 'attach-certificate' && literal(step.document) && !HASH_PATTERN.test(step.document)) {
     add('document', 'expected a 0x-prefixed 32-byte hex hash or a reference such as ${report.document}');
   }
   if (step.kind === 'assemble') {
     const list = Array.isArray(step.components) ? step.components : [step.components];
     if (list.length > 1 || literal(list[0])) {
       list.forEach((item, i) => {
-        if (literal(item) && !PART_ID.test(item)) add(`components[${i}]`, `"${item}" is not a part id`);
+        if (literal(item) && !PART_ID_PATTERN.test(item)) add(`components[${i}]`, `"${item}" is not a part id`);
       });
     }
   }

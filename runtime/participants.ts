@@ -10,13 +10,14 @@ import { upsertParticipant } from '../db/participants.js';
 import type { KeyStore } from '../ledger/keystore.js';
 import type { TxSender } from '../ledger/tx-sender.js';
 import type { ChainConnection } from '../ledger/chain.js';
+import { PARTICIPANT_ID_PATTERN } from '../workflows/definition.js';
 
 const participantsFileSchema = z
   .object({
     participants: z.array(
       z
         .object({
-          id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes'),
+          id: z.string().regex(PARTICIPANT_ID_PATTERN, 'lowercase letters, digits and dashes'),
           name: z.string().min(1),
           roles: z.array(z.string().min(1)).default([]),
           key: z.string().regex(/^hd:\d+$/, 'expected hd:<index>'),

@@ -63,14 +63,13 @@ export interface CompiledLifecycle {
 
 export const END = 'end';
 
-/** Names a definition may not use for `await` events: the workflow's own handlers use them. */
-export const RESERVED_EVENT_NAMES = ['state', 'operator', 'current-step', 'step-runs', 'variables'];
-
 export type Variables = Record<string, unknown>;
 
-const HASH = /^0x[0-9a-fA-F]{64}$/;
-const PART_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/;
-const PARTICIPANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+/** A 32-byte hash as 0x-prefixed hex (document hashes, anchored event hashes). */
+export const HASH_PATTERN = /^0x[0-9a-fA-F]{64}$/;
+/** GS1-style URNs and plain ids: no slashes or spaces, so the id is safe in a URL path. */
+export const PART_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/;
+export const PARTICIPANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
 export interface FieldProblem {
   field: string;
@@ -92,19 +91,19 @@ function checkValue(spec: FieldSpec, value: unknown): string | undefined {
       if (typeof value !== 'boolean') return 'expected true or false';
       break;
     case 'participant':
-      if (typeof value !== 'string' || !PARTICIPANT_ID.test(value)) return 'expected a participant id';
+      if (typeof value !== 'string' || !PARTICIPANT_ID_PATTERN.test(value)) return 'expected a participant id';
       break;
     case 'part':
-      if (typeof value !== 'string' || !PART_ID.test(value)) return 'expected a part id';
+      if (typeof value !== 'string' || !PART_ID_PATTERN.test(value)) return 'expected a part id';
       break;
     case 'parts':
-      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && PART_ID.test(v))) {
+      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && PART_ID_PATTERN.test(v))) {
         return 'expected a non-empty list of part ids';
       }
       if (new Set(value).size !== value.length) return 'lists a part twice';
       break;
     case 'hash':
-      if (typeof value !== 'string' || !HASH.test(value)) return 'expected a 0x-prefixed 32-byte hex hash';
+      if (typeof value !== 'string' || !HASH_PATTERN.test(value)) return 'expected a 0x-prefixed 32-byte hex hash';
       break;
   }
   if (spec.enum && !spec.enum.includes(value as string | number)) return `expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}`;

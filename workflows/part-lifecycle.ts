@@ -1,7 +1,6 @@
 // The part lifecycle workflow: runs the steps of the lifecycle it was started with (so a running part
 // stays pinned to its definition), one retried activity per step. Deterministic: no I/O here.
 import {
-  ActivityFailure,
   ApplicationFailure,
   condition,
   defineQuery,
@@ -10,11 +9,10 @@ import {
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { activityOptions, describeFailure } from './activity-options.js';
 import { PART_STATE_QUERY, TRANSFER_UPDATE } from './types.js';
 import type {
-  ActivityPolicy,
   MintResult,
   PartLifecycleInput,
   PartState,
@@ -26,27 +24,6 @@ import type {
 
 export const partStateQuery = defineQuery<PartState>(PART_STATE_QUERY);
 export const transferUpdate = defineUpdate<TransferResult, [TransferRequest]>(TRANSFER_UPDATE);
-
-function activityOptions(policy: ActivityPolicy): ActivityOptions & LocalActivityOptions {
-  return {
-    startToCloseTimeout: policy.startToCloseTimeoutMs,
-    retry: {
-      initialInterval: policy.retry.initialIntervalMs,
-      backoffCoefficient: policy.retry.backoffCoefficient,
-      maximumInterval: policy.retry.maximumIntervalMs,
-      maximumAttempts: policy.retry.maximumAttempts,
-      nonRetryableErrorTypes: policy.retry.nonRetryableErrorTypes,
-    },
-  };
-}
-
-/** The error code and message of a failed activity, for the step state and the SQL mirror. */
-function describeFailure(error: unknown): { code: string; message: string } {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'ApplicationFailure', message: cause.message };
-  if (cause instanceof Error) return { code: cause.name, message: cause.message };
-  return { code: 'UnknownError', message: String(cause) };
-}
 
 export async function partLifecycle(input: PartLifecycleInput): Promise<PartState> {
   // SQL-only steps are short and local to the worker: local activities spare them a server round trip.

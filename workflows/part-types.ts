@@ -10,6 +10,9 @@ export const STEP_RUNS_QUERY = 'step-runs';
 export const VARIABLES_QUERY = 'variables';
 export const OPERATOR_UPDATE = 'operator';
 
+/** Names a definition may not use for events: the workflow's own queries and updates have them. */
+export const RESERVED_EVENT_NAMES = [PART_RUN_STATE_QUERY, CURRENT_STEP_QUERY, STEP_RUNS_QUERY, VARIABLES_QUERY, OPERATOR_UPDATE];
+
 export interface PartInput {
   partId: string;
   /** The compiled definition of the version the part is pinned to. */

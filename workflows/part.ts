@@ -3,7 +3,6 @@
 // for a named signal or update; a failed step parks the part for an operator (or fails it). Long
 // lifecycles continue as new with their state. Deterministic: no I/O here.
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -16,11 +15,10 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { activityOptions, describeFailure } from './activity-options.js';
 import { END, UnresolvedReferenceError, checkFields, conditionHolds, resolveValue } from './definition.js';
 import type { CompiledStep, FieldProblem, FieldSpecs, LifecycleStepKind } from './definition.js';
-import type { ActivityPolicies, ActivityPolicy } from './types.js';
 import {
   CURRENT_STEP_QUERY,
   OPERATOR_UPDATE,
@@ -51,28 +49,6 @@ const STEP_ACTIVITIES: Record<Exclude<LifecycleStepKind, 'await'>, keyof Activit
 /** Start a new run once the history is this long, even before Temporal suggests it. */
 const DEFAULT_HISTORY_LIMIT = 10_000;
 
-function activityOptions(policy: ActivityPolicy, step?: CompiledStep): ActivityOptions & LocalActivityOptions {
-  const retry = step?.retry ?? {};
-  return {
-    startToCloseTimeout: step?.timeoutMs ?? policy.startToCloseTimeoutMs,
-    retry: {
-      initialInterval: retry.initialIntervalMs ?? policy.retry.initialIntervalMs,
-      backoffCoefficient: retry.backoffCoefficient ?? policy.retry.backoffCoefficient,
-      maximumInterval: retry.maximumIntervalMs ?? policy.retry.maximumIntervalMs,
-      maximumAttempts: retry.maximumAttempts ?? policy.retry.maximumAttempts,
-      nonRetryableErrorTypes: [...policy.retry.nonRetryableErrorTypes, ...(retry.nonRetryableErrorCodes ?? [])],
-    },
-  };
-}
-
-/** The error code and message of a failed step, for the step state and the SQL mirror. */
-function describeFailure(error: unknown): { code: string; message: string } {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'ApplicationFailure', message: cause.message };
-  if (cause instanceof Error) return { code: cause.name, message: cause.message };
-  return { code: 'UnknownError', message: String(cause) };
-}
-
 class StepFailure extends Error {
   constructor(
     readonly code: string,
@@ -83,8 +59,7 @@ class StepFailure extends Error {
 }
 
 export async function part(input: PartInput): Promise<PartRunState> {
-  const { lifecycle, partId } = input;
-  const policies: ActivityPolicies = input.policies;
+  const { lifecycle, partId, policies } = input;
   const sql = proxyLocalActivities<Activities>(activityOptions(policies.default));
   const resume: ResumeState | undefined = input.resume;
 
@@ -103,7 +78,6 @@ export async function part(input: PartInput): Promise<PartRunState> {
   let decision: OperatorDecision | undefined;
 
   const stepAt = (index: number) => lifecycle.steps[index]!;
-  const stateOf = (id: string) => state.steps.find((s) => s.id === id)!;
   const waitingStep = (event: string): CompiledStep | undefined => {
     if (state.status !== 'awaiting' || delivered) return undefined;
     const step = stepAt(position);
@@ -234,7 +208,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
     }
 
     const step = stepAt(position);
-    const stepState = stateOf(step.id);
+    const stepState = state.steps[position]!;
     state.currentStep = step.id;
     const after = step.next === undefined ? position + 1 : step.next === END ? -1 : lifecycle.steps.findIndex((s) => s.id === step.next);
 

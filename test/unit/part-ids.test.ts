@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keccak256, toHex } from 'viem';
 import { canonicalJson, metadataHashOf, tokenIdOf } from '../../ledger/part-registry.js';
-import { PART_ID_PATTERN } from '../../api/parts.js';
+import { PART_ID_PATTERN } from '../../workflows/definition.js';
 
 describe('token ids', () => {
   it('are keccak256 of the UTF-8 part id, so anyone can derive them', () => {
