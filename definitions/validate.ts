@@ -68,8 +68,9 @@ export function validateLifecycle(raw: unknown): ValidationResult {
   if (!header.success) {
     // Report header problems, and still check the steps when the list itself is usable.
     const problems = zodProblems(header.error, []).filter((p) => !p.path.startsWith('steps['));
-    const steps = (raw as { steps?: unknown })?.steps;
-    if (Array.isArray(steps) && steps.length > 0) problems.push(...checkSteps(steps, {}).problems);
+    const { steps, params } = (raw ?? {}) as { steps?: unknown; params?: unknown };
+    const declared = params && typeof params === 'object' && !Array.isArray(params) ? (params as Record<string, unknown>) : {};
+    if (Array.isArray(steps) && steps.length > 0) problems.push(...checkSteps(steps, declared).problems);
     return { ok: false, problems };
   }
   const { problems, steps } = checkSteps(header.data.steps, header.data.params ?? {});
@@ -187,12 +188,11 @@ function checkLiteral(step: AuthoredStep, add: (field: string, message: string) 
     add('document', 'expected a 0x-prefixed 32-byte hex hash or a reference such as ${report.document}');
   }
   if (step.kind === 'assemble') {
-    const list = Array.isArray(step.components) ? step.components : [step.components];
-    if (list.length > 1 || literal(list[0])) {
-      list.forEach((item, i) => {
-        if (literal(item) && !PART_ID_PATTERN.test(item)) add(`components[${i}]`, `"${item}" is not a part id`);
-      });
-    }
+    const list = [step.components].flat();
+    list.forEach((item, i) => {
+      const field = Array.isArray(step.components) ? `components[${i}]` : 'components';
+      if (literal(item) && !PART_ID_PATTERN.test(item)) add(field, `"${item}" is not a part id`);
+    });
   }
 }
 
@@ -218,7 +218,9 @@ function checkReference(
   if (target === index) return `\${${reference}} refers to this step's own output`;
   if (target > index && !anyOrder) return `\${${reference}} refers to step "${root}", which comes later and has not run yet`;
   const targetStep = steps[target];
-  if (!targetStep || !field) return field ? undefined : `\${${reference}} needs a field, e.g. \${${root}.${targetStep ? outputsOf(targetStep)[0] ?? 'field' : 'field'}}`;
+  if (!field) return `\${${reference}} needs a field, e.g. \${${root}.${(targetStep && outputsOf(targetStep)[0]) ?? 'field'}}`;
+  // A step that failed its own checks is reported there; its outputs are unknown.
+  if (!targetStep) return undefined;
   const outputs = outputsOf(targetStep);
   if (outputs.length > 0 && !outputs.includes(field)) {
     return `step "${root}" (${targetStep.kind}) has no output "${field}"${didYouMean(field, outputs)}; it has ${outputs.join(', ')}`;

@@ -100,6 +100,14 @@ describe('lifecycle validation', () => {
     expect(problems('name: chip\nsteps:\n  - { id: a, kind: mint, to: miner\n')[0]).toMatch(/^test\.yaml:\d+: \(syntax\): Flow map/);
   });
 
+  it('checks references against the declared params even when the header has problems of its own', () => {
+    const yaml = 'name: Bad Name\nparams:\n  pallet: { type: part }\nsteps:\n  - { id: box, kind: bundle, into: "${params.pallet}" }\n  - { id: make, kind: assemble, components: "not a part" }\n';
+    expect(problems(yaml)).toEqual([
+      'test.yaml:1: name: lifecycle name: lowercase letters, digits and dashes, starting with a letter',
+      'test.yaml:6: steps[1].components [step "make"]: "not a part" is not a part id',
+    ]);
+  });
+
   it('reads JSON as well as YAML, with line numbers', () => {
     const json = '{\n  "name": "chip",\n  "steps": [\n    { "id": "mine", "kind": "mint", "to": "minor" }\n  ]\n}\n';
     expect(problems(json)).toEqual([
