@@ -8,7 +8,8 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import { z } from 'zod';
 import { getLifecycle } from '../db/lifecycles.js';
 import { findParticipant, listParticipants } from '../db/participants.js';
-import { getPartRecord } from '../db/parts.js';
+import { getPart, getPartRecord } from '../db/parts.js';
+import type { PartStatus } from '../db/schema.js';
 import type { PartRecord } from '../db/parts.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
 import { PART_ID_PATTERN, checkFields } from '../workflows/definition.js';
@@ -94,25 +95,24 @@ export function partRoutes(deps: ApiDeps): Hono {
     }
   });
 
-  /** The part's SQL record and its workflow's description; 404 when neither exists. */
-  async function findPart(id: string) {
-    const handle = temporal.workflow.getHandle(id);
-    const [record, description] = await Promise.all([
-      getPartRecord(db, id),
-      handle.describe().catch((error: unknown) => {
-        if (error instanceof WorkflowNotFoundError) return undefined;
-        throw error;
-      }),
-    ]);
-    if (!record && !description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
-    return { handle, record, description };
+  /** The workflow's description, or undefined when there is no such workflow. */
+  function describe(handle: WorkflowHandle) {
+    return handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    });
   }
 
   app.get('/:id', async (c) => {
     const id = c.req.param('id');
-    const { handle, record, description } = await findPart(id);
+    const handle = temporal.workflow.getHandle(id);
+    // Live state first, SQL after: activities write SQL before they finish, so the mirror read
+    // afterwards is never older than the state the workflow reported.
+    const description = await describe(handle);
     const running = description?.status.name === 'RUNNING';
     const live = running && description.type === PART_WORKFLOW_TYPE ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined) : undefined;
+    const record = await getPartRecord(db, id);
+    if (!record && !description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
     const owner = record?.part.ownerId ? await findParticipant(db, record.part.ownerId) : undefined;
     return c.json({
       id,
@@ -139,23 +139,48 @@ export function partRoutes(deps: ApiDeps): Hono {
     });
   });
 
-  /** The pinned definition of a running part, and the await steps that wait for `event`. */
+  /** Published versions never change, so each is read from SQL once per API process. */
+  const compiledVersions = new Map<string, CompiledLifecycle>();
+  async function pinnedLifecycle(name: string, version: number): Promise<CompiledLifecycle | undefined> {
+    const key = `${name}@${version}`;
+    if (!compiledVersions.has(key)) {
+      const row = await getLifecycle(db, name, version);
+      if (!row) return undefined;
+      compiledVersions.set(key, row.compiled);
+    }
+    return compiledVersions.get(key);
+  }
+
+  /**
+   * The await steps of a part's pinned definition that wait for `event`. The part's SQL row names
+   * the version and says whether it has ended; only a part whose row is not written yet needs
+   * Temporal (its memo names the version).
+   */
   async function eventTarget(c: Context) {
     const id = c.req.param('id')!;
     const event = c.req.param('name')!;
-    const { handle, record, description } = await findPart(id);
-    const pinned = record
-      ? { name: record.part.lifecycle, version: record.part.lifecycleVersion }
-      : { name: description?.memo?.lifecycle as string | undefined, version: description?.memo?.lifecycleVersion as number | undefined };
-    const lifecycle = pinned.name ? (await getLifecycle(db, pinned.name, pinned.version))?.compiled : undefined;
+    const handle = temporal.workflow.getHandle(id);
+    const part = await getPart(db, id);
+    let pinned: { name?: string; version?: number; ended?: string };
+    if (part) {
+      pinned = { name: part.lifecycle, version: part.lifecycleVersion, ended: ENDED.includes(part.status) ? part.status : undefined };
+    } else {
+      const description = await describe(handle);
+      if (!description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
+      const running = description.status.name === 'RUNNING';
+      pinned = {
+        name: description.memo?.lifecycle as string | undefined,
+        version: description.memo?.lifecycleVersion as number | undefined,
+        ended: running ? undefined : description.status.name.toLowerCase(),
+      };
+    }
+    const lifecycle = pinned.name && pinned.version ? await pinnedLifecycle(pinned.name, pinned.version) : undefined;
     const awaiting = lifecycle ? awaitSteps(lifecycle, event) : [];
     if (awaiting.length === 0) {
       const events = lifecycle ? [...new Set(awaitSteps(lifecycle).map((s) => s.params.event as string))] : [];
       throw new ApiError(404, 'unknown_event', `part "${id}" (${pinned.name ?? 'no lifecycle'} v${pinned.version ?? '?'}) awaits no event "${event}"${events.length ? `; it awaits: ${events.join(', ')}` : ''}`);
     }
-    if (description?.status.name !== 'RUNNING') {
-      throw new ApiError(409, 'part_not_active', `part "${id}" is ${record?.part.status ?? description?.status.name.toLowerCase()} and takes no more events`);
-    }
+    if (pinned.ended) throw notActive(id, pinned.ended);
     return { id, event, handle, awaiting };
   }
 
@@ -165,7 +190,12 @@ export function partRoutes(deps: ApiDeps): Hono {
     // A signal cannot be refused by the workflow, so check it here against every step awaiting it.
     const problems = await Promise.all(awaiting.map((step) => payloadProblems(step.params.payload as FieldSpecs, payload)));
     if (problems.every((list) => list.length > 0)) throw fieldError('invalid_payload', `payload of "${event}"`, problems[0]!);
-    await handle.signal(event, payload);
+    try {
+      await handle.signal(event, payload);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw notActive(id, 'closed');
+      throw error;
+    }
     return c.json({ id, event, delivered: 'signal' }, 202);
   });
 
@@ -186,12 +216,19 @@ export function partRoutes(deps: ApiDeps): Hono {
         if (failure.type === 'InvalidPayload') throw fieldError('invalid_payload', `payload of "${event}"`, (failure.details?.[0] as { field: string; message: string }[]) ?? []);
         if (failure.type === 'NotAwaiting') throw new ApiError(409, 'not_awaiting', failure.message);
       }
-      if (error instanceof WorkflowNotFoundError) throw new ApiError(409, 'part_not_active', `part "${id}" takes no more events`);
+      if (error instanceof WorkflowNotFoundError) throw notActive(id, 'closed');
       throw error;
     }
   });
 
   return app;
+}
+
+/** Part statuses after which it takes no more events. */
+const ENDED: readonly PartStatus[] = ['completed', 'failed', 'aborted'];
+
+function notActive(id: string, status: string): ApiError {
+  return new ApiError(409, 'part_not_active', `part "${id}" is ${status} and takes no more events`);
 }
 
 function awaitSteps(lifecycle: CompiledLifecycle, event?: string): CompiledStep[] {

@@ -78,9 +78,14 @@ export interface PartRecord {
   ownership: OwnershipRow[];
 }
 
+export async function getPart(db: Db, partId: string): Promise<PartRow | undefined> {
+  const [part] = await db.select().from(parts).where(eq(parts.id, partId));
+  return part;
+}
+
 /** The part with its step runs (in lifecycle order) and custody history (oldest first). */
 export async function getPartRecord(db: Db, partId: string): Promise<PartRecord | undefined> {
-  const [part] = await db.select().from(parts).where(eq(parts.id, partId));
+  const part = await getPart(db, partId);
   if (!part) return undefined;
   const [steps, history] = await Promise.all([
     db.select().from(stepRuns).where(eq(stepRuns.partId, partId)).orderBy(asc(stepRuns.position)),
