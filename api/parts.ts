@@ -7,7 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { getLifecycle } from '../db/lifecycles.js';
-import { findParticipant, listParticipants } from '../db/participants.js';
+import { existingParticipantIds, findParticipant } from '../db/participants.js';
 import { getPart, getPartRecord } from '../db/parts.js';
 import type { PartStatus } from '../db/schema.js';
 import type { PartRecord } from '../db/parts.js';
@@ -44,10 +44,10 @@ export function partRoutes(deps: ApiDeps): Hono {
 
   /** Participant-typed values must name registered participants. */
   async function unknownParticipants(specs: FieldSpecs, values: Record<string, unknown>) {
-    const known = new Set((await listParticipants(db)).map((p) => p.id));
-    return Object.entries(specs)
-      .filter(([name, spec]) => spec.type === 'participant' && typeof values[name] === 'string' && !known.has(values[name] as string))
-      .map(([name]) => ({ field: name, message: `unknown participant "${values[name]}"` }));
+    const named = Object.keys(specs).filter((name) => specs[name]!.type === 'participant' && typeof values[name] === 'string');
+    if (named.length === 0) return [];
+    const known = await existingParticipantIds(db, named.map((name) => values[name] as string));
+    return named.filter((name) => !known.has(values[name] as string)).map((name) => ({ field: name, message: `unknown participant "${values[name]}"` }));
   }
 
   async function payloadProblems(specs: FieldSpecs, values: Record<string, unknown>) {

@@ -62,15 +62,12 @@ export async function publishLifecycle(db: Db, request: PublishRequest): Promise
   });
 }
 
-/** Each name with its latest version. */
+/** Each name with its latest version, in one query. */
 export async function listLifecycles(db: Db): Promise<LifecycleRow[]> {
-  const rows = await db
-    .select({ name: lifecycleDefinitions.name, version: sql<number>`max(${lifecycleDefinitions.version})` })
+  return db
+    .selectDistinctOn([lifecycleDefinitions.name])
     .from(lifecycleDefinitions)
-    .groupBy(lifecycleDefinitions.name)
-    .orderBy(lifecycleDefinitions.name);
-  const latest = await Promise.all(rows.map((row) => getLifecycle(db, row.name, Number(row.version))));
-  return latest.filter((row): row is LifecycleRow => row !== undefined);
+    .orderBy(lifecycleDefinitions.name, desc(lifecycleDefinitions.version));
 }
 
 export async function listLifecycleVersions(db: Db, name: string): Promise<LifecycleRow[]> {

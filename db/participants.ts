@@ -1,5 +1,5 @@
 // Participant look-ups and the idempotent upsert used to seed them.
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { participants } from './schema.js';
 
@@ -13,6 +13,12 @@ export async function findParticipant(db: Db, id: string): Promise<Participant |
 export async function findParticipantByAddress(db: Db, address: string): Promise<Participant | undefined> {
   const [row] = await db.select().from(participants).where(sql`lower(${participants.address}) = lower(${address})`);
   return row;
+}
+
+/** Which of these ids are registered participants (one query). */
+export async function existingParticipantIds(db: Db, ids: string[]): Promise<Set<string>> {
+  const rows = await db.select({ id: participants.id }).from(participants).where(inArray(participants.id, ids));
+  return new Set(rows.map((row) => row.id));
 }
 
 export async function listParticipants(db: Db): Promise<Participant[]> {
