@@ -1,11 +1,10 @@
 // The activities of the first, fixed lifecycle (workflow `partLifecycle`, part-basic v1 as TypeScript),
 // kept so parts started on it before the interpreter existed can finish. They adapt to the step
 // activities; new parts use lifecycle definitions and never call these.
-import { insertPart } from '../db/parts.js';
-import { tokenIdOf } from '../ledger/part-registry.js';
 import type { MintResult, StepDefinition, TransferResult } from '../workflows/types.js';
 import type { ActivityDeps } from './context.js';
 import { createMintActivities } from './mint.js';
+import { createPartRecordActivities } from './part-records.js';
 import { requireParticipant } from './participants.js';
 import { createTransferActivities } from './transfer.js';
 import { recordStepAttempt } from './step-runs.js';
@@ -21,19 +20,11 @@ export interface RegisterPartInput {
 export function createLegacyActivities(deps: ActivityDeps) {
   const { mintStep } = createMintActivities(deps);
   const { transferStep } = createTransferActivities(deps);
+  const { startPart } = createPartRecordActivities(deps);
   return {
     async registerPart(input: RegisterPartInput): Promise<void> {
       await requireParticipant(deps.db, input.ownerId);
-      await insertPart(deps.db, {
-        id: input.partId,
-        tokenId: tokenIdOf(input.partId).toString(),
-        lifecycle: input.lifecycle.name,
-        lifecycleVersion: input.lifecycle.version,
-        ownerId: null,
-        metadata: input.metadata,
-        params: {},
-        steps: input.steps,
-      });
+      await startPart({ partId: input.partId, lifecycle: input.lifecycle, params: {}, steps: input.steps, metadata: input.metadata });
       const registerStep = input.steps.find((step) => step.kind === 'register');
       if (registerStep) await recordStepAttempt(deps.db, input.partId, registerStep.id, async () => ({}));
     },

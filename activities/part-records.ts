@@ -11,6 +11,8 @@ export interface StartPartInput {
   lifecycle: { name: string; version: number };
   params: Record<string, unknown>;
   steps: { id: string; kind: string }[];
+  /** Only the first fixed lifecycle stores metadata with the part; definitions hash it at mint. */
+  metadata?: Record<string, unknown>;
 }
 
 export function createPartRecordActivities({ db }: ActivityDeps) {
@@ -23,7 +25,7 @@ export function createPartRecordActivities({ db }: ActivityDeps) {
         lifecycle: input.lifecycle.name,
         lifecycleVersion: input.lifecycle.version,
         ownerId: null,
-        metadata: {},
+        metadata: input.metadata ?? {},
         params: input.params,
         steps: input.steps,
       });
