@@ -155,8 +155,9 @@ export async function part(input: PartInput): Promise<PartRunState> {
 
   const runAwait = async (step: CompiledStep): Promise<Record<string, unknown>> => {
     delivered = undefined;
-    state.status = 'awaiting';
+    // The mirror first, then the live state: whoever sees `awaiting` finds SQL saying so too.
     await sql.recordStepStatus({ partId, stepId: step.id, status: 'running' });
+    state.status = 'awaiting';
     const ready = () => delivered !== undefined || takeFromInbox(step);
     const arrived = step.timeoutMs === undefined ? (await condition(ready), true) : await condition(ready, step.timeoutMs);
     state.status = 'running';
@@ -238,8 +239,8 @@ export async function part(input: PartInput): Promise<PartRunState> {
         stepState.status = 'failed';
         stepState.error = failure;
         const park = step.onFailure === 'park';
-        state.status = park ? 'parked' : 'failed';
         await sql.recordStepFailure({ partId, stepId: step.id, ...failure, outcome: park ? 'parked' : 'failed' });
+        state.status = park ? 'parked' : 'failed';
         if (!park) throw ApplicationFailure.nonRetryable(`step ${step.id} failed: ${failure.message}`, 'StepFailed');
 
         decision = undefined;
