@@ -6,7 +6,7 @@ import { tokenIdOf } from '../ledger/part-registry.js';
 import type { ActivityDeps } from './context.js';
 import { rejectingReverts, stepRejected } from './errors.js';
 import type { StepCall } from './step-call.js';
-import { writeKey } from './step-call.js';
+import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface AssembleParams {
@@ -29,7 +29,7 @@ export function createAssembleActivities({ db, registry, txSender, keys, registr
         const componentIds = components.map(tokenIdOf);
         const sent = await rejectingReverts(() =>
           txSender.send({
-            key: writeKey('assemble', call),
+            ...stepWrite('assemble', call),
             account: keys.account(registrarKeyRef),
             to: registry.address,
             data: registry.assembleCall(productId, componentIds),

@@ -6,7 +6,7 @@ import { tokenIdOf } from '../ledger/part-registry.js';
 import type { ActivityDeps } from './context.js';
 import { rejectingReverts, stepRejected } from './errors.js';
 import type { StepCall } from './step-call.js';
-import { writeKey } from './step-call.js';
+import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface BundleParams {
@@ -28,7 +28,7 @@ export function createBundleActivities({ db, registry, txSender, keys, registrar
         if (!(await registry.exists(bundleId))) throw stepRejected('BundleNotFound', `bundle ${call.params.into} has no token on chain (start it first)`);
         const sent = await rejectingReverts(() =>
           txSender.send({
-            key: writeKey('bundle', call, call.params.into),
+            ...stepWrite('bundle', call, call.params.into),
             account: keys.account(registrarKeyRef),
             to: registry.address,
             data: registry.bundleCall(bundleId, tokenId),
@@ -50,7 +50,7 @@ export function createBundleActivities({ db, registry, txSender, keys, registrar
         const bundle = await registry.partIdOf(bundleId);
         const sent = await rejectingReverts(() =>
           txSender.send({
-            key: writeKey('unbundle', call),
+            ...stepWrite('unbundle', call),
             account: keys.account(registrarKeyRef),
             to: registry.address,
             data: registry.unbundleCall(tokenId),

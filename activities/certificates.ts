@@ -51,6 +51,7 @@ export function createCertificateActivities({ db, registry, txSender, keys, regi
         const sent = await rejectingReverts(() =>
           txSender.send({
             key: `certificate:${call.partId}:${documentHash}`,
+            origin: { partId: call.partId, stepId: call.stepId },
             account: keys.account(registrarKeyRef),
             to: registry.address,
             data: registry.attachCertificateCall(tokenId, nameHash(certificate), documentHash, issuer.address as Address, validUntil),

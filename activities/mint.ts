@@ -33,6 +33,7 @@ export function createMintActivities({ db, registry, txSender, keys, registrarKe
         const sent = await rejectingReverts(() =>
           txSender.send({
             key: `mint:${call.partId}`,
+            origin: { partId: call.partId, stepId: call.stepId },
             account: keys.account(registrarKeyRef),
             to: registry.address,
             data: registry.registerCall(call.partId, owner.address as Address, metadataHashOf(call.params.metadata ?? {})),

@@ -1,5 +1,8 @@
 // The interpreter's SQL bookkeeping: the part and its pending step runs when it starts, steps that
-// run without an activity of their own (`await`, skipped steps), parking, failure and completion.
+// run without an activity of their own (`await`, skipped steps), parking, operator decisions (with
+// their audit row), failure and completion.
+import { insertOperatorAction } from '../db/operator-actions.js';
+import type { NewOperatorAction } from '../db/operator-actions.js';
 import { insertPart, setPartStatus } from '../db/parts.js';
 import type { PartStatus } from '../db/schema.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
@@ -13,6 +16,13 @@ export interface StartPartInput {
   steps: { id: string; kind: string }[];
   /** Only the first fixed lifecycle stores metadata with the part; definitions hash it at mint. */
   metadata?: Record<string, unknown>;
+}
+
+/** An operator decision the workflow took, with the part's state before and after it. */
+export interface OperatorDecisionRecord extends NewOperatorAction {
+  stepId: string;
+  action: 'retry' | 'skip' | 'abort';
+  after: { partStatus: PartStatus; [key: string]: unknown };
 }
 
 export function createPartRecordActivities({ db }: ActivityDeps) {
@@ -38,8 +48,19 @@ export function createPartRecordActivities({ db }: ActivityDeps) {
 
     /** A step failed for good: the part is parked for an operator, or failed. */
     async recordStepFailure(input: { partId: string; stepId: string; code: string; message: string; outcome?: 'parked' | 'failed' }): Promise<void> {
-      await markStepFailed(db, input.partId, input.stepId, input.code, input.message);
-      await setPartStatus(db, input.partId, input.outcome ?? 'failed');
+      await db.transaction(async (tx) => {
+        await markStepFailed(tx, input.partId, input.stepId, input.code, input.message);
+        await setPartStatus(tx, input.partId, input.outcome ?? 'failed');
+      });
+    },
+
+    /** An operator's decision on a parked step: the audit row and the state it leads to, at once. */
+    async recordOperatorDecision(input: OperatorDecisionRecord): Promise<void> {
+      await db.transaction(async (tx) => {
+        if (!(await insertOperatorAction(tx, input))) return;
+        await setPartStatus(tx, input.partId, input.after.partStatus);
+        if (input.action === 'skip') await setStepStatus(tx, input.partId, input.stepId, 'skipped');
+      });
     },
 
     async setPartStatus(input: { partId: string; status: PartStatus }): Promise<void> {

@@ -7,7 +7,7 @@ import { canonicalJson, nameHash, tokenIdOf } from '../ledger/part-registry.js';
 import type { ActivityDeps } from './context.js';
 import { rejectingReverts } from './errors.js';
 import type { StepCall } from './step-call.js';
-import { writeKey } from './step-call.js';
+import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface RecordParams {
@@ -34,7 +34,7 @@ export function createRecordActivities({ db, registry, txSender, keys, registrar
         const hash = eventHashOf(call);
         const sent = await rejectingReverts(() =>
           txSender.send({
-            key: writeKey('record', call),
+            ...stepWrite('record', call),
             account: keys.account(registrarKeyRef),
             to: registry.address,
             data: registry.recordEventCall(tokenId, nameHash(call.params.event), hash),

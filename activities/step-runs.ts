@@ -1,9 +1,11 @@
 // Mirrors every step attempt to SQL: `running` with the attempt number when it starts, `succeeded`
-// with its output and tx hash when it ends, and the last error while it is being retried.
+// with its output and tx hash when it ends, and the last error while it is being retried (an
+// unreachable chain node as `ChainUnavailableError`, whatever call met it).
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { stepRuns } from '../db/schema.js';
+import { classifyChainError } from '../ledger/chain-errors.js';
+import { chainTxs, stepRuns } from '../db/schema.js';
 
 export interface StepOutput {
   txHash?: string | null;
@@ -36,7 +38,8 @@ export async function recordStepAttempt<T extends StepOutput>(db: Db, partId: st
       })
       .where(stepKey(partId, stepId));
     return output;
-  } catch (error) {
+  } catch (thrown) {
+    const error = classifyChainError(thrown);
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     const code = error instanceof ApplicationFailure && error.type ? error.type : name;
     // Best effort: losing this note must not hide the original error from Temporal.
@@ -49,11 +52,27 @@ export async function recordStepAttempt<T extends StepOutput>(db: Db, partId: st
   }
 }
 
-/** Marks a step failed for good (its retries are exhausted or its error is not retryable). */
+/**
+ * Marks a step failed for good (its retries are exhausted or its error is not retryable), with the
+ * last transaction it signed: ops can see whether that one landed before they retry.
+ */
 export async function markStepFailed(db: Db, partId: string, stepId: string, code: string, message: string): Promise<void> {
+  const lastTx = db
+    .select({ txHash: chainTxs.txHash })
+    .from(chainTxs)
+    .where(and(eq(chainTxs.partId, partId), eq(chainTxs.stepId, stepId)))
+    .orderBy(desc(chainTxs.updatedAt))
+    .limit(1);
   await db
     .update(stepRuns)
-    .set({ status: 'failed', lastErrorCode: code, lastErrorMessage: message.slice(0, 4000), finishedAt: new Date(), updatedAt: new Date() })
+    .set({
+      status: 'failed',
+      lastErrorCode: code,
+      lastErrorMessage: message.slice(0, 4000),
+      lastTxHash: sql`(${lastTx})`,
+      finishedAt: new Date(),
+      updatedAt: new Date(),
+    })
     .where(stepKey(partId, stepId));
 }
 

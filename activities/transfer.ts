@@ -9,7 +9,7 @@ import type { ActivityDeps } from './context.js';
 import { rejectingReverts, stepRejected } from './errors.js';
 import { holderOf, resolveRole } from './participants.js';
 import type { StepCall } from './step-call.js';
-import { writeKey } from './step-call.js';
+import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface TransferParams {
@@ -46,7 +46,7 @@ export function createTransferActivities({ db, registry, txSender, keys }: Activ
         const from = await holderOf(db, currentAddress);
         const sent = await rejectingReverts(() =>
           txSender.send({
-            key: writeKey('transfer', call, ...(target === call.partId ? [] : [target])),
+            ...stepWrite('transfer', call, ...(target === call.partId ? [] : [target])),
             account: keys.account(from.keyRef),
             to: registry.address,
             data: registry.transferCall(from.address as Address, to.address as Address, tokenId),

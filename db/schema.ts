@@ -73,12 +73,42 @@ export const stepRuns = pgTable(
     lastErrorCode: text('last_error_code'),
     lastErrorMessage: text('last_error_message'),
     txHash: text('tx_hash'),
+    /** The last transaction the step signed, kept when it fails: ops can see whether it landed. */
+    lastTxHash: text('last_tx_hash'),
     output: jsonb('output').$type<Record<string, unknown>>(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     updatedAt: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.partId, t.stepId] }), index('step_runs_status_idx').on(t.status)],
+  (t) => [
+    primaryKey({ columns: [t.partId, t.stepId] }),
+    index('step_runs_status_idx').on(t.status),
+    // The ops failure list reads failed steps oldest first.
+    index('step_runs_failed_idx').on(t.finishedAt, t.partId).where(sql`status = 'failed'`),
+  ],
+);
+
+export type OperatorActionKind = 'retry' | 'skip' | 'abort' | 'reset';
+
+/**
+ * The audit trail of operator actions on parts: who did what, when, why, and the state before and
+ * after. `requestId` (the workflow update id, or the reset request id) makes each write idempotent.
+ */
+export const operatorActions = pgTable(
+  'operator_actions',
+  {
+    id: serial('id').primaryKey(),
+    requestId: text('request_id').notNull().unique(),
+    partId: text('part_id').notNull().references(() => parts.id),
+    stepId: text('step_id'),
+    action: text('action').$type<OperatorActionKind>().notNull(),
+    actor: text('actor').notNull(),
+    reason: text('reason'),
+    before: jsonb('before').$type<Record<string, unknown>>().notNull(),
+    after: jsonb('after').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('operator_actions_part_idx').on(t.partId, t.id)],
 );
 
 /** Custody history: every change of owner, with the transaction that made it. */
@@ -103,18 +133,25 @@ export type ChainTxStatus = 'signed' | 'mined' | 'reverted' | 'replaced';
  * transaction is stored before it is broadcast, so a retried activity finds and waits for it (or
  * re-broadcasts the same bytes) instead of sending a second transaction.
  */
-export const chainTxs = pgTable('chain_txs', {
-  key: text('key').primaryKey(),
-  chainId: integer('chain_id').notNull(),
-  fromAddress: text('from_address').notNull(),
-  nonce: integer('nonce').notNull(),
-  txHash: text('tx_hash').notNull(),
-  rawTx: text('raw_tx').notNull(),
-  status: text('status').$type<ChainTxStatus>().notNull(),
-  blockNumber: text('block_number'),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
+export const chainTxs = pgTable(
+  'chain_txs',
+  {
+    key: text('key').primaryKey(),
+    /** The part and step whose activity made the write, when one did. */
+    partId: text('part_id'),
+    stepId: text('step_id'),
+    chainId: integer('chain_id').notNull(),
+    fromAddress: text('from_address').notNull(),
+    nonce: integer('nonce').notNull(),
+    txHash: text('tx_hash').notNull(),
+    rawTx: text('raw_tx').notNull(),
+    status: text('status').$type<ChainTxStatus>().notNull(),
+    blockNumber: text('block_number'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('chain_txs_step_idx').on(t.partId, t.stepId)],
+);
 
 /** Where each contract lives on each chain, so a restart reuses the deployment. */
 export const contractDeployments = pgTable(

@@ -13,6 +13,8 @@ import type { ChainConnection } from './chain.js';
 export interface ChainWrite {
   /** Deterministic idempotency key: the same logical write always has the same key. */
   key: string;
+  /** The part and step that make the write, so ops can see a failed step's transaction. */
+  origin?: { partId: string; stepId: string };
   account: LocalAccount;
   to: Address;
   data: Hex;
@@ -159,7 +161,19 @@ export class TxSender {
       for (let attempt = 1; ; attempt++) {
         const rawTx = await write.account.signTransaction!({ ...request, nonce } as Parameters<NonNullable<LocalAccount['signTransaction']>>[0]);
         const txHash = keccak256(rawTx);
-        const row = { key: write.key, chainId: this.chain.chainId, fromAddress: address, nonce, txHash, rawTx, status: 'signed' as const, blockNumber: null, updatedAt: new Date() };
+        const row = {
+          key: write.key,
+          partId: write.origin?.partId ?? null,
+          stepId: write.origin?.stepId ?? null,
+          chainId: this.chain.chainId,
+          fromAddress: address,
+          nonce,
+          txHash,
+          rawTx,
+          status: 'signed' as const,
+          blockNumber: null,
+          updatedAt: new Date(),
+        };
         // Stored before it is broadcast: a retry after a crash anywhere below finds these exact bytes.
         await this.db.insert(chainTxs).values(row).onConflictDoUpdate({ target: chainTxs.key, set: row });
         try {
