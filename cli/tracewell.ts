@@ -15,7 +15,7 @@ import { serveApi } from '../runtime/api.js';
 import { openCore } from '../runtime/core.js';
 import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
-import { connectTemporalClient, startWorker } from '../runtime/temporal.js';
+import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from '../runtime/temporal.js';
 
 const log = (line: string) => console.log(`[tracewell] ${line}`);
 
@@ -77,6 +77,8 @@ program
   .description('run a Temporal worker for part workflows (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
     const { temporal, core } = await openExternal();
+    const client = await connectTemporalClient(temporal);
+    await ensurePartSearchAttributes(client, temporal.connection.namespace, log).finally(() => client.connection.close());
     const worker = await startWorker(temporal, core.activityDeps);
     stopOnSignal(async () => {
       await worker.stop();
@@ -92,6 +94,7 @@ program
   .action(async () => {
     const { config, temporal, core } = await openExternal();
     const client = await connectTemporalClient(temporal);
+    await ensurePartSearchAttributes(client, temporal.connection.namespace, log);
     const api = await serveApi(core, client, temporal, { host: config.API_HOST, port: config.API_PORT }, log);
     stopOnSignal(async () => {
       await api.close();

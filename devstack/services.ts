@@ -3,6 +3,8 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { PART_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { portOpen, startService } from './process.js';
 import type { RunningService } from './process.js';
 
@@ -22,9 +24,22 @@ export interface TemporalDevServerOptions {
   logFile?: string;
 }
 
+/** The `temporal server start-dev --search-attribute` type names. */
+const CLI_ATTRIBUTE_TYPES: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+/** The real dev server, with the part workflows' search attributes registered. */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<RunningService> {
   const args = ['server', 'start-dev', '--headless', '--ip', options.ip, '--port', String(options.port)];
   args.push('--ui-port', String(options.uiPort), '--namespace', options.namespace, '--log-level', 'warn');
+  for (const key of PART_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${CLI_ATTRIBUTE_TYPES[key.type]}`);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   const address = `${options.ip}:${options.port}`;
   return startService({

@@ -15,7 +15,7 @@ import { serveApi } from './api.js';
 import { ensureBlobContainer } from './blob.js';
 import { openCore } from './core.js';
 import type { Core } from './core.js';
-import { connectTemporalClient, startWorker } from './temporal.js';
+import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from './temporal.js';
 import type { RunningWorker } from './temporal.js';
 
 export interface StackOptions {
@@ -108,9 +108,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensureBlobContainer(blobConnectionString, 'documents');
 
     core = await openCore({ config, rpcUrl, dev: !config.CHAIN_RPC_URL, deploy: true, devMnemonic: DEV_MNEMONIC, log });
+    client = await connectTemporalClient(temporal);
+    // The dev server has them from its start; an external server may need them registered.
+    if (!options.startTemporal) await ensurePartSearchAttributes(client, temporal.connection.namespace, log);
     worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: options.workflowBundlePath });
     worker.done.catch((error: unknown) => log(`worker crashed: ${(error as Error).stack ?? error}`));
-    client = await connectTemporalClient(temporal);
     api = await serveApi(core, client, temporal, { host: config.API_HOST, port: await portOrFree(config.API_PORT) }, log);
 
     return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, client, stop };

@@ -40,6 +40,8 @@ export interface PartRunStep {
   status: StepStatus;
   /** How many times the flow entered the step (loops enter it again). */
   runs: number;
+  /** How many times an operator retried the step with edited parameters. */
+  edits?: number;
   txHash?: string;
   output?: Record<string, unknown>;
   error?: { code: string; message: string };
@@ -58,7 +60,7 @@ export interface PartRunState {
   /** Signals whose payload the waiting step did not accept. */
   ignoredSignals: number;
   lastIgnoredSignal?: { event: string; problems: FieldProblem[] };
-  lastDecision?: { step: string; action: string; reason?: string };
+  lastDecision?: { step: string; action: string; reason?: string; actor?: string };
 }
 
 /** What an update to an `await` step answers. */
@@ -68,11 +70,23 @@ export interface AwaitAccepted {
   payload: Record<string, unknown>;
 }
 
-/** An operator's decision on a parked step. */
+export type OperatorAction = 'retry' | 'skip' | 'abort';
+
+/** An operator's decision on a parked step, sent as the `operator` update. */
 export interface OperatorDecision {
-  action: 'retry' | 'skip' | 'abort';
-  /** For `retry`: step parameters to use instead of the definition's. */
+  action: OperatorAction;
+  /** The step the operator means; refused when the part is parked on another one. */
+  step?: string;
+  /** For `retry`: step parameters to use instead of the definition's (the kind's own parameters). */
   params?: Record<string, unknown>;
+  /** Required to skip or abort. */
   reason?: string;
+  /** Who decided; recorded in the audit trail. */
   actor?: string;
+}
+
+/** What the `operator` update answers once the workflow has taken the decision. */
+export interface OperatorDecisionAccepted {
+  action: OperatorAction;
+  step?: string;
 }

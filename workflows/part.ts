@@ -7,15 +7,20 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
+import { checkStepEdits } from '../definitions/step-edits.js';
 import { activityOptions, describeFailure } from './activity-options.js';
 import { END, UnresolvedReferenceError, checkFields, conditionHolds, resolveValue } from './definition.js';
 import type { CompiledStep, FieldProblem, FieldSpecs, LifecycleStepKind } from './definition.js';
@@ -26,13 +31,20 @@ import {
   STEP_RUNS_QUERY,
   VARIABLES_QUERY,
 } from './part-types.js';
-import type { AwaitAccepted, OperatorDecision, PartInput, PartRunState, PartRunStep, ResumeState } from './part-types.js';
+import type { AwaitAccepted, OperatorDecision, OperatorDecisionAccepted, PartInput, PartRunState, PartRunStep, ResumeState } from './part-types.js';
+import { ERROR_CODE_ATTRIBUTE, LIFECYCLE_ATTRIBUTE, LIFECYCLE_VERSION_ATTRIBUTE, PART_ID_ATTRIBUTE, STATUS_ATTRIBUTE, STEP_ATTRIBUTE } from './search-attributes.js';
 
 export const partStateQuery = defineQuery<PartRunState>(PART_RUN_STATE_QUERY);
 export const currentStepQuery = defineQuery<string | null>(CURRENT_STEP_QUERY);
 export const stepRunsQuery = defineQuery<PartRunStep[]>(STEP_RUNS_QUERY);
 export const variablesQuery = defineQuery<Record<string, unknown>>(VARIABLES_QUERY);
-export const operatorUpdate = defineUpdate<{ action: string }, [OperatorDecision]>(OPERATOR_UPDATE);
+export const operatorUpdate = defineUpdate<OperatorDecisionAccepted, [OperatorDecision]>(OPERATOR_UPDATE);
+
+/**
+ * Parts started before operator audit and search attributes existed replay without them: their
+ * histories have no audit activity and no search attribute upserts.
+ */
+const OPS_PATCH = 'ops-audit-and-search-attributes';
 
 /** The activity that runs each chain step kind. */
 const STEP_ACTIVITIES: Record<Exclude<LifecycleStepKind, 'await'>, keyof Activities> = {
@@ -62,6 +74,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
   const { lifecycle, partId, policies } = input;
   const sql = proxyLocalActivities<Activities>(activityOptions(policies.default));
   const resume: ResumeState | undefined = input.resume;
+  const ops = patched(OPS_PATCH);
 
   const state: PartRunState = resume?.state ?? {
     partId,
@@ -75,7 +88,9 @@ export async function part(input: PartInput): Promise<PartRunState> {
   let position = resume?.position ?? 0;
   /** An event delivered to the step that is waiting for it. */
   let delivered: { payload: Record<string, unknown>; via: 'signal' | 'update' } | undefined;
-  let decision: OperatorDecision | undefined;
+  let decision: (OperatorDecision & { requestId: string }) | undefined;
+  /** The error code of the step the part is parked or failed on. */
+  let failureCode: string | null = null;
 
   const stepAt = (index: number) => lifecycle.steps[index]!;
   const waitingStep = (event: string): CompiledStep | undefined => {
@@ -122,20 +137,47 @@ export async function part(input: PartInput): Promise<PartRunState> {
   setHandler(
     operatorUpdate,
     (request) => {
-      decision = request;
-      return { action: request.action };
+      // Edits arrive in the definition's vocabulary; the step runs on their compiled form.
+      const edits = request.params === undefined ? undefined : checkStepEdits(stepAt(position).kind, request.params);
+      decision = { ...request, params: edits?.ok ? edits.params : request.params, requestId: currentUpdateInfo()?.id ?? '' };
+      return { action: request.action, ...(ops ? { step: state.currentStep } : {}) };
     },
     {
       validator: (request) => {
-        if (state.status !== 'parked') throw ApplicationFailure.nonRetryable(`part ${partId} is ${state.status}, not parked`, 'NotParked');
+        if (state.status !== 'parked') {
+          throw ApplicationFailure.nonRetryable(`part ${partId} is ${state.status}${state.currentStep ? ` at step "${state.currentStep}"` : ''}, not parked`, 'NotParked');
+        }
         if (!['retry', 'skip', 'abort'].includes(request?.action)) throw ApplicationFailure.nonRetryable('action: one of retry, skip, abort', 'InvalidDecision');
+        if (request.step !== undefined && request.step !== state.currentStep) {
+          throw ApplicationFailure.nonRetryable(`step "${request.step}" is not the failed step; part ${partId} is parked on "${state.currentStep}"`, 'WrongStep');
+        }
         if (request.action !== 'retry' && !request.reason) throw ApplicationFailure.nonRetryable(`reason: required to ${request.action}`, 'InvalidDecision');
-        if (request.params !== undefined && (typeof request.params !== 'object' || request.params === null || Array.isArray(request.params))) {
-          throw ApplicationFailure.nonRetryable('params: an object of step parameters', 'InvalidDecision');
+        if (request.params !== undefined) {
+          if (request.action !== 'retry') throw ApplicationFailure.nonRetryable(`params: only a retry takes edited step parameters, not ${request.action}`, 'InvalidDecision');
+          const edits = checkStepEdits(stepAt(position).kind, request.params);
+          if (!edits.ok) throw ApplicationFailure.nonRetryable(edits.problems.map((p) => `${p.field}: ${p.message}`).join('; '), 'InvalidStepParams', edits.problems);
         }
       },
     },
   );
+
+  /** Search attributes as last sent, so only changes are upserted. */
+  const published: Record<string, unknown> = {};
+  const publishSearchAttributes = () => {
+    if (!ops) return;
+    const wanted: SearchAttributeUpdatePair[] = [
+      { key: PART_ID_ATTRIBUTE, value: partId },
+      { key: LIFECYCLE_ATTRIBUTE, value: lifecycle.name },
+      { key: LIFECYCLE_VERSION_ATTRIBUTE, value: lifecycle.version },
+      { key: STEP_ATTRIBUTE, value: state.currentStep ?? null },
+      { key: STATUS_ATTRIBUTE, value: state.status },
+      { key: ERROR_CODE_ATTRIBUTE, value: failureCode },
+    ];
+    const changed = wanted.filter((pair) => published[pair.key.name] !== pair.value);
+    if (changed.length === 0) return;
+    for (const pair of changed) published[pair.key.name] = pair.value;
+    upsertSearchAttributes(changed);
+  };
 
   /** Takes the first signal payload the waiting step accepts; others are counted and dropped. */
   const takeFromInbox = (step: CompiledStep): boolean => {
@@ -158,6 +200,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
     // The mirror first, then the live state: whoever sees `awaiting` finds SQL saying so too.
     await sql.recordStepStatus({ partId, stepId: step.id, status: 'running' });
     state.status = 'awaiting';
+    publishSearchAttributes();
     const ready = () => delivered !== undefined || takeFromInbox(step);
     const arrived = step.timeoutMs === undefined ? (await condition(ready), true) : await condition(ready, step.timeoutMs);
     state.status = 'running';
@@ -171,7 +214,8 @@ export async function part(input: PartInput): Promise<PartRunState> {
     const kind = step.kind as Exclude<LifecycleStepKind, 'await'>;
     const activities = proxyActivities<Activities>(activityOptions(policies.chain, step));
     const activity = activities[STEP_ACTIVITIES[kind]] as (call: unknown) => Promise<Record<string, unknown>>;
-    const output = await activity({ partId, stepId: step.id, run, params });
+    const revision = state.steps[position]!.edits;
+    const output = await activity({ partId, stepId: step.id, run, params, ...(revision ? { revision } : {}) });
     if (kind === 'mint') {
       state.tokenId = output.tokenId as string;
       state.owner = output.owner as string;
@@ -180,11 +224,15 @@ export async function part(input: PartInput): Promise<PartRunState> {
     return output;
   };
 
+  /** The resolved parameters of the step's latest attempt, for the audit trail. */
+  let attemptParams: Record<string, unknown> | undefined;
   const runStep = async (step: CompiledStep, run: number, overrides: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    attemptParams = undefined;
     if (step.kind === 'await') return runAwait(step);
     let params: Record<string, unknown>;
     try {
-      params = { ...(resolveValue(step.params, state.variables) as Record<string, unknown>), ...overrides };
+      params = resolveValue({ ...step.params, ...overrides }, state.variables) as Record<string, unknown>;
+      attemptParams = params;
     } catch (error) {
       if (error instanceof UnresolvedReferenceError) throw new StepFailure('UnresolvedReference', error.message);
       throw error;
@@ -192,6 +240,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
     return runActivity(step, params, run);
   };
 
+  publishSearchAttributes();
   if (!resume) {
     await sql.startPart({
       partId,
@@ -211,6 +260,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
     const step = stepAt(position);
     const stepState = state.steps[position]!;
     state.currentStep = step.id;
+    publishSearchAttributes();
     const after = step.next === undefined ? position + 1 : step.next === END ? -1 : lifecycle.steps.findIndex((s) => s.id === step.next);
 
     if (step.when && !conditionHolds(step.when, state.variables)) {
@@ -241,25 +291,48 @@ export async function part(input: PartInput): Promise<PartRunState> {
         const park = step.onFailure === 'park';
         await sql.recordStepFailure({ partId, stepId: step.id, ...failure, outcome: park ? 'parked' : 'failed' });
         state.status = park ? 'parked' : 'failed';
+        failureCode = failure.code;
+        publishSearchAttributes();
         if (!park) throw ApplicationFailure.nonRetryable(`step ${step.id} failed: ${failure.message}`, 'StepFailed');
 
         decision = undefined;
         await condition(() => decision !== undefined);
         const chosen = decision!;
-        state.lastDecision = { step: step.id, action: chosen.action, reason: chosen.reason };
+        state.lastDecision = { step: step.id, action: chosen.action, reason: chosen.reason, ...(ops && chosen.actor ? { actor: chosen.actor } : {}) };
+        const edited = chosen.action === 'retry' && Object.keys(chosen.params ?? {}).length > 0;
+        if (ops) {
+          // The audit row and the state change it describes are one SQL transaction.
+          await sql.recordOperatorDecision({
+            requestId: chosen.requestId,
+            partId,
+            stepId: step.id,
+            action: chosen.action,
+            actor: chosen.actor ?? 'unknown',
+            reason: chosen.reason ?? null,
+            before: { partStatus: 'parked', step: { status: 'failed', run: stepState.runs, error: failure, ...(attemptParams ? { params: attemptParams } : {}) } },
+            after: {
+              partStatus: chosen.action === 'abort' ? 'aborted' : 'active',
+              step: { status: { retry: 'retrying', skip: 'skipped', abort: 'failed' }[chosen.action], ...(edited ? { edits: chosen.params } : {}) },
+            },
+          });
+        }
+        failureCode = null;
         if (chosen.action === 'abort') {
           state.status = 'aborted';
-          await sql.setPartStatus({ partId, status: 'aborted' });
+          if (!ops) await sql.setPartStatus({ partId, status: 'aborted' });
+          publishSearchAttributes();
           return state;
         }
         state.status = 'running';
-        await sql.setPartStatus({ partId, status: 'active' });
+        if (!ops) await sql.setPartStatus({ partId, status: 'active' });
+        publishSearchAttributes();
         if (chosen.action === 'skip') {
           stepState.status = 'skipped';
-          await sql.recordStepStatus({ partId, stepId: step.id, status: 'skipped' });
+          if (!ops) await sql.recordStepStatus({ partId, stepId: step.id, status: 'skipped' });
           position = position + 1;
           break;
         }
+        if (edited) stepState.edits = (stepState.edits ?? 0) + 1;
         overrides = { ...overrides, ...(chosen.params ?? {}) };
       }
     }
@@ -268,6 +341,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
   state.currentStep = undefined;
   state.status = 'completed';
   await sql.completePart({ partId });
+  publishSearchAttributes();
   await condition(allHandlersFinished);
   return state;
 }

@@ -6,6 +6,7 @@ import { getAddress, keccak256, toHex } from 'viem';
 import { activityPolicies } from '../../config/temporal.js';
 import { compileLifecycle } from '../../definitions/compile.js';
 import { parseLifecycle } from '../../definitions/load.js';
+import { listOperatorActions } from '../../db/operator-actions.js';
 import { getPartRecord } from '../../db/parts.js';
 import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
 import type { CompiledLifecycle } from '../../workflows/definition.js';
@@ -110,7 +111,7 @@ describe('lifecycle interpreter', () => {
     const noteHash = result.variables.note as { hash: string };
     expect(await env.core.registry.isRecorded(tokenIdOf(partId), noteHash.hash as `0x${string}`)).toBe(true);
     expect(await env.core.registry.ownerOf(tokenIdOf(partId))).toBe(getAddress(env.core.keys.account('hd:2').address));
-    await saveHistory(env, partId, 'part-v1-await-update-and-signal');
+    await saveHistory(env, partId, 'part-v2-await-update-and-signal');
   });
 
   it('keeps a signal that arrives before its step, drops payloads the step does not accept, and parks a failed step for an operator', async () => {
@@ -133,12 +134,25 @@ describe('lifecycle interpreter', () => {
 
     // Operator decisions are validated; a retry with corrected input finishes the part.
     expect((await rejection(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'skip' }] }))).type).toBe('InvalidDecision');
-    await handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', params: { participant: 'northwind-logistics' } }] });
+    expect((await rejection(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', step: 'mint' }] }))).type).toBe('WrongStep');
+    const edit = await rejection(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', params: { recipient: 'northwind-logistics' } }] }));
+    expect(edit).toMatchObject({ type: 'InvalidStepParams', details: [[{ field: 'params.recipient', message: expect.stringContaining('not a parameter of a transfer step') }]] });
+    await handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', step: 'ship', params: { participant: 'northwind-logistics' }, actor: 'ops@test' }] });
     const result: PartRunState = await handle.result();
     expect(result).toMatchObject({ status: 'completed', owner: 'northwind-logistics', lastDecision: { step: 'ship', action: 'retry' } });
     expect((await getPartRecord(env.core.database.db, partId))!.part).toMatchObject({ status: 'completed', ownerId: 'northwind-logistics' });
+    // The decision is audited with the state before and after it, once.
+    expect(await listOperatorActions(env.core.database.db, partId)).toEqual([
+      expect.objectContaining({
+        action: 'retry',
+        stepId: 'ship',
+        actor: 'ops@test',
+        before: { partStatus: 'parked', step: { status: 'failed', run: 1, error: expect.objectContaining({ code: 'RoleMismatch' }), params: { to: 'distributor', participant: 'harbor-retail' } } },
+        after: { partStatus: 'active', step: { status: 'retrying', edits: { participant: 'northwind-logistics' } } },
+      }),
+    ]);
     await expect(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry' }] })).rejects.toThrow();
-    await saveHistory(env, partId, 'part-v1-early-signal-park-retry');
+    await saveHistory(env, partId, 'part-v2-early-signal-park-edit-retry');
   });
 
   it('skips or aborts a parked step on an operator decision, and fails a part whose step says onFailure: fail', async () => {
