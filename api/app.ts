@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
 import { healthRoutes } from './health.js';
 import { lifecycleRoutes } from './lifecycles.js';
+import { opsRoutes } from './ops.js';
 import { participantRoutes } from './participants.js';
 import { partRoutes } from './parts.js';
 
@@ -13,6 +14,7 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/lifecycles', lifecycleRoutes(deps));
   app.route('/parts', partRoutes(deps));
   app.route('/participants', participantRoutes(deps));
+  app.route('/ops', opsRoutes(deps));
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);

@@ -35,3 +35,13 @@ export async function readJson<S extends z.ZodTypeAny>(c: Context, schema: S): P
   }
   return result.data;
 }
+
+/** Reads and validates the query string: 400 `invalid_query` naming each parameter. */
+export function readQuery<S extends z.ZodTypeAny>(c: Context, schema: S): z.infer<S> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({ field: issue.path.join('.') || '(query)', message: issue.message }));
+    throw new ApiError(400, 'invalid_query', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+  }
+  return result.data;
+}

@@ -1,5 +1,6 @@
-// /parts: start a part on a lifecycle version, read its state, and deliver the events its `await`
-// steps wait for (as signals, or as updates that answer once the step has taken them).
+// /parts: start a part on a lifecycle version, read its state (with its operator audit trail),
+// deliver the events its `await` steps wait for (as signals, or as updates that answer once the step
+// has taken them), and let ops retry, skip or abort a failed step, or reset the part's workflow.
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -8,7 +9,10 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import { z } from 'zod';
 import { getLifecycle } from '../db/lifecycles.js';
 import { existingParticipantIds, findParticipant } from '../db/participants.js';
+import { listOperatorActions } from '../db/operator-actions.js';
 import { getPart, getPartRecord } from '../db/parts.js';
+import { sendDecision } from '../ops/decisions.js';
+import { resetPart } from '../ops/reset.js';
 import type { PartStatus } from '../db/schema.js';
 import type { PartRecord } from '../db/parts.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
@@ -18,6 +22,7 @@ import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-type
 import type { AwaitAccepted, PartInput, PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, readJson } from './errors.js';
+import { actorOf, asApiErrors, idempotencyKeyOf } from './operator.js';
 
 const partId = z.string().regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit');
 
@@ -32,6 +37,18 @@ const createPartSchema = z
 
 /** An event's payload: a JSON object (`{}` when the event carries nothing). */
 const eventPayloadSchema = z.record(z.unknown());
+
+const reason = z.string().trim().min(1, 'required').max(1000);
+const retryBody = z.object({ params: z.record(z.unknown()).optional(), reason: reason.optional() }).strict();
+const reasonBody = z.object({ reason }).strict();
+const resetBody = z.object({ reason, eventId: z.number().int().positive().optional() }).strict();
+
+/** An optional JSON body: `{}` when the request has none. */
+async function readOptionalJson<S extends z.ZodTypeAny>(c: Context, schema: S): Promise<z.infer<S>> {
+  const length = c.req.header('content-length');
+  if (length === '0' || (length === undefined && !c.req.header('content-type'))) return schema.parse({});
+  return readJson(c, schema);
+}
 
 export function partRoutes(deps: ApiDeps): Hono {
   const { db, temporal, taskQueue, policies } = deps;
@@ -113,7 +130,10 @@ export function partRoutes(deps: ApiDeps): Hono {
     const live = running && description.type === PART_WORKFLOW_TYPE ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined) : undefined;
     const record = await getPartRecord(db, id);
     if (!record && !description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
-    const owner = record?.part.ownerId ? await findParticipant(db, record.part.ownerId) : undefined;
+    const [owner, actions] = await Promise.all([
+      record?.part.ownerId ? findParticipant(db, record.part.ownerId) : undefined,
+      record ? listOperatorActions(db, id) : [],
+    ]);
     return c.json({
       id,
       tokenId: tokenIdOf(id).toString(),
@@ -134,6 +154,16 @@ export function partRoutes(deps: ApiDeps): Hono {
       workflow: description
         ? { id: description.workflowId, runId: description.runId, type: description.type, status: description.status.name, state: live?.status }
         : null,
+      operatorActions: actions.map((action) => ({
+        id: action.id,
+        action: action.action,
+        step: action.stepId,
+        actor: action.actor,
+        reason: action.reason,
+        before: action.before,
+        after: action.after,
+        at: action.createdAt,
+      })),
       createdAt: record?.part.createdAt,
       updatedAt: record?.part.updatedAt,
     });
@@ -219,6 +249,39 @@ export function partRoutes(deps: ApiDeps): Hono {
       if (error instanceof WorkflowNotFoundError) throw notActive(id, 'closed');
       throw error;
     }
+  });
+
+  // Ops: decide on the step a part is parked on. The workflow validates the decision.
+  const ops = { db, temporal };
+  app.post('/:id/steps/:stepId/retry', async (c) => {
+    const body = await readOptionalJson(c, retryBody);
+    const id = c.req.param('id');
+    const step = c.req.param('stepId');
+    const decision = { action: 'retry' as const, step, actor: actorOf(c), ...body };
+    await asApiErrors(() => sendDecision(ops, id, decision, idempotencyKeyOf(c)));
+    return c.json({ id, step, action: 'retry', ...(body.params ? { params: body.params } : {}) });
+  });
+
+  app.post('/:id/steps/:stepId/skip', async (c) => {
+    const { reason } = await readJson(c, reasonBody);
+    const id = c.req.param('id');
+    const step = c.req.param('stepId');
+    await asApiErrors(() => sendDecision(ops, id, { action: 'skip', step, reason, actor: actorOf(c) }, idempotencyKeyOf(c)));
+    return c.json({ id, step, action: 'skip' });
+  });
+
+  app.post('/:id/abort', async (c) => {
+    const { reason } = await readJson(c, reasonBody);
+    const id = c.req.param('id');
+    const accepted = await asApiErrors(() => sendDecision(ops, id, { action: 'abort', reason, actor: actorOf(c) }, idempotencyKeyOf(c)));
+    return c.json({ id, step: accepted.step, action: 'abort' });
+  });
+
+  app.post('/:id/reset', async (c) => {
+    const body = await readJson(c, resetBody);
+    const id = c.req.param('id');
+    const result = await asApiErrors(() => resetPart(ops, id, { ...body, actor: actorOf(c), requestId: idempotencyKeyOf(c) }));
+    return c.json(result);
   });
 
   return app;

@@ -7,6 +7,7 @@ import { getAddress, keccak256, toHex } from 'viem';
 import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
 import { startStack } from '../../runtime/stack.js';
 import type { Stack } from '../../runtime/stack.js';
+import { apiClient, waitingFor } from '../support/api-client.js';
 import { testAppConfig, testTemporalConfig, uniqueId } from '../support/env.js';
 
 let stack: Stack;
@@ -21,26 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': contentType },
-    body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
-
-async function untilPart(id: string, done: (part: any) => boolean, timeoutMs = 30_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { status, body } = await call('GET', `/parts/${id}`);
-    if (status === 200 && done(body)) return body;
-    if (Date.now() > deadline) throw new Error(`part ${id} did not get there: ${JSON.stringify(body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const waitingFor = (step: string) => (part: any) => part.currentStep === step && part.workflow?.state === 'awaiting';
+const { call: request, untilPart } = apiClient(() => stack.apiUrl);
+const call = (method: string, path: string, body?: unknown, contentType?: string) => request(method, path, body, { contentType });
 
 describe('HTTP API on the real stack', () => {
   it('reports healthy dependencies', async () => {

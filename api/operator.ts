@@ -1,0 +1,48 @@
+// What the ops routes share: who is acting, the request's idempotency key, and the HTTP status of
+// each refusal of an operator action.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { OperatorError } from '../ops/errors.js';
+import type { OperatorErrorCode } from '../ops/errors.js';
+import { ApiError } from './errors.js';
+
+const ACTOR_PATTERN = /^[\w.@:+-]{1,100}$/;
+
+/**
+ * The person or system acting, from the `X-Tracewell-Actor` header, for the audit trail. Until API
+ * keys identify participants (issue 5), the caller states it; `anonymous` when it does not.
+ */
+export function actorOf(c: Context): string {
+  const actor = c.req.header('x-tracewell-actor');
+  if (actor === undefined) return 'anonymous';
+  if (!ACTOR_PATTERN.test(actor)) throw new ApiError(400, 'invalid_actor', 'X-Tracewell-Actor: 1 to 100 letters, digits and . @ : + - _');
+  return actor;
+}
+
+/** An `Idempotency-Key` header: a repeated request with the same key is one action. */
+export function idempotencyKeyOf(c: Context): string | undefined {
+  const key = c.req.header('idempotency-key');
+  if (key !== undefined && !/^[\w.:-]{1,200}$/.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key: 1 to 200 letters, digits and . : - _');
+  return key;
+}
+
+const STATUS: Record<OperatorErrorCode, ContentfulStatusCode> = {
+  part_not_found: 404,
+  part_not_active: 409,
+  part_not_parked: 409,
+  part_completed: 409,
+  step_not_failed: 409,
+  invalid_decision: 422,
+  invalid_step_params: 422,
+  invalid_reset_point: 422,
+};
+
+/** Runs an operator action, answering its refusals with their status and code. */
+export async function asApiErrors<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof OperatorError) throw new ApiError(STATUS[error.code], error.code, error.message, error.details);
+    throw error;
+  }
+}

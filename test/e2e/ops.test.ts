@@ -1,0 +1,303 @@
+// Ops on the real stack: a chain outage (an RPC gate in front of anvil that can cut the connection)
+// parks steps; ops see them in /ops/failures and retry, edit, skip, abort, retry in bulk, or reset,
+// and every action lands in the audit trail.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
+import { chainTxs } from '../../db/schema.js';
+import { tokenIdOf } from '../../ledger/part-registry.js';
+import { startStack } from '../../runtime/stack.js';
+import type { Stack } from '../../runtime/stack.js';
+import { apiClient, waitingFor } from '../support/api-client.js';
+import { testAppConfig, testTemporalConfig, uniqueId } from '../support/env.js';
+import { startRpcGate } from '../support/rpc-gate.js';
+import type { RpcGate } from '../support/rpc-gate.js';
+
+let stack: Stack;
+let gate: RpcGate;
+const { call, untilPart } = apiClient(() => stack.apiUrl);
+const asOps = { headers: { 'x-tracewell-actor': 'ops@test' } };
+
+/** A lifecycle of this test file's own: mint, anchor a record, wait for the sale, hand over. */
+const LIFECYCLE = `line-${randomUUID().slice(0, 8)}`;
+
+beforeAll(async () => {
+  gate = await startRpcGate(inject('rpcUrl'));
+  stack = await startStack({
+    config: testAppConfig({ CHAIN_RPC_URL: gate.url }),
+    temporal: testTemporalConfig(),
+    startTemporal: false,
+    workflowBundlePath: inject('workflowBundlePath'),
+  });
+  const published = await call(
+    'POST',
+    '/lifecycles',
+    `
+name: ${LIFECYCLE}
+params:
+  buyer: { type: participant, required: true }
+steps:
+  - { id: mint, kind: mint, to: manufacturer }
+  - { id: inspect, kind: record, event: inspected }
+  - { id: ship, kind: transfer, to: distributor, participant: "\${params.buyer}" }
+  - { id: sold, kind: await, event: sold }
+`,
+    { contentType: 'application/yaml' },
+  );
+  expect(published.status).toBe(201);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await gate?.close();
+});
+
+async function startPart(params: Record<string, unknown> = { buyer: 'northwind-logistics' }): Promise<string> {
+  const id = uniqueId('urn:test:ops');
+  expect(await call('POST', '/parts', { id, lifecycle: LIFECYCLE, params })).toMatchObject({ status: 201 });
+  return id;
+}
+
+const parkedOn = (step: string) => (part: any) => part.status === 'parked' && part.currentStep === step;
+
+/** How many times the chain registered this part's token. */
+async function mintsOf(id: string): Promise<number> {
+  const logs = await stack.core.chain.client.getContractEvents({
+    address: stack.core.registry.address,
+    abi: partRegistryAbi,
+    eventName: 'PartRegistered',
+    args: { tokenId: tokenIdOf(id) },
+    fromBlock: 0n,
+  });
+  return logs.length;
+}
+
+async function failuresOf(query: string): Promise<any[]> {
+  const { status, body } = await call('GET', `/ops/failures?${query}`);
+  expect(status).toBe(200);
+  return body.failures;
+}
+
+describe('a chain outage parks steps; ops retry them', () => {
+  it('lists the parked step with its error, and a retry after the outage mints exactly one token', async () => {
+    gate.mode = 'down';
+    const id = await startPart();
+    const parked = await untilPart(id, parkedOn('mint'));
+    expect(parked.steps[0]).toMatchObject({ id: 'mint', status: 'failed', attempts: 5, error: { code: 'ChainUnavailableError' } });
+
+    const [failure] = await failuresOf(`lifecycle=${LIFECYCLE}&code=ChainUnavailableError&kind=mint`).then((all) => all.filter((f) => f.partId === id));
+    expect(failure).toMatchObject({
+      partId: id,
+      lifecycle: { name: LIFECYCLE, version: 1 },
+      partStatus: 'parked',
+      step: { id: 'mint', kind: 'mint' },
+      error: { code: 'ChainUnavailableError' },
+      attempts: 5,
+      lastTxHash: null,
+      actions: ['retry', 'skip', 'abort', 'reset'],
+    });
+    expect(failure.error.message).toMatch(/^the chain node is unavailable: HTTP request failed/);
+
+    gate.mode = 'open';
+    // A retry names the failed step; another step is refused.
+    expect(await call('POST', `/parts/${id}/steps/ship/retry`, {}, asOps)).toMatchObject({ status: 409, body: { error: { code: 'step_not_failed' } } });
+    expect(await call('POST', `/parts/${id}/steps/mint/retry`, undefined, asOps)).toMatchObject({ status: 200, body: { id, step: 'mint', action: 'retry' } });
+    const done = await untilPart(id, waitingFor('sold'));
+    expect(done.steps.map((s: any) => [s.id, s.status])).toEqual([
+      ['mint', 'succeeded'],
+      ['inspect', 'succeeded'],
+      ['ship', 'succeeded'],
+      ['sold', 'running'],
+    ]);
+    expect(await mintsOf(id)).toBe(1);
+    expect(done.operatorActions).toEqual([
+      expect.objectContaining({
+        action: 'retry',
+        step: 'mint',
+        actor: 'ops@test',
+        reason: null,
+        before: expect.objectContaining({ partStatus: 'parked', step: expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'ChainUnavailableError' }) }) }),
+        after: { partStatus: 'active', step: { status: 'retrying' } },
+      }),
+    ]);
+    expect(await failuresOf(`lifecycle=${LIFECYCLE}`)).not.toContainEqual(expect.objectContaining({ partId: id }));
+  });
+
+  it('does not send a transaction twice when it landed but the connection dropped before the answer', async () => {
+    gate.mode = 'drop-after-send';
+    const id = await startPart();
+    await untilPart(id, parkedOn('mint'));
+    const [failure] = (await failuresOf(`lifecycle=${LIFECYCLE}`)).filter((f) => f.partId === id);
+    const [stored] = await stack.core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${id}`));
+    expect(failure.lastTxHash).toBe(stored!.txHash);
+    expect(stored).toMatchObject({ partId: id, stepId: 'mint', status: 'signed' });
+
+    gate.mode = 'open';
+    // The transaction is on chain already: the retry finds it instead of sending another.
+    expect(await mintsOf(id)).toBe(1);
+    const sentBefore = gate.sent.length;
+    expect((await call('POST', `/parts/${id}/steps/mint/retry`, {}, asOps)).status).toBe(200);
+    const done = await untilPart(id, waitingFor('sold'));
+    expect(done.steps[0]).toMatchObject({ status: 'succeeded', txHash: stored!.txHash });
+    expect(await mintsOf(id)).toBe(1);
+    const mintSends = gate.sent.slice(sentBefore).filter((raw) => raw === stored!.rawTx);
+    expect(mintSends).toEqual([]);
+    const [after] = await stack.core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${id}`));
+    expect(after).toMatchObject({ txHash: stored!.txHash, nonce: stored!.nonce, status: 'mined' });
+  });
+
+  it('retries 20 parts parked by an outage in one request, and all 20 complete', async () => {
+    gate.mode = 'down';
+    const ids = await Promise.all(Array.from({ length: 20 }, () => startPart()));
+    await Promise.all(ids.map((id) => untilPart(id, parkedOn('mint'), 60_000)));
+    gate.mode = 'open';
+
+    expect(await call('POST', '/ops/failures/retry', {}, asOps)).toMatchObject({ status: 400, body: { error: { code: 'filter_required' } } });
+    const { status, body } = await call('POST', '/ops/failures/retry', { lifecycle: LIFECYCLE, code: 'ChainUnavailableError', reason: 'RPC node back' }, asOps);
+    expect(status).toBe(200);
+    expect(body).toEqual({ matched: 20, retried: 20, skipped: 0, errors: 0, notRetried: [] });
+    for (const id of ids) {
+      const part = await untilPart(id, waitingFor('sold'));
+      expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'retry', actor: 'ops@test', reason: 'RPC node back' })]);
+      expect(await mintsOf(id)).toBe(1);
+    }
+    // Nothing is left to retry: a repeat matches nothing.
+    expect((await call('POST', '/ops/failures/retry', { lifecycle: LIFECYCLE, code: 'ChainUnavailableError' }, asOps)).body).toMatchObject({ matched: 0, retried: 0 });
+  });
+});
+
+describe('operator decisions on a step the contract refuses', () => {
+  it('retries with edited parameters, validated against the step kind', async () => {
+    // harbor-retail is a retailer, so it cannot receive the part as the distributor.
+    const id = await startPart({ buyer: 'harbor-retail' });
+    const parked = await untilPart(id, parkedOn('ship'));
+    expect(parked.steps[2].error).toMatchObject({ code: 'RoleMismatch' });
+
+    const typo = await call('POST', `/parts/${id}/steps/ship/retry`, { params: { partcipant: 'northwind-logistics' } }, asOps);
+    expect(typo).toMatchObject({ status: 422, body: { error: { code: 'invalid_step_params' } } });
+    expect(typo.body.error.details).toEqual([{ field: 'params.partcipant', message: 'not a parameter of a transfer step (did you mean "participant"?); its parameters: to, participant, part' }]);
+    expect(await call('POST', `/parts/${id}/steps/ship/retry`, { params: { to: 'distributer' } }, asOps)).toMatchObject({
+      status: 422,
+      body: { error: { code: 'invalid_step_params', message: expect.stringContaining('(did you mean "distributor"?)') } },
+    });
+    expect(await call('POST', `/parts/${id}/steps/ship/retry`, { params: { participant: 'nobody-inc' } }, asOps)).toMatchObject({
+      status: 422,
+      body: { error: { code: 'invalid_step_params', details: [{ field: 'params.participant', message: 'unknown participant "nobody-inc"' }] } },
+    });
+
+    const retried = await call('POST', `/parts/${id}/steps/ship/retry`, { params: { participant: 'northwind-logistics' }, reason: 'buyer corrected' }, asOps);
+    expect(retried).toMatchObject({ status: 200, body: { action: 'retry', params: { participant: 'northwind-logistics' } } });
+    const done = await untilPart(id, waitingFor('sold'));
+    expect(done.owner.id).toBe('northwind-logistics');
+    expect(done.operatorActions).toEqual([
+      expect.objectContaining({
+        action: 'retry',
+        step: 'ship',
+        reason: 'buyer corrected',
+        before: { partStatus: 'parked', step: expect.objectContaining({ status: 'failed', params: expect.objectContaining({ participant: 'harbor-retail', to: 'distributor' }) }) },
+        after: { partStatus: 'active', step: { status: 'retrying', edits: { participant: 'northwind-logistics' } } },
+      }),
+    ]);
+  });
+
+  it('skips a step with a reason; the part goes on without it', async () => {
+    const id = await startPart({ buyer: 'harbor-retail' });
+    await untilPart(id, parkedOn('ship'));
+    expect(await call('POST', `/parts/${id}/steps/ship/skip`, {}, asOps)).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: 'reason: Required' } } });
+    expect(await call('POST', `/parts/${id}/steps/ship/skip`, { reason: 'handed over on paper' }, asOps)).toMatchObject({ status: 200 });
+    const part = await untilPart(id, waitingFor('sold'));
+    expect(part.steps[2]).toMatchObject({ id: 'ship', status: 'skipped', error: { code: 'RoleMismatch' } });
+    expect(part.owner.id).toBe('acme-foundry');
+    expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'skip', reason: 'handed over on paper', after: { partStatus: 'active', step: { status: 'skipped' } } })]);
+  });
+
+  it('aborts a part with a reason; it ends aborted and takes no more decisions', async () => {
+    const id = await startPart({ buyer: 'harbor-retail' });
+    await untilPart(id, parkedOn('ship'));
+    expect(await call('POST', `/parts/${id}/abort`, { reason: 'lot scrapped' }, asOps)).toMatchObject({ status: 200, body: { id, step: 'ship', action: 'abort' } });
+    const part = await untilPart(id, (p) => p.workflow?.status === 'COMPLETED');
+    expect(part.status).toBe('aborted');
+    expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'abort', step: 'ship', reason: 'lot scrapped', after: { partStatus: 'aborted', step: { status: 'failed' } } })]);
+    expect(await call('POST', `/parts/${id}/steps/ship/retry`, {}, asOps)).toMatchObject({ status: 409, body: { error: { code: 'part_not_active' } } });
+    expect(await failuresOf(`lifecycle=${LIFECYCLE}&status=all`)).not.toContainEqual(expect.objectContaining({ partId: id }));
+  });
+
+  it('refuses decisions on a part that is not parked', async () => {
+    const id = await startPart();
+    await untilPart(id, waitingFor('sold'));
+    expect(await call('POST', `/parts/${id}/steps/sold/retry`, {}, asOps)).toMatchObject({ status: 409, body: { error: { code: 'part_not_parked' } } });
+    expect(await call('POST', `/parts/urn:test:none/abort`, { reason: 'x' }, asOps)).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
+  });
+});
+
+describe('the failure list', () => {
+  it('filters by step kind, error code and age, and pages with a cursor', async () => {
+    const ids = await Promise.all(Array.from({ length: 3 }, () => startPart({ buyer: 'harbor-retail' })));
+    await Promise.all(ids.map((id) => untilPart(id, parkedOn('ship'))));
+    const mine = (failures: any[]) => failures.filter((f) => ids.includes(f.partId)).map((f) => f.partId);
+
+    expect(mine(await failuresOf(`lifecycle=${LIFECYCLE}&kind=transfer&code=RoleMismatch&limit=500`)).sort()).toEqual([...ids].sort());
+    expect(mine(await failuresOf(`lifecycle=${LIFECYCLE}&kind=mint&limit=500`))).toEqual([]);
+    expect(mine(await failuresOf(`lifecycle=${LIFECYCLE}&olderThan=1h&limit=500`))).toEqual([]);
+    expect(mine(await failuresOf(`lifecycle=${LIFECYCLE}&newerThan=1h&limit=500`)).length).toBe(3);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const { body }: { body: any } = await call('GET', `/ops/failures?lifecycle=${LIFECYCLE}&code=RoleMismatch&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(body.failures.length).toBeLessThanOrEqual(1);
+      seen.push(...body.failures.map((f: any) => f.partId));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(ids));
+
+    expect(await call('GET', '/ops/failures?olderThan=soon')).toMatchObject({ status: 400, body: { error: { code: 'invalid_query' } } });
+    expect(await call('GET', '/ops/failures?cursor=nonsense')).toMatchObject({ status: 400, body: { error: { code: 'invalid_cursor' } } });
+    for (const id of ids) await call('POST', `/parts/${id}/abort`, { reason: 'test cleanup' }, asOps);
+  });
+
+  it('finds parked parts through Temporal search attributes too', async () => {
+    const id = await startPart({ buyer: 'harbor-retail' });
+    await untilPart(id, parkedOn('ship'));
+    const query = `TracewellPartId = "${id}" AND TracewellStatus = "parked" AND TracewellStep = "ship" AND TracewellErrorCode = "RoleMismatch" AND TracewellLifecycle = "${LIFECYCLE}"`;
+    const deadline = Date.now() + 20_000;
+    let found: string[] = [];
+    while (found.length === 0 && Date.now() < deadline) {
+      found = [];
+      for await (const workflow of stack.client.workflow.list({ query })) found.push(workflow.workflowId);
+      if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(found).toEqual([id]);
+    await call('POST', `/parts/${id}/abort`, { reason: 'test cleanup' }, asOps);
+  });
+});
+
+describe('reset for workflow-level breakage', () => {
+  it('resets a part to its last workflow task: a new run carries on where the part was, audited', async () => {
+    const id = await startPart();
+    const before = await untilPart(id, waitingFor('sold'));
+    expect(await call('POST', `/parts/${id}/reset`, { reason: 'bad deploy', eventId: 1 }, asOps)).toMatchObject({ status: 422, body: { error: { code: 'invalid_reset_point' } } });
+    const reset = await call('POST', `/parts/${id}/reset`, { reason: 'bad deploy rolled back' }, asOps);
+    expect(reset).toMatchObject({ status: 200, body: { partId: id, previousRunId: before.workflow.runId } });
+    expect(reset.body.runId).not.toBe(before.workflow.runId);
+
+    const after = await untilPart(id, (p) => p.workflow.runId === reset.body.runId && waitingFor('sold')(p));
+    expect(after.steps.map((s: any) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'running']);
+    expect(await call('POST', `/parts/${id}/updates/sold`, {})).toMatchObject({ status: 200 });
+    const done = await untilPart(id, (p) => p.status === 'completed');
+    expect(await mintsOf(id)).toBe(1);
+    expect(done.operatorActions).toEqual([
+      expect.objectContaining({
+        action: 'reset',
+        step: null,
+        actor: 'ops@test',
+        reason: 'bad deploy rolled back',
+        before: { partStatus: 'active', runId: before.workflow.runId, workflowStatus: 'RUNNING' },
+        after: { partStatus: 'active', runId: reset.body.runId, eventId: reset.body.eventId },
+      }),
+    ]);
+    expect(await call('POST', `/parts/${id}/reset`, { reason: 'again' }, asOps)).toMatchObject({ status: 409, body: { error: { code: 'part_completed' } } });
+  });
+});
