@@ -1,5 +1,5 @@
 // The `tracewell` command line: `dev` (the whole embedded stack), `worker`, `api`, `deploy`, `migrate`,
-// and `lifecycle validate|schema` for process engineers.
+// `lifecycle validate|schema` for process engineers, and `ops …` for operations.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -11,6 +11,7 @@ import { openDatabase } from '../db/client.js';
 import { lifecycleJsonSchemaText } from '../definitions/json-schema.js';
 import { LifecycleFileError, readLifecycleFile } from '../definitions/load.js';
 import { killAllChildrenSync } from '../devstack/process.js';
+import { ApiCallError, registerOpsCommands } from './ops.js';
 import { serveApi } from '../runtime/api.js';
 import { openCore } from '../runtime/core.js';
 import { stopOnSignal } from '../runtime/signals.js';
@@ -160,8 +161,10 @@ lifecycle
     process.stdout.write(lifecycleJsonSchemaText());
   });
 
+registerOpsCommands(program);
+
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof LifecycleFileError) {
+  if (error instanceof ConfigError || error instanceof LifecycleFileError || error instanceof ApiCallError) {
     console.error(`tracewell: ${error.message}`);
   } else {
     console.error(error);

@@ -4,14 +4,16 @@
 // applied again; activities after it run again, which every chain write tolerates (idempotency keys).
 // For a step that failed because of the outside world, retry the step instead.
 import { randomUUID } from 'node:crypto';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+import type { temporal as protoTypes } from '@temporalio/proto';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { getPart, setPartStatus } from '../db/parts.js';
 import { insertOperatorAction } from '../db/operator-actions.js';
 import type { OpsDeps } from './decisions.js';
 import { OperatorError } from './errors.js';
 
-const { EventType } = temporal.api.enums.v1;
+// @temporalio/proto is CommonJS: under plain Node ESM its namespace is the default export.
+const { EventType } = proto.temporal.api.enums.v1;
 
 /** Events a reset may go back to: the end of a workflow task. */
 const RESET_POINTS = new Set([
@@ -81,4 +83,4 @@ export async function resetPart(deps: OpsDeps, partId: string, request: ResetReq
   return { partId, previousRunId: description.runId, runId: runId!, eventId };
 }
 
-type Long = NonNullable<temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest['workflowTaskFinishEventId']>;
+type Long = NonNullable<protoTypes.api.workflowservice.v1.IResetWorkflowExecutionRequest['workflowTaskFinishEventId']>;

@@ -3,11 +3,14 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createRequire } from 'node:module';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { TemporalConfig } from '../config/temporal.js';
 import { createActivities } from '../activities/index.js';
 import type { ActivityDeps } from '../activities/index.js';
 import { PART_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+
+// @temporalio/proto is CommonJS: under plain Node ESM its namespace is the default export.
+const { IndexedValueType } = proto.temporal.api.enums.v1;
 
 const require = createRequire(import.meta.url);
 
@@ -81,7 +84,7 @@ export async function ensurePartSearchAttributes(client: Client, namespace: stri
   try {
     await operator.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]])),
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]])),
     });
     log(`registered search attributes ${names} on namespace ${namespace}`);
   } catch (error) {

@@ -1,7 +1,9 @@
 // Ops on the real stack: a chain outage (an RPC gate in front of anvil that can cut the connection)
 // parks steps; ops see them in /ops/failures and retry, edit, skip, abort, retry in bulk, or reset,
 // and every action lands in the audit trail.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { eq } from 'drizzle-orm';
@@ -299,5 +301,47 @@ describe('reset for workflow-level breakage', () => {
       }),
     ]);
     expect(await call('POST', `/parts/${id}/reset`, { reason: 'again' }, asOps)).toMatchObject({ status: 409, body: { error: { code: 'part_completed' } } });
+  });
+});
+
+describe('tracewell ops (the CLI)', () => {
+  const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/tracewell.js', 'ops', '--api', stack.apiUrl, '--actor', 'cli@test', ...args]);
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  };
+
+  it('lists failures, retries one with --set, and retries the rest with a progress bar', async () => {
+    gate.mode = 'down';
+    const outage = await Promise.all([startPart(), startPart(), startPart()]);
+    await Promise.all(outage.map((id) => untilPart(id, parkedOn('mint'))));
+    gate.mode = 'open';
+    const refused = await startPart({ buyer: 'harbor-retail' });
+    await untilPart(refused, parkedOn('ship'));
+
+    const listed = await cli('failures', '--lifecycle', LIFECYCLE, '--code', 'ChainUnavailableError', '--limit', '500');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^PART\s+LIFECYCLE\s+STEP\s+CODE\s+ATTEMPTS\s+AGE\s+STATUS\s+MESSAGE$/m);
+    for (const id of outage) expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+${LIFECYCLE} v1\\s+mint \\(mint\\)\\s+ChainUnavailableError\\s+5\\s+\\d+s\\s+parked\\s+the chain node is unavailable`, 'm'));
+
+    expect(await cli('skip', refused, 'ship')).toMatchObject({ code: 1, stderr: expect.stringContaining("required option '--reason <text>' not specified") });
+    expect(await cli('retry', refused, 'ship', '--set', 'participant=nobody-inc')).toMatchObject({ code: 1, stderr: 'tracewell: invalid_step_params: params.participant: unknown participant "nobody-inc"\n' });
+    expect(await cli('retry', refused, 'ship', '--set', 'participant=northwind-logistics', '--reason', 'buyer corrected')).toMatchObject({
+      code: 0,
+      stdout: `retrying ${refused} step ship with {"participant":"northwind-logistics"}\n`,
+    });
+    expect((await untilPart(refused, waitingFor('sold'))).owner.id).toBe('northwind-logistics');
+
+    const all = await cli('retry-all', '--lifecycle', LIFECYCLE, '--code', 'ChainUnavailableError', '--reason', 'node back');
+    expect(all).toMatchObject({ code: 0, stdout: 'matched 3, retried 3, skipped 0, errors 0\n' });
+    expect(all.stderr).toContain('[##############################] 3/3 100%');
+    for (const id of outage) {
+      const part = await untilPart(id, waitingFor('sold'));
+      expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'retry', actor: 'cli@test', reason: 'node back' })]);
+    }
   });
 });

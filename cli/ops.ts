@@ -1,0 +1,188 @@
+// `tracewell ops …`: the ops side of the HTTP API from a terminal. Lists failed steps, retries one
+// (as it was, or with `--set key=value` edits), skips it, aborts or resets a part, and retries every
+// failure matching a filter with a progress bar.
+import { hostname, userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { progressOn } from './progress.js';
+
+/** An answer of the API that is not a success, as `code: message`. */
+export class ApiCallError extends Error {
+  override name = 'ApiCallError';
+}
+
+interface Connection {
+  api: string;
+  actor: string;
+}
+
+/** `key=value` pairs to an object; a value that parses as JSON is taken as such (numbers, lists). */
+export function parseAssignments(pairs: string[]): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new ApiCallError(`--set ${pair}: expected key=value`);
+    const text = pair.slice(at + 1);
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // a plain string
+    }
+    params[pair.slice(0, at)] = value;
+  }
+  return params;
+}
+
+async function request(connection: Connection, method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${connection.api}${path}`, {
+      method,
+      headers: { accept, 'x-tracewell-actor': connection.actor, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new ApiCallError(`cannot reach the API at ${connection.api} (${(error as Error).message}); start it or pass --api`);
+  }
+  if (!response.ok) {
+    const answer = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+    throw new ApiCallError(answer.error ? `${answer.error.code}: ${answer.error.message}` : `HTTP ${response.status}`);
+  }
+  return response;
+}
+
+const callJson = async (connection: Connection, method: string, path: string, body?: unknown) => (await request(connection, method, path, body)).json() as Promise<any>;
+
+const FILTERS = ['lifecycle', 'version', 'kind', 'step', 'code', 'olderThan', 'newerThan'] as const;
+
+function withFilters(command: Command): Command {
+  return command
+    .option('--lifecycle <name>', 'lifecycle name')
+    .option('--version <n>', 'lifecycle version')
+    .option('--kind <kind>', 'step kind, e.g. transfer')
+    .option('--step <id>', 'step id')
+    .option('--code <code>', 'error code, e.g. ChainUnavailableError')
+    .option('--older-than <duration>', 'failed at least this long ago, e.g. 15m')
+    .option('--newer-than <duration>', 'failed at most this long ago, e.g. 2h');
+}
+
+function filtersOf(options: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(FILTERS.filter((name) => options[name] !== undefined).map((name) => [name, String(options[name])]));
+}
+
+function age(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86_400)}d`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n');
+}
+
+export function registerOpsCommands(program: Command): void {
+  const ops = program
+    .command('ops')
+    .description('see failed steps and retry, skip, abort or reset parts (through the HTTP API)')
+    .option('--api <url>', 'the Tracewell API (TRACEWELL_API_URL)', process.env.TRACEWELL_API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? 3000}`)
+    .option('--actor <name>', 'who acts, for the audit trail', `${userInfo().username}@${hostname()}`);
+  const connection = (): Connection => {
+    const options = ops.opts<{ api: string; actor: string }>();
+    return { api: options.api.replace(/\/$/, ''), actor: options.actor };
+  };
+
+  withFilters(ops.command('failures').description('list failed steps, oldest first'))
+    .option('--status <status>', 'parked (default), failed or all')
+    .option('--limit <n>', 'rows per page', '50')
+    .option('--cursor <cursor>', 'the page after this cursor')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (options: Record<string, string | boolean>) => {
+      const query = new URLSearchParams({ ...filtersOf(options), limit: String(options.limit) });
+      if (options.status) query.set('status', String(options.status));
+      if (options.cursor) query.set('cursor', String(options.cursor));
+      const page = await callJson(connection(), 'GET', `/ops/failures?${query}`);
+      if (options.json) return void console.log(JSON.stringify(page, null, 2));
+      if (page.failures.length === 0) return void console.log('no failed steps match');
+      const rows = page.failures.map((f: any) => [f.partId, `${f.lifecycle.name} v${f.lifecycle.version}`, `${f.step.id} (${f.step.kind})`, f.error.code ?? '', String(f.attempts), age(f.ageSeconds), f.partStatus, f.error.message ?? '']);
+      console.log(table([['PART', 'LIFECYCLE', 'STEP', 'CODE', 'ATTEMPTS', 'AGE', 'STATUS', 'MESSAGE'], ...rows]));
+      console.log(`\n${page.failures.length} of ${page.total} shown${page.nextCursor ? `; next page: --cursor ${page.nextCursor}` : ''}`);
+    });
+
+  ops
+    .command('retry')
+    .description('retry the failed step of a part, as it was or with edited parameters')
+    .argument('<part>', 'part id')
+    .argument('<step>', 'the failed step')
+    .option('--set <key=value...>', 'edit a step parameter (repeatable)')
+    .option('--reason <text>', 'why, for the audit trail')
+    .action(async (part: string, step: string, options: { set?: string[]; reason?: string }) => {
+      const params = options.set ? parseAssignments(options.set) : undefined;
+      await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/steps/${encodeURIComponent(step)}/retry`, { ...(params ? { params } : {}), ...(options.reason ? { reason: options.reason } : {}) });
+      console.log(`retrying ${part} step ${step}${params ? ` with ${JSON.stringify(params)}` : ''}`);
+    });
+
+  ops
+    .command('skip')
+    .description('skip the failed step of a part and go on with the next')
+    .argument('<part>', 'part id')
+    .argument('<step>', 'the failed step')
+    .requiredOption('--reason <text>', 'why (required)')
+    .action(async (part: string, step: string, options: { reason: string }) => {
+      await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/steps/${encodeURIComponent(step)}/skip`, { reason: options.reason });
+      console.log(`skipped ${part} step ${step}`);
+    });
+
+  ops
+    .command('abort')
+    .description('end a parked part as aborted')
+    .argument('<part>', 'part id')
+    .requiredOption('--reason <text>', 'why (required)')
+    .action(async (part: string, options: { reason: string }) => {
+      const answer = await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/abort`, { reason: options.reason });
+      console.log(`aborted ${part} at step ${answer.step}`);
+    });
+
+  ops
+    .command('reset')
+    .description("reset a part's workflow to its last good workflow task (after a bad deploy)")
+    .argument('<part>', 'part id')
+    .requiredOption('--reason <text>', 'why (required)')
+    .option('--event-id <n>', 'reset to this workflow task event instead')
+    .action(async (part: string, options: { reason: string; eventId?: string }) => {
+      const answer = await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/reset`, { reason: options.reason, ...(options.eventId ? { eventId: Number(options.eventId) } : {}) });
+      console.log(`reset ${part} to event ${answer.eventId}: run ${answer.previousRunId} -> ${answer.runId}`);
+    });
+
+  withFilters(ops.command('retry-all').description('retry every parked step matching the filter, with a progress bar'))
+    .option('--all', 'every parked step (when no filter is given)')
+    .option('--reason <text>', 'why, for the audit trail')
+    .option('--max <n>', 'at most this many', '1000')
+    .action(async (options: Record<string, string | boolean>) => {
+      const filters: Record<string, unknown> = filtersOf(options);
+      if (filters.version !== undefined) filters.version = Number(filters.version);
+      const body = { ...filters, ...(options.all ? { all: true } : {}), ...(options.reason ? { reason: options.reason } : {}), max: Number(options.max) };
+      const response = await request(connection(), 'POST', '/ops/failures/retry', body, 'application/x-ndjson');
+      const progress = progressOn(process.stderr);
+      let summary: any;
+      let buffered = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines.filter(Boolean)) {
+          const event = JSON.parse(line);
+          if (event.type === 'progress') progress.update(event.done, event.total, event.outcome === 'retried' ? '' : `${event.partId}: ${event.outcome} (${event.code})`);
+          if (event.type === 'summary') summary = event;
+          if (event.type === 'error') throw new ApiCallError(`${event.code}: ${event.message}`);
+        }
+      }
+      progress.finish();
+      if (!summary) throw new ApiCallError('the API ended the stream without a summary');
+      console.log(`matched ${summary.matched}, retried ${summary.retried}, skipped ${summary.skipped}, errors ${summary.errors}`);
+      for (const item of summary.notRetried) console.log(`  ${item.partId} ${item.stepId}: ${item.outcome} ${item.code}: ${item.message}`);
+      if (summary.errors > 0) process.exitCode = 1;
+    });
+}
