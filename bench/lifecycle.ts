@@ -8,6 +8,7 @@ import { loadAppConfig } from '../config/app.js';
 import { loadTemporalConfig } from '../config/temporal.js';
 import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
+import { percentile, runBenchmark } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,10 +18,6 @@ const { values } = parseArgs({
 });
 const parts = Number(values.parts);
 const concurrency = Number(values.concurrency);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
@@ -91,10 +88,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -13,13 +13,10 @@ import { startAnvil } from '../devstack/services.js';
 import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
 import { startRpcGate } from '../test/support/rpc-gate.js';
+import { percentile, runBenchmark } from './support.js';
 
 const { values } = parseArgs({ options: { parts: { type: 'string', default: '200' } } });
 const parts = Number(values.parts);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function call(method: string, url: string, body?: unknown): Promise<any> {
   const response = await fetch(url, {
@@ -107,10 +104,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);
