@@ -20,6 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
+import type { OperatorDecisionRecord } from '../activities/part-records.js';
 import { checkStepEdits } from '../definitions/step-edits.js';
 import { activityOptions, describeFailure } from './activity-options.js';
 import { END, UnresolvedReferenceError, checkFields, conditionHolds, resolveValue } from './definition.js';
@@ -68,6 +69,27 @@ class StepFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** The audit row of an operator's decision on a failed step: who, what, why, before and after. */
+function auditOf(
+  decision: OperatorDecision & { requestId: string },
+  failed: { partId: string; stepId: string; run: number; failure: { code: string; message: string }; params?: Record<string, unknown> },
+): OperatorDecisionRecord {
+  const edits = decision.action === 'retry' && Object.keys(decision.params ?? {}).length > 0 ? { edits: decision.params } : {};
+  return {
+    requestId: decision.requestId,
+    partId: failed.partId,
+    stepId: failed.stepId,
+    action: decision.action,
+    actor: decision.actor ?? 'unknown',
+    reason: decision.reason ?? null,
+    before: { partStatus: 'parked', step: { status: 'failed', run: failed.run, error: failed.failure, ...(failed.params ? { params: failed.params } : {}) } },
+    after: {
+      partStatus: decision.action === 'abort' ? 'aborted' : 'active',
+      step: { status: { retry: 'retrying', skip: 'skipped', abort: 'failed' }[decision.action], ...edits },
+    },
+  };
 }
 
 export async function part(input: PartInput): Promise<PartRunState> {
@@ -140,7 +162,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
       // Edits arrive in the definition's vocabulary; the step runs on their compiled form.
       const edits = request.params === undefined ? undefined : checkStepEdits(stepAt(position).kind, request.params);
       decision = { ...request, params: edits?.ok ? edits.params : request.params, requestId: currentUpdateInfo()?.id ?? '' };
-      return { action: request.action, ...(ops ? { step: state.currentStep } : {}) };
+      return { action: request.action, step: state.currentStep };
     },
     {
       validator: (request) => {
@@ -298,24 +320,10 @@ export async function part(input: PartInput): Promise<PartRunState> {
         decision = undefined;
         await condition(() => decision !== undefined);
         const chosen = decision!;
-        state.lastDecision = { step: step.id, action: chosen.action, reason: chosen.reason, ...(ops && chosen.actor ? { actor: chosen.actor } : {}) };
+        state.lastDecision = { step: step.id, action: chosen.action, reason: chosen.reason, actor: chosen.actor };
         const edited = chosen.action === 'retry' && Object.keys(chosen.params ?? {}).length > 0;
-        if (ops) {
-          // The audit row and the state change it describes are one SQL transaction.
-          await sql.recordOperatorDecision({
-            requestId: chosen.requestId,
-            partId,
-            stepId: step.id,
-            action: chosen.action,
-            actor: chosen.actor ?? 'unknown',
-            reason: chosen.reason ?? null,
-            before: { partStatus: 'parked', step: { status: 'failed', run: stepState.runs, error: failure, ...(attemptParams ? { params: attemptParams } : {}) } },
-            after: {
-              partStatus: chosen.action === 'abort' ? 'aborted' : 'active',
-              step: { status: { retry: 'retrying', skip: 'skipped', abort: 'failed' }[chosen.action], ...(edited ? { edits: chosen.params } : {}) },
-            },
-          });
-        }
+        // The audit row and the state change it describes are one SQL transaction.
+        if (ops) await sql.recordOperatorDecision(auditOf(chosen, { partId, stepId: step.id, run: stepState.runs, failure, params: attemptParams }));
         failureCode = null;
         if (chosen.action === 'abort') {
           state.status = 'aborted';
