@@ -36,6 +36,13 @@ export async function readJson<S extends z.ZodTypeAny>(c: Context, schema: S): P
   return result.data;
 }
 
+/** An optional JSON body: `{}` when the request has none. */
+export async function readOptionalJson<S extends z.ZodTypeAny>(c: Context, schema: S): Promise<z.infer<S>> {
+  const length = c.req.header('content-length');
+  if (length === '0' || (length === undefined && !c.req.header('content-type'))) return schema.parse({});
+  return readJson(c, schema);
+}
+
 /** Reads and validates the query string: 400 `invalid_query` naming each parameter. */
 export function readQuery<S extends z.ZodTypeAny>(c: Context, schema: S): z.infer<S> {
   const result = schema.safeParse(c.req.query());

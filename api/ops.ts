@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.js';
+import { durationSchema } from '../config/duration.js';
 import { countFailures, listFailures } from '../db/failures.js';
 import type { FailureCursor, FailureFilter, FailureRow } from '../db/failures.js';
 import { retryFailures } from '../ops/bulk-retry.js';
@@ -11,12 +11,6 @@ import type { ApiDeps } from './deps.js';
 import { ApiError, readJson, readQuery } from './errors.js';
 import { actorOf } from './operator.js';
 
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a duration: "${text}" (e.g. 90s, 15m, 2h, 7d)` });
-  return ms ?? 0;
-});
-
 /** The filter of GET /ops/failures (query string) and POST /ops/failures/retry (body). */
 const filterFields = {
   lifecycle: z.string().min(1).optional(),
@@ -24,8 +18,8 @@ const filterFields = {
   kind: z.enum(STEP_KINDS).optional(),
   step: z.string().min(1).optional(),
   code: z.string().min(1).optional(),
-  olderThan: duration.optional(),
-  newerThan: duration.optional(),
+  olderThan: durationSchema.optional(),
+  newerThan: durationSchema.optional(),
 };
 
 const listQuery = z
@@ -84,7 +78,7 @@ function failureView(row: FailureRow, now: Date) {
     attempts: row.attempts,
     lastTxHash: row.lastTxHash,
     failedAt: row.failedAt,
-    ageSeconds: Math.max(0, Math.round((now.getTime() - row.failedAt.getTime()) / 1000)),
+    ageSeconds: row.failedAt ? Math.max(0, Math.round((now.getTime() - row.failedAt.getTime()) / 1000)) : null,
     /** What ops can do: decide on a parked step, or reset a failed part's workflow. */
     actions: row.partStatus === 'parked' ? ['retry', 'skip', 'abort', 'reset'] : ['reset'],
   };

@@ -13,7 +13,7 @@ import { listOperatorActions } from '../db/operator-actions.js';
 import { getPart, getPartRecord } from '../db/parts.js';
 import { sendDecision } from '../ops/decisions.js';
 import { resetPart } from '../ops/reset.js';
-import type { PartStatus } from '../db/schema.js';
+import { ENDED_PART_STATUSES } from '../db/schema.js';
 import type { PartRecord } from '../db/parts.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
 import { PART_ID_PATTERN, checkFields } from '../workflows/definition.js';
@@ -21,7 +21,7 @@ import type { CompiledLifecycle, CompiledStep, FieldSpecs } from '../workflows/d
 import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-types.js';
 import type { AwaitAccepted, PartInput, PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, readJson } from './errors.js';
+import { ApiError, readJson, readOptionalJson } from './errors.js';
 import { actorOf, asApiErrors, idempotencyKeyOf } from './operator.js';
 
 const partId = z.string().regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit');
@@ -42,13 +42,6 @@ const reason = z.string().trim().min(1, 'required').max(1000);
 const retryBody = z.object({ params: z.record(z.unknown()).optional(), reason: reason.optional() }).strict();
 const reasonBody = z.object({ reason }).strict();
 const resetBody = z.object({ reason, eventId: z.number().int().positive().optional() }).strict();
-
-/** An optional JSON body: `{}` when the request has none. */
-async function readOptionalJson<S extends z.ZodTypeAny>(c: Context, schema: S): Promise<z.infer<S>> {
-  const length = c.req.header('content-length');
-  if (length === '0' || (length === undefined && !c.req.header('content-type'))) return schema.parse({});
-  return readJson(c, schema);
-}
 
 export function partRoutes(deps: ApiDeps): Hono {
   const { db, temporal, taskQueue, policies } = deps;
@@ -193,7 +186,7 @@ export function partRoutes(deps: ApiDeps): Hono {
     const part = await getPart(db, id);
     let pinned: { name?: string; version?: number; ended?: string };
     if (part) {
-      pinned = { name: part.lifecycle, version: part.lifecycleVersion, ended: ENDED.includes(part.status) ? part.status : undefined };
+      pinned = { name: part.lifecycle, version: part.lifecycleVersion, ended: ENDED_PART_STATUSES.has(part.status) ? part.status : undefined };
     } else {
       const description = await describe(handle);
       if (!description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
@@ -286,9 +279,6 @@ export function partRoutes(deps: ApiDeps): Hono {
 
   return app;
 }
-
-/** Part statuses after which it takes no more events. */
-const ENDED: readonly PartStatus[] = ['completed', 'failed', 'aborted'];
 
 function notActive(id: string, status: string): ApiError {
   return new ApiError(409, 'part_not_active', `part "${id}" is ${status} and takes no more events`);

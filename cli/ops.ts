@@ -105,7 +105,7 @@ export function registerOpsCommands(program: Command): void {
       const page = await callJson(connection(), 'GET', `/ops/failures?${query}`);
       if (options.json) return void console.log(JSON.stringify(page, null, 2));
       if (page.failures.length === 0) return void console.log('no failed steps match');
-      const rows = page.failures.map((f: any) => [f.partId, `${f.lifecycle.name} v${f.lifecycle.version}`, `${f.step.id} (${f.step.kind})`, f.error.code ?? '', String(f.attempts), age(f.ageSeconds), f.partStatus, f.error.message ?? '']);
+      const rows = page.failures.map((f: any) => [f.partId, `${f.lifecycle.name} v${f.lifecycle.version}`, `${f.step.id} (${f.step.kind})`, f.error.code ?? '', String(f.attempts), f.ageSeconds === null ? '-' : age(f.ageSeconds), f.partStatus, f.error.message ?? '']);
       console.log(table([['PART', 'LIFECYCLE', 'STEP', 'CODE', 'ATTEMPTS', 'AGE', 'STATUS', 'MESSAGE'], ...rows]));
       console.log(`\n${page.failures.length} of ${page.total} shown${page.nextCursor ? `; next page: --cursor ${page.nextCursor}` : ''}`);
     });

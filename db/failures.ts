@@ -38,7 +38,8 @@ export interface FailureRow {
   errorMessage: string | null;
   attempts: number;
   lastTxHash: string | null;
-  failedAt: Date;
+  /** Set whenever a step is marked failed; null only for rows written by hand. */
+  failedAt: Date | null;
   /** `failedAt` at full database precision, for cursors. */
   failedAtExact: string;
 }
@@ -79,7 +80,7 @@ export async function listFailures(
       errorMessage: stepRuns.lastErrorMessage,
       attempts: stepRuns.attempts,
       lastTxHash: stepRuns.lastTxHash,
-      failedAt: sql<Date>`${stepRuns.finishedAt}`.mapWith(stepRuns.finishedAt),
+      failedAt: stepRuns.finishedAt,
       failedAtExact: sql<string>`${stepRuns.finishedAt}::text`,
     })
     .from(stepRuns)

@@ -21,6 +21,9 @@ export const participants = pgTable('participants', {
 /** `parked`: a step failed and the part waits for an operator. */
 export type PartStatus = 'active' | 'parked' | 'completed' | 'failed' | 'aborted';
 
+/** Statuses after which a part takes no more events or operator decisions (only a reset). */
+export const ENDED_PART_STATUSES: ReadonlySet<PartStatus> = new Set(['completed', 'failed', 'aborted']);
+
 /** One traced part; `id` is also its workflow id, `tokenId` its ERC-721 id (decimal string). */
 export const parts = pgTable(
   'parts',

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { existingParticipantIds } from '../db/participants.js';
 import { getPart } from '../db/parts.js';
+import { ENDED_PART_STATUSES } from '../db/schema.js';
 import type { Db } from '../db/client.js';
 import { referencesIn } from '../workflows/definition.js';
 import { OPERATOR_UPDATE } from '../workflows/part-types.js';
@@ -26,9 +27,6 @@ const REFUSALS: Record<string, OperatorError['code']> = {
   InvalidStepParams: 'invalid_step_params',
 };
 
-/** Part statuses after which no decision can be taken. */
-const ENDED = new Set(['completed', 'failed', 'aborted']);
-
 /**
  * Delivers the decision and answers once the workflow has taken it. `requestId` (e.g. an
  * Idempotency-Key) makes a repeated request one decision: Temporal deduplicates updates by id.
@@ -36,7 +34,7 @@ const ENDED = new Set(['completed', 'failed', 'aborted']);
 export async function sendDecision(deps: OpsDeps, partId: string, decision: OperatorDecision, requestId?: string): Promise<OperatorDecisionAccepted> {
   const part = await getPart(deps.db, partId);
   if (!part) throw new OperatorError('part_not_found', `part "${partId}" not found`);
-  if (ENDED.has(part.status)) throw new OperatorError('part_not_active', `part "${partId}" is ${part.status}; only a reset can bring it back`);
+  if (ENDED_PART_STATUSES.has(part.status)) throw new OperatorError('part_not_active', `part "${partId}" is ${part.status}; only a reset can bring it back`);
   await checkParticipants(deps.db, decision.params);
   try {
     return await deps.temporal.workflow
