@@ -1,10 +1,11 @@
-// `assemble`: consumes component parts into this part (the product). The contract records them as
-// its components, and a consumed part never moves again.
+// `assemble`: the holder consumes component parts into this part (the product). The contract records
+// them as its components, and a consumed part never moves again.
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
 import type { ActivityDeps } from './context.js';
-import { rejectingReverts, stepRejected } from './errors.js';
+import { stepRejected } from './errors.js';
+import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { StepCall } from './step-call.js';
 import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
@@ -19,24 +20,23 @@ export interface AssembleOutput {
   [key: string]: unknown;
 }
 
-export function createAssembleActivities({ db, registry, txSender, keys, registrarKeyRef }: ActivityDeps) {
+export function createAssembleActivities(deps: ActivityDeps) {
+  const { db, registry } = deps;
   return {
     async assembleStep(call: StepCall<AssembleParams>): Promise<AssembleOutput> {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const components = [call.params.components].flat();
         if (components.length === 0) throw stepRejected('NoComponents', 'components: the list is empty');
-        const productId = tokenIdOf(call.partId);
+        const holder = await holderSigner(deps, call.partId);
         const componentIds = components.map(tokenIdOf);
-        const sent = await rejectingReverts(() =>
-          txSender.send({
-            ...stepWrite('assemble', call),
-            account: keys.account(registrarKeyRef),
-            to: registry.address,
-            data: registry.assembleCall(productId, componentIds),
-            abi: partRegistryAbi,
-            isDone: async () => (await Promise.all(componentIds.map((id) => registry.assembledInto(id)))).every((into) => into === productId),
-          }),
-        );
+        const sent = await sendMirrored(deps, {
+          ...stepWrite('assemble', call),
+          account: holder.account,
+          to: registry.address,
+          data: registry.assembleCall(holder.tokenId, componentIds),
+          abi: partRegistryAbi,
+          isDone: async () => (await Promise.all(componentIds.map((id) => registry.assembledInto(id)))).every((into) => into === holder.tokenId),
+        });
         return { components, txHash: sent.txHash };
       });
     },

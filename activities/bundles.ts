@@ -1,10 +1,12 @@
 // `bundle` puts the part into a bundle (a pallet) held by the same participant; `unbundle` takes it
-// out again. While bundled, the part moves only with its bundle (the contract enforces it).
+// out again. The holder signs both. While bundled, the part moves only with its bundle (the contract
+// enforces it).
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
 import type { ActivityDeps } from './context.js';
-import { rejectingReverts, stepRejected } from './errors.js';
+import { stepRejected } from './errors.js';
+import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { StepCall } from './step-call.js';
 import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
@@ -19,23 +21,23 @@ export interface BundleOutput {
   [key: string]: unknown;
 }
 
-export function createBundleActivities({ db, registry, txSender, keys, registrarKeyRef }: ActivityDeps) {
+export function createBundleActivities(deps: ActivityDeps) {
+  const { db, registry } = deps;
   return {
     async bundleStep(call: StepCall<BundleParams>): Promise<BundleOutput> {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const bundleId = tokenIdOf(call.params.into);
         const tokenId = tokenIdOf(call.partId);
         if (!(await registry.exists(bundleId))) throw stepRejected('BundleNotFound', `bundle ${call.params.into} has no token on chain (start it first)`);
-        const sent = await rejectingReverts(() =>
-          txSender.send({
-            ...stepWrite('bundle', call, call.params.into),
-            account: keys.account(registrarKeyRef),
-            to: registry.address,
-            data: registry.bundleCall(bundleId, tokenId),
-            abi: partRegistryAbi,
-            isDone: async () => (await registry.bundleOf(tokenId)) === bundleId,
-          }),
-        );
+        const holder = await holderSigner(deps, call.params.into);
+        const sent = await sendMirrored(deps, {
+          ...stepWrite('bundle', call, call.params.into),
+          account: holder.account,
+          to: registry.address,
+          data: registry.bundleCall(bundleId, tokenId),
+          abi: partRegistryAbi,
+          isDone: async () => (await registry.bundleOf(tokenId)) === bundleId,
+        });
         return { bundle: call.params.into, txHash: sent.txHash };
       });
     },
@@ -48,16 +50,15 @@ export function createBundleActivities({ db, registry, txSender, keys, registrar
         const bundleId = current !== 0n ? current : await registry.lastBundleLeft(tokenId);
         if (bundleId === null) throw stepRejected('PartNotBundled', `part ${call.partId} is in no bundle`);
         const bundle = await registry.partIdOf(bundleId);
-        const sent = await rejectingReverts(() =>
-          txSender.send({
-            ...stepWrite('unbundle', call),
-            account: keys.account(registrarKeyRef),
-            to: registry.address,
-            data: registry.unbundleCall(tokenId),
-            abi: partRegistryAbi,
-            isDone: async () => (await registry.bundleOf(tokenId)) === 0n,
-          }),
-        );
+        const holder = await holderSigner(deps, bundle);
+        const sent = await sendMirrored(deps, {
+          ...stepWrite('unbundle', call),
+          account: holder.account,
+          to: registry.address,
+          data: registry.unbundleCall(tokenId),
+          abi: partRegistryAbi,
+          isDone: async () => (await registry.bundleOf(tokenId)) === 0n,
+        });
         return { bundle, txHash: sent.txHash };
       });
     },

@@ -1,13 +1,15 @@
-// `attach-certificate` anchors a certificate's document hash to the part, with its kind, issuer and
-// validity; `certify` checks that certificates of the required kinds are attached, unexpired and
-// issued by a certifier. Validity is judged by chain time, the clock every party shares.
-import type { Address, Hex } from 'viem';
+// `attach-certificate`: the issuer (an accepted certifier, checked on chain) anchors a certificate's
+// document hash to the part, with its kind and validity; `certify` checks that certificates of the
+// required kinds are attached, unexpired and issued by a certifier that is still accepted.
+// Validity is judged by chain time, the clock every party shares.
+import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { findParticipantByAddress } from '../db/participants.js';
 import { nameHash, tokenIdOf } from '../ledger/part-registry.js';
 import { HASH_PATTERN } from '../workflows/definition.js';
 import type { ActivityDeps } from './context.js';
-import { rejectingReverts, stepRejected } from './errors.js';
+import { stepRejected } from './errors.js';
+import { sendMirrored, signerOf } from './ledger-writes.js';
 import { resolveRole } from './participants.js';
 import type { StepCall } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
@@ -32,33 +34,31 @@ export interface CertificateView {
   validUntil: string | null;
 }
 
-const CERTIFIER = 'certifier';
-
 function isoOf(seconds: bigint): string | null {
   return seconds === 0n ? null : new Date(Number(seconds) * 1000).toISOString();
 }
 
-export function createCertificateActivities({ db, registry, txSender, keys, registrarKeyRef }: ActivityDeps) {
+export function createCertificateActivities(deps: ActivityDeps) {
+  const { db, registry } = deps;
   return {
     async attachCertificateStep(call: StepCall<AttachCertificateParams>) {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const { certificate, document, validForMs } = call.params;
         if (!HASH_PATTERN.test(document)) throw stepRejected('InvalidDocumentHash', `document: "${document}" is not a 32-byte hex hash`);
-        const issuer = await resolveRole(db, call.params.issuer, call.params.participant);
+        // The issuer signs: the contract accepts only certifiers the admin accepted.
+        const issuer = await resolveRole(db, call.params.participant === undefined ? call.params.issuer : undefined, call.params.participant);
         const tokenId = tokenIdOf(call.partId);
         const documentHash = document.toLowerCase() as Hex;
         const validUntil = validForMs === null ? 0n : (await registry.chainTime()) + BigInt(Math.ceil(validForMs / 1000));
-        const sent = await rejectingReverts(() =>
-          txSender.send({
-            key: `certificate:${call.partId}:${documentHash}`,
-            origin: { partId: call.partId, stepId: call.stepId },
-            account: keys.account(registrarKeyRef),
-            to: registry.address,
-            data: registry.attachCertificateCall(tokenId, nameHash(certificate), documentHash, issuer.address as Address, validUntil),
-            abi: partRegistryAbi,
-            isDone: () => registry.hasCertificate(tokenId, documentHash),
-          }),
-        );
+        const sent = await sendMirrored(deps, {
+          key: `certificate:${call.partId}:${documentHash}`,
+          origin: { partId: call.partId, stepId: call.stepId },
+          account: await signerOf(deps, issuer),
+          to: registry.address,
+          data: registry.attachCertificateCall(tokenId, certificate, documentHash, validUntil),
+          abi: partRegistryAbi,
+          isDone: () => registry.hasCertificate(tokenId, documentHash),
+        });
         // Report what the chain holds (a retry after a lost reply must not invent a new expiry).
         const anchored = (await registry.certificatesOf(tokenId)).find((c) => c.documentHash.toLowerCase() === documentHash);
         return {
@@ -83,7 +83,8 @@ export function createCertificateActivities({ db, registry, txSender, keys, regi
           let valid: CertificateView | undefined;
           for (const certificate of ofKind) {
             const issuer = await findParticipantByAddress(db, certificate.issuer);
-            if (!issuer?.roles.includes(CERTIFIER)) {
+            // Accepted now, on chain: a certifier the admin has since revoked no longer counts.
+            if (!(await registry.isAcceptedCertifier(certificate.issuer))) {
               why = `issued by ${issuer?.id ?? certificate.issuer}, which is not an accepted certifier`;
               continue;
             }
@@ -91,7 +92,7 @@ export function createCertificateActivities({ db, registry, txSender, keys, regi
               why = `expired ${isoOf(certificate.validUntil)}`;
               continue;
             }
-            valid = { kind, documentHash: certificate.documentHash, issuer: issuer.id, validUntil: isoOf(certificate.validUntil) };
+            valid = { kind, documentHash: certificate.documentHash, issuer: issuer?.id ?? certificate.issuer, validUntil: isoOf(certificate.validUntil) };
             break;
           }
           if (valid) found.push(valid);

@@ -1,5 +1,6 @@
 // What the activities need from the outside world, built once per worker.
 import type { Db } from '../db/client.js';
+import type { EventMirror } from '../ledger/event-mirror.js';
 import type { KeyStore } from '../ledger/keystore.js';
 import type { PartRegistry } from '../ledger/part-registry.js';
 import type { TxSender } from '../ledger/tx-sender.js';
@@ -9,6 +10,10 @@ export interface ActivityDeps {
   keys: KeyStore;
   registry: PartRegistry;
   txSender: TxSender;
-  /** Key reference of the registrar account that mints parts. */
+  /** Mirrors the events of each transaction into SQL as soon as it is mined. */
+  mirror: EventMirror;
+  /** Key reference of the contract admin, which grants participants their on-chain roles. */
   registrarKeyRef: string;
+  /** On a dev chain, onboarding gives each participant gas money from the admin account. */
+  fundParticipants: boolean;
 }

@@ -4,8 +4,10 @@ import { createAssembleActivities } from './assemble.js';
 import { createBundleActivities } from './bundles.js';
 import { createCertificateActivities } from './certificates.js';
 import type { ActivityDeps } from './context.js';
+import { createLedgerActionActivities } from './ledger-actions.js';
 import { createLegacyActivities } from './legacy.js';
 import { createMintActivities } from './mint.js';
+import { createOnboardingActivities } from './onboarding.js';
 import { createPartRecordActivities } from './part-records.js';
 import { createRecordActivities } from './record.js';
 import { createTransferActivities } from './transfer.js';
@@ -19,6 +21,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createCertificateActivities(deps),
     ...createBundleActivities(deps),
     ...createAssembleActivities(deps),
+    ...createLedgerActionActivities(deps),
+    ...createOnboardingActivities(deps),
     ...createLegacyActivities(deps),
   };
 }

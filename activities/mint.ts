@@ -1,12 +1,12 @@
-// `mint`: the part's token goes to its first holder (a role, or a named participant holding it),
-// signed by the registrar. Minting is once per part whatever the step, so the key is the part's.
-import type { Address, Hex } from 'viem';
+// `mint`: the part's first holder (a role, or a named participant holding it) registers the part's
+// token to itself, signing with its own key; `from` names the lots it was made from (held by the
+// same participant, not consumed). Minting is once per part whatever the step, so the key is the part's.
+import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
-import { recordOwnership } from '../db/parts.js';
 import { metadataHashOf, tokenIdOf } from '../ledger/part-registry.js';
 import type { ActivityDeps } from './context.js';
-import { rejectingReverts } from './errors.js';
 import { holderOf, resolveRole } from './participants.js';
+import { sendMirrored, signerOf } from './ledger-writes.js';
 import type { StepCall } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
@@ -15,6 +15,8 @@ export interface MintParams {
   to?: string;
   participant?: string;
   metadata?: Record<string, unknown>;
+  /** The parts this one is made from (e.g. the ore lot of a wafer). */
+  from?: string | string[];
 }
 
 export interface MintOutput {
@@ -24,27 +26,31 @@ export interface MintOutput {
   [key: string]: unknown;
 }
 
-export function createMintActivities({ db, registry, txSender, keys, registrarKeyRef }: ActivityDeps) {
+export function createMintActivities(deps: ActivityDeps) {
+  const { db, registry } = deps;
   return {
     async mintStep(call: StepCall<MintParams>): Promise<MintOutput> {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const owner = await resolveRole(db, call.params.to, call.params.participant);
         const tokenId = tokenIdOf(call.partId);
-        const sent = await rejectingReverts(() =>
-          txSender.send({
-            key: `mint:${call.partId}`,
-            origin: { partId: call.partId, stepId: call.stepId },
-            account: keys.account(registrarKeyRef),
-            to: registry.address,
-            data: registry.registerCall(call.partId, owner.address as Address, metadataHashOf(call.params.metadata ?? {})),
-            abi: partRegistryAbi,
-            isDone: () => registry.exists(tokenId),
-          }),
-        );
+        const sources = [call.params.from ?? []].flat().map(tokenIdOf);
+        const sent = await sendMirrored(deps, {
+          key: `mint:${call.partId}`,
+          origin: { partId: call.partId, stepId: call.stepId },
+          account: await signerOf(deps, owner),
+          to: registry.address,
+          data: registry.registerCall(call.partId, metadataHashOf(call.params.metadata ?? {}), sources),
+          abi: partRegistryAbi,
+          isDone: () => registry.exists(tokenId),
+        });
+        let txHash = sent.txHash;
+        if (!txHash) {
+          // Minted by an earlier attempt whose transaction we no longer know: mirror it from the chain.
+          txHash = await registry.mintTxHash(tokenId);
+          if (txHash) await deps.mirror.apply((await registry.client.getTransactionReceipt({ hash: txHash })).logs);
+        }
         // The chain decides who holds the token; a retry may find it already moved on.
         const holder = await holderOf(db, (await registry.ownerOf(tokenId))!);
-        const txHash = sent.txHash ?? (await registry.mintTxHash(tokenId));
-        if (txHash) await recordOwnership(db, { partId: call.partId, fromId: null, toId: owner.id, txHash, blockNumber: sent.blockNumber });
         return { tokenId: tokenId.toString(), owner: holder.id, txHash };
       });
     },

@@ -14,6 +14,7 @@ export interface StartPartInput {
   lifecycle: { name: string; version: number };
   params: Record<string, unknown>;
   steps: { id: string; kind: string }[];
+  createdBy?: string;
   /** Only the first fixed lifecycle stores metadata with the part; definitions hash it at mint. */
   metadata?: Record<string, unknown>;
 }
@@ -37,6 +38,7 @@ export function createPartRecordActivities({ db }: ActivityDeps) {
         ownerId: null,
         metadata: input.metadata ?? {},
         params: input.params,
+        createdBy: input.createdBy ?? null,
         steps: input.steps,
       });
     },

@@ -1,11 +1,11 @@
-// `record`: anchors the hash of an event in the part's life (its type, data and run) on chain, so
+// `record`: the holder anchors the hash of an event in the part's life (its type, data and run) on chain, so
 // anyone holding the data can later prove it was recorded unchanged.
 import { keccak256, toHex } from 'viem';
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
-import { canonicalJson, nameHash, tokenIdOf } from '../ledger/part-registry.js';
+import { canonicalJson, nameHash } from '../ledger/part-registry.js';
 import type { ActivityDeps } from './context.js';
-import { rejectingReverts } from './errors.js';
+import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { StepCall } from './step-call.js';
 import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
@@ -26,22 +26,22 @@ export function eventHashOf(call: StepCall<RecordParams>): Hex {
   return keccak256(toHex(canonicalJson({ part: call.partId, step: call.stepId, run: call.run, event: call.params.event, data: call.params.data ?? {} })));
 }
 
-export function createRecordActivities({ db, registry, txSender, keys, registrarKeyRef }: ActivityDeps) {
+export function createRecordActivities(deps: ActivityDeps) {
+  const { db, registry } = deps;
   return {
     async recordStep(call: StepCall<RecordParams>): Promise<RecordOutput> {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
-        const tokenId = tokenIdOf(call.partId);
         const hash = eventHashOf(call);
-        const sent = await rejectingReverts(() =>
-          txSender.send({
-            ...stepWrite('record', call),
-            account: keys.account(registrarKeyRef),
-            to: registry.address,
-            data: registry.recordEventCall(tokenId, nameHash(call.params.event), hash),
-            abi: partRegistryAbi,
-            isDone: () => registry.isRecorded(tokenId, hash),
-          }),
-        );
+        // The holder vouches for what happened to its part.
+        const holder = await holderSigner(deps, call.partId);
+        const sent = await sendMirrored(deps, {
+          ...stepWrite('record', call),
+          account: holder.account,
+          to: registry.address,
+          data: registry.recordEventCall(holder.tokenId, nameHash(call.params.event), hash),
+          abi: partRegistryAbi,
+          isDone: () => registry.isRecorded(holder.tokenId, hash),
+        });
         return { hash, txHash: sent.txHash };
       });
     },

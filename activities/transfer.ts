@@ -1,13 +1,14 @@
 // `transfer`: moves a token (this part's, or another part's such as its pallet) from its current
-// holder, who signs, to a participant. A bundle carries its contents, and their custody is mirrored.
+// holder, who signs, to a participant. A bundle carries its contents; the mirror records each move.
 import type { Address, Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
-import { findPartIdsByTokenIds, recordOwnership, setPartOwner } from '../db/parts.js';
-import { tokenIdOf } from '../ledger/part-registry.js';
-import type { PartRegistry } from '../ledger/part-registry.js';
+import { setPartOwner } from '../db/parts.js';
+import type { Participant } from '../db/participants.js';
+import type { ChainWrite, ChainWriteResult } from '../ledger/tx-sender.js';
 import type { ActivityDeps } from './context.js';
-import { rejectingReverts, stepRejected } from './errors.js';
-import { holderOf, resolveRole } from './participants.js';
+import { holderSigner, sendMirrored } from './ledger-writes.js';
+import type { Holder } from './ledger-writes.js';
+import { resolveRole } from './participants.js';
 import type { StepCall } from './step-call.js';
 import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
@@ -27,39 +28,37 @@ export interface TransferOutput {
   [key: string]: unknown;
 }
 
-/** Every token inside a bundle, at any depth. */
-async function contentsDeep(registry: PartRegistry, bundleId: bigint): Promise<bigint[]> {
-  const direct = await registry.contentsOf(bundleId);
-  const nested = await Promise.all(direct.map((child) => contentsDeep(registry, child)));
-  return [...direct, ...nested.flat()];
+/** Moves `partId`'s token from its holder (who signs) to `to`; the write is named by `write`. */
+export async function moveToken(
+  deps: ActivityDeps,
+  partId: string,
+  from: Holder,
+  to: Participant,
+  write: Pick<ChainWrite, 'key' | 'origin'>,
+): Promise<ChainWriteResult> {
+  const { registry } = deps;
+  const sent = await sendMirrored(deps, {
+    ...write,
+    account: from.account,
+    to: registry.address,
+    data: registry.transferCall(from.participant.address as Address, to.address as Address, from.tokenId),
+    abi: partRegistryAbi,
+    isDone: async () => (await registry.ownerOf(from.tokenId)) === to.address,
+  });
+  // Moved by someone else already: the mirror has no transaction of ours, but the holder is known.
+  if (!sent.txHash) await setPartOwner(deps.db, partId, to.id);
+  return sent;
 }
 
-export function createTransferActivities({ db, registry, txSender, keys }: ActivityDeps) {
+export function createTransferActivities(deps: ActivityDeps) {
+  const { db } = deps;
   return {
     async transferStep(call: StepCall<TransferParams>): Promise<TransferOutput> {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const target = call.params.part ?? call.partId;
         const to = await resolveRole(db, call.params.to, call.params.participant);
-        const tokenId = tokenIdOf(target);
-        const currentAddress = await registry.ownerOf(tokenId);
-        if (!currentAddress) throw stepRejected('PartNotOnChain', `part ${target} has no token on chain (was it minted?)`);
-        const from = await holderOf(db, currentAddress);
-        const sent = await rejectingReverts(() =>
-          txSender.send({
-            ...stepWrite('transfer', call, ...(target === call.partId ? [] : [target])),
-            account: keys.account(from.keyRef),
-            to: registry.address,
-            data: registry.transferCall(from.address as Address, to.address as Address, tokenId),
-            abi: partRegistryAbi,
-            isDone: async () => (await registry.ownerOf(tokenId)) === to.address,
-          }),
-        );
-        // Custody of the moved token and of everything bundled in it, as far as the mirror knows them.
-        const moved = await findPartIdsByTokenIds(db, [tokenId, ...(await contentsDeep(registry, tokenId))]);
-        for (const partId of moved) {
-          if (sent.txHash) await recordOwnership(db, { partId, fromId: from.id, toId: to.id, txHash: sent.txHash, blockNumber: sent.blockNumber });
-          else await setPartOwner(db, partId, to.id);
-        }
+        const from = await holderSigner(deps, target);
+        const sent = await moveToken(deps, target, from, to, stepWrite('transfer', call, ...(target === call.partId ? [] : [target])));
         return { part: target, owner: to.id, txHash: sent.txHash };
       });
     },

@@ -1,17 +1,25 @@
-// The Hono application: one route module per resource, JSON errors everywhere.
+// The Hono application: one route module per resource, JSON errors everywhere, every request
+// authenticated (but the health check).
 import { Hono } from 'hono';
+import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
 import { healthRoutes } from './health.js';
+import { ledgerActionRoutes } from './ledger-actions.js';
 import { lifecycleRoutes } from './lifecycles.js';
 import { opsRoutes } from './ops.js';
 import { participantRoutes } from './participants.js';
 import { partRoutes } from './parts.js';
+import { provenanceRoutes } from './provenance.js';
 
 export function createApi(deps: ApiDeps, log: (line: string) => void = console.error): Hono {
   const app = new Hono();
   app.route('/healthz', healthRoutes(deps));
+  // Everything but the health check acts as the participant of an API key.
+  app.use('*', authenticate(deps.db));
   app.route('/lifecycles', lifecycleRoutes(deps));
+  app.route('/parts', provenanceRoutes(deps));
+  app.route('/parts', ledgerActionRoutes(deps));
   app.route('/parts', partRoutes(deps));
   app.route('/participants', participantRoutes(deps));
   app.route('/ops', opsRoutes(deps));

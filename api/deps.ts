@@ -1,9 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import type { ChainConnection } from '../ledger/chain.js';
+import type { KeyStore } from '../ledger/keystore.js';
+import type { PartRegistry } from '../ledger/part-registry.js';
 import type { ActivityPolicies } from '../workflows/types.js';
 
-/** What the HTTP API needs: the SQL mirror, the Temporal client, and the chain for health checks. */
+/** What the HTTP API needs: the SQL mirror, the Temporal client, the chain, and the key store. */
 export interface ApiDeps {
   db: Db;
   temporal: Client;
@@ -11,4 +13,8 @@ export interface ApiDeps {
   /** Activity policies from temporal.yaml, pinned into each new part's workflow input. */
   policies: ActivityPolicies;
   chain: ChainConnection;
+  /** Reads who holds a part, to refuse a non-holder's action before it reaches the chain. */
+  registry: PartRegistry;
+  /** Creates the keys of new participants. */
+  keys: KeyStore;
 }

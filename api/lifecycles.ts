@@ -7,6 +7,7 @@ import { lifecycleJsonSchema } from '../definitions/json-schema.js';
 import { parseLifecycle } from '../definitions/load.js';
 import { publishDefinition } from '../definitions/publish.js';
 import { formatProblem } from '../definitions/validate.js';
+import { API_ROLES, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 
@@ -31,6 +32,7 @@ export function lifecycleRoutes({ db }: ApiDeps): Hono {
 
   // The body is the definition itself, as JSON or YAML (content-type application/yaml or text/yaml).
   app.post('/', async (c) => {
+    requireRole(c, API_ROLES.processEngineer);
     const text = await c.req.text();
     if (text.trim() === '') throw new ApiError(400, 'invalid_request', 'the request body is empty; send a lifecycle definition as JSON or YAML');
     const parsed = parseLifecycle(text);

@@ -1,22 +1,15 @@
-// What the ops routes share: who is acting, the request's idempotency key, and the HTTP status of
+// What the ops routes share: which operator is acting, the request's idempotency key, and the HTTP status of
 // each refusal of an operator action.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { OperatorError } from '../ops/errors.js';
 import type { OperatorErrorCode } from '../ops/errors.js';
+import { API_ROLES, requireRole } from './auth.js';
 import { ApiError } from './errors.js';
 
-const ACTOR_PATTERN = /^[\w.@:+-]{1,100}$/;
-
-/**
- * The person or system acting, from the `X-Tracewell-Actor` header, for the audit trail. Until API
- * keys identify participants (issue 5), the caller states it; `anonymous` when it does not.
- */
-export function actorOf(c: Context): string {
-  const actor = c.req.header('x-tracewell-actor');
-  if (actor === undefined) return 'anonymous';
-  if (!ACTOR_PATTERN.test(actor)) throw new ApiError(400, 'invalid_actor', 'X-Tracewell-Actor: 1 to 100 letters, digits and . @ : + - _');
-  return actor;
+/** Who acts, for the audit trail: the participant of the request's API key, who must be an operator. */
+export function operatorOf(c: Context): string {
+  return requireRole(c, API_ROLES.operator).id;
 }
 
 /** An `Idempotency-Key` header: a repeated request with the same key is one action. */

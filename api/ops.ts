@@ -9,7 +9,8 @@ import { retryFailures } from '../ops/bulk-retry.js';
 import { PART_ID_PATTERN, STEP_KINDS } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, readJson, readQuery } from './errors.js';
-import { actorOf } from './operator.js';
+import { API_ROLES, requireRole } from './auth.js';
+import { operatorOf } from './operator.js';
 
 /** The filter of GET /ops/failures (query string) and POST /ops/failures/retry (body). */
 const filterFields = {
@@ -87,6 +88,12 @@ function failureView(row: FailureRow, now: Date) {
 export function opsRoutes({ db, temporal }: ApiDeps): Hono {
   const app = new Hono();
 
+  // Everything here is for operators.
+  app.use('*', async (c, next) => {
+    requireRole(c, API_ROLES.operator);
+    await next();
+  });
+
   app.get('/failures', async (c) => {
     const query = readQuery(c, listQuery);
     const filter: FailureFilter = { ...filterOf(query), partStatus: query.status === 'all' ? ['parked', 'failed'] : [query.status] };
@@ -104,7 +111,7 @@ export function opsRoutes({ db, temporal }: ApiDeps): Hono {
     if (!all && Object.values(criteria).every((value) => value === undefined)) {
       throw new ApiError(400, 'filter_required', 'give at least one of lifecycle, version, kind, step, code, olderThan, newerThan, partIds, or "all": true');
     }
-    const options = { actor: actorOf(c), reason, max };
+    const options = { actor: operatorOf(c), reason, max };
     if (!(c.req.header('accept') ?? '').includes('application/x-ndjson')) {
       return c.json(await retryFailures({ db, temporal }, filterOf(body), options));
     }

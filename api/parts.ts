@@ -21,8 +21,9 @@ import type { CompiledLifecycle, CompiledStep, FieldSpecs } from '../workflows/d
 import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-types.js';
 import type { AwaitAccepted, PartInput, PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
+import { actingParticipant } from './auth.js';
 import { ApiError, readJson, readOptionalJson } from './errors.js';
-import { actorOf, asApiErrors, idempotencyKeyOf } from './operator.js';
+import { operatorOf, asApiErrors, idempotencyKeyOf } from './operator.js';
 
 const partId = z.string().regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit');
 
@@ -78,7 +79,7 @@ export function partRoutes(deps: ApiDeps): Hono {
     const problems = await payloadProblems(lifecycle.params, body.params);
     if (problems.length > 0) throw fieldError('invalid_params', `params for ${lifecycle.name} v${lifecycle.version}`, problems.map((p) => ({ ...p, field: `params.${p.field}` })));
 
-    const input: PartInput = { partId: body.id, lifecycle, params: body.params, policies };
+    const input: PartInput = { partId: body.id, lifecycle, params: body.params, policies, createdBy: actingParticipant(c).id };
     try {
       const handle = await temporal.workflow.start(PART_WORKFLOW_TYPE, {
         workflowId: body.id,
@@ -250,7 +251,7 @@ export function partRoutes(deps: ApiDeps): Hono {
     const body = await readOptionalJson(c, retryBody);
     const id = c.req.param('id');
     const step = c.req.param('stepId');
-    const decision = { action: 'retry' as const, step, actor: actorOf(c), ...body };
+    const decision = { action: 'retry' as const, step, actor: operatorOf(c), ...body };
     await asApiErrors(() => sendDecision(ops, id, decision, idempotencyKeyOf(c)));
     return c.json({ id, step, action: 'retry', ...(body.params ? { params: body.params } : {}) });
   });
@@ -259,21 +260,21 @@ export function partRoutes(deps: ApiDeps): Hono {
     const { reason } = await readJson(c, reasonBody);
     const id = c.req.param('id');
     const step = c.req.param('stepId');
-    await asApiErrors(() => sendDecision(ops, id, { action: 'skip', step, reason, actor: actorOf(c) }, idempotencyKeyOf(c)));
+    await asApiErrors(() => sendDecision(ops, id, { action: 'skip', step, reason, actor: operatorOf(c) }, idempotencyKeyOf(c)));
     return c.json({ id, step, action: 'skip' });
   });
 
   app.post('/:id/abort', async (c) => {
     const { reason } = await readJson(c, reasonBody);
     const id = c.req.param('id');
-    const accepted = await asApiErrors(() => sendDecision(ops, id, { action: 'abort', reason, actor: actorOf(c) }, idempotencyKeyOf(c)));
+    const accepted = await asApiErrors(() => sendDecision(ops, id, { action: 'abort', reason, actor: operatorOf(c) }, idempotencyKeyOf(c)));
     return c.json({ id, step: accepted.step, action: 'abort' });
   });
 
   app.post('/:id/reset', async (c) => {
     const body = await readJson(c, resetBody);
     const id = c.req.param('id');
-    const result = await asApiErrors(() => resetPart(ops, id, { ...body, actor: actorOf(c), requestId: idempotencyKeyOf(c) }));
+    const result = await asApiErrors(() => resetPart(ops, id, { ...body, actor: operatorOf(c), requestId: idempotencyKeyOf(c) }));
     return c.json(result);
   });
 

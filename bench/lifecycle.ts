@@ -8,7 +8,7 @@ import { loadAppConfig } from '../config/app.js';
 import { loadTemporalConfig } from '../config/temporal.js';
 import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
-import { percentile, runBenchmark } from './support.js';
+import { BENCH_ADMIN_API_KEY, percentile, runBenchmark } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,7 +22,7 @@ const concurrency = Number(values.concurrency);
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_API_KEY}` },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(60_000),
   }).catch((error: unknown) => {
@@ -33,7 +33,7 @@ async function post(url: string, body: unknown): Promise<{ status: number; body:
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0' });
+  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', TRACEWELL_ADMIN_API_KEY: BENCH_ADMIN_API_KEY });
   const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
   const startedAt = performance.now();
   const stack = await startStack({ config, temporal, startTemporal: true });

@@ -15,3 +15,17 @@ export function runBenchmark(main: () => Promise<void>): void {
     },
   );
 }
+
+/** The admin API key the benchmarks start their stack with and call the API with. */
+export const BENCH_ADMIN_API_KEY = `tw_bench-${Date.now().toString(36)}-admin-key`;
+
+/** Settings for a benchmark stack on a chain of its own (not `tracewell dev`): a throwaway key store. */
+export function benchStackSettings(keystoreDir: string): NodeJS.ProcessEnv {
+  return {
+    TRACEWELL_ADMIN_API_KEY: BENCH_ADMIN_API_KEY,
+    TRACEWELL_KEYSTORE_DIR: keystoreDir,
+    TRACEWELL_KEYSTORE_PASSPHRASE: 'bench',
+    TRACEWELL_KEYSTORE_SCRYPT_N: '1024',
+    CHAIN_FUND_PARTICIPANTS: 'true',
+  };
+}

@@ -1,7 +1,6 @@
 // `tracewell ops …`: the ops side of the HTTP API from a terminal. Lists failed steps, retries one
 // (as it was, or with `--set key=value` edits), skips it, aborts or resets a part, and retries every
 // failure matching a filter with a progress bar.
-import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { progressOn } from './progress.js';
 
@@ -12,7 +11,8 @@ export class ApiCallError extends Error {
 
 interface Connection {
   api: string;
-  actor: string;
+  /** The operator's API key: the audit trail names the participant it belongs to. */
+  apiKey: string | undefined;
 }
 
 /** `key=value` pairs to an object; a value that parses as JSON is taken as such (numbers, lists). */
@@ -38,7 +38,11 @@ async function request(connection: Connection, method: string, path: string, bod
   try {
     response = await fetch(`${connection.api}${path}`, {
       method,
-      headers: { accept, 'x-tracewell-actor': connection.actor, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        accept,
+        ...(connection.apiKey ? { authorization: `Bearer ${connection.apiKey}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
@@ -87,10 +91,10 @@ export function registerOpsCommands(program: Command): void {
     .command('ops')
     .description('see failed steps and retry, skip, abort or reset parts (through the HTTP API)')
     .option('--api <url>', 'the Tracewell API (TRACEWELL_API_URL)', process.env.TRACEWELL_API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? 3000}`)
-    .option('--actor <name>', 'who acts, for the audit trail', `${userInfo().username}@${hostname()}`);
+    .option('--api-key <key>', 'an operator\'s API key (TRACEWELL_API_KEY)', process.env.TRACEWELL_API_KEY);
   const connection = (): Connection => {
-    const options = ops.opts<{ api: string; actor: string }>();
-    return { api: options.api.replace(/\/$/, ''), actor: options.actor };
+    const options = ops.opts<{ api: string; apiKey?: string }>();
+    return { api: options.api.replace(/\/$/, ''), apiKey: options.apiKey };
   };
 
   withFilters(ops.command('failures').description('list failed steps, oldest first'))

@@ -1,6 +1,6 @@
 // The `tracewell` command line: `dev` (the whole embedded stack), `worker`, `api`, `deploy`, `migrate`,
 // `lifecycle validate|schema` for process engineers, and `ops …` for operations.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadAppConfig } from '../config/app.js';
@@ -66,8 +66,11 @@ program
         `  Temporal     ${stack.temporalAddress}`,
         `  Chain RPC    ${stack.rpcUrl}`,
         `  State        ${dataDir ? resolve(dataDir) : 'in memory (use --data-dir to keep it)'}`,
+        stack.core.devAdminApiKey
+          ? `  Admin key    ${stack.core.devAdminApiKey}${dataDir ? ` (kept in ${join(resolve(dataDir), 'admin-api-key')})` : ' (new each start without --data-dir)'}`
+          : '  Admin key    the one in TRACEWELL_ADMIN_API_KEY',
         '',
-        `Try: curl -s -XPOST ${stack.apiUrl}/parts -H 'content-type: application/json' -d '{"id":"urn:demo:part:1","lifecycle":"part-basic"}'`,
+        `Try: curl -s -XPOST ${stack.apiUrl}/parts -H "authorization: Bearer ${stack.core.devAdminApiKey ?? '$TRACEWELL_ADMIN_API_KEY'}" -H 'content-type: application/json' -d '{"id":"urn:demo:part:1","lifecycle":"part-basic"}'`,
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );

@@ -21,10 +21,20 @@ const appEnvSchema = z.object({
   CHAIN_PORT: port(8545),
   CHAIN_MNEMONIC: optionalString,
   CHAIN_RECEIPT_TIMEOUT: z.coerce.number().int().positive().default(60_000),
+  /** Give every participant gas money from the admin account (dev and test chains; `tracewell dev` always does). */
+  CHAIN_FUND_PARTICIPANTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   PART_REGISTRY_ADDRESS: optionalString.refine((v) => v === undefined || /^0x[0-9a-fA-F]{40}$/.test(v), 'expected a 0x-prefixed 20-byte address'),
   AZURE_STORAGE_CONNECTION_STRING: optionalString,
   AZURITE_PORT: port(10000),
   TRACEWELL_PARTICIPANTS: z.string().default(join(ROOT, 'config', 'participants.yaml')),
+  /** Where participants' encrypted key files live (default: keystore/ under TRACEWELL_DATA_DIR). */
+  TRACEWELL_KEYSTORE_DIR: optionalString,
+  /** Unlocks the key files; required outside `tracewell dev`. */
+  TRACEWELL_KEYSTORE_PASSPHRASE: optionalString,
+  /** scrypt cost of new key files (a power of two). */
+  TRACEWELL_KEYSTORE_SCRYPT_N: z.coerce.number().int().min(2).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'a power of two').default(131072),
+  /** An API key for the `admin` participant, created at start-up: how the first admin gets in. */
+  TRACEWELL_ADMIN_API_KEY: optionalString.refine((v) => v === undefined || v.length >= 24, 'at least 24 characters'),
   /** Lifecycle definitions published at start-up (each changed file becomes a new version). */
   TRACEWELL_LIFECYCLES: z.string().default(join(ROOT, 'lifecycles')),
   /** Level of the Temporal SDK's own log (worker state, workflow bundling, activity failures). */

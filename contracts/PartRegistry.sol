@@ -8,8 +8,13 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 /// @notice Every traced physical part is one ERC-721 token. The token id is derived from the
 ///         part's stable string id, so any party can compute it off chain and a retried mint
 ///         can never create a second token for the same part.
+/// @dev Each participant signs its own transactions: the chain, not an operator key, decides who
+///      may register, certify, move, bundle, assemble or retire a part.
 contract PartRegistry is ERC721, AccessControl {
+    /// @notice Participants allowed to register parts (granted by the admin).
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @notice Certifiers whose certificates the network accepts (granted and revoked by the admin).
+    bytes32 public constant CERTIFIER_ROLE = keccak256("CERTIFIER_ROLE");
 
     struct Part {
         string partId;
@@ -19,7 +24,7 @@ contract PartRegistry is ERC721, AccessControl {
 
     /// @notice A certificate anchored to a part: the hash of its document, who issued it, until when.
     struct Certificate {
-        bytes32 kind;
+        bytes32 kind; // keccak256 of the kind's name
         bytes32 documentHash;
         address issuer;
         uint64 validUntil; // 0 = no expiry
@@ -27,9 +32,11 @@ contract PartRegistry is ERC721, AccessControl {
     }
 
     mapping(uint256 => Part) private _parts;
+    mapping(uint256 => uint256[]) private _sources; // token => parts it was made from
     mapping(uint256 => Certificate[]) private _certificates;
     mapping(uint256 => mapping(bytes32 => bool)) private _hasCertificate; // token => document hash
     mapping(uint256 => mapping(bytes32 => bool)) private _recorded; // token => event hash
+    mapping(uint256 => bool) private _decommissioned;
 
     /// @notice The bundle a part sits in (0 = none), and each bundle's contents.
     mapping(uint256 => uint256) public bundleOf;
@@ -45,26 +52,48 @@ contract PartRegistry is ERC721, AccessControl {
 
     /// @notice Emitted once per part, when its token is minted.
     event PartRegistered(uint256 indexed tokenId, string partId, address indexed owner, bytes32 metadataHash);
-    event CertificateAttached(uint256 indexed tokenId, bytes32 indexed kind, bytes32 documentHash, address indexed issuer, uint64 validUntil);
+    /// @notice Emitted with PartRegistered when a part is made from other parts (its provenance).
+    event PartDerived(uint256 indexed tokenId, uint256[] sources);
+    /// @notice `kind` is given in clear so readers need not know the name behind `kindHash`.
+    event CertificateAttached(
+        uint256 indexed tokenId,
+        bytes32 indexed kindHash,
+        string kind,
+        bytes32 documentHash,
+        address indexed issuer,
+        uint64 validUntil
+    );
     event PartEventRecorded(uint256 indexed tokenId, bytes32 indexed eventType, bytes32 eventHash);
     event Bundled(uint256 indexed bundleId, uint256 indexed tokenId);
     event Unbundled(uint256 indexed bundleId, uint256 indexed tokenId);
     event Assembled(uint256 indexed productId, uint256[] components);
+    event Decommissioned(uint256 indexed tokenId, address indexed holder);
 
     error PartAlreadyRegistered(uint256 tokenId, string partId);
     error EmptyPartId();
     error CertificateAlreadyAttached(uint256 tokenId, bytes32 documentHash);
+    error CertificateExpired(uint64 validUntil);
     error EventAlreadyRecorded(uint256 tokenId, bytes32 eventHash);
     error PartIsBundled(uint256 tokenId, uint256 bundleId);
     error PartNotBundled(uint256 tokenId);
     error PartIsAssembled(uint256 tokenId, uint256 productId);
+    error PartIsDecommissioned(uint256 tokenId);
     error BundleCycle(uint256 bundleId, uint256 tokenId);
+    error BundleNotEmpty(uint256 bundleId);
     error HolderMismatch(uint256 tokenId, address holder, address expected);
+    error NotHolder(uint256 tokenId, address caller);
     error NoComponents();
+    error ApprovalsDisabled();
 
     constructor(address admin) ERC721("Tracewell Part", "PART") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(REGISTRAR_ROLE, admin);
+    }
+
+    /// @dev Reverts unless `msg.sender` holds `tokenId`; returns the holder.
+    function _requireHolder(uint256 tokenId) private view returns (address holder) {
+        holder = _requireOwned(tokenId);
+        if (holder != msg.sender) revert NotHolder(tokenId, msg.sender);
     }
 
     /// @notice The token id of a part: keccak256 of its UTF-8 id.
@@ -72,8 +101,10 @@ contract PartRegistry is ERC721, AccessControl {
         return uint256(keccak256(bytes(partId)));
     }
 
-    /// @notice Mints the token of `partId` to `owner`. Reverts if the part already exists.
-    function register(string calldata partId, address owner, bytes32 metadataHash)
+    /// @notice Mints the token of `partId` to the caller: a participant registers its own parts.
+    ///         `sources` are the parts it is made from (one lot → many wafers), which the caller
+    ///         must hold; they are not consumed, so one source can feed many parts.
+    function register(string calldata partId, bytes32 metadataHash, uint256[] calldata sources)
         external
         onlyRole(REGISTRAR_ROLE)
         returns (uint256 tokenId)
@@ -81,9 +112,16 @@ contract PartRegistry is ERC721, AccessControl {
         if (bytes(partId).length == 0) revert EmptyPartId();
         tokenId = tokenIdOf(partId);
         if (_ownerOf(tokenId) != address(0)) revert PartAlreadyRegistered(tokenId, partId);
+        for (uint256 i = 0; i < sources.length; i++) {
+            uint256 source = sources[i];
+            _requireHolder(source);
+            if (_decommissioned[source]) revert PartIsDecommissioned(source);
+        }
         _parts[tokenId] = Part(partId, metadataHash, uint64(block.timestamp));
-        _safeMint(owner, tokenId);
-        emit PartRegistered(tokenId, partId, owner, metadataHash);
+        if (sources.length > 0) _sources[tokenId] = sources;
+        _safeMint(msg.sender, tokenId);
+        emit PartRegistered(tokenId, partId, msg.sender, metadataHash);
+        if (sources.length > 0) emit PartDerived(tokenId, sources);
     }
 
     /// @notice True when the part's token exists.
@@ -97,16 +135,29 @@ contract PartRegistry is ERC721, AccessControl {
         return _parts[tokenId];
     }
 
-    /// @notice Anchors a certificate's document hash to a part. A document is attached once per part.
-    function attachCertificate(uint256 tokenId, bytes32 kind, bytes32 documentHash, address issuer, uint64 validUntil)
+    /// @notice The parts `tokenId` was made from (empty for a raw part).
+    function sourcesOf(uint256 tokenId) external view returns (uint256[] memory) {
+        return _sources[tokenId];
+    }
+
+    /// @notice True when `account` is a certifier the network currently accepts.
+    function isAcceptedCertifier(address account) external view returns (bool) {
+        return hasRole(CERTIFIER_ROLE, account);
+    }
+
+    /// @notice Anchors a certificate's document hash to a part, issued by the calling certifier.
+    ///         A document is attached once per part; an already expired one is refused.
+    function attachCertificate(uint256 tokenId, string calldata kind, bytes32 documentHash, uint64 validUntil)
         external
-        onlyRole(REGISTRAR_ROLE)
+        onlyRole(CERTIFIER_ROLE)
     {
         _requireOwned(tokenId);
+        if (validUntil != 0 && validUntil <= block.timestamp) revert CertificateExpired(validUntil);
         if (_hasCertificate[tokenId][documentHash]) revert CertificateAlreadyAttached(tokenId, documentHash);
         _hasCertificate[tokenId][documentHash] = true;
-        _certificates[tokenId].push(Certificate(kind, documentHash, issuer, validUntil, uint64(block.timestamp)));
-        emit CertificateAttached(tokenId, kind, documentHash, issuer, validUntil);
+        bytes32 kindHash = keccak256(bytes(kind));
+        _certificates[tokenId].push(Certificate(kindHash, documentHash, msg.sender, validUntil, uint64(block.timestamp)));
+        emit CertificateAttached(tokenId, kindHash, kind, documentHash, msg.sender, validUntil);
     }
 
     function certificatesOf(uint256 tokenId) external view returns (Certificate[] memory) {
@@ -117,9 +168,10 @@ contract PartRegistry is ERC721, AccessControl {
         return _hasCertificate[tokenId][documentHash];
     }
 
-    /// @notice Anchors the hash of an event in a part's life (e.g. a process record). Once per hash.
-    function recordEvent(uint256 tokenId, bytes32 eventType, bytes32 eventHash) external onlyRole(REGISTRAR_ROLE) {
-        _requireOwned(tokenId);
+    /// @notice Anchors the hash of an event in a part's life (e.g. a process record). Only the
+    ///         holder speaks for its part; once per hash.
+    function recordEvent(uint256 tokenId, bytes32 eventType, bytes32 eventHash) external {
+        _requireHolder(tokenId);
         if (_recorded[tokenId][eventHash]) revert EventAlreadyRecorded(tokenId, eventHash);
         _recorded[tokenId][eventHash] = true;
         emit PartEventRecorded(tokenId, eventType, eventHash);
@@ -129,15 +181,17 @@ contract PartRegistry is ERC721, AccessControl {
         return _recorded[tokenId][eventHash];
     }
 
-    /// @notice Puts a part into a bundle held by the same participant. From then on the part moves
+    /// @notice Puts a part into a bundle, both held by the caller. From then on the part moves
     ///         only with its bundle.
-    function bundle(uint256 bundleId, uint256 tokenId) external onlyRole(REGISTRAR_ROLE) {
-        address holder = _requireOwned(bundleId);
+    function bundle(uint256 bundleId, uint256 tokenId) external {
+        address holder = _requireHolder(bundleId);
         address childHolder = _requireOwned(tokenId);
+        if (childHolder != holder) revert HolderMismatch(tokenId, childHolder, holder);
+        if (_decommissioned[bundleId]) revert PartIsDecommissioned(bundleId);
+        if (_decommissioned[tokenId]) revert PartIsDecommissioned(tokenId);
         if (bundleOf[tokenId] != 0) revert PartIsBundled(tokenId, bundleOf[tokenId]);
         if (assembledInto[tokenId] != 0) revert PartIsAssembled(tokenId, assembledInto[tokenId]);
         if (assembledInto[bundleId] != 0) revert PartIsAssembled(bundleId, assembledInto[bundleId]);
-        if (childHolder != holder) revert HolderMismatch(tokenId, childHolder, holder);
         for (uint256 up = bundleId; up != 0; up = bundleOf[up]) {
             if (up == tokenId) revert BundleCycle(bundleId, tokenId);
         }
@@ -147,10 +201,11 @@ contract PartRegistry is ERC721, AccessControl {
         emit Bundled(bundleId, tokenId);
     }
 
-    /// @notice Takes a part out of its bundle; it stays with the bundle's holder.
-    function unbundle(uint256 tokenId) external onlyRole(REGISTRAR_ROLE) {
+    /// @notice Takes a part out of its bundle (by the bundle's holder); it stays with that holder.
+    function unbundle(uint256 tokenId) external {
         uint256 bundleId = bundleOf[tokenId];
         if (bundleId == 0) revert PartNotBundled(tokenId);
+        _requireHolder(bundleId);
         uint256[] storage contents = _contents[bundleId];
         uint256 index = _contentIndex[tokenId];
         uint256 last = contents[contents.length - 1];
@@ -166,18 +221,21 @@ contract PartRegistry is ERC721, AccessControl {
         return _contents[bundleId];
     }
 
-    /// @notice Consumes parts into a product as its components. A consumed part never moves again.
-    function assemble(uint256 productId, uint256[] calldata components) external onlyRole(REGISTRAR_ROLE) {
-        address holder = _requireOwned(productId);
+    /// @notice Consumes the caller's parts into its product as components. A consumed part never
+    ///         moves again.
+    function assemble(uint256 productId, uint256[] calldata components) external {
+        address holder = _requireHolder(productId);
         if (components.length == 0) revert NoComponents();
+        if (_decommissioned[productId]) revert PartIsDecommissioned(productId);
         if (assembledInto[productId] != 0) revert PartIsAssembled(productId, assembledInto[productId]);
         for (uint256 i = 0; i < components.length; i++) {
             uint256 component = components[i];
             address componentHolder = _requireOwned(component);
             if (component == productId) revert BundleCycle(productId, component);
+            if (componentHolder != holder) revert HolderMismatch(component, componentHolder, holder);
+            if (_decommissioned[component]) revert PartIsDecommissioned(component);
             if (assembledInto[component] != 0) revert PartIsAssembled(component, assembledInto[component]);
             if (bundleOf[component] != 0) revert PartIsBundled(component, bundleOf[component]);
-            if (componentHolder != holder) revert HolderMismatch(component, componentHolder, holder);
             assembledInto[component] = productId;
             _components[productId].push(component);
         }
@@ -188,8 +246,35 @@ contract PartRegistry is ERC721, AccessControl {
         return _components[productId];
     }
 
-    /// @dev A bundled or consumed part does not move on its own; a bundle carries its contents.
+    /// @notice Retires a part (scrapped, recycled, lost). The token stays so its provenance remains
+    ///         readable, but it never moves again. Unbundle it, and empty it if a bundle, first.
+    function decommission(uint256 tokenId) external {
+        address holder = _requireHolder(tokenId);
+        if (_decommissioned[tokenId]) revert PartIsDecommissioned(tokenId);
+        if (bundleOf[tokenId] != 0) revert PartIsBundled(tokenId, bundleOf[tokenId]);
+        if (assembledInto[tokenId] != 0) revert PartIsAssembled(tokenId, assembledInto[tokenId]);
+        if (_contents[tokenId].length != 0) revert BundleNotEmpty(tokenId);
+        _decommissioned[tokenId] = true;
+        emit Decommissioned(tokenId, holder);
+    }
+
+    function isDecommissioned(uint256 tokenId) external view returns (bool) {
+        return _decommissioned[tokenId];
+    }
+
+    /// @dev Approvals are disabled so only a part's current holder can ever move it.
+    function approve(address, uint256) public pure override {
+        revert ApprovalsDisabled();
+    }
+
+    /// @dev Approvals are disabled so only a part's current holder can ever move it.
+    function setApprovalForAll(address, bool) public pure override {
+        revert ApprovalsDisabled();
+    }
+
+    /// @dev A retired, bundled or consumed part does not move on its own; a bundle carries its contents.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        if (_decommissioned[tokenId]) revert PartIsDecommissioned(tokenId);
         if (!_movingContents) {
             if (bundleOf[tokenId] != 0) revert PartIsBundled(tokenId, bundleOf[tokenId]);
             if (assembledInto[tokenId] != 0) revert PartIsAssembled(tokenId, assembledInto[tokenId]);

@@ -1,4 +1,4 @@
-// Participant look-ups and the idempotent upsert used to seed them.
+// Participant look-ups and writes.
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { participants } from './schema.js';
@@ -25,12 +25,16 @@ export async function listParticipants(db: Db): Promise<Participant[]> {
   return db.select().from(participants).orderBy(participants.id);
 }
 
-export async function upsertParticipant(db: Db, participant: Omit<Participant, 'createdAt'>): Promise<void> {
-  await db
-    .insert(participants)
-    .values(participant)
-    .onConflictDoUpdate({
-      target: participants.id,
-      set: { name: participant.name, roles: participant.roles, address: participant.address, keyRef: participant.keyRef },
-    });
+export type NewParticipant = Omit<Participant, 'createdAt'>;
+
+/** Inserts a participant; false when the id (or the address) is taken already. */
+export async function insertParticipant(db: Db, participant: NewParticipant): Promise<boolean> {
+  const rows = await db.insert(participants).values(participant).onConflictDoNothing().returning({ id: participants.id });
+  return rows.length > 0;
+}
+
+/** Changes a participant's name or roles; undefined when there is no such participant. */
+export async function updateParticipant(db: Db, id: string, change: { name?: string; roles?: string[] }): Promise<Participant | undefined> {
+  const [row] = await db.update(participants).set(change).where(eq(participants.id, id)).returning();
+  return row;
 }

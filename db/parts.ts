@@ -16,6 +16,7 @@ export interface NewPart {
   ownerId: null;
   metadata: Record<string, unknown>;
   params: Record<string, unknown>;
+  createdBy: string | null;
   steps: { id: string; kind: string }[];
 }
 
@@ -33,26 +34,13 @@ export async function insertPart(db: Db, part: NewPart): Promise<void> {
         ownerId: null,
         metadata: part.metadata,
         params: part.params,
+        createdBy: part.createdBy,
       })
       .onConflictDoNothing();
     await tx
       .insert(stepRuns)
       .values(part.steps.map((step, position) => ({ partId: part.id, stepId: step.id, position, kind: step.kind, status: 'pending' as const })))
       .onConflictDoNothing();
-  });
-}
-
-/** Records a change of owner (once per transaction) and makes `toId` the part's current owner. */
-export async function recordOwnership(
-  db: Db,
-  change: { partId: string; fromId: string | null; toId: string; txHash: string; blockNumber: bigint | null },
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx
-      .insert(ownership)
-      .values({ ...change, blockNumber: change.blockNumber?.toString() ?? null })
-      .onConflictDoNothing();
-    await tx.update(parts).set({ ownerId: change.toId, updatedAt: new Date() }).where(eq(parts.id, change.partId));
   });
 }
 

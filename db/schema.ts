@@ -3,20 +3,44 @@
 import { sql } from 'drizzle-orm';
 import type { CompiledLifecycle } from '../workflows/definition.js';
 import type { StepStatus } from '../workflows/types.js';
-import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
-/** A company taking part. Its ledger key lives in the key store, addressed by `keyRef`. */
+/**
+ * A company taking part. Its keys live in the key store, addressed by reference, so SQL holds no
+ * secrets: `keyRef` signs its ledger transactions (`address`), `documentKeyRef` opens documents
+ * encrypted to `documentPublicKey`.
+ */
 export const participants = pgTable('participants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
   address: text('address').notNull().unique(),
   keyRef: text('key_ref').notNull(),
+  documentKeyRef: text('document_key_ref'),
+  documentPublicKey: text('document_public_key'),
   createdAt: createdAt(),
 });
+
+/**
+ * API keys: each acts as one participant. Only the SHA-256 of the key is kept (the keys are 256-bit
+ * random, so a fast hash is enough); `prefix` lets a participant tell its keys apart.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: serial('id').primaryKey(),
+    participantId: text('participant_id').notNull().references(() => participants.id),
+    keyHash: text('key_hash').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    label: text('label'),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('api_keys_participant_idx').on(t.participantId)],
+);
 
 /** `parked`: a step failed and the part waits for an operator. */
 export type PartStatus = 'active' | 'parked' | 'completed' | 'failed' | 'aborted';
@@ -37,6 +61,10 @@ export const parts = pgTable(
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     /** The parameters the part was started with (declared by its lifecycle). */
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    /** The participant whose API request started the part. */
+    createdBy: text('created_by'),
+    /** Set when the holder took the part out of circulation on chain. */
+    decommissionedAt: timestamp('decommissioned_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -114,19 +142,89 @@ export const operatorActions = pgTable(
   (t) => [index('operator_actions_part_idx').on(t.partId, t.id)],
 );
 
-/** Custody history: every change of owner, with the transaction that made it. */
+/**
+ * Custody history: every change of holder, from the chain's Transfer events. The addresses are the
+ * truth; the participant ids are filled in when the address belongs to a known participant.
+ */
 export const ownership = pgTable(
   'ownership',
   {
     id: serial('id').primaryKey(),
-    partId: text('part_id').notNull().references(() => parts.id),
+    partId: text('part_id').notNull(),
     fromId: text('from_id').references(() => participants.id),
-    toId: text('to_id').notNull().references(() => participants.id),
+    toId: text('to_id').references(() => participants.id),
+    fromAddress: text('from_address'),
+    toAddress: text('to_address'),
     txHash: text('tx_hash').notNull(),
     blockNumber: text('block_number'),
+    at: timestamp('at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('ownership_part_tx_idx').on(t.partId, t.txHash)],
+);
+
+/**
+ * Every PartRegistry event, once (by transaction and log index), with the parts it concerns. A
+ * part's history is the events whose `partIds` contain it, in chain order.
+ */
+export const ledgerEvents = pgTable(
+  'ledger_events',
+  {
+    id: serial('id').primaryKey(),
+    chainId: integer('chain_id').notNull(),
+    blockNumber: bigint('block_number', { mode: 'number' }).notNull(),
+    logIndex: integer('log_index').notNull(),
+    txHash: text('tx_hash').notNull(),
+    name: text('name').notNull(),
+    partIds: text('part_ids').array().notNull(),
+    args: jsonb('args').$type<Record<string, unknown>>().notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('ledger_events_log_idx').on(t.chainId, t.txHash, t.logIndex),
+    index('ledger_events_parts_idx').using('gin', t.partIds),
+  ],
+);
+
+export type PartLinkKind = 'component' | 'source' | 'content';
+
+/**
+ * What parts are made of, as a graph: `component` (consumed by assembly), `source` (a lot a part was
+ * derived from, not consumed) and `content` (in a bundle until `unlinkedTx`). Provenance queries walk
+ * it with recursive SQL: backward from `parentId`, forward from `childId`.
+ */
+export const partLinks = pgTable(
+  'part_links',
+  {
+    id: serial('id').primaryKey(),
+    parentId: text('parent_id').notNull(),
+    childId: text('child_id').notNull(),
+    kind: text('kind').$type<PartLinkKind>().notNull(),
+    linkedTx: text('linked_tx').notNull(),
+    linkedAt: timestamp('linked_at', { withTimezone: true }).notNull(),
+    unlinkedTx: text('unlinked_tx'),
+    unlinkedAt: timestamp('unlinked_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('part_links_link_idx').on(t.parentId, t.childId, t.kind, t.linkedTx),
+    index('part_links_child_idx').on(t.childId),
+  ],
+);
+
+/** Certificates anchored on chain: the document hash, its kind, who issued it and until when. */
+export const certificates = pgTable(
+  'certificates',
+  {
+    partId: text('part_id').notNull(),
+    documentHash: text('document_hash').notNull(),
+    kind: text('kind').notNull(),
+    issuerAddress: text('issuer_address').notNull(),
+    issuerId: text('issuer_id').references(() => participants.id),
+    validUntil: timestamp('valid_until', { withTimezone: true }),
+    txHash: text('tx_hash').notNull(),
+    attachedAt: timestamp('attached_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.partId, t.documentHash] })],
 );
 
 export type ChainTxStatus = 'signed' | 'mined' | 'reverted' | 'replaced';

@@ -24,7 +24,7 @@ function fieldSpecs(specs: AuthoredLifecycle['params']): FieldSpecs {
 
 export function compileLifecycle(definition: AuthoredLifecycle, version: number): CompiledLifecycle {
   const steps = definition.steps.map((step): CompiledStep => {
-    const params = Object.fromEntries(Object.entries(step).filter(([key]) => !STEP_COMMON_FIELDS.has(key)));
+    const params: Record<string, unknown> = Object.fromEntries(Object.entries(step).filter(([key]) => !STEP_COMMON_FIELDS.has(key)));
     if (step.kind === 'await') params.payload = fieldSpecs(step.payload);
     if (step.kind === 'attach-certificate') params.validForMs = ms(step.validFor) ?? null;
     const compiled: CompiledStep = { id: step.id, kind: step.kind, params, onFailure: step.onFailure ?? 'park' };

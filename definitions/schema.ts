@@ -67,7 +67,15 @@ const recipient = {
 };
 
 export const stepSchemas = {
-  mint: step('mint', { ...recipient, metadata: z.record(z.string(), z.unknown()).optional() }, 'mint the part\'s token to its first holder'),
+  mint: step(
+    'mint',
+    {
+      ...recipient,
+      metadata: z.record(z.string(), z.unknown()).optional(),
+      from: z.union([text, z.array(text).min(1)]).optional().describe('the parts this one is made from (held by the minter, not consumed), e.g. its ore lot'),
+    },
+    'the first holder registers the part\'s token',
+  ),
   transfer: step('transfer', { ...recipient, part: text.optional().describe('another part to move, e.g. the pallet (default: this part)') }, 'move a token to a participant'),
   await: step('await', { event: name('event'), payload: fieldSpecsSchema.optional() }, 'wait for a named signal or update'),
   record: step('record', { event: name('event'), data: z.record(z.string(), z.unknown()).optional() }, 'anchor an event hash on chain'),
@@ -86,6 +94,7 @@ export const stepSchemas = {
   bundle: step('bundle', { into: text.describe('the bundle part (e.g. a pallet)') }, 'put this part into a bundle'),
   unbundle: step('unbundle', {}, 'take this part out of its bundle'),
   assemble: step('assemble', { components: z.union([text, z.array(text).min(1)]) }, 'consume parts into this part as its components'),
+  decommission: step('decommission', { part: text.optional().describe('another part to take out of circulation (default: this part)') }, 'the holder takes the token out of circulation for good'),
 } as const;
 
 export const lifecycleHeaderSchema = z

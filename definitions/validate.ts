@@ -31,6 +31,7 @@ const STEP_OUTPUTS: Record<Exclude<LifecycleStepKind, 'await'>, string[]> = {
   bundle: ['bundle', 'txHash'],
   unbundle: ['bundle', 'txHash'],
   assemble: ['components', 'txHash'],
+  decommission: ['part', 'txHash'],
 };
 
 /** Step fields that name a role. */
@@ -182,15 +183,15 @@ function checkLiteral(step: AuthoredStep, add: (field: string, message: string) 
   const literal = (value: unknown): value is string => typeof value === 'string' && referencesIn(value).length === 0;
   const participant = (step as { participant?: unknown }).participant;
   if (literal(participant) && !PARTICIPANT_ID_PATTERN.test(participant)) add('participant', `"${participant}" is not a participant id`);
-  if (step.kind === 'transfer' && literal(step.part) && !PART_ID_PATTERN.test(step.part)) add('part', `"${step.part}" is not a part id`);
+  if ((step.kind === 'transfer' || step.kind === 'decommission') && literal(step.part) && !PART_ID_PATTERN.test(step.part)) add('part', `"${step.part}" is not a part id`);
   if (step.kind === 'bundle' && literal(step.into) && !PART_ID_PATTERN.test(step.into)) add('into', `"${step.into}" is not a part id`);
   if (step.kind === 'attach-certificate' && literal(step.document) && !HASH_PATTERN.test(step.document)) {
     add('document', 'expected a 0x-prefixed 32-byte hex hash or a reference such as ${report.document}');
   }
-  if (step.kind === 'assemble') {
-    const list = [step.components].flat();
-    list.forEach((item, i) => {
-      const field = Array.isArray(step.components) ? `components[${i}]` : 'components';
+  const partLists = step.kind === 'assemble' ? { components: step.components } : step.kind === 'mint' && step.from !== undefined ? { from: step.from } : {};
+  for (const [name, value] of Object.entries(partLists)) {
+    [value].flat().forEach((item, i) => {
+      const field = Array.isArray(value) ? `${name}[${i}]` : name;
       if (literal(item) && !PART_ID_PATTERN.test(item)) add(field, `"${item}" is not a part id`);
     });
   }

@@ -10,6 +10,12 @@ export function tokenIdOf(partId: string): bigint {
   return hexToBigInt(keccak256(stringToBytes(partId)));
 }
 
+/** The role that may register parts (the contract's REGISTRAR_ROLE). */
+export const REGISTRAR_ROLE: Hex = keccak256(stringToBytes('REGISTRAR_ROLE'));
+
+/** The role of accepted certifiers (the contract's CERTIFIER_ROLE). */
+export const CERTIFIER_ROLE: Hex = keccak256(stringToBytes('CERTIFIER_ROLE'));
+
 /** JSON with object keys sorted at every level, so equal data always hashes the same. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -103,36 +109,81 @@ export class PartRegistry {
     return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'assembledInto', args: [tokenId] });
   }
 
+  /** The parts `tokenId` was made from (empty for a raw part). */
+  async sourcesOf(tokenId: bigint): Promise<readonly bigint[]> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'sourcesOf', args: [tokenId] });
+  }
+
+  async componentsOf(productId: bigint): Promise<readonly bigint[]> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'componentsOf', args: [productId] });
+  }
+
+  /** True once the part is retired: its token stays, but never moves again. */
+  async isDecommissioned(tokenId: bigint): Promise<boolean> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'isDecommissioned', args: [tokenId] });
+  }
+
+  /** True when `account` currently holds the CERTIFIER_ROLE. */
+  async isAcceptedCertifier(account: Address): Promise<boolean> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'isAcceptedCertifier', args: [account] });
+  }
+
+  async hasRole(role: Hex, account: Address): Promise<boolean> {
+    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'hasRole', args: [role, account] });
+  }
+
   /** The current block's timestamp, in seconds (certificate validity is judged by chain time). */
   async chainTime(): Promise<bigint> {
     return (await this.client.getBlock()).timestamp;
   }
 
-  registerCall(partId: string, owner: Address, metadataHash: Hex): Hex {
-    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'register', args: [partId, owner, metadataHash] });
+  /** Mints `partId` to the signer (who must hold REGISTRAR_ROLE), made from its own `sources`. */
+  registerCall(partId: string, metadataHash: Hex, sources: bigint[]): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'register', args: [partId, metadataHash, sources] });
   }
 
+  /** Moves `tokenId` (and, for a bundle, its contents); only the current owner may sign it. */
   transferCall(from: Address, to: Address, tokenId: bigint): Hex {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'safeTransferFrom', args: [from, to, tokenId] });
   }
 
-  attachCertificateCall(tokenId: bigint, kind: Hex, documentHash: Hex, issuer: Address, validUntil: bigint): Hex {
-    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'attachCertificate', args: [tokenId, kind, documentHash, issuer, validUntil] });
+  /** Signed by the issuing certifier (CERTIFIER_ROLE). `validUntil` in seconds, 0n = no expiry. */
+  attachCertificateCall(tokenId: bigint, kind: string, documentHash: Hex, validUntil: bigint): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'attachCertificate', args: [tokenId, kind, documentHash, validUntil] });
   }
 
+  /** Signed by the part's holder. */
   recordEventCall(tokenId: bigint, eventType: Hex, eventHash: Hex): Hex {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'recordEvent', args: [tokenId, eventType, eventHash] });
   }
 
+  /** Signed by the holder of the bundle and the part. */
   bundleCall(bundleId: bigint, tokenId: bigint): Hex {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'bundle', args: [bundleId, tokenId] });
   }
 
+  /** Signed by the bundle's holder. */
   unbundleCall(tokenId: bigint): Hex {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'unbundle', args: [tokenId] });
   }
 
+  /** Signed by the holder of the product and its components. */
   assembleCall(productId: bigint, components: bigint[]): Hex {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'assemble', args: [productId, components] });
+  }
+
+  /** Signed by the part's holder; the part must be unbundled (and, if a bundle, empty). */
+  decommissionCall(tokenId: bigint): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'decommission', args: [tokenId] });
+  }
+
+  /** Signed by the admin: e.g. REGISTRAR_ROLE for a new participant, CERTIFIER_ROLE for a certifier. */
+  grantRoleCall(role: Hex, account: Address): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'grantRole', args: [role, account] });
+  }
+
+  /** Signed by the admin. */
+  revokeRoleCall(role: Hex, account: Address): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'revokeRole', args: [role, account] });
   }
 }

@@ -5,7 +5,7 @@
 // already on chain, does it sign a new one.
 import { eq } from 'drizzle-orm';
 import { BaseError, ContractFunctionRevertedError, decodeErrorResult, keccak256, TransactionNotFoundError, TransactionReceiptNotFoundError } from 'viem';
-import type { Abi, Address, Hex, LocalAccount, TransactionReceipt } from 'viem';
+import type { Abi, Address, Hex, LocalAccount, Log, TransactionReceipt } from 'viem';
 import type { Db } from '../db/client.js';
 import { chainTxs } from '../db/schema.js';
 import type { ChainConnection } from './chain.js';
@@ -32,6 +32,8 @@ export interface ChainWriteResult {
   blockNumber: bigint | null;
   /** True when no transaction of ours was needed (or known) for the effect. */
   alreadyDone: boolean;
+  /** The logs of our transaction (for the SQL mirror); empty when there was none. */
+  logs: Log[];
 }
 
 /** Gas limit as a percentage of the estimate. */
@@ -79,6 +81,12 @@ export class TransactionRevertedError extends Error {
 
 type StoredTx = typeof chainTxs.$inferSelect;
 
+const NOTHING_SENT: ChainWriteResult = Object.freeze({ txHash: null, blockNumber: null, alreadyDone: true, logs: [] });
+
+function mined(receipt: TransactionReceipt): ChainWriteResult {
+  return { txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, alreadyDone: false, logs: receipt.logs };
+}
+
 export class TxSender {
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Next nonce per sender, while this process is the one sending for it. */
@@ -94,16 +102,16 @@ export class TxSender {
     const [stored] = await this.db.select().from(chainTxs).where(eq(chainTxs.key, write.key));
     if (stored && stored.chainId === this.chain.chainId) {
       const receipt = await this.settle(stored);
-      if (receipt?.status === 'success') return { txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, alreadyDone: false };
-      if (await write.isDone()) return { txHash: null, blockNumber: null, alreadyDone: true };
+      if (receipt?.status === 'success') return mined(receipt);
+      if (await write.isDone()) return NOTHING_SENT;
       // Reverted or lost: send anew. Preparing it simulates the call first, so a revert that would
       // happen again fails here, decoded, without spending gas.
     } else if (await write.isDone()) {
-      return { txHash: null, blockNumber: null, alreadyDone: true };
+      return NOTHING_SENT;
     }
     const receipt = await this.signAndSend(write);
     if (receipt.status === 'reverted') throw new TransactionRevertedError(receipt.transactionHash);
-    return { txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, alreadyDone: false };
+    return mined(receipt);
   }
 
   /**

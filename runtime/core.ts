@@ -1,6 +1,8 @@
 // The ledger-and-SQL core shared by the worker and the API: the database (migrated), the chain
 // connection, the key store, the PartRegistry (found or deployed), the seeded participants and the
 // lifecycle definitions of the lifecycles/ folder.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import type { AppConfig } from '../config/app.js';
@@ -9,14 +11,16 @@ import { openDatabase } from '../db/client.js';
 import type { Database } from '../db/client.js';
 import { connectChain } from '../ledger/chain.js';
 import type { ChainConnection } from '../ledger/chain.js';
-import { HdKeyStore, REGISTRAR_KEY_REF } from '../ledger/keystore.js';
+import { EventMirror } from '../ledger/event-mirror.js';
+import { CompositeKeyStore, FileKeyStore, HdKeyStore, REGISTRAR_KEY_REF } from '../ledger/keystore.js';
 import type { KeyStore } from '../ledger/keystore.js';
+import { syncParticipantOnChain } from '../ledger/onboarding.js';
 import { PartRegistry } from '../ledger/part-registry.js';
 import { TxSender } from '../ledger/tx-sender.js';
 import type { ActivityDeps } from '../activities/index.js';
 import { publishDirectory } from '../definitions/publish.js';
 import { ensurePartRegistry } from './deploy.js';
-import { fundParticipantsForDev, loadParticipantsFile, seedParticipants } from './participants.js';
+import { devAdminApiKey, ensureAdmin, loadParticipantsFile, seedParticipants } from './participants.js';
 
 export interface Core {
   database: Database;
@@ -24,7 +28,10 @@ export interface Core {
   keys: KeyStore;
   registry: PartRegistry;
   txSender: TxSender;
+  mirror: EventMirror;
   activityDeps: ActivityDeps;
+  /** The admin API key when this process created or read it (dev); never one given by the environment. */
+  devAdminApiKey?: string;
   close(): Promise<void>;
 }
 
@@ -40,6 +47,22 @@ export interface CoreOptions {
   log?: (line: string) => void;
 }
 
+/** Dev keys are as public as the dev mnemonic: fine for a local chain, refused anywhere else. */
+const DEV_KEYSTORE_PASSPHRASE = 'tracewell-dev-keystore';
+/** Cheap key files for dev, where the keys guard nothing of value. */
+const DEV_SCRYPT_N = 4096;
+
+function openKeyStore(config: AppConfig, dev: boolean, mnemonic: string): KeyStore {
+  const passphrase = config.TRACEWELL_KEYSTORE_PASSPHRASE ?? (dev ? DEV_KEYSTORE_PASSPHRASE : undefined);
+  if (!passphrase) throw new ConfigError('TRACEWELL_KEYSTORE_PASSPHRASE: required outside `tracewell dev` (it unlocks the participants\' key files)');
+  const dir =
+    config.TRACEWELL_KEYSTORE_DIR ??
+    (config.TRACEWELL_DATA_DIR ? join(config.TRACEWELL_DATA_DIR, 'keystore') : dev ? mkdtempSync(join(tmpdir(), 'tracewell-keystore-')) : undefined);
+  if (!dir) throw new ConfigError('TRACEWELL_KEYSTORE_DIR: say where the participants\' key files live (or set TRACEWELL_DATA_DIR)');
+  const files = new FileKeyStore({ dir, passphrase, scryptN: config.TRACEWELL_KEYSTORE_PASSPHRASE || !dev ? config.TRACEWELL_KEYSTORE_SCRYPT_N : DEV_SCRYPT_N });
+  return new CompositeKeyStore([new HdKeyStore(mnemonic), files], { createWith: files });
+}
+
 export async function openCore(options: CoreOptions): Promise<Core> {
   const { config, log = () => {} } = options;
   const mnemonic = config.CHAIN_MNEMONIC ?? (options.dev ? options.devMnemonic : undefined);
@@ -53,21 +76,30 @@ export async function openCore(options: CoreOptions): Promise<Core> {
   try {
     await database.migrate();
     const chain = await connectChain(options.rpcUrl);
-    const keys = new HdKeyStore(mnemonic);
+    const keys = openKeyStore(config, options.dev, mnemonic);
+    const admin = await keys.account(REGISTRAR_KEY_REF);
     const txSender = new TxSender(database.db, chain, config.CHAIN_RECEIPT_TIMEOUT);
-    const deployment = await ensurePartRegistry(database.db, chain, keys.account(REGISTRAR_KEY_REF), config.PART_REGISTRY_ADDRESS, options.deploy ?? false);
+    const deployment = await ensurePartRegistry(database.db, chain, admin, config.PART_REGISTRY_ADDRESS, options.deploy ?? false);
     log(`PartRegistry ${deployment.deployed ? 'deployed at' : 'found at'} ${deployment.address} (chain ${chain.chainId})`);
     const registry = new PartRegistry(chain.client, deployment.address as Address);
-    await seedParticipants(database.db, keys, seeds);
+    const mirror = new EventMirror(database.db, registry, chain.chainId);
+    const seeded = await seedParticipants(database.db, keys, seeds);
+    // Seeded participants get their on-chain roles here; those created over the API, by a workflow.
+    const fund = options.dev || config.CHAIN_FUND_PARTICIPANTS;
+    const onboarding = { registry, txSender, admin, fund };
+    for (const participant of seeded) await syncParticipantOnChain(onboarding, participant, `seed:${deployment.address}`);
+    const adminApiKey = config.TRACEWELL_ADMIN_API_KEY ?? (options.dev ? devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key')) : undefined);
+    if (adminApiKey) await ensureAdmin(database.db, keys, REGISTRAR_KEY_REF, adminApiKey);
     await publishDirectory(database.db, config.TRACEWELL_LIFECYCLES, log);
-    if (options.dev) await fundParticipantsForDev(chain, txSender, keys, REGISTRAR_KEY_REF, seeds);
     return {
       database,
       chain,
       keys,
       registry,
       txSender,
-      activityDeps: { db: database.db, keys, registry, txSender, registrarKeyRef: REGISTRAR_KEY_REF },
+      mirror,
+      activityDeps: { db: database.db, keys, registry, txSender, mirror, registrarKeyRef: REGISTRAR_KEY_REF, fundParticipants: fund },
+      devAdminApiKey: config.TRACEWELL_ADMIN_API_KEY ? undefined : adminApiKey,
       close: () => database.close(),
     };
   } catch (error) {

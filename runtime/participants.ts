@@ -1,15 +1,15 @@
-// Seeds participants from a YAML file into SQL, with addresses from the key store.
-import { readFileSync } from 'node:fs';
+// Seeds participants from a YAML file into SQL (new ones get fresh keys in the key store), and
+// creates the `admin` participant that the bootstrap API key acts as.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatEther, parseEther } from 'viem';
-import type { Address } from 'viem';
 import { ConfigError } from '../config/errors.js';
+import { generateApiKey, issueApiKey } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
-import { upsertParticipant } from '../db/participants.js';
+import { findParticipant, insertParticipant, updateParticipant } from '../db/participants.js';
+import type { Participant } from '../db/participants.js';
 import type { KeyStore } from '../ledger/keystore.js';
-import type { TxSender } from '../ledger/tx-sender.js';
-import type { ChainConnection } from '../ledger/chain.js';
+import { createParticipantKeys } from '../ledger/participant-keys.js';
 import { PARTICIPANT_ID_PATTERN } from '../workflows/definition.js';
 
 const participantsFileSchema = z
@@ -20,7 +20,8 @@ const participantsFileSchema = z
           id: z.string().regex(PARTICIPANT_ID_PATTERN, 'lowercase letters, digits and dashes'),
           name: z.string().min(1),
           roles: z.array(z.string().min(1)).default([]),
-          key: z.string().regex(/^hd:\d+$/, 'expected hd:<index>'),
+          /** An existing ledger key (e.g. hd:<index> from CHAIN_MNEMONIC); default: a new key. */
+          key: z.string().regex(/^hd:\d+$/, 'expected hd:<index>').optional(),
         })
         .strict(),
     ),
@@ -41,37 +42,40 @@ export function loadParticipantsFile(path: string): ParticipantSeed[] {
   return result.data.participants;
 }
 
-export async function seedParticipants(db: Db, keys: KeyStore, seeds: ParticipantSeed[]): Promise<void> {
+/** Creates the participants that are new (with new keys) and applies name and role edits to the rest. */
+export async function seedParticipants(db: Db, keys: KeyStore, seeds: ParticipantSeed[]): Promise<Participant[]> {
+  const seeded: Participant[] = [];
   for (const seed of seeds) {
-    const account = keys.account(seed.key);
-    await upsertParticipant(db, { id: seed.id, name: seed.name, roles: seed.roles, address: account.address, keyRef: seed.key });
+    const existing = await findParticipant(db, seed.id);
+    if (existing) {
+      seeded.push((await updateParticipant(db, seed.id, { name: seed.name, roles: seed.roles }))!);
+      continue;
+    }
+    const participantKeys = await createParticipantKeys(keys, seed.id, seed.key);
+    await insertParticipant(db, { id: seed.id, name: seed.name, roles: seed.roles, ...participantKeys });
+    seeded.push((await findParticipant(db, seed.id))!);
   }
+  return seeded;
 }
 
+export const ADMIN_PARTICIPANT_ID = 'admin';
+
 /**
- * On a dev chain, gives each participant gas money from the registrar when it has too little
- * (keys beyond the node's pre-funded accounts start empty). Never used against a real network.
+ * The `admin` participant (its ledger key is the contract admin's) and `apiKey` as one of its API
+ * keys, so a fresh installation has someone who can create the other participants.
  */
-export async function fundParticipantsForDev(
-  chain: ChainConnection,
-  txSender: TxSender,
-  keys: KeyStore,
-  registrarKeyRef: string,
-  seeds: ParticipantSeed[],
-): Promise<void> {
-  const minimum = parseEther('1');
-  for (const seed of seeds) {
-    const address: Address = keys.account(seed.key).address;
-    const balance = await chain.client.getBalance({ address });
-    if (balance >= minimum) continue;
-    await txSender.send({
-      // The balance is part of the key: a participant that spent its gas money is funded again.
-      key: `dev-fund:${address}:${formatEther(balance)}`,
-      account: keys.account(registrarKeyRef),
-      to: address,
-      data: '0x',
-      value: parseEther('10'),
-      isDone: async () => (await chain.client.getBalance({ address })) >= minimum,
-    });
+export async function ensureAdmin(db: Db, keys: KeyStore, adminKeyRef: string, apiKey: string): Promise<void> {
+  if (!(await findParticipant(db, ADMIN_PARTICIPANT_ID))) {
+    const participantKeys = await createParticipantKeys(keys, ADMIN_PARTICIPANT_ID, adminKeyRef);
+    await insertParticipant(db, { id: ADMIN_PARTICIPANT_ID, name: 'Tracewell administrator', roles: ['admin'], ...participantKeys });
   }
+  await issueApiKey(db, ADMIN_PARTICIPANT_ID, { key: apiKey, label: 'bootstrap (TRACEWELL_ADMIN_API_KEY)' });
+}
+
+/** The dev admin key: kept in the data directory so it survives restarts, else new each start. */
+export function devAdminApiKey(file: string | undefined): string {
+  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = generateApiKey();
+  if (file) writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }

@@ -2,7 +2,7 @@
 // workflow and the API share: field checks for params and event payloads, `${...}` references and
 // `when` conditions. No I/O and no Node built-ins: this file is bundled into the workflow sandbox.
 
-export const STEP_KINDS = ['mint', 'transfer', 'await', 'record', 'attach-certificate', 'certify', 'bundle', 'unbundle', 'assemble'] as const;
+export const STEP_KINDS = ['mint', 'transfer', 'await', 'record', 'attach-certificate', 'certify', 'bundle', 'unbundle', 'assemble', 'decommission'] as const;
 export type LifecycleStepKind = (typeof STEP_KINDS)[number];
 
 /** The participant roles a definition may name (DESIGN.md's vocabulary). */

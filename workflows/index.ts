@@ -3,3 +3,4 @@
 // registered so parts started on it finish (its saved histories keep replaying in CI).
 export { part } from './part.js';
 export { partLifecycle } from './part-lifecycle.js';
+export { ledgerAction, participantLedgerSync } from './ledger-tasks.js';

@@ -19,6 +19,8 @@ export interface PartInput {
   lifecycle: CompiledLifecycle;
   params: Record<string, unknown>;
   policies: ActivityPolicies;
+  /** The participant whose request started the part. */
+  createdBy?: string;
   /** Continue as new once the history has this many events (default 10 000). */
   historyLimit?: number;
   /** Set when the workflow continued as new: where it was and what it knew. */

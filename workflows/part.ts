@@ -57,6 +57,7 @@ const STEP_ACTIVITIES: Record<Exclude<LifecycleStepKind, 'await'>, keyof Activit
   bundle: 'bundleStep',
   unbundle: 'unbundleStep',
   assemble: 'assembleStep',
+  decommission: 'decommissionStep',
 };
 
 /** Start a new run once the history is this long, even before Temporal suggests it. */
@@ -269,6 +270,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
       lifecycle: state.lifecycle,
       params: input.params,
       steps: lifecycle.steps.map((step) => ({ id: step.id, kind: step.kind })),
+      createdBy: input.createdBy,
     });
   }
 

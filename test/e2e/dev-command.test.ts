@@ -16,6 +16,8 @@ interface DevRun {
   child: ChildProcess;
   output: () => string;
   apiUrl: string;
+  /** The admin API key the banner prints. */
+  apiKey: string;
 }
 
 /** Starts `tracewell dev` on free ports and waits for its banner. */
@@ -41,7 +43,7 @@ async function startDev(): Promise<DevRun> {
     if (Date.now() > deadline) throw new Error(`tracewell dev did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { child, output: () => output, apiUrl: /API\s+(http:\/\/\S+)/.exec(output)![1]! };
+  return { child, output: () => output, apiUrl: /API\s+(http:\/\/\S+)/.exec(output)![1]!, apiKey: /Admin key\s+(tw_\S+)/.exec(output)![1]! };
 }
 
 async function interrupt(run: DevRun): Promise<number | null> {
@@ -69,16 +71,18 @@ describe('tracewell dev', () => {
     expect(processesUsing(dataDir).length).toBeGreaterThanOrEqual(3);
 
     const id = uniqueId();
+    const auth = { authorization: `Bearer ${first.apiKey}` };
+    expect((await fetch(`${first.apiUrl}/parts/${id}`)).status).toBe(401);
     const created = await fetch(`${first.apiUrl}/parts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ id, lifecycle: 'part-basic' }),
     });
     expect(created.status).toBe(201);
     for (let i = 0; i < 200; i++) {
       const sold = await fetch(`${first.apiUrl}/parts/${id}/updates/sold`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify({ buyer: 'northwind-logistics' }),
       });
       if (sold.status === 200) break;
@@ -88,7 +92,7 @@ describe('tracewell dev', () => {
     let part: any;
     for (let i = 0; i < 200 && part?.status !== 'completed'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      part = await (await fetch(`${first.apiUrl}/parts/${id}`)).json();
+      part = await (await fetch(`${first.apiUrl}/parts/${id}`, { headers: auth })).json();
     }
     expect(part.owner.id).toBe('northwind-logistics');
 
@@ -98,11 +102,13 @@ describe('tracewell dev', () => {
     const second = await startDev();
     try {
       expect(second.output()).toContain(`PartRegistry found at ${address}`);
-      const again: any = await (await fetch(`${second.apiUrl}/parts/${id}`)).json();
+      // The admin key was kept in the data directory: the same key works after the restart.
+      expect(second.apiKey).toBe(first.apiKey);
+      const again: any = await (await fetch(`${second.apiUrl}/parts/${id}`, { headers: auth })).json();
       expect(again).toMatchObject({ status: 'completed', owner: { id: 'northwind-logistics' }, workflow: { status: 'COMPLETED' } });
       expect(again.ownership).toHaveLength(2);
       // The lifecycles/ files were published once: an unchanged file is no new version.
-      const versions: any = await (await fetch(`${second.apiUrl}/lifecycles/part-basic`)).json();
+      const versions: any = await (await fetch(`${second.apiUrl}/lifecycles/part-basic`, { headers: auth })).json();
       expect(versions.latest).toBe(1);
     } finally {
       expect(await interrupt(second)).toBe(0);

@@ -20,7 +20,9 @@ import type { RpcGate } from '../support/rpc-gate.js';
 let stack: Stack;
 let gate: RpcGate;
 const { call, untilPart } = apiClient(() => stack.apiUrl);
-const asOps = { headers: { 'x-tracewell-actor': 'ops@test' } };
+/** Ops calls act as an operator participant, created in beforeAll. */
+const asOps = { headers: {} as Record<string, string> };
+let operatorId: string;
 
 /** A lifecycle of this test file's own: mint, anchor a record, wait for the sale, hand over. */
 const LIFECYCLE = `line-${randomUUID().slice(0, 8)}`;
@@ -49,6 +51,10 @@ steps:
     { contentType: 'application/yaml' },
   );
   expect(published.status).toBe(201);
+  const operator = await apiClient(() => stack.apiUrl).newParticipant(['operator'], 'ops');
+  operatorId = operator.id;
+  const { body } = await call('POST', `/participants/${operator.id}/api-keys`, { label: 'ops tests' });
+  asOps.headers.authorization = `Bearer ${body.apiKey.key}`;
 });
 afterAll(async () => {
   await stack?.stop();
@@ -117,7 +123,7 @@ describe('a chain outage parks steps; ops retry them', () => {
       expect.objectContaining({
         action: 'retry',
         step: 'mint',
-        actor: 'ops@test',
+        actor: operatorId,
         reason: null,
         before: expect.objectContaining({ partStatus: 'parked', step: expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'ChainUnavailableError' }) }) }),
         after: { partStatus: 'active', step: { status: 'retrying' } },
@@ -161,7 +167,7 @@ describe('a chain outage parks steps; ops retry them', () => {
     expect(body).toEqual({ matched: 20, retried: 20, skipped: 0, errors: 0, notRetried: [] });
     for (const id of ids) {
       const part = await untilPart(id, waitingFor('sold'));
-      expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'retry', actor: 'ops@test', reason: 'RPC node back' })]);
+      expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'retry', actor: operatorId, reason: 'RPC node back' })]);
       expect(await mintsOf(id)).toBe(1);
     }
     // Nothing is left to retry: a repeat matches nothing.
@@ -231,6 +237,18 @@ describe('operator decisions on a step the contract refuses', () => {
     expect(await call('POST', `/parts/${id}/steps/sold/retry`, {}, asOps)).toMatchObject({ status: 409, body: { error: { code: 'part_not_parked' } } });
     expect(await call('POST', `/parts/urn:test:none/abort`, { reason: 'x' }, asOps)).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
   });
+
+  it('lets only operators decide: another participant gets 403, and no key at all 401', async () => {
+    const id = await startPart();
+    await untilPart(id, waitingFor('sold'));
+    const { api: retailer } = await apiClient(() => stack.apiUrl).newParticipant([], 'shop');
+    expect(await retailer.call('GET', '/ops/failures')).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect(await retailer.call('POST', `/parts/${id}/abort`, { reason: 'not mine' })).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    const anonymous = await fetch(`${stack.apiUrl}/ops/failures`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+    expect((await call('GET', `/parts/${id}`)).body.status).toBe('active');
+  });
 });
 
 describe('the failure list', () => {
@@ -294,7 +312,7 @@ describe('reset for workflow-level breakage', () => {
       expect.objectContaining({
         action: 'reset',
         step: null,
-        actor: 'ops@test',
+        actor: operatorId,
         reason: 'bad deploy rolled back',
         before: { partStatus: 'active', runId: before.workflow.runId, workflowStatus: 'RUNNING' },
         after: { partStatus: 'active', runId: reset.body.runId, eventId: reset.body.eventId },
@@ -307,7 +325,7 @@ describe('reset for workflow-level breakage', () => {
 describe('tracewell ops (the CLI)', () => {
   const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/tracewell.js', 'ops', '--api', stack.apiUrl, '--actor', 'cli@test', ...args]);
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/tracewell.js', 'ops', '--api', stack.apiUrl, '--api-key', asOps.headers.authorization!.slice('Bearer '.length), ...args]);
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
@@ -341,7 +359,7 @@ describe('tracewell ops (the CLI)', () => {
     expect(all.stderr).toContain('[##############################] 3/3 100%');
     for (const id of outage) {
       const part = await untilPart(id, waitingFor('sold'));
-      expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'retry', actor: 'cli@test', reason: 'node back' })]);
+      expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'retry', actor: operatorId, reason: 'node back' })]);
     }
   });
 });

@@ -9,6 +9,7 @@ import type { Address, Hex } from 'viem';
 import { createActivities } from '../../activities/index.js';
 import type { Activities } from '../../activities/index.js';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
+import { findParticipant } from '../../db/participants.js';
 import { chainTxs, ownership, stepRuns } from '../../db/schema.js';
 import { metadataHashOf, tokenIdOf } from '../../ledger/part-registry.js';
 import type { Core } from '../../runtime/core.js';
@@ -42,7 +43,13 @@ async function registered(): Promise<string> {
 }
 
 const mintInput = (partId: string) => ({ partId, stepId: 'mint', ownerId: 'acme-foundry', metadata: {} });
-const registrar = () => core.keys.account(core.activityDeps.registrarKeyRef);
+
+/** A seeded participant's ledger account, from its key in the key store. */
+async function accountOf(participantId: string) {
+  return core.keys.account((await findParticipant(core.database.db, participantId))!.keyRef);
+}
+/** The first holder signs the mint. */
+const minter = () => accountOf('acme-foundry');
 
 async function mintEvents(partId: string) {
   return core.chain.client.getContractEvents({
@@ -60,12 +67,11 @@ async function nonceOf(address: Address): Promise<number> {
 
 /** Signs the mint transaction and stores it under the activity's key, as an attempt that died would. */
 async function signAndStoreMint(partId: string, nonce?: number, gas?: bigint): Promise<Hex> {
-  const account = registrar();
-  const owner = core.keys.account('hd:1').address;
+  const account = await minter();
   const request = await core.chain.client.prepareTransactionRequest({
     account,
     to: core.registry.address,
-    data: core.registry.registerCall(partId, owner, metadataHashOf({})),
+    data: core.registry.registerCall(partId, metadataHashOf({}), []),
     nonce: nonce ?? (await nonceOf(account.address)),
     chain: core.chain.client.chain,
     ...(gas ? { gas } : {}),
@@ -100,15 +106,15 @@ async function rpc(method: string, params: unknown[] = []): Promise<void> {
 describe('mint activity', () => {
   it('run twice for one part finds one token and sends one transaction', async () => {
     const partId = await registered();
-    const before = await nonceOf(registrar().address);
+    const before = await nonceOf((await minter()).address);
     const first = await attempt(1, activities.mintPart, mintInput(partId));
     const second = await attempt(2, activities.mintPart, mintInput(partId));
 
     expect(second).toEqual(first);
     expect(first.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(await mintEvents(partId)).toHaveLength(1);
-    expect(await nonceOf(registrar().address)).toBe(before + 1);
-    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe(core.keys.account('hd:1').address);
+    expect(await nonceOf((await minter()).address)).toBe(before + 1);
+    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe((await minter()).address);
 
     const db = core.database.db;
     expect(await db.select().from(ownership).where(eq(ownership.partId, partId))).toHaveLength(1);
@@ -144,11 +150,12 @@ describe('mint activity', () => {
 
   it('signs afresh when the stored transaction lost its nonce to another transaction', async () => {
     const partId = await registered();
-    const nonce = await nonceOf(registrar().address);
+    const account = await minter();
+    const nonce = await nonceOf(account.address);
     const stale = await signAndStoreMint(partId, nonce);
     // Another write takes that nonce first (e.g. sent by a different step after the crash).
-    const other = await registrar().signTransaction(
-      (await core.chain.client.prepareTransactionRequest({ account: registrar(), to: registrar().address, value: 0n, nonce, chain: core.chain.client.chain })) as never,
+    const other = await account.signTransaction(
+      (await core.chain.client.prepareTransactionRequest({ account, to: account.address, value: 0n, nonce, chain: core.chain.client.chain })) as never,
     );
     await core.chain.client.waitForTransactionReceipt({ hash: await core.chain.client.sendRawTransaction({ serializedTransaction: other }) });
 
@@ -166,13 +173,13 @@ describe('mint activity', () => {
   });
 
   it('fails a call that would revert before sending anything, naming the contract error', async () => {
-    const intruder = core.keys.account('hd:1'); // a participant, not the registrar
+    const intruder = await core.keys.account('hd:9'); // funded by anvil, but no participant: may not register
     const before = await nonceOf(intruder.address);
     const sent = core.txSender.send({
       key: `test:${uniqueId()}`,
       account: intruder,
       to: core.registry.address,
-      data: core.registry.registerCall(uniqueId(), intruder.address, metadataHashOf({})),
+      data: core.registry.registerCall(uniqueId(), metadataHashOf({}), []),
       abi: partRegistryAbi,
       isDone: async () => false,
     });
@@ -185,15 +192,16 @@ describe('transfer activity', () => {
   it('run twice moves the token once, signed by the owner', async () => {
     const partId = await registered();
     await attempt(1, activities.mintPart, mintInput(partId));
-    const ownerNonce = await nonceOf(core.keys.account('hd:1').address);
+    const owner = await minter();
+    const ownerNonce = await nonceOf(owner.address);
     const input = { partId, stepId: 'transfer', toId: 'northwind-logistics' };
     const first = await attempt(1, activities.transferPart, input);
     const second = await attempt(2, activities.transferPart, input);
 
     expect(second).toEqual(first);
     expect(first.ownerId).toBe('northwind-logistics');
-    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe(core.keys.account('hd:2').address);
-    expect(await nonceOf(core.keys.account('hd:1').address)).toBe(ownerNonce + 1);
+    expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe((await accountOf('northwind-logistics')).address);
+    expect(await nonceOf(owner.address)).toBe(ownerNonce + 1);
     const history = await core.database.db.select().from(ownership).where(eq(ownership.partId, partId));
     expect(history.map((row) => [row.fromId, row.toId])).toEqual([
       [null, 'acme-foundry'],

@@ -23,6 +23,8 @@ declare module 'vitest' {
     /** A database created for this run, or '' to use PGlite. */
     databaseUrl: string;
     workflowBundlePath: string;
+    /** One key store directory for the run, so every test file can sign as the participants in SQL. */
+    keystoreDir: string;
   }
 }
 
@@ -81,6 +83,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('blobConnectionString', azuriteConnectionString(azuritePort));
     project.provide('databaseUrl', databaseUrl);
     project.provide('workflowBundlePath', workflowBundlePath);
+    project.provide('keystoreDir', join(workDir, 'keystore'));
   } catch (error) {
     await teardown();
     throw error;

@@ -1,4 +1,7 @@
-// A small HTTP client for end-to-end tests: JSON in and out, and polling a part until it gets somewhere.
+// A small HTTP client for end-to-end tests: JSON in and out, authenticated as one participant (the
+// admin by default), and polling a part until it gets somewhere.
+import { TEST_ADMIN_API_KEY, uniqueId } from './env.js';
+
 export interface ApiResponse {
   status: number;
   body: any;
@@ -7,18 +10,27 @@ export interface ApiResponse {
 export interface ApiClient {
   call(method: string, path: string, body?: unknown, options?: { contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   untilPart(id: string, done: (part: any) => boolean, timeoutMs?: number): Promise<any>;
+  /** The same API, acting as the participant of `apiKey`. */
+  as(apiKey: string): ApiClient;
+  /** Creates a participant (as the admin) and returns it with a client acting as it. */
+  newParticipant(roles: string[], prefix?: string): Promise<{ id: string; address: string; api: ApiClient }>;
 }
 
-export function apiClient(baseUrl: () => string): ApiClient {
+export function apiClient(baseUrl: () => string, apiKey = TEST_ADMIN_API_KEY): ApiClient {
   const call: ApiClient['call'] = async (method, path, body, options = {}) => {
     const response = await fetch(`${baseUrl()}${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }), ...options.headers },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }),
+        ...options.headers,
+      },
       body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, body: await response.json() };
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
   };
-  return {
+  const client: ApiClient = {
     call,
     async untilPart(id, done, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -29,7 +41,15 @@ export function apiClient(baseUrl: () => string): ApiClient {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
+    as: (key) => apiClient(baseUrl, key),
+    async newParticipant(roles, prefix = 'p') {
+      const id = uniqueId(prefix).replace(/[^a-z0-9-]/g, '-');
+      const created = await apiClient(baseUrl).call('POST', '/participants', { id, name: `Test ${id}`, roles });
+      if (created.status !== 201) throw new Error(`creating participant ${id}: ${created.status} ${JSON.stringify(created.body)}`);
+      return { id, address: created.body.participant.address, api: apiClient(baseUrl, created.body.apiKey.key) };
+    },
   };
+  return client;
 }
 
 /** A part waiting at `step` for its event. */

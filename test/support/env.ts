@@ -6,8 +6,12 @@ import type { AppConfig } from '../../config/app.js';
 import { loadTemporalConfig } from '../../config/temporal.js';
 import type { TemporalConfig } from '../../config/temporal.js';
 import { DEV_MNEMONIC } from '../../devstack/services.js';
+import { findParticipant } from '../../db/participants.js';
 import { openCore } from '../../runtime/core.js';
 import type { Core } from '../../runtime/core.js';
+
+/** The API key of the `admin` participant in every test stack. */
+export const TEST_ADMIN_API_KEY = 'tw_test-admin-key-0123456789abcdef';
 
 /** An id no other test uses, e.g. `urn:test:chip:3f2a…`. */
 export function uniqueId(prefix = 'urn:test:part'): string {
@@ -21,6 +25,12 @@ export function testAppConfig(overrides: NodeJS.ProcessEnv = {}): AppConfig {
     CHAIN_MNEMONIC: DEV_MNEMONIC,
     AZURE_STORAGE_CONNECTION_STRING: inject('blobConnectionString'),
     API_PORT: '0',
+    TRACEWELL_KEYSTORE_DIR: inject('keystoreDir'),
+    TRACEWELL_KEYSTORE_PASSPHRASE: 'test-keystore-passphrase',
+    // Key files guard nothing here; cheap ones keep participant creation fast.
+    TRACEWELL_KEYSTORE_SCRYPT_N: '1024',
+    TRACEWELL_ADMIN_API_KEY: TEST_ADMIN_API_KEY,
+    CHAIN_FUND_PARTICIPANTS: 'true',
     ...overrides,
   });
 }
@@ -42,4 +52,11 @@ export function testTemporalConfig(): TemporalConfig {
 
 export function openTestCore(): Promise<Core> {
   return openCore({ config: testAppConfig(), rpcUrl: inject('rpcUrl'), dev: false, deploy: true });
+}
+
+/** A participant's ledger address, as the SQL mirror knows it. */
+export async function participantAddress(core: Core, participantId: string): Promise<`0x${string}`> {
+  const participant = await findParticipant(core.database.db, participantId);
+  if (!participant) throw new Error(`no participant ${participantId}`);
+  return participant.address as `0x${string}`;
 }

@@ -30,7 +30,7 @@ describe('tracewell lifecycle validate', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('lifecycles/pallet.yaml: ok (pallet, 1 steps)\n');
     expect(result.stderr.trim().split('\n')).toEqual([
-      `${file}:47: steps[6].kind [step "certify"]: unknown step kind "certfy" (did you mean "certify"?); kinds: mint, transfer, await, record, attach-certificate, certify, bundle, unbundle, assemble`,
+      `${file}:47: steps[6].kind [step "certify"]: unknown step kind "certfy" (did you mean "certify"?); kinds: mint, transfer, await, record, attach-certificate, certify, bundle, unbundle, assemble, decommission`,
       `${file}:57: steps[8].to [step "ship"]: unknown participant role "distributer" (did you mean "distributor"?); roles: miner, manufacturer, distributor, retailer, certifier`,
     ]);
   });

@@ -37,7 +37,7 @@ describe('lifecycle validation', () => {
   it('reports unknown step kinds with a suggestion and the list of kinds', () => {
     const yaml = `${header}  - { id: mine, kind: mint, to: miner }\n  - { id: check, kind: certfy, requires: [quality] }\n`;
     expect(problems(yaml)).toEqual([
-      'test.yaml:4: steps[1].kind [step "check"]: unknown step kind "certfy" (did you mean "certify"?); kinds: mint, transfer, await, record, attach-certificate, certify, bundle, unbundle, assemble',
+      'test.yaml:4: steps[1].kind [step "check"]: unknown step kind "certfy" (did you mean "certify"?); kinds: mint, transfer, await, record, attach-certificate, certify, bundle, unbundle, assemble, decommission',
     ]);
   });
 
@@ -153,6 +153,6 @@ describe('compiled definitions', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(lifecycleJsonSchemaText());
     const schema = JSON.parse(lifecycleJsonSchemaText());
     const kinds = schema.properties.steps.items.oneOf ?? schema.properties.steps.items.anyOf;
-    expect(kinds.map((k: any) => k.properties.kind.const)).toEqual(['mint', 'transfer', 'await', 'record', 'attach-certificate', 'certify', 'bundle', 'unbundle', 'assemble']);
+    expect(kinds.map((k: any) => k.properties.kind.const)).toEqual(['mint', 'transfer', 'await', 'record', 'attach-certificate', 'certify', 'bundle', 'unbundle', 'assemble', 'decommission']);
   });
 });

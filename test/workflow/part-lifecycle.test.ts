@@ -7,7 +7,7 @@ import { getPartRecord } from '../../db/parts.js';
 import { tokenIdOf } from '../../ledger/part-registry.js';
 import { BASIC_LIFECYCLE, PART_STATE_QUERY, PART_WORKFLOW, TRANSFER_UPDATE } from '../../workflows/types.js';
 import type { PartLifecycleInput, PartState, TransferRequest, TransferResult } from '../../workflows/types.js';
-import { uniqueId } from '../support/env.js';
+import { participantAddress, uniqueId } from '../support/env.js';
 import { saveHistory, useWorkflowEnv } from '../support/workflow-env.js';
 
 const env = useWorkflowEnv();
@@ -64,7 +64,7 @@ describe('part lifecycle workflow', () => {
       ['transfer', 'succeeded', 1],
     ]);
     expect(record.steps[2]!.txHash).toBe(result.steps[2]!.txHash);
-    expect(await env.core.registry.ownerOf(tokenIdOf(partId))).toBe(env.core.keys.account('hd:2').address);
+    expect(await env.core.registry.ownerOf(tokenIdOf(partId))).toBe(await participantAddress(env.core, 'northwind-logistics'));
 
     await saveHistory(env, partId, 'part-basic-v1-transfer-at-start');
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { getAddress, keccak256, toHex } from 'viem';
+import { keccak256, toHex } from 'viem';
 import { activityPolicies } from '../../config/temporal.js';
 import { compileLifecycle } from '../../definitions/compile.js';
 import { parseLifecycle } from '../../definitions/load.js';
@@ -12,7 +12,7 @@ import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
 import type { CompiledLifecycle } from '../../workflows/definition.js';
 import { OPERATOR_UPDATE, PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE, STEP_RUNS_QUERY, VARIABLES_QUERY, CURRENT_STEP_QUERY } from '../../workflows/part-types.js';
 import type { PartInput, PartRunState } from '../../workflows/part-types.js';
-import { uniqueId } from '../support/env.js';
+import { participantAddress, uniqueId } from '../support/env.js';
 import { saveHistory, useWorkflowEnv } from '../support/workflow-env.js';
 
 const env = useWorkflowEnv();
@@ -110,7 +110,7 @@ describe('lifecycle interpreter', () => {
     expect(record.steps[1]!.output).toEqual({ crates: 12, carrier: 'DHL' });
     const noteHash = result.variables.note as { hash: string };
     expect(await env.core.registry.isRecorded(tokenIdOf(partId), noteHash.hash as `0x${string}`)).toBe(true);
-    expect(await env.core.registry.ownerOf(tokenIdOf(partId))).toBe(getAddress(env.core.keys.account('hd:2').address));
+    expect(await env.core.registry.ownerOf(tokenIdOf(partId))).toBe(await participantAddress(env.core, 'northwind-logistics'));
     await saveHistory(env, partId, 'part-v2-await-update-and-signal');
   });
 

@@ -1,0 +1,36 @@
+// What every chain-writing step shares: finding who holds a token (the holder signs), and sending a
+// write whose events go straight into the SQL mirror.
+import type { LocalAccount } from 'viem';
+import type { Participant } from '../db/participants.js';
+import { tokenIdOf } from '../ledger/part-registry.js';
+import type { ChainWrite, ChainWriteResult } from '../ledger/tx-sender.js';
+import type { ActivityDeps } from './context.js';
+import { rejectingReverts, stepRejected } from './errors.js';
+import { holderOf } from './participants.js';
+
+export interface Holder {
+  tokenId: bigint;
+  participant: Participant;
+  account: LocalAccount;
+}
+
+/** The participant holding `partId`'s token, and its signing account. */
+export async function holderSigner(deps: ActivityDeps, partId: string): Promise<Holder> {
+  const tokenId = tokenIdOf(partId);
+  const address = await deps.registry.ownerOf(tokenId);
+  if (!address) throw stepRejected('PartNotOnChain', `part ${partId} has no token on chain (was it minted?)`);
+  const participant = await holderOf(deps.db, address);
+  return { tokenId, participant, account: await deps.keys.account(participant.keyRef) };
+}
+
+/** The signing account of a participant. */
+export async function signerOf(deps: ActivityDeps, participant: Participant): Promise<LocalAccount> {
+  return deps.keys.account(participant.keyRef);
+}
+
+/** Sends a write (a contract refusal rejects the step) and mirrors its transaction's events. */
+export async function sendMirrored(deps: ActivityDeps, write: ChainWrite): Promise<ChainWriteResult> {
+  const sent = await rejectingReverts(() => deps.txSender.send(write));
+  await deps.mirror.apply(sent.logs);
+  return sent;
+}

@@ -1,0 +1,80 @@
+// POST /parts/:id/transfer and /parts/:id/decommission: the participant holding a part hands it to
+// another participant, or takes it out of circulation, outside any lifecycle step. Only the holder
+// may (403 otherwise, checked here and again on chain, where the contract has the last word). The
+// action runs as a short workflow, so it is retried like every chain write; an Idempotency-Key makes
+// a repeated request one action.
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { LedgerAction, LedgerActionResult } from '../activities/ledger-actions.js';
+import { findParticipant } from '../db/participants.js';
+import { getPart } from '../db/parts.js';
+import { tokenIdOf } from '../ledger/part-registry.js';
+import { LEDGER_ACTION_WORKFLOW_TYPE } from '../workflows/ledger-task-types.js';
+import { actingParticipant } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError, readJson } from './errors.js';
+import { idempotencyKeyOf } from './operator.js';
+
+const transferBody = z.object({ to: z.string().min(1) }).strict();
+
+/** What the chain's refusals mean to a caller. */
+const REFUSALS: Record<string, { status: ContentfulStatusCode; code: string }> = {
+  NotHolder: { status: 403, code: 'not_holder' },
+  ERC721InsufficientApproval: { status: 403, code: 'not_holder' },
+  PartIsBundled: { status: 409, code: 'part_is_bundled' },
+  PartIsAssembled: { status: 409, code: 'part_is_assembled' },
+  PartIsDecommissioned: { status: 409, code: 'part_decommissioned' },
+  BundleNotEmpty: { status: 409, code: 'bundle_not_empty' },
+  UnknownParticipantError: { status: 422, code: 'unknown_participant' },
+};
+
+function refusalOf(error: unknown): ApiError | undefined {
+  if (!(error instanceof WorkflowFailedError)) return undefined;
+  const cause = error.cause instanceof ActivityFailure ? error.cause.cause : error.cause;
+  if (!(cause instanceof ApplicationFailure) || !cause.type) return undefined;
+  const refusal = REFUSALS[cause.type] ?? { status: 409 as const, code: 'ledger_refused' };
+  return new ApiError(refusal.status, refusal.code, cause.message, { reason: cause.type });
+}
+
+export function ledgerActionRoutes(deps: ApiDeps): Hono {
+  const { db, temporal, taskQueue, policies, registry } = deps;
+  const app = new Hono();
+
+  async function run(c: Context, partId: string, action: LedgerAction): Promise<LedgerActionResult> {
+    const actor = actingParticipant(c);
+    if (!(await getPart(db, partId))) throw new ApiError(404, 'part_not_found', `no part "${partId}"`);
+    const holder = await registry.ownerOf(tokenIdOf(partId));
+    if (!holder) throw new ApiError(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
+    if (holder !== actor.address) throw new ApiError(403, 'not_holder', `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it`);
+    const requestId = `${actor.id}:${idempotencyKeyOf(c) ?? randomUUID()}`;
+    try {
+      const handle = await temporal.workflow.start(LEDGER_ACTION_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: `ledger-action:${partId}:${requestId}`,
+        args: [{ ...action, partId, actorId: actor.id, requestId, policy: policies.chain }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      return (await handle.result()) as LedgerActionResult;
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(409, 'duplicate_request', 'this Idempotency-Key was used for another action');
+      throw refusalOf(error) ?? error;
+    }
+  }
+
+  app.post('/:id/transfer', async (c) => {
+    const { to } = await readJson(c, transferBody);
+    if (!(await findParticipant(db, to))) {
+      throw new ApiError(422, 'unknown_participant', `to: no participant "${to}"`, [{ field: 'to', message: `unknown participant "${to}"` }]);
+    }
+    return c.json(await run(c, c.req.param('id'), { action: 'transfer', to }));
+  });
+
+  app.post('/:id/decommission', async (c) => c.json(await run(c, c.req.param('id'), { action: 'decommission' })));
+
+  return app;
+}
