@@ -3,59 +3,10 @@
 // and /history (every chain event of the part, in order, with transaction hashes).
 import { Hono } from 'hono';
 import { getPart } from '../db/parts.js';
-import { MAX_TRACE_NODES, backwardLinks, forwardLinks, partFacts, partHistory } from '../db/provenance.js';
-import type { CertificateRow, CustodyRow, LinkRow } from '../db/provenance.js';
+import { partHistory } from '../db/provenance.js';
+import { TraceTooLargeError, backwardTrace, forwardTrace } from '../provenance/traces.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
-
-function certificateView(row: CertificateRow, now: Date) {
-  return {
-    kind: row.kind,
-    documentHash: row.documentHash,
-    issuer: row.issuerId,
-    issuerAddress: row.issuerAddress,
-    validUntil: row.validUntil?.toISOString() ?? null,
-    valid: row.validUntil === null || row.validUntil > now,
-    txHash: row.txHash,
-    attachedAt: row.attachedAt.toISOString(),
-  };
-}
-
-function custodyView(row: CustodyRow) {
-  return {
-    from: row.fromId,
-    to: row.toId,
-    fromAddress: row.fromAddress,
-    toAddress: row.toAddress,
-    txHash: row.txHash,
-    blockNumber: row.blockNumber,
-    at: row.at?.toISOString() ?? null,
-  };
-}
-
-function linkView(row: LinkRow) {
-  return {
-    link: row.link,
-    linkedTx: row.linked_tx,
-    linkedAt: row.linked_at?.toISOString() ?? null,
-    ...(row.link === 'content' ? { unlinkedAt: row.unlinked_at?.toISOString() ?? null } : {}),
-  };
-}
-
-type Facts = Awaited<ReturnType<typeof partFacts>>;
-
-function nodeView(id: string, facts: Facts, now: Date) {
-  const part = facts.parts.get(id);
-  return {
-    id,
-    lifecycle: part?.lifecycle ?? null,
-    status: part?.status ?? null,
-    owner: part?.ownerId ?? null,
-    decommissionedAt: part?.decommissionedAt?.toISOString() ?? null,
-    certificates: (facts.certificates.get(id) ?? []).map((row) => certificateView(row, now)),
-    custody: (facts.custody.get(id) ?? []).map(custodyView),
-  };
-}
 
 export function provenanceRoutes({ db }: ApiDeps): Hono {
   const app = new Hono();
@@ -67,59 +18,18 @@ export function provenanceRoutes({ db }: ApiDeps): Hono {
   app.get('/:id/trace/backward', async (c) => {
     const id = c.req.param('id');
     await requirePart(id);
-    const rows = await backwardLinks(db, id);
-    if (rows.length > MAX_TRACE_NODES) {
-      throw new ApiError(422, 'trace_too_large', `the backward trace of ${id} has more than ${MAX_TRACE_NODES} nodes; trace one of its components instead`);
+    try {
+      return c.json(await backwardTrace(db, id));
+    } catch (error) {
+      if (error instanceof TraceTooLargeError) throw new ApiError(422, 'trace_too_large', error.message);
+      throw error;
     }
-    // A part's inputs are the same on every path to it, so the tree is built from links by parent.
-    const inputs = new Map<string, Map<string, LinkRow>>();
-    for (const row of rows) {
-      if (row.from_id === null) continue;
-      const children = inputs.get(row.from_id) ?? new Map<string, LinkRow>();
-      children.set(`${row.part_id}|${row.link}|${row.linked_tx}`, row);
-      inputs.set(row.from_id, children);
-    }
-    const facts = await partFacts(db, [...new Set(rows.map((row) => row.part_id))]);
-    const now = new Date();
-    const build = (partId: string, seen: Set<string>): Record<string, unknown> => {
-      const children = [...(inputs.get(partId)?.values() ?? [])].filter((row) => !seen.has(row.part_id));
-      const path = new Set(seen).add(partId);
-      return { ...nodeView(partId, facts, now), components: children.map((row) => ({ ...linkView(row), ...build(row.part_id, path) })) };
-    };
-    const depth = rows.reduce((max, row) => Math.max(max, row.depth), 0);
-    return c.json({ part: build(id, new Set()), parts: facts.parts.size, depth });
   });
 
   app.get('/:id/trace/forward', async (c) => {
     const id = c.req.param('id');
     await requirePart(id);
-    const rows = await forwardLinks(db, id);
-    const facts = await partFacts(db, rows.map((row) => row.part_id));
-    const now = new Date();
-    const reached = rows
-      .filter((row) => row.part_id !== id)
-      .sort((a, b) => a.depth - b.depth || a.part_id.localeCompare(b.part_id))
-      .map((row) => ({ ...nodeView(row.part_id, facts, now), via: row.from_id, depth: row.depth, ...linkView(row) }));
-    // Everyone who held any of these parts, with when they first and last received one.
-    const holders = new Map<string, { participant: string | null; address: string; parts: Set<string>; firstAt: string | null; lastAt: string | null }>();
-    for (const [partId, custody] of facts.custody) {
-      for (const change of custody) {
-        if (!change.toAddress) continue;
-        const at = change.at?.toISOString() ?? null;
-        const holder = holders.get(change.toAddress) ?? { participant: change.toId, address: change.toAddress, parts: new Set<string>(), firstAt: at, lastAt: at };
-        holder.parts.add(partId);
-        if (at && (!holder.firstAt || at < holder.firstAt)) holder.firstAt = at;
-        if (at && (!holder.lastAt || at > holder.lastAt)) holder.lastAt = at;
-        holders.set(change.toAddress, holder);
-      }
-    }
-    return c.json({
-      part: nodeView(id, facts, now),
-      reached,
-      products: reached.filter((part) => part.link === 'component').map((part) => part.id),
-      bundles: reached.filter((part) => part.link === 'content').map((part) => part.id),
-      holders: [...holders.values()].map((holder) => ({ ...holder, parts: [...holder.parts].sort() })),
-    });
+    return c.json(await forwardTrace(db, id));
   });
 
   app.get('/:id/history', async (c) => {
