@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { LedgerAction, LedgerActionResult } from '../activities/ledger-actions.js';
@@ -47,22 +47,37 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
 
   async function run(c: Context, partId: string, action: LedgerAction): Promise<LedgerActionResult> {
     const actor = actingParticipant(c);
-    if (!(await getPart(db, partId))) throw new ApiError(404, 'part_not_found', `no part "${partId}"`);
-    const holder = await registry.ownerOf(tokenIdOf(partId));
-    if (!holder) throw new ApiError(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
-    if (holder !== actor.address) throw new ApiError(403, 'not_holder', `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it`);
-    const requestId = `${actor.id}:${idempotencyKeyOf(c) ?? randomUUID()}`;
+    const key = idempotencyKeyOf(c);
+    const workflowId = `ledger-action:${action.action}:${partId}:${actor.id}:${key ?? randomUUID()}`;
     try {
+      // A repeated request answers with the first one's outcome, whoever holds the part now.
+      if (key && (await exists(workflowId))) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
+      if (!(await getPart(db, partId))) throw new ApiError(404, 'part_not_found', `no part "${partId}"`);
+      const holder = await registry.ownerOf(tokenIdOf(partId));
+      if (!holder) throw new ApiError(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
+      if (holder !== actor.address) throw new ApiError(403, 'not_holder', `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it`);
       const handle = await temporal.workflow.start(LEDGER_ACTION_WORKFLOW_TYPE, {
         taskQueue,
-        workflowId: `ledger-action:${partId}:${requestId}`,
-        args: [{ ...action, partId, actorId: actor.id, requestId, policy: policies.chain }],
+        workflowId,
+        args: [{ ...action, partId, actorId: actor.id, requestId: workflowId, policy: policies.chain }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       return (await handle.result()) as LedgerActionResult;
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(409, 'duplicate_request', 'this Idempotency-Key was used for another action');
+      // Two requests with one key raced past the check: the first one's outcome.
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
       throw refusalOf(error) ?? error;
+    }
+  }
+
+  async function exists(workflowId: string): Promise<boolean> {
+    try {
+      await temporal.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
     }
   }
 

@@ -25,13 +25,17 @@ export interface LinkRow {
   depth: number;
 }
 
-async function rows<T>(db: Db, query: SQL): Promise<T[]> {
-  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
+/** Raw rows come back with timestamps as text or as Date, depending on the driver. */
+const dateOf = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
+
+async function linkRows(db: Db, query: SQL): Promise<LinkRow[]> {
+  const { rows } = (await db.execute(query)) as unknown as { rows: LinkRow[] };
+  return rows.map((row) => ({ ...row, depth: Number(row.depth), linked_at: dateOf(row.linked_at), unlinked_at: dateOf(row.unlinked_at) }));
 }
 
 /** Every path down from `partId`: current bundle contents, components and sources, recursively. */
 export function backwardLinks(db: Db, partId: string, limit = MAX_TRACE_NODES + 1): Promise<LinkRow[]> {
-  return rows<LinkRow>(
+  return linkRows(
     db,
     sql`
       with recursive tree(part_id, from_id, link, linked_tx, linked_at, unlinked_at, depth, path) as (
@@ -50,7 +54,7 @@ export function backwardLinks(db: Db, partId: string, limit = MAX_TRACE_NODES + 
 
 /** Every part `partId` reached going up (each once, by its shortest path): bundles, derived parts, products. */
 export function forwardLinks(db: Db, partId: string): Promise<LinkRow[]> {
-  return rows<LinkRow>(
+  return linkRows(
     db,
     sql`
       with recursive reach(part_id, from_id, link, linked_tx, linked_at, unlinked_at, depth, path) as (
