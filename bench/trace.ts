@@ -242,6 +242,20 @@ async function main(): Promise<void> {
     }
     backwardMs.sort((a, b) => a - b);
     forwardMs.sort((a, b) => a - b);
+    // Where the backward time goes: its two steps alone (the rest is building the tree in JS).
+    const stepRuns = Math.max(20, Math.ceil(runs / 4));
+    const tracedIds = [...new Set((await backwardLinks(db, productId)).map((row) => row.part_id))];
+    const timed = async (step: () => Promise<unknown>) => {
+      const times: number[] = [];
+      for (let i = 0; i < stepRuns; i++) {
+        const t0 = performance.now();
+        await step();
+        times.push(performance.now() - t0);
+      }
+      return times.sort((a, b) => a - b);
+    };
+    const linksMs = await timed(() => backwardLinks(db, productId));
+    const factsMs = await timed(() => partFacts(db, tracedIds));
     const treeNodes = (node: Record<string, unknown>): number => 1 + (node.components as Record<string, unknown>[]).reduce((sum, child) => sum + treeNodes(child), 0);
     const ms = (sorted: number[], p: number) => `p${p} ${percentile(sorted, p).toFixed(1)} ms`;
 
@@ -259,15 +273,27 @@ async function main(): Promise<void> {
     const recursivePlans: string[][] = [];
     await backwardLinks(explaining(recursivePlans), productId);
     await forwardLinks(explaining(recursivePlans), lotId);
-    const tracedIds = [...new Set((await backwardLinks(db, productId)).map((row) => row.part_id))];
     const recording = recordingSelects(db);
     await partFacts(recording.db, tracedIds);
     if (recording.queries.length !== 3) throw new Error(`expected partFacts to make 3 selects, recorded ${recording.queries.length}`);
     const factPlans: string[][] = [];
+    /** For a select the planner answers with a seq scan: the plan it would use with seq scans off (is an index there, and is it faster?). */
+    const withoutSeqScans = new Map<string[], string[]>();
     for (const query of recording.queries) {
       const text = query.getSQL();
       if (!/ in \(/.test(new PgDialect().sqlToQuery(text).sql)) throw new Error('a recorded partFacts select has no `in (…)` filter: the recording missed its where()');
-      factPlans.push(await explain(text));
+      const plan = await explain(text);
+      factPlans.push(plan);
+      if (verdictOf(plan).seqScans.length) {
+        withoutSeqScans.set(
+          plan,
+          await db.transaction(async (tx) => {
+            await tx.execute(sql`set local enable_seqscan = off`);
+            const result = (await tx.execute(sql`explain analyze ${text}`)) as unknown as { rows: Record<string, string>[] };
+            return result.rows.map((row) => Object.values(row)[0]!);
+          }),
+        );
+      }
     }
     const plans: [string, string[]][] = [
       ['backwardLinks (recursive, from the product)', recursivePlans[0]!],
@@ -286,18 +312,30 @@ async function main(): Promise<void> {
       `  rows                ${counts.join(', ')}; ${values['skip-analyze'] ? 'NOT analyzed' : 'analyzed'}`,
       `  backward trace      ${runs} runs: ${ms(backwardMs, 50)}, ${ms(backwardMs, 95)}, ${ms(backwardMs, 99)}, max ${backwardMs.at(-1)!.toFixed(1)} ms`,
       `                      ${treeNodes(backward.part)} tree nodes, ${backward.parts} distinct parts, depth ${backward.depth}, ${Buffer.byteLength(JSON.stringify(backward))} bytes`,
+      `                      alone: backwardLinks ${ms(linksMs, 50)}, partFacts ${ms(factsMs, 50)} (${stepRuns} runs each); the rest is assembling the answer in JS`,
       `  forward trace       ${runs} runs from ${lotId}: ${ms(forwardMs, 50)}, ${ms(forwardMs, 99)}`,
       `                      ${forward.reached.length} parts reached, ${forward.products.length} product(s), ${forward.holders.length} holders, ${Buffer.byteLength(JSON.stringify(forward))} bytes`,
       `  peak RSS            ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (${database.kind === 'pglite' ? 'including PGlite' : 'this process; PostgreSQL runs apart'})`,
       '',
       `Query plans (EXPLAIN ${buffers ? '(ANALYZE, BUFFERS)' : 'ANALYZE'}):`,
     ];
-    for (const [name, plan] of plans) lines.push('', `-- ${name}`, ...plan.map((line) => `   ${line}`));
+    // The id lists of partFacts are long: print their first values and how many there are.
+    const abbreviated = (line: string) =>
+      line.replace(/'\{([^}]*)\}'::text\[\]/g, (whole, list: string) => {
+        const ids = list.split(',');
+        return ids.length <= 3 ? whole : `'{${ids.slice(0, 2).join(',')},… ${ids.length} values}'::text[]`;
+      });
+    for (const [name, plan] of plans) lines.push('', `-- ${name}`, ...plan.map((line) => `   ${abbreviated(line)}`));
     lines.push('', 'Index verdicts:');
     for (const [name, plan] of plans) {
       const verdict = verdictOf(plan);
       const seq = verdict.seqScans.length ? `SEQ SCAN on ${verdict.seqScans.join(', ')}` : 'no seq scan on the big tables';
       lines.push(`  ${name.padEnd(46)} indexes: ${verdict.indexes.join(', ') || 'none'}; ${seq}`);
+      const alternative = withoutSeqScans.get(plan);
+      if (alternative) {
+        const executionMs = (lines: string[]) => /Execution Time: ([\d.]+) ms/.exec(lines.join('\n'))?.[1] ?? '?';
+        lines.push(`  ${''.padEnd(46)} (the planner's choice by cost: with seq scans off it uses ${verdictOf(alternative).indexes.join(', ') || 'no index'}, ${executionMs(alternative)} ms vs ${executionMs(plan)} ms)`);
+      }
     }
     console.log(lines.join('\n'));
     if (verdictOf(recursivePlans[0]!).seqScans.includes('part_links')) {

@@ -1,5 +1,5 @@
 // Part reads and writes of the SQL mirror.
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { ownership, parts, stepRuns } from './schema.js';
 import type { PartStatus } from './schema.js';
@@ -51,13 +51,6 @@ export async function setPartOwner(db: Db, partId: string, ownerId: string): Pro
 
 export async function setPartStatus(db: Db, partId: string, status: PartStatus): Promise<void> {
   await db.update(parts).set({ status, updatedAt: new Date() }).where(eq(parts.id, partId));
-}
-
-/** The ids of the parts the mirror knows among these token ids. */
-export async function findPartIdsByTokenIds(db: Db, tokenIds: bigint[]): Promise<string[]> {
-  if (tokenIds.length === 0) return [];
-  const rows = await db.select({ id: parts.id }).from(parts).where(inArray(parts.tokenId, tokenIds.map(String)));
-  return rows.map((row) => row.id);
 }
 
 export interface PartRecord {
