@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import type { SQL, SQLWrapper } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import pg from 'pg';
+import { createScratchDatabase } from '../devstack/scratch-database.js';
 import { openDatabase } from '../db/client.js';
 import type { Db } from '../db/client.js';
 import { backwardLinks, forwardLinks, partFacts } from '../db/provenance.js';
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
   let dropDatabase: (() => Promise<void>) | undefined;
   let url: string | undefined;
   if (process.env.DATABASE_URL) {
-    const created = await createBenchDatabase(process.env.DATABASE_URL);
+    const created = await createScratchDatabase(process.env.DATABASE_URL, 'tracewell_bench');
     url = created.url;
     dropDatabase = created.drop;
   }
@@ -353,26 +353,6 @@ async function main(): Promise<void> {
     await database.close();
     await dropDatabase?.();
   }
-}
-
-/** A new, empty database next to the one `baseUrl` names (as the test setup makes one per run); dropped at the end. */
-async function createBenchDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `tracewell_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
 }
 
 runBenchmark(main);

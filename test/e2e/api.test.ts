@@ -2,23 +2,16 @@
 // and the Hono API, started the way `tracewell dev` starts them.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { getAddress, keccak256, toHex } from 'viem';
 import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
-import { startStack } from '../../runtime/stack.js';
 import type { Stack } from '../../runtime/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
-import { participantAddress, testAppConfig, testTemporalConfig, uniqueId } from '../support/env.js';
+import { participantAddress, startTestStack, uniqueId } from '../support/env.js';
 
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({
-    config: testAppConfig(),
-    temporal: testTemporalConfig(),
-    startTemporal: false,
-    workflowBundlePath: inject('workflowBundlePath'),
-  });
+  stack = await startTestStack();
 });
 afterAll(() => stack?.stop());
 

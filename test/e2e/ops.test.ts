@@ -10,10 +10,9 @@ import { eq } from 'drizzle-orm';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
 import { chainTxs } from '../../db/schema.js';
 import { tokenIdOf } from '../../ledger/part-registry.js';
-import { startStack } from '../../runtime/stack.js';
 import type { Stack } from '../../runtime/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
-import { testAppConfig, testTemporalConfig, uniqueId } from '../support/env.js';
+import { startTestStack, uniqueId } from '../support/env.js';
 import { startRpcGate } from '../support/rpc-gate.js';
 import type { RpcGate } from '../support/rpc-gate.js';
 
@@ -29,12 +28,7 @@ const LIFECYCLE = `line-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   gate = await startRpcGate(inject('rpcUrl'));
-  stack = await startStack({
-    config: testAppConfig({ CHAIN_RPC_URL: gate.url }),
-    temporal: testTemporalConfig(),
-    startTemporal: false,
-    workflowBundlePath: inject('workflowBundlePath'),
-  });
+  stack = await startTestStack({ CHAIN_RPC_URL: gate.url });
   const published = await call(
     'POST',
     '/lifecycles',

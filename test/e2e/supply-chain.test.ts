@@ -3,14 +3,12 @@
 // provenance traces a retailer (backward) and a recall (forward) read from the SQL mirror.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { keccak256, toHex } from 'viem';
 import { tokenIdOf } from '../../ledger/part-registry.js';
-import { startStack } from '../../runtime/stack.js';
 import type { Stack } from '../../runtime/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
 import type { ApiClient } from '../support/api-client.js';
-import { participantAddress, testAppConfig, testTemporalConfig, uniqueId } from '../support/env.js';
+import { participantAddress, startTestStack, uniqueId } from '../support/env.js';
 
 let stack: Stack;
 const admin = apiClient(() => stack.apiUrl);
@@ -41,12 +39,7 @@ async function startPart(name: string, params: Record<string, unknown>, prefix =
 const completed = (part: any) => part.status === 'completed';
 
 beforeAll(async () => {
-  stack = await startStack({
-    config: testAppConfig(),
-    temporal: testTemporalConfig(),
-    startTemporal: false,
-    workflowBundlePath: inject('workflowBundlePath'),
-  });
+  stack = await startTestStack();
   // Participants are named explicitly: roles shared with other test files stay unambiguous.
   const who = `  maker: { type: participant, required: true }\n  certifier: { type: participant, required: true }\n  document: { type: hash, required: true }\n`;
   const certify = (kind: string) => `  - { id: ${kind}, kind: attach-certificate, certificate: ${kind}, document: "\${params.document}", issuer: certifier, participant: "\${params.certifier}" }\n`;

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { freePort } from '../../devstack/process.js';
+import { createScratchDatabase } from '../../devstack/scratch-database.js';
 import type { RunningService } from '../../devstack/process.js';
 import { azuriteConnectionString, startAnvil, startAzurite, startTemporalDevServer } from '../../devstack/services.js';
 import { ensureTemporalCli } from '../../devstack/temporal-cli.js';
@@ -26,26 +26,6 @@ declare module 'vitest' {
     /** One key store directory for the run, so every test file can sign as the participants in SQL. */
     keystoreDir: string;
   }
-}
-
-/** A new, empty database next to the one DATABASE_URL names; dropped after the run. */
-async function createRunDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `tracewell_test_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -73,7 +53,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
     let databaseUrl = '';
     if (process.env.DATABASE_URL) {
-      const database = await createRunDatabase(process.env.DATABASE_URL);
+      const database = await createScratchDatabase(process.env.DATABASE_URL, 'tracewell_test');
       databaseUrl = database.url;
       dropDatabase = database.drop;
     }

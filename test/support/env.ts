@@ -9,6 +9,8 @@ import { DEV_MNEMONIC } from '../../devstack/services.js';
 import { findParticipant } from '../../db/participants.js';
 import { openCore } from '../../runtime/core.js';
 import type { Core } from '../../runtime/core.js';
+import { startStack } from '../../runtime/stack.js';
+import type { Stack } from '../../runtime/stack.js';
 
 /** The API key of the `admin` participant in every test stack. */
 export const TEST_ADMIN_API_KEY = 'tw_test-admin-key-0123456789abcdef';
@@ -59,4 +61,9 @@ export async function participantAddress(core: Core, participantId: string): Pro
   const participant = await findParticipant(core.database.db, participantId);
   if (!participant) throw new Error(`no participant ${participantId}`);
   return participant.address as `0x${string}`;
+}
+
+/** The whole stack on the run's services, as `tracewell dev` starts it (but Temporal, shared by the run). */
+export function startTestStack(overrides: NodeJS.ProcessEnv = {}): Promise<Stack> {
+  return startStack({ config: testAppConfig(overrides), temporal: testTemporalConfig(), startTemporal: false, workflowBundlePath: inject('workflowBundlePath') });
 }
