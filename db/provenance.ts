@@ -83,7 +83,8 @@ export async function partFacts(db: Db, partIds: string[]) {
       .from(parts)
       .where(inArray(parts.id, partIds)),
     db.select().from(certificates).where(inArray(certificates.partId, partIds)).orderBy(asc(certificates.attachedAt)),
-    db.select().from(ownership).where(inArray(ownership.partId, partIds)).orderBy(asc(ownership.id)),
+    // Ordered by part first, as they are grouped: ownership_part_order_idx serves both.
+    db.select().from(ownership).where(inArray(ownership.partId, partIds)).orderBy(asc(ownership.partId), asc(ownership.id)),
   ]);
   return {
     parts: new Map(partRows.map((row) => [row.id, row])),

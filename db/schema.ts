@@ -160,7 +160,11 @@ export const ownership = pgTable(
     at: timestamp('at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('ownership_part_tx_idx').on(t.partId, t.txHash)],
+  (t) => [
+    uniqueIndex('ownership_part_tx_idx').on(t.partId, t.txHash),
+    // Custody of a set of parts, in order: found and ordered by one index (provenance traces).
+    index('ownership_part_order_idx').on(t.partId, t.id),
+  ],
 );
 
 /**

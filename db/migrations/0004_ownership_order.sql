@@ -1,0 +1,1 @@
+CREATE INDEX "ownership_part_order_idx" ON "ownership" USING btree ("part_id","id");
