@@ -1,12 +1,16 @@
-// Provenance: GET /parts/:id/trace/backward (what the part is made of, as a tree, with certificates
-// and custody at every level), /trace/forward (every bundle, product and holder the part reached)
-// and /history (every chain event of the part, in order, with transaction hashes).
+// Provenance: GET /parts/:id/trace/backward (what the part is made of, as a tree or, with
+// ?shape=graph, each part once with links to its inputs; certificates and custody at every level),
+// /trace/forward (every bundle, product and holder the part reached) and /history (every chain event
+// of the part, in order, with transaction hashes).
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { getPart } from '../db/parts.js';
 import { partHistory } from '../db/provenance.js';
 import { TraceTooLargeError, backwardTrace, forwardTrace } from '../provenance/traces.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { ApiError, readQuery } from './errors.js';
+
+const backwardQuery = z.object({ shape: z.enum(['tree', 'graph']).default('tree') }).strict();
 
 export function provenanceRoutes({ db }: ApiDeps): Hono {
   const app = new Hono();
@@ -17,9 +21,10 @@ export function provenanceRoutes({ db }: ApiDeps): Hono {
 
   app.get('/:id/trace/backward', async (c) => {
     const id = c.req.param('id');
+    const { shape } = readQuery(c, backwardQuery);
     await requirePart(id);
     try {
-      return c.json(await backwardTrace(db, id));
+      return c.json(await backwardTrace(db, id, shape));
     } catch (error) {
       if (error instanceof TraceTooLargeError) throw new ApiError(422, 'trace_too_large', error.message);
       throw error;

@@ -238,6 +238,16 @@ async function main(): Promise<void> {
       backward = await backwardTrace(db, productId);
       backwardMs.push(performance.now() - t0);
     }
+    // The same trace as a graph (each part once): what a large product's answer costs without repetition.
+    for (let i = 0; i < WARMUP; i++) await backwardTrace(db, productId, 'graph');
+    const graphMs: number[] = [];
+    let graph!: Awaited<ReturnType<typeof backwardTrace>>;
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      graph = await backwardTrace(db, productId, 'graph');
+      graphMs.push(performance.now() - t0);
+    }
+    graphMs.sort((a, b) => a - b);
     for (let i = 0; i < WARMUP; i++) await forwardTrace(db, lotId);
     const forwardMs: number[] = [];
     let forward!: Awaited<ReturnType<typeof forwardTrace>>;
@@ -317,7 +327,8 @@ async function main(): Promise<void> {
       `  seed                a product of ${components} chips (${CHIPS_PER_WAFER} chips a wafer, ${WAFERS_PER_LOT} wafers an ore lot) + ${seed.parts.length - tracedParts} background parts in ${seedS.toFixed(1)} s`,
       `  rows                ${counts.join(', ')}; ${values['skip-analyze'] ? 'NOT analyzed' : 'analyzed'}`,
       `  backward trace      ${runs} runs: ${ms(backwardMs, 50)}, ${ms(backwardMs, 95)}, ${ms(backwardMs, 99)}, max ${backwardMs.at(-1)!.toFixed(1)} ms`,
-      `                      ${treeNodes(backward.part)} tree nodes, ${backward.parts} distinct parts, depth ${backward.depth}, ${Buffer.byteLength(JSON.stringify(backward))} bytes`,
+      `                      ${treeNodes(backward.part as Record<string, unknown>)} tree nodes, ${backward.parts} distinct parts, depth ${backward.depth}, ${Buffer.byteLength(JSON.stringify(backward))} bytes`,
+      `  backward as graph   ${runs} runs (?shape=graph): ${ms(graphMs, 50)}, ${ms(graphMs, 95)}, ${ms(graphMs, 99)}; ${Buffer.byteLength(JSON.stringify(graph))} bytes`,
       `                      alone: backwardLinks ${ms(linksMs, 50)}, partFacts ${ms(factsMs, 50)} (${stepRuns} runs each); the rest is assembling the answer in JS`,
       `  forward trace       ${runs} runs from ${lotId}: ${ms(forwardMs, 50)}, ${ms(forwardMs, 99)}`,
       `                      ${forward.reached.length} parts reached, ${forward.products.length} product(s), ${forward.holders.length} holders, ${Buffer.byteLength(JSON.stringify(forward))} bytes`,

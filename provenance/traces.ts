@@ -58,13 +58,19 @@ function nodeView(id: string, facts: Facts, now: Date) {
   };
 }
 
-/** What `partId` is made of, as a tree (a part shared by several paths appears under each). */
-export async function backwardTrace(db: Db, id: string) {
+export type TraceShape = 'tree' | 'graph';
+
+/**
+ * What `partId` is made of. As a `tree`, a part shared by several paths (a wafer under each of its
+ * chips) appears under each; as a `graph`, every part appears once with links to its inputs, which
+ * keeps large traces small.
+ */
+export async function backwardTrace(db: Db, id: string, shape: TraceShape = 'tree') {
   const rows = await backwardLinks(db, id);
   if (rows.length > MAX_TRACE_NODES) {
     throw new TraceTooLargeError(`the backward trace of ${id} has more than ${MAX_TRACE_NODES} nodes; trace one of its components instead`);
   }
-  // A part's inputs are the same on every path to it, so the tree is built from links by parent.
+  // A part's inputs are the same on every path to it, so both shapes are built from links by parent.
   const inputs = new Map<string, Map<string, LinkRow>>();
   for (const row of rows) {
     if (row.from_id === null) continue;
@@ -72,15 +78,21 @@ export async function backwardTrace(db: Db, id: string) {
     children.set(`${row.part_id}|${row.link}|${row.linked_tx}`, row);
     inputs.set(row.from_id, children);
   }
-  const facts = await partFacts(db, [...new Set(rows.map((row) => row.part_id))]);
+  const ids = [...new Set(rows.map((row) => row.part_id))];
+  const facts = await partFacts(db, ids);
   const now = new Date();
+  const depth = rows.reduce((max, row) => Math.max(max, row.depth), 0);
+  const inputsOf = (partId: string) => [...(inputs.get(partId)?.values() ?? [])];
+  if (shape === 'graph') {
+    const nodes = ids.map((partId) => ({ ...nodeView(partId, facts, now), components: inputsOf(partId).map((row) => ({ id: row.part_id, ...linkView(row) })) }));
+    return { shape, root: id, nodes, parts: facts.parts.size, depth };
+  }
   const build = (partId: string, seen: Set<string>): Record<string, unknown> => {
-    const children = [...(inputs.get(partId)?.values() ?? [])].filter((row) => !seen.has(row.part_id));
     const path = new Set(seen).add(partId);
+    const children = inputsOf(partId).filter((row) => !seen.has(row.part_id));
     return { ...nodeView(partId, facts, now), components: children.map((row) => ({ ...linkView(row), ...build(row.part_id, path) })) };
   };
-  const depth = rows.reduce((max, row) => Math.max(max, row.depth), 0);
-  return { part: build(id, new Set()), parts: facts.parts.size, depth };
+  return { shape, part: build(id, new Set()), parts: facts.parts.size, depth };
 }
 
 /** Every bundle, derived part and product `partId` reached, and everyone who held any of them. */

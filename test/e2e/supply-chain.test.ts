@@ -224,6 +224,18 @@ describe('provenance', () => {
     }
   });
 
+  it('gives the same backward trace as a graph: each part once, with links to its inputs', async () => {
+    const { status, body } = await admin.call('GET', `/parts/${products[0]}/trace/backward?shape=graph`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ shape: 'graph', root: products[0], parts: 5, depth: 3 });
+    const byId = new Map(body.nodes.map((node: any) => [node.id, node]));
+    expect([...byId.keys()].sort()).toEqual([products[0], chips[0], chips[1], wafers[0], ore].sort());
+    expect((byId.get(products[0]) as any).components.map((c: any) => c.id).sort()).toEqual([chips[0], chips[1]].sort());
+    expect((byId.get(wafers[0]) as any).components).toEqual([expect.objectContaining({ id: ore, link: 'source' })]);
+    expect((byId.get(ore) as any).certificates).toEqual([expect.objectContaining({ kind: 'origin' })]);
+    expect(await admin.call('GET', `/parts/${products[0]}/trace/backward?shape=flat`)).toMatchObject({ status: 400, body: { error: { code: 'invalid_query' } } });
+  });
+
   it('traces the ore lot forward to every wafer, chip and product containing it, and everyone who held them', async () => {
     const { status, body } = await admin.call('GET', `/parts/${ore}/trace/forward`);
     expect(status).toBe(200);
