@@ -20,7 +20,7 @@ export async function holderSigner(deps: ActivityDeps, partId: string): Promise<
   const address = await deps.registry.ownerOf(tokenId);
   if (!address) throw stepRejected('PartNotOnChain', `part ${partId} has no token on chain (was it minted?)`);
   const participant = await holderOf(deps.db, address);
-  return { tokenId, participant, account: await deps.keys.account(participant.keyRef) };
+  return { tokenId, participant, account: await signerOf(deps, participant) };
 }
 
 /** The signing account of a participant. */

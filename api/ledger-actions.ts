@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { LedgerAction, LedgerActionResult } from '../activities/ledger-actions.js';
@@ -19,6 +19,7 @@ import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, readJson } from './errors.js';
 import { idempotencyKeyOf } from './operator.js';
+import { describeIfExists } from './workflow-handles.js';
 
 const transferBody = z.object({ to: z.string().min(1) }).strict();
 
@@ -51,7 +52,7 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
     const workflowId = `ledger-action:${action.action}:${partId}:${actor.id}:${key ?? randomUUID()}`;
     try {
       // A repeated request answers with the first one's outcome, whoever holds the part now.
-      if (key && (await exists(workflowId))) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
+      if (key && (await describeIfExists(temporal.workflow.getHandle(workflowId)))) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
       if (!(await getPart(db, partId))) throw new ApiError(404, 'part_not_found', `no part "${partId}"`);
       const holder = await registry.ownerOf(tokenIdOf(partId));
       if (!holder) throw new ApiError(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
@@ -68,16 +69,6 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
       // Two requests with one key raced past the check: the first one's outcome.
       if (error instanceof WorkflowExecutionAlreadyStartedError) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
       throw refusalOf(error) ?? error;
-    }
-  }
-
-  async function exists(workflowId: string): Promise<boolean> {
-    try {
-      await temporal.workflow.getHandle(workflowId).describe();
-      return true;
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
     }
   }
 

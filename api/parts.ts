@@ -4,7 +4,6 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { getLifecycle } from '../db/lifecycles.js';
@@ -24,6 +23,7 @@ import type { ApiDeps } from './deps.js';
 import { actingParticipant } from './auth.js';
 import { ApiError, readJson, readOptionalJson } from './errors.js';
 import { operatorOf, asApiErrors, idempotencyKeyOf } from './operator.js';
+import { describeIfExists } from './workflow-handles.js';
 
 const partId = z.string().regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit');
 
@@ -106,20 +106,12 @@ export function partRoutes(deps: ApiDeps): Hono {
     }
   });
 
-  /** The workflow's description, or undefined when there is no such workflow. */
-  function describe(handle: WorkflowHandle) {
-    return handle.describe().catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    });
-  }
-
   app.get('/:id', async (c) => {
     const id = c.req.param('id');
     const handle = temporal.workflow.getHandle(id);
     // Live state first, SQL after: activities write SQL before they finish, so the mirror read
     // afterwards is never older than the state the workflow reported.
-    const description = await describe(handle);
+    const description = await describeIfExists(handle);
     const running = description?.status.name === 'RUNNING';
     const live = running && description.type === PART_WORKFLOW_TYPE ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined) : undefined;
     const record = await getPartRecord(db, id);
@@ -189,7 +181,7 @@ export function partRoutes(deps: ApiDeps): Hono {
     if (part) {
       pinned = { name: part.lifecycle, version: part.lifecycleVersion, ended: ENDED_PART_STATUSES.has(part.status) ? part.status : undefined };
     } else {
-      const description = await describe(handle);
+      const description = await describeIfExists(handle);
       if (!description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
       const running = description.status.name === 'RUNNING';
       pinned = {

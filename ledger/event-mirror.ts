@@ -3,7 +3,7 @@
 // derived from, bundled in). Fed with the logs of mined transactions; each log is applied once (by
 // chain, transaction and log index), so feeding the same receipt twice changes nothing.
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { getAddress, isAddressEqual, parseEventLogs, zeroAddress } from 'viem';
+import { getAddress, isAddress, isAddressEqual, parseEventLogs, zeroAddress } from 'viem';
 import type { Address, Hex, Log } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import type { Db } from '../db/client.js';
@@ -45,10 +45,16 @@ export class EventMirror {
       (a, b) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!,
     );
     if (events.length === 0) return;
-    const [partIdOf, who] = await Promise.all([this.partIdResolver(events), this.participantResolver()]);
+    // Everything the events need from the chain and SQL is read first: the transaction only writes.
+    const [partIdOf, who, times] = await Promise.all([
+      this.partIdResolver(events),
+      this.participantResolver(events),
+      Promise.all([...new Set(events.map((event) => event.blockNumber!))].map(async (block) => [block, await this.blockTime(block)] as const)),
+    ]);
+    const blockTimes = new Map(times);
     await this.db.transaction(async (tx) => {
       for (const event of events) {
-        const context: Context = { txHash: event.transactionHash!, at: await this.blockTime(event.blockNumber!), part: partIdOf, who };
+        const context: Context = { txHash: event.transactionHash!, at: blockTimes.get(event.blockNumber!)!, part: partIdOf, who };
         const projection = project(event, context);
         const inserted = await tx
           .insert(ledgerEvents)
@@ -88,8 +94,10 @@ export class EventMirror {
     return (tokenId) => known.get(tokenId)!;
   }
 
-  private async participantResolver(): Promise<(address: Address) => string | null> {
-    const rows = await this.db.select({ id: participants.id, address: participants.address }).from(participants);
+  /** The participants behind the addresses the events name (participants' addresses are stored checksummed). */
+  private async participantResolver(events: RegistryEvent[]): Promise<(address: Address) => string | null> {
+    const addresses = [...new Set(events.flatMap((event) => Object.values(event.args ?? {}).filter((v): v is Address => typeof v === 'string' && isAddress(v)).map((v) => getAddress(v))))];
+    const rows = addresses.length === 0 ? [] : await this.db.select({ id: participants.id, address: participants.address }).from(participants).where(inArray(participants.address, addresses));
     const byAddress = new Map(rows.map((row) => [getAddress(row.address), row.id]));
     return (address) => byAddress.get(getAddress(address)) ?? null;
   }
