@@ -8,7 +8,7 @@ import { loadAppConfig } from '../config/app.js';
 import { loadTemporalConfig } from '../config/temporal.js';
 import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
-import { BENCH_ADMIN_API_KEY, percentile, runBenchmark } from './support.js';
+import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +33,8 @@ async function post(url: string, body: unknown): Promise<{ status: number; body:
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', TRACEWELL_ADMIN_API_KEY: BENCH_ADMIN_API_KEY });
+  const bench = await benchEnvironment();
+  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', ...bench.env });
   const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
   const startedAt = performance.now();
   const stack = await startStack({ config, temporal, startTemporal: true });
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     await stack.stop();
+    await bench.cleanup();
   }
 }
 

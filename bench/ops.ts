@@ -2,9 +2,6 @@
 // gate in front of anvil returns 503), then ops page through /ops/failures and retry them all with
 // one bulk request once the chain is back. Prints how fast the list pages, how fast the bulk retry
 // takes decisions, and how long until every part is past the failed step. A benchmark, not a test.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { and, eq, like } from 'drizzle-orm';
@@ -16,7 +13,7 @@ import { startAnvil } from '../devstack/services.js';
 import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
 import { startRpcGate } from '../test/support/rpc-gate.js';
-import { BENCH_ADMIN_API_KEY, benchStackSettings, percentile, runBenchmark } from './support.js';
+import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from './support.js';
 
 const { values } = parseArgs({ options: { parts: { type: 'string', default: '200' } } });
 const parts = Number(values.parts);
@@ -45,7 +42,8 @@ async function main(): Promise<void> {
   const anvilPort = await freePort();
   const anvil = await startAnvil({ port: anvilPort });
   const gate = await startRpcGate(`http://127.0.0.1:${anvilPort}`);
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', AZURITE_PORT: '0', CHAIN_RPC_URL: gate.url, CHAIN_MNEMONIC: 'test test test test test test test test test test test junk', ...benchStackSettings(mkdtempSync(join(tmpdir(), 'tracewell-bench-keys-'))) });
+  const bench = await benchEnvironment();
+  const config = loadAppConfig({ ...process.env, API_PORT: '0', AZURITE_PORT: '0', CHAIN_RPC_URL: gate.url, CHAIN_MNEMONIC: 'test test test test test test test test test test test junk', ...bench.env });
   const base = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
   // Three quick attempts per step: the outage, not the retry policy, is what is measured.
   const temporal = { ...base, activities: { ...base.activities, chain: { ...base.activities.chain, retry: { ...base.activities.chain.retry, initialInterval: 100, maximumInterval: 200, maximumAttempts: 3 } } } };
@@ -102,6 +100,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await stack.stop();
+    await bench.cleanup();
     await gate.close();
     await anvil.stop();
   }
