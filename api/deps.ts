@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
+import type { DocumentVault } from '../documents/vault.js';
 import type { ChainConnection } from '../ledger/chain.js';
 import type { KeyStore } from '../ledger/keystore.js';
 import type { PartRegistry } from '../ledger/part-registry.js';
@@ -17,4 +18,5 @@ export interface ApiDeps {
   registry: PartRegistry;
   /** Creates the keys of new participants. */
   keys: KeyStore;
+  documents: DocumentVault;
 }

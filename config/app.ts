@@ -26,6 +26,10 @@ const appEnvSchema = z.object({
   PART_REGISTRY_ADDRESS: optionalString.refine((v) => v === undefined || /^0x[0-9a-fA-F]{40}$/.test(v), 'expected a 0x-prefixed 20-byte address'),
   AZURE_STORAGE_CONNECTION_STRING: optionalString,
   AZURITE_PORT: port(10000),
+  /** The blob container of the document vault. */
+  DOCUMENTS_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'a blob container name: 3-63 lowercase letters, digits and single dashes').default('documents'),
+  /** Largest document accepted, in bytes (default 128 MiB); larger uploads answer 413. */
+  DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(128 * 1024 * 1024),
   TRACEWELL_PARTICIPANTS: z.string().default(join(ROOT, 'config', 'participants.yaml')),
   /** Where participants' encrypted key files live (default: keystore/ under TRACEWELL_DATA_DIR). */
   TRACEWELL_KEYSTORE_DIR: optionalString,

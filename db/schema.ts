@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import type { CompiledLifecycle } from '../workflows/definition.js';
 import type { StepStatus } from '../workflows/types.js';
-import { bigint, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -270,4 +270,42 @@ export const contractDeployments = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.name] })],
+);
+
+/**
+ * The index of the document vault. Each row is one stored version of `/{owner}/{folder}/{name}`,
+ * kept in blob storage as ciphertext whose metadata (hash, signature, sealed keys) is the truth;
+ * this table finds documents by path, hash and recipient. `verifiedEtag` is the blob's ETag when
+ * this service last recomputed its hash (at upload, or by a full verification): while the blob keeps
+ * that ETag it has not changed. A deleted version keeps its row (its hash may be anchored on chain).
+ */
+export const documents = pgTable(
+  'documents',
+  {
+    id: uuid('id').primaryKey(),
+    /** Upload order, for stable pages. */
+    seq: serial('seq').notNull().unique(),
+    owner: text('owner').notNull().references(() => participants.id),
+    folder: text('folder').notNull(),
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    kind: text('kind').notNull(),
+    hash: text('hash').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    storedSize: bigint('stored_size', { mode: 'number' }).notNull(),
+    contentType: text('content_type').notNull(),
+    /** Participant ids the sender sealed the document to (the sender can always open it too). */
+    recipients: jsonb('recipients').$type<string[]>().notNull(),
+    blobName: text('blob_name').notNull(),
+    verifiedEtag: text('verified_etag'),
+    signedAt: timestamp('signed_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    deletedBy: text('deleted_by'),
+  },
+  (t) => [
+    uniqueIndex('documents_path_version_idx').on(t.owner, t.folder, t.name, t.version),
+    index('documents_hash_idx').on(t.hash),
+    index('documents_recipients_idx').using('gin', t.recipients),
+  ],
 );

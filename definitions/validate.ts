@@ -2,7 +2,7 @@
 // field path (`steps[3].to`), the step id and what is wrong, with a suggestion for likely typos.
 // Structure is checked per step kind with zod; meaning (roles, references, flow) is checked here.
 import type { z } from 'zod/v4';
-import { END, HASH_PATTERN, PARTICIPANT_ID_PATTERN, PARTICIPANT_ROLES, PART_ID_PATTERN, STEP_KINDS, referencesIn } from '../workflows/definition.js';
+import { END, PARTICIPANT_ID_PATTERN, isDocumentReference, PARTICIPANT_ROLES, PART_ID_PATTERN, STEP_KINDS, referencesIn } from '../workflows/definition.js';
 import { RESERVED_EVENT_NAMES } from '../workflows/part-types.js';
 import type { LifecycleStepKind } from '../workflows/definition.js';
 import { STEP_COMMON_FIELDS, lifecycleHeaderSchema, stepSchemas } from './schema.js';
@@ -185,8 +185,8 @@ function checkLiteral(step: AuthoredStep, add: (field: string, message: string) 
   if (literal(participant) && !PARTICIPANT_ID_PATTERN.test(participant)) add('participant', `"${participant}" is not a participant id`);
   if ((step.kind === 'transfer' || step.kind === 'decommission') && literal(step.part) && !PART_ID_PATTERN.test(step.part)) add('part', `"${step.part}" is not a part id`);
   if (step.kind === 'bundle' && literal(step.into) && !PART_ID_PATTERN.test(step.into)) add('into', `"${step.into}" is not a part id`);
-  if (step.kind === 'attach-certificate' && literal(step.document) && !HASH_PATTERN.test(step.document)) {
-    add('document', 'expected a 0x-prefixed 32-byte hex hash or a reference such as ${report.document}');
+  if (step.kind === 'attach-certificate' && literal(step.document) && !isDocumentReference(step.document)) {
+    add('document', 'expected a document id, its 0x-prefixed SHA-256 hash, or a reference such as ${report.document}');
   }
   const partLists = step.kind === 'assemble' ? { components: step.components } : step.kind === 'mint' && step.from !== undefined ? { from: step.from } : {};
   for (const [name, value] of Object.entries(partLists)) {

@@ -6,11 +6,12 @@ import type { ScryptOptions } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { concat, hexToBytes, keccak256, pad } from 'viem';
+import { concat, hexToBytes, keccak256, pad, toHex } from 'viem';
 import type { Hex, LocalAccount } from 'viem';
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import type { HDAccount } from 'viem/accounts';
 import { z } from 'zod';
+import { unsealWithPrivateKey } from './sealed-box.js';
 
 export interface KeyStore {
   /** The reference prefixes this store serves, e.g. `['file:']`; routing errors name them. */
@@ -21,8 +22,19 @@ export interface KeyStore {
   account(keyRef: string): Promise<LocalAccount>;
   /** The key's public key, uncompressed 0x04… hex (for documents encrypted to a participant). */
   publicKey(keyRef: string): Promise<Hex>;
+  /**
+   * Opens a box sealed to the key's public key (ECIES, see `sealed-box.ts`) inside the store, so the
+   * private key never leaves it: a remote store would do this with its own ECDH operation.
+   */
+  unseal(keyRef: string, box: Uint8Array): Promise<Uint8Array>;
   /** Whether this store serves the reference (by its prefix). */
   handles(keyRef: string): boolean;
+}
+
+/** A loaded key: the signing account and the private key behind it, kept in memory by the store. */
+interface LoadedKey {
+  account: LocalAccount;
+  privateKey: Hex;
 }
 
 export class KeyStoreError extends Error {
@@ -51,7 +63,7 @@ export const REGISTRAR_KEY_REF = 'hd:0';
 /** A BIP-32 hierarchical key store derived from one mnemonic (m/44'/60'/0'/0/<index>). */
 export class HdKeyStore implements KeyStore {
   readonly prefixes = ['hd:'];
-  private readonly cache = new Map<string, HDAccount>();
+  private readonly cache = new Map<string, { account: HDAccount; privateKey: Hex }>();
 
   constructor(private readonly mnemonic: string) {}
 
@@ -64,18 +76,27 @@ export class HdKeyStore implements KeyStore {
   }
 
   async account(keyRef: string): Promise<HDAccount> {
+    return this.load(keyRef).account;
+  }
+
+  async publicKey(keyRef: string): Promise<Hex> {
+    return (await this.account(keyRef)).publicKey;
+  }
+
+  async unseal(keyRef: string, box: Uint8Array): Promise<Uint8Array> {
+    return unsealWithPrivateKey(this.load(keyRef).privateKey, box);
+  }
+
+  private load(keyRef: string): { account: HDAccount; privateKey: Hex } {
     const cached = this.cache.get(keyRef);
     if (cached) return cached;
     // At most 9 digits keeps the index below 2^31, the first hardened (unusable here) index.
     const match = /^hd:(\d{1,9})$/.exec(keyRef);
     if (!match) throw new UnknownKeyError(`unknown key reference "${keyRef}" (expected hd:<index>)`);
     const account = mnemonicToAccount(this.mnemonic, { addressIndex: Number(match[1]) });
-    this.cache.set(keyRef, account);
-    return account;
-  }
-
-  async publicKey(keyRef: string): Promise<Hex> {
-    return (await this.account(keyRef)).publicKey;
+    const loaded = { account, privateKey: toHex(account.getHdKey().privateKey!) };
+    this.cache.set(keyRef, loaded);
+    return loaded;
   }
 }
 
@@ -100,7 +121,7 @@ export class FileKeyStore implements KeyStore {
   private readonly passphrase: string;
   private readonly scryptN: number;
   // Promises, so concurrent first uses of a key run the (deliberately slow) KDF once.
-  private readonly cache = new Map<string, Promise<LocalAccount>>();
+  private readonly cache = new Map<string, Promise<LoadedKey>>();
 
   constructor({ dir, passphrase, scryptN = 131072 }: FileKeyStoreOptions) {
     if (!Number.isInteger(Math.log2(scryptN)) || scryptN < 2 || scryptMemory(scryptN, 8, 1) > MAX_SCRYPT_MEMORY) {
@@ -129,26 +150,34 @@ export class FileKeyStore implements KeyStore {
     };
     await writeFileAtomically(this.dir, `${id}.json`, JSON.stringify(file));
     const keyRef = `file:${id}`;
-    this.cache.set(keyRef, Promise.resolve(account));
+    this.cache.set(keyRef, Promise.resolve({ account, privateKey }));
     return keyRef;
   }
 
-  account(keyRef: string): Promise<LocalAccount> {
-    let account = this.cache.get(keyRef);
-    if (!account) {
-      account = this.load(keyRef);
-      this.cache.set(keyRef, account);
-      // Failures are not remembered: the file may appear (another process) or be repaired.
-      account.catch(() => this.cache.delete(keyRef));
-    }
-    return account;
+  async account(keyRef: string): Promise<LocalAccount> {
+    return (await this.loaded(keyRef)).account;
   }
 
   async publicKey(keyRef: string): Promise<Hex> {
     return (await this.account(keyRef)).publicKey;
   }
 
-  private async load(keyRef: string): Promise<LocalAccount> {
+  async unseal(keyRef: string, box: Uint8Array): Promise<Uint8Array> {
+    return unsealWithPrivateKey((await this.loaded(keyRef)).privateKey, box);
+  }
+
+  private loaded(keyRef: string): Promise<LoadedKey> {
+    let key = this.cache.get(keyRef);
+    if (!key) {
+      key = this.load(keyRef);
+      this.cache.set(keyRef, key);
+      // Failures are not remembered: the file may appear (another process) or be repaired.
+      key.catch(() => this.cache.delete(keyRef));
+    }
+    return key;
+  }
+
+  private async load(keyRef: string): Promise<LoadedKey> {
     // The strict uuid pattern also keeps a reference from naming a path outside the directory.
     const id = FILE_REF.exec(keyRef)?.[1];
     if (!id) throw new UnknownKeyError(`unknown key reference "${keyRef}" (expected file:<uuid>)`);
@@ -167,7 +196,7 @@ export class FileKeyStore implements KeyStore {
     if (file.address !== undefined && file.address.replace(/^0x/i, '').toLowerCase() !== account.address.slice(2).toLowerCase()) {
       throw new InvalidKeyFileError(`${path} holds a key for another address than the one it names`);
     }
-    return account;
+    return { account, privateKey };
   }
 }
 
@@ -193,6 +222,10 @@ export class CompositeKeyStore implements KeyStore {
 
   async publicKey(keyRef: string): Promise<Hex> {
     return this.storeFor(keyRef).publicKey(keyRef);
+  }
+
+  async unseal(keyRef: string, box: Uint8Array): Promise<Uint8Array> {
+    return this.storeFor(keyRef).unseal(keyRef, box);
   }
 
   handles(keyRef: string): boolean {

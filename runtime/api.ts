@@ -15,7 +15,7 @@ export function serveApi(
   log?: (line: string) => void,
 ): Promise<RunningApi> {
   const app = createApi(
-    { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain, registry: core.registry, keys: core.keys },
+    { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain, registry: core.registry, keys: core.keys, documents: core.documents },
     log,
   );
   return listen(app, address.host, address.port);

@@ -19,6 +19,8 @@ import { PartRegistry } from '../ledger/part-registry.js';
 import { TxSender } from '../ledger/tx-sender.js';
 import type { ActivityDeps } from '../activities/index.js';
 import { publishDirectory } from '../definitions/publish.js';
+import { DocumentVault } from '../documents/vault.js';
+import { blobContainer } from './blob.js';
 import { ensurePartRegistry } from './deploy.js';
 import { devAdminApiKey, ensureAdmin, loadParticipantsFile, seedParticipants } from './participants.js';
 
@@ -29,6 +31,7 @@ export interface Core {
   registry: PartRegistry;
   txSender: TxSender;
   mirror: EventMirror;
+  documents: DocumentVault;
   activityDeps: ActivityDeps;
   /** The admin API key when this process created or read it (dev); never one given by the environment. */
   devAdminApiKey?: string;
@@ -39,6 +42,8 @@ export interface CoreOptions {
   config: AppConfig;
   /** RPC URL of the chain (CHAIN_RPC_URL, or the embedded anvil's). */
   rpcUrl: string;
+  /** Blob storage of the document vault (default AZURE_STORAGE_CONNECTION_STRING). */
+  blobConnectionString?: string;
   /** Dev mode: the dev mnemonic is allowed and participants get gas money. */
   dev: boolean;
   /** May deploy the PartRegistry when none is known (dev, tests, `tracewell deploy`); default false. */
@@ -71,6 +76,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
   const mnemonic = config.CHAIN_MNEMONIC ?? (options.dev ? options.devMnemonic : undefined);
   if (!mnemonic) throw new ConfigError('CHAIN_MNEMONIC: required outside `tracewell dev` (the key store derives ledger keys from it)');
   const seeds = loadParticipantsFile(config.TRACEWELL_PARTICIPANTS);
+  const blobConnectionString = options.blobConnectionString ?? config.AZURE_STORAGE_CONNECTION_STRING;
+  if (!blobConnectionString) throw new ConfigError('AZURE_STORAGE_CONNECTION_STRING: required outside `tracewell dev` (the document vault lives in blob storage)');
 
   const database = await openDatabase({
     url: config.DATABASE_URL,
@@ -86,6 +93,9 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     log(`PartRegistry ${deployment.deployed ? 'deployed at' : 'found at'} ${deployment.address} (chain ${chain.chainId})`);
     const registry = new PartRegistry(chain.client, deployment.address as Address);
     const mirror = new EventMirror(database.db, registry, chain.chainId);
+    const documents = new DocumentVault({ container: blobContainer(blobConnectionString, config.DOCUMENTS_CONTAINER), db: database.db, keys, chainId: chain.chainId, maxBytes: config.DOCUMENT_MAX_BYTES });
+    // Also proves the blob endpoint answers, before anything relies on it.
+    await documents.ensureContainer();
     const seeded = await seedParticipants(database.db, keys, seeds);
     // Seeded participants get their on-chain roles here; those created over the API, by a workflow.
     const fund = options.dev || config.CHAIN_FUND_PARTICIPANTS;
@@ -101,7 +111,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
       registry,
       txSender,
       mirror,
-      activityDeps: { db: database.db, keys, registry, txSender, mirror, registrarKeyRef: REGISTRAR_KEY_REF, fundParticipants: fund },
+      documents,
+      activityDeps: { db: database.db, keys, registry, txSender, mirror, documents, registrarKeyRef: REGISTRAR_KEY_REF, fundParticipants: fund },
       devAdminApiKey: config.TRACEWELL_ADMIN_API_KEY ? undefined : adminApiKey,
       close: () => database.close(),
     };

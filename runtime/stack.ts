@@ -12,7 +12,6 @@ import type { RunningService } from '../devstack/process.js';
 import { azuriteConnectionString, DEV_MNEMONIC, startAnvil, startAzurite, startTemporalDevServer } from '../devstack/services.js';
 import { ensureTemporalCli } from '../devstack/temporal-cli.js';
 import { serveApi } from './api.js';
-import { ensureBlobContainer } from './blob.js';
 import { openCore } from './core.js';
 import type { Core } from './core.js';
 import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from './temporal.js';
@@ -105,9 +104,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       blobConnectionString = azuriteConnectionString(port);
       log(`azurite ready at http://127.0.0.1:${port}`);
     }
-    await ensureBlobContainer(blobConnectionString, 'documents');
 
-    core = await openCore({ config, rpcUrl, dev: !config.CHAIN_RPC_URL, deploy: true, devMnemonic: DEV_MNEMONIC, log });
+    core = await openCore({ config, rpcUrl, blobConnectionString, dev: !config.CHAIN_RPC_URL, deploy: true, devMnemonic: DEV_MNEMONIC, log });
     client = await connectTemporalClient(temporal);
     // The dev server has them from its start; an external server may need them registered.
     if (!options.startTemporal) await ensurePartSearchAttributes(client, temporal.connection.namespace, log);

@@ -9,7 +9,7 @@ export type LifecycleStepKind = (typeof STEP_KINDS)[number];
 export const PARTICIPANT_ROLES = ['miner', 'manufacturer', 'distributor', 'retailer', 'certifier'] as const;
 export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
 
-export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean', 'participant', 'part', 'parts', 'hash'] as const;
+export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean', 'participant', 'part', 'parts', 'hash', 'document'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** A declared value: a part's start parameter or a field of an `await` step's payload. */
@@ -70,6 +70,9 @@ export const HASH_PATTERN = /^0x[0-9a-fA-F]{64}$/;
 /** GS1-style URNs and plain ids: no slashes or spaces, so the id is safe in a URL path. */
 export const PART_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/;
 export const PARTICIPANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
+/** A document in the vault: its id (a UUID) or its content hash. */
+export const DOCUMENT_ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const isDocumentReference = (value: string): boolean => DOCUMENT_ID_PATTERN.test(value) || HASH_PATTERN.test(value);
 
 export interface FieldProblem {
   field: string;
@@ -104,6 +107,9 @@ function checkValue(spec: FieldSpec, value: unknown): string | undefined {
       break;
     case 'hash':
       if (typeof value !== 'string' || !HASH_PATTERN.test(value)) return 'expected a 0x-prefixed 32-byte hex hash';
+      break;
+    case 'document':
+      if (typeof value !== 'string' || !isDocumentReference(value)) return 'expected a document id or its 0x-prefixed SHA-256 hash';
       break;
   }
   if (spec.enum && !spec.enum.includes(value as string | number)) return `expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}`;
