@@ -1,12 +1,18 @@
-// `attach-certificate`: the issuer (an accepted certifier, checked on chain) anchors a certificate's
-// document hash to the part, with its kind and validity; `certify` checks that certificates of the
-// required kinds are attached, unexpired and issued by a certifier that is still accepted.
-// Validity is judged by chain time, the clock every party shares.
+// Certificates are signed documents in the vault whose hash is anchored on chain.
+// `attach-certificate`: the issuer (an accepted certifier, checked on chain) anchors the hash of a
+// document it signed, of the certificate's kind, after the vault has verified it. `certify` checks
+// that each required kind has a certificate that is attached, unexpired, issued by a certifier that
+// is still accepted, and whose document in the vault still verifies. Validity is judged by chain
+// time, the clock every party shares.
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
+import { documentsWithHash, getDocument } from '../db/documents.js';
+import type { DocumentRow } from '../db/documents.js';
 import { findParticipantByAddress } from '../db/participants.js';
+import type { Participant } from '../db/participants.js';
+import { isoOfChainTime } from '../documents/anchors.js';
 import { nameHash, tokenIdOf } from '../ledger/part-registry.js';
-import { HASH_PATTERN } from '../workflows/definition.js';
+import { DOCUMENT_ID_PATTERN, isDocumentReference } from '../workflows/definition.js';
 import type { ActivityDeps } from './context.js';
 import { stepRejected } from './errors.js';
 import { sendMirrored, signerOf } from './ledger-writes.js';
@@ -16,6 +22,7 @@ import { recordStepAttempt } from './step-runs.js';
 
 export interface AttachCertificateParams {
   certificate: string;
+  /** The document in the vault: its id or its hash. */
   document: string;
   issuer: string;
   participant?: string;
@@ -29,45 +36,110 @@ export interface CertifyParams {
 export interface CertificateView {
   kind: string;
   documentHash: Hex;
+  /** The vault document the certificate's hash was verified against. */
+  document: string;
   issuer: string;
   /** ISO time, or null for no expiry. */
   validUntil: string | null;
 }
 
-function isoOf(seconds: bigint): string | null {
-  return seconds === 0n ? null : new Date(Number(seconds) * 1000).toISOString();
+export type AttachedCertificate = {
+  certificate: string;
+  document: string;
+  documentHash: Hex;
+  issuer: string;
+  validUntil: string | null;
+  txHash: Hex | null;
+};
+
+/**
+ * The issuer's document a certificate refers to, verified: found by id or hash, sent by the issuer,
+ * of the certificate's kind, its signature and content intact. Every refusal is final (non-retryable).
+ */
+async function certificateDocument(deps: ActivityDeps, reference: string, issuer: Participant, kind: string): Promise<DocumentRow> {
+  if (!isDocumentReference(reference)) throw stepRejected('InvalidDocumentReference', `document: "${reference}" is neither a document id nor a 0x-prefixed SHA-256 hash`);
+  let row: DocumentRow | undefined;
+  if (DOCUMENT_ID_PATTERN.test(reference)) {
+    row = await getDocument(deps.db, reference.toLowerCase());
+    if (!row) throw stepRejected('DocumentNotFound', `no document "${reference}" in the vault`);
+    if (row.deletedAt) throw stepRejected('DocumentDeleted', `document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}`);
+  } else {
+    const candidates = await documentsWithHash(deps.db, reference);
+    row = candidates.find((d) => d.owner === issuer.id && d.kind === kind) ?? candidates.find((d) => d.owner === issuer.id) ?? candidates[0];
+    if (!row) throw stepRejected('DocumentNotFound', `no document with hash ${reference.toLowerCase()} in the vault; the issuer uploads it first (POST /documents)`);
+  }
+  if (row.owner !== issuer.id) throw stepRejected('DocumentNotFromIssuer', `document ${row.id} was sent by ${row.owner}, not by the issuer ${issuer.id}`);
+  if (row.kind !== kind) throw stepRejected('DocumentKindMismatch', `document ${row.id} is a "${row.kind}" document, not "${kind}"`);
+  const check = await deps.documents.check(row);
+  if (!check.ok) {
+    const failures = (['metadata', 'signature', 'content'] as const).filter((layer) => !check[layer].ok).map((layer) => `${layer}: ${check[layer].code ?? 'failed'} (${check[layer].message})`);
+    throw stepRejected('DocumentVerificationFailed', `document ${row.id} does not verify: ${failures.join('; ')}`);
+  }
+  return row;
+}
+
+/** Anchors a verified certificate document on the part, signed by its issuer. */
+export async function attachCertificate(
+  deps: ActivityDeps,
+  request: { partId: string; kind: string; document: string; issuer: Participant; validForMs: number | null; origin?: { partId: string; stepId: string } },
+): Promise<AttachedCertificate> {
+  const { registry } = deps;
+  const { partId, kind, issuer, validForMs } = request;
+  const row = await certificateDocument(deps, request.document, issuer, kind);
+  const tokenId = tokenIdOf(partId);
+  const documentHash = row.hash as Hex;
+  const validUntil = validForMs === null ? 0n : (await registry.chainTime()) + BigInt(Math.ceil(validForMs / 1000));
+  const sent = await sendMirrored(deps, {
+    key: `certificate:${partId}:${documentHash}`,
+    ...(request.origin ? { origin: request.origin } : {}),
+    account: await signerOf(deps, issuer),
+    to: registry.address,
+    data: registry.attachCertificateCall(tokenId, kind, documentHash, validUntil),
+    abi: partRegistryAbi,
+    isDone: () => registry.hasCertificate(tokenId, documentHash),
+  });
+  // Report what the chain holds (a retry after a lost reply must not invent a new expiry).
+  const anchored = (await registry.certificatesOf(tokenId)).find((c) => c.documentHash.toLowerCase() === documentHash);
+  return {
+    certificate: kind,
+    document: row.id,
+    documentHash,
+    issuer: issuer.id,
+    validUntil: anchored ? isoOfChainTime(anchored.validUntil) : isoOfChainTime(validUntil),
+    txHash: sent.txHash,
+  };
 }
 
 export function createCertificateActivities(deps: ActivityDeps) {
-  const { db, registry } = deps;
+  const { db, registry, documents } = deps;
+
+  /** Why a certificate does not count, or the vault document it is valid with. */
+  async function judge(certificate: { documentHash: Hex; issuer: `0x${string}`; validUntil: bigint }, kind: string, now: bigint): Promise<{ valid?: CertificateView; why?: string }> {
+    const issuer = await findParticipantByAddress(db, certificate.issuer);
+    const issuerName = issuer?.id ?? certificate.issuer;
+    // Accepted now, on chain: a certifier the admin has since revoked no longer counts.
+    if (!(await registry.isAcceptedCertifier(certificate.issuer))) return { why: `issued by ${issuerName}, which is not an accepted certifier` };
+    if (certificate.validUntil !== 0n && certificate.validUntil <= now) return { why: `expired ${isoOfChainTime(certificate.validUntil)}` };
+    const hash = certificate.documentHash.toLowerCase();
+    const candidates = (await documentsWithHash(db, hash)).filter((d) => d.owner === issuer?.id && d.kind === kind);
+    if (candidates.length === 0) return { why: `document ${hash} signed by ${issuerName} is not in the vault` };
+    let why = '';
+    for (const row of candidates) {
+      const check = await documents.check(row);
+      if (check.ok) return { valid: { kind, documentHash: hash as Hex, document: row.id, issuer: issuerName, validUntil: isoOfChainTime(certificate.validUntil) } };
+      const layer = (['metadata', 'signature', 'content'] as const).find((l) => !check[l].ok)!;
+      why = `document ${row.id} fails verification (${check[layer].code ?? layer})`;
+    }
+    return { why };
+  }
+
   return {
-    async attachCertificateStep(call: StepCall<AttachCertificateParams>) {
+    async attachCertificateStep(call: StepCall<AttachCertificateParams>): Promise<AttachedCertificate> {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const { certificate, document, validForMs } = call.params;
-        if (!HASH_PATTERN.test(document)) throw stepRejected('InvalidDocumentHash', `document: "${document}" is not a 32-byte hex hash`);
         // The issuer signs: the contract accepts only certifiers the admin accepted.
         const issuer = await resolveRole(db, call.params.participant === undefined ? call.params.issuer : undefined, call.params.participant);
-        const tokenId = tokenIdOf(call.partId);
-        const documentHash = document.toLowerCase() as Hex;
-        const validUntil = validForMs === null ? 0n : (await registry.chainTime()) + BigInt(Math.ceil(validForMs / 1000));
-        const sent = await sendMirrored(deps, {
-          key: `certificate:${call.partId}:${documentHash}`,
-          origin: { partId: call.partId, stepId: call.stepId },
-          account: await signerOf(deps, issuer),
-          to: registry.address,
-          data: registry.attachCertificateCall(tokenId, certificate, documentHash, validUntil),
-          abi: partRegistryAbi,
-          isDone: () => registry.hasCertificate(tokenId, documentHash),
-        });
-        // Report what the chain holds (a retry after a lost reply must not invent a new expiry).
-        const anchored = (await registry.certificatesOf(tokenId)).find((c) => c.documentHash.toLowerCase() === documentHash);
-        return {
-          certificate,
-          documentHash,
-          issuer: issuer.id,
-          validUntil: anchored ? isoOf(anchored.validUntil) : isoOf(validUntil),
-          txHash: sent.txHash,
-        };
+        return attachCertificate(deps, { partId: call.partId, kind: certificate, document, issuer, validForMs, origin: { partId: call.partId, stepId: call.stepId } });
       });
     },
 
@@ -78,22 +150,15 @@ export function createCertificateActivities(deps: ActivityDeps) {
         const found: CertificateView[] = [];
         const problems: string[] = [];
         for (const kind of call.params.requires) {
-          const ofKind = attached.filter((c) => c.kind === nameHash(kind));
           let why = 'none attached';
           let valid: CertificateView | undefined;
-          for (const certificate of ofKind) {
-            const issuer = await findParticipantByAddress(db, certificate.issuer);
-            // Accepted now, on chain: a certifier the admin has since revoked no longer counts.
-            if (!(await registry.isAcceptedCertifier(certificate.issuer))) {
-              why = `issued by ${issuer?.id ?? certificate.issuer}, which is not an accepted certifier`;
-              continue;
+          for (const certificate of attached.filter((c) => c.kind === nameHash(kind))) {
+            const verdict = await judge(certificate, kind, now);
+            if (verdict.valid) {
+              valid = verdict.valid;
+              break;
             }
-            if (certificate.validUntil !== 0n && certificate.validUntil <= now) {
-              why = `expired ${isoOf(certificate.validUntil)}`;
-              continue;
-            }
-            valid = { kind, documentHash: certificate.documentHash, issuer: issuer?.id ?? certificate.issuer, validUntil: isoOf(certificate.validUntil) };
-            break;
+            why = verdict.why!;
           }
           if (valid) found.push(valid);
           else problems.push(`${kind}: ${why}`);

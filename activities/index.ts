@@ -3,6 +3,7 @@
 import { createAssembleActivities } from './assemble.js';
 import { createBundleActivities } from './bundles.js';
 import { createCertificateActivities } from './certificates.js';
+import { createCertificationResumeActivities } from './certification-resume.js';
 import type { ActivityDeps } from './context.js';
 import { createLedgerActionActivities } from './ledger-actions.js';
 import { createLegacyActivities } from './legacy.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTransferActivities(deps),
     ...createRecordActivities(deps),
     ...createCertificateActivities(deps),
+    ...createCertificationResumeActivities(deps),
     ...createBundleActivities(deps),
     ...createAssembleActivities(deps),
     ...createLedgerActionActivities(deps),

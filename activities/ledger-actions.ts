@@ -3,6 +3,8 @@
 // shares the write. Each action is named by its request id, so a retry never sends it twice.
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
+import { attachCertificate } from './certificates.js';
+import type { AttachedCertificate } from './certificates.js';
 import type { ActivityDeps } from './context.js';
 import { stepRejected } from './errors.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';
@@ -13,11 +15,15 @@ import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 import { moveToken } from './transfer.js';
 
-export type LedgerAction = { action: 'transfer'; to: string } | { action: 'decommission' };
+export type LedgerAction =
+  | { action: 'transfer'; to: string }
+  | { action: 'decommission' }
+  /** A certifier anchors its certificate document (from the vault) on the part; it need not hold it. */
+  | { action: 'attach-certificate'; document: string; kind: string; validForMs: number | null };
 
 export type LedgerActionRequest = LedgerAction & {
   partId: string;
-  /** The participant asking; it must hold the part. */
+  /** The participant asking; it must hold the part (the issuer, for a certificate). */
   actorId: string;
   requestId: string;
 };
@@ -25,8 +31,11 @@ export type LedgerActionRequest = LedgerAction & {
 export interface LedgerActionResult {
   part: string;
   action: LedgerAction['action'];
-  owner: string;
+  owner?: string;
   txHash: Hex | null;
+  certificate?: AttachedCertificate;
+  /** For a certificate: the `certify` step the part was parked on and now retries. */
+  resumed?: string | null;
 }
 
 async function decommission(deps: ActivityDeps, holder: Holder, write: { key: string; origin?: { partId: string; stepId: string } }) {
@@ -44,6 +53,11 @@ async function decommission(deps: ActivityDeps, holder: Holder, write: { key: st
 export function createLedgerActionActivities(deps: ActivityDeps) {
   return {
     async ledgerAction(request: LedgerActionRequest): Promise<LedgerActionResult> {
+      if (request.action === 'attach-certificate') {
+        const issuer = await requireParticipant(deps.db, request.actorId);
+        const certificate = await attachCertificate(deps, { partId: request.partId, kind: request.kind, document: request.document, issuer, validForMs: request.validForMs });
+        return { part: request.partId, action: 'attach-certificate', txHash: certificate.txHash, certificate };
+      }
       const holder = await holderSigner(deps, request.partId);
       const key = `action:${request.requestId}`;
       // A retry after the action landed finds it done, with the new holder; otherwise the holder is

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { documentRoutes } from './documents.js';
 import { ApiError, errorResponse } from './errors.js';
 import { healthRoutes } from './health.js';
 import { ledgerActionRoutes } from './ledger-actions.js';
@@ -22,6 +23,7 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/parts', ledgerActionRoutes(deps));
   app.route('/parts', partRoutes(deps));
   app.route('/participants', participantRoutes(deps));
+  app.route('/documents', documentRoutes(deps));
   app.route('/ops', opsRoutes(deps));
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {

@@ -1,6 +1,8 @@
 // POST /parts/:id/transfer and /parts/:id/decommission: the participant holding a part hands it to
 // another participant, or takes it out of circulation, outside any lifecycle step. Only the holder
-// may (403 otherwise, checked here and again on chain, where the contract has the last word). The
+// may (403 otherwise, checked here and again on chain, where the contract has the last word).
+// POST /parts/:id/certificates: an accepted certifier anchors a certificate document it signed; a
+// part parked on `certify` then retries the step. The
 // action runs as a short workflow, so it is retried like every chain write; an Idempotency-Key makes
 // a repeated request one action.
 import { randomUUID } from 'node:crypto';
@@ -9,11 +11,17 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import type { Address } from 'viem';
 import { z } from 'zod';
 import type { LedgerAction, LedgerActionResult } from '../activities/ledger-actions.js';
+import { parseDuration } from '../config/duration.js';
+import { DURATION_PATTERN } from '../definitions/schema.js';
+import { getDocument } from '../db/documents.js';
 import { findParticipant } from '../db/participants.js';
+import type { Participant } from '../db/participants.js';
 import { getPart } from '../db/parts.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
+import { DOCUMENT_ID_PATTERN } from '../workflows/definition.js';
 import { LEDGER_ACTION_WORKFLOW_TYPE } from '../workflows/ledger-task-types.js';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -22,6 +30,12 @@ import { idempotencyKeyOf } from './operator.js';
 import { describeIfExists } from './workflow-handles.js';
 
 const transferBody = z.object({ to: z.string().min(1) }).strict();
+const certificateBody = z
+  .object({
+    document: z.string().regex(DOCUMENT_ID_PATTERN, 'a document id from POST /documents'),
+    validFor: z.string().regex(DURATION_PATTERN, 'a duration such as 30d or 12h').optional(),
+  })
+  .strict();
 
 /** What the chain's refusals mean to a caller. */
 const REFUSALS: Record<string, { status: ContentfulStatusCode; code: string }> = {
@@ -32,6 +46,12 @@ const REFUSALS: Record<string, { status: ContentfulStatusCode; code: string }> =
   PartIsDecommissioned: { status: 409, code: 'part_decommissioned' },
   BundleNotEmpty: { status: 409, code: 'bundle_not_empty' },
   UnknownParticipantError: { status: 422, code: 'unknown_participant' },
+  AccessControlUnauthorizedAccount: { status: 403, code: 'not_a_certifier' },
+  CertificateExists: { status: 409, code: 'certificate_exists' },
+  DocumentNotFound: { status: 422, code: 'document_not_found' },
+  DocumentDeleted: { status: 422, code: 'document_not_found' },
+  DocumentNotFromIssuer: { status: 422, code: 'document_not_yours' },
+  DocumentVerificationFailed: { status: 409, code: 'document_verification_failed' },
 };
 
 function refusalOf(error: unknown): ApiError | undefined {
@@ -46,6 +66,22 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
   const { db, temporal, taskQueue, policies, registry } = deps;
   const app = new Hono();
 
+  /** Only the holder moves or decommissions a part. */
+  async function requireHolder(actor: Participant, partId: string, action: LedgerAction): Promise<void> {
+    const holder = await registry.ownerOf(tokenIdOf(partId));
+    if (!holder) throw new ApiError(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
+    if (holder !== actor.address) throw new ApiError(403, 'not_holder', `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it`);
+  }
+
+  /** Only an accepted certifier attaches certificates, and only documents it signed itself. */
+  async function requireCertifierOf(actor: Participant, partId: string, action: Extract<LedgerAction, { action: 'attach-certificate' }>): Promise<void> {
+    if (!(await registry.exists(tokenIdOf(partId)))) throw new ApiError(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
+    if (!(await registry.isAcceptedCertifier(actor.address as Address))) throw new ApiError(403, 'not_a_certifier', `participant "${actor.id}" is not an accepted certifier`);
+    const row = await getDocument(db, action.document);
+    if (!row || row.deletedAt) throw new ApiError(422, 'document_not_found', `document: no document "${action.document}" in the vault`, [{ field: 'document', message: 'not found' }]);
+    if (row.owner !== actor.id) throw new ApiError(422, 'document_not_yours', `document: ${row.id} was sent by ${row.owner}; a certifier anchors only documents it signed`, [{ field: 'document', message: 'not sent by you' }]);
+  }
+
   async function run(c: Context, partId: string, action: LedgerAction): Promise<LedgerActionResult> {
     const actor = actingParticipant(c);
     const key = idempotencyKeyOf(c);
@@ -54,9 +90,8 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
       // A repeated request answers with the first one's outcome, whoever holds the part now.
       if (key && (await describeIfExists(temporal.workflow.getHandle(workflowId)))) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
       if (!(await getPart(db, partId))) throw new ApiError(404, 'part_not_found', `no part "${partId}"`);
-      const holder = await registry.ownerOf(tokenIdOf(partId));
-      if (!holder) throw new ApiError(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
-      if (holder !== actor.address) throw new ApiError(403, 'not_holder', `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it`);
+      if (action.action === 'attach-certificate') await requireCertifierOf(actor, partId, action);
+      else await requireHolder(actor, partId, action);
       const handle = await temporal.workflow.start(LEDGER_ACTION_WORKFLOW_TYPE, {
         taskQueue,
         workflowId,
@@ -81,6 +116,14 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
   });
 
   app.post('/:id/decommission', async (c) => c.json(await run(c, c.req.param('id'), { action: 'decommission' })));
+
+  app.post('/:id/certificates', async (c) => {
+    const { document, validFor } = await readJson(c, certificateBody);
+    const row = await getDocument(db, document.toLowerCase());
+    if (!row) throw new ApiError(422, 'document_not_found', `document: no document "${document}" in the vault`, [{ field: 'document', message: 'not found' }]);
+    const validForMs = validFor === undefined ? null : parseDuration(validFor)!;
+    return c.json(await run(c, c.req.param('id'), { action: 'attach-certificate', document: row.id, kind: row.kind, validForMs }));
+  });
 
   return app;
 }

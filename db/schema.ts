@@ -228,7 +228,7 @@ export const certificates = pgTable(
     txHash: text('tx_hash').notNull(),
     attachedAt: timestamp('attached_at', { withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.partId, t.documentHash] })],
+  (t) => [primaryKey({ columns: [t.partId, t.documentHash] }), index('certificates_document_hash_idx').on(t.documentHash)],
 );
 
 export type ChainTxStatus = 'signed' | 'mined' | 'reverted' | 'replaced';

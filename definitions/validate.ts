@@ -26,7 +26,7 @@ const STEP_OUTPUTS: Record<Exclude<LifecycleStepKind, 'await'>, string[]> = {
   mint: ['tokenId', 'owner', 'txHash'],
   transfer: ['part', 'owner', 'txHash'],
   record: ['hash', 'txHash'],
-  'attach-certificate': ['certificate', 'documentHash', 'issuer', 'validUntil', 'txHash'],
+  'attach-certificate': ['certificate', 'document', 'documentHash', 'issuer', 'validUntil', 'txHash'],
   certify: ['certificates'],
   bundle: ['bundle', 'txHash'],
   unbundle: ['bundle', 'txHash'],

@@ -1,6 +1,7 @@
 // Short workflows for ledger work outside a part's lifecycle, so it gets Temporal's retries and
 // survives restarts like every other chain write: bringing a participant's on-chain roles in line
-// with its record, and a holder's ad-hoc action on a part (hand over, decommission).
+// with its record, and an ad-hoc action on a part (the holder hands it over or decommissions it; a
+// certifier attaches a certificate, which resumes a part parked on `certify`).
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { LedgerActionRequest, LedgerActionResult } from '../activities/ledger-actions.js';
@@ -14,7 +15,13 @@ export async function participantLedgerSync(input: ParticipantSyncRequest & { po
 }
 
 export async function ledgerAction(input: LedgerActionRequest & { policy: ActivityPolicy }): Promise<LedgerActionResult> {
-  const { ledgerAction: run } = proxyActivities<Activities>(activityOptions(input.policy));
+  const { ledgerAction: run, resumeCertification } = proxyActivities<Activities>(activityOptions(input.policy));
   const { policy: _policy, ...request } = input;
-  return run(request as LedgerActionRequest);
+  const result = await run(request as LedgerActionRequest);
+  // A part parked on `certify` retries it now that a certificate arrived.
+  if (result.certificate) {
+    const { certificate } = result;
+    result.resumed = await resumeCertification({ partId: result.part, kind: certificate.certificate, documentHash: certificate.documentHash, issuerId: certificate.issuer });
+  }
+  return result;
 }

@@ -23,4 +23,5 @@ CREATE TABLE "documents" (
 ALTER TABLE "documents" ADD CONSTRAINT "documents_owner_participants_id_fk" FOREIGN KEY ("owner") REFERENCES "public"."participants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "documents_path_version_idx" ON "documents" USING btree ("owner","folder","name","version");--> statement-breakpoint
 CREATE INDEX "documents_hash_idx" ON "documents" USING btree ("hash");--> statement-breakpoint
-CREATE INDEX "documents_recipients_idx" ON "documents" USING gin ("recipients");
+CREATE INDEX "documents_recipients_idx" ON "documents" USING gin ("recipients");--> statement-breakpoint
+CREATE INDEX "certificates_document_hash_idx" ON "certificates" USING btree ("document_hash");

@@ -1,0 +1,45 @@
+// When a certificate is anchored on a part that is parked on a `certify` step, the part retries the
+// step at once instead of waiting for an operator: it "parks until a valid certificate is attached,
+// then continues". The retry is an ordinary operator decision, audited under the certifier, and
+// named by the certificate, so a repeated attempt is one decision.
+import { getClient } from '@temporalio/activity';
+import { listFailures } from '../db/failures.js';
+import { OperatorError } from '../ops/errors.js';
+import { sendDecision } from '../ops/decisions.js';
+import type { ActivityDeps } from './context.js';
+
+export interface CertificationResumeRequest {
+  partId: string;
+  kind: string;
+  documentHash: string;
+  issuerId: string;
+}
+
+export function createCertificationResumeActivities(deps: ActivityDeps) {
+  return {
+    /** The certify step retried, or null when the part was not parked on one. */
+    async resumeCertification(request: CertificationResumeRequest): Promise<string | null> {
+      const { rows } = await listFailures(deps.db, { partIds: [request.partId], kind: 'certify', partStatus: ['parked'] }, { limit: 1 });
+      const parked = rows[0];
+      if (!parked) return null;
+      try {
+        await sendDecision(
+          { db: deps.db, temporal: getClient() },
+          request.partId,
+          {
+            action: 'retry',
+            step: parked.stepId,
+            actor: request.issuerId,
+            reason: `certificate "${request.kind}" (document ${request.documentHash}) attached by ${request.issuerId}`,
+          },
+          `certificate-attached:${request.partId}:${request.documentHash}`,
+        );
+        return parked.stepId;
+      } catch (error) {
+        // Moved on meanwhile (an operator acted first): nothing to resume.
+        if (error instanceof OperatorError && ['part_not_parked', 'step_not_failed', 'part_not_active'].includes(error.code)) return null;
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,301 @@
+// The document vault over HTTP. A participant uploads a document into one of its folders, sealed to
+// the recipients it names; only they (and the sender) read it back, each read checked against the
+// sender's signature and the content hash. Anyone may verify a document: hash, signature and where
+// it is anchored on chain. Uploads and downloads stream: a document is never held in memory whole.
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import busboy from 'busboy';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { canRead, documentVersions, getDocument, listDocuments, markDocumentDeleted } from '../db/documents.js';
+import type { DocumentRow } from '../db/documents.js';
+import { existingParticipantIds, findParticipant } from '../db/participants.js';
+import type { Participant } from '../db/participants.js';
+import { NAME_PATTERN } from '../definitions/schema.js';
+import { anchorsOf } from '../documents/anchors.js';
+import { DocumentDeletedError, DocumentIntegrityError, DocumentTooLargeError } from '../documents/errors.js';
+import type { DocumentVault } from '../documents/vault.js';
+import { DOCUMENT_ID_PATTERN, PARTICIPANT_ID_PATTERN } from '../workflows/definition.js';
+import type { Hex } from 'viem';
+import { actingParticipant } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError, readQuery } from './errors.js';
+
+/** Folder and file names: one path segment each, safe in blob names and URLs. */
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/;
+const MAX_RECIPIENTS = 16;
+/** Room for multipart boundaries and fields around the document itself. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+const uploadFields = z
+  .object({
+    folder: z.string().regex(SEGMENT, 'letters, digits and . _ - or spaces, starting with a letter or digit, at most 128 characters'),
+    name: z.string().regex(SEGMENT, 'letters, digits and . _ - or spaces, starting with a letter or digit, at most 128 characters'),
+    kind: z.string().regex(NAME_PATTERN, 'lowercase letters, digits and dashes, starting with a letter (e.g. quality, carbon-footprint)'),
+    recipients: z
+      .string()
+      .default('')
+      .transform((list) => [...new Set(list.split(',').map((id) => id.trim()).filter(Boolean))])
+      .pipe(z.array(z.string().regex(PARTICIPANT_ID_PATTERN, 'participant ids, comma-separated')).max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`)),
+  })
+  .strict();
+type UploadFields = z.infer<typeof uploadFields>;
+
+const listQuery = z
+  .object({
+    owner: z.string().regex(PARTICIPANT_ID_PATTERN).optional(),
+    folder: z.string().regex(SEGMENT).optional(),
+    name: z.string().regex(SEGMENT).optional(),
+    kind: z.string().regex(NAME_PATTERN).optional(),
+    hash: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed SHA-256 hash').optional(),
+    box: z.enum(['sent', 'received']).optional(),
+    deleted: z.enum(['true', 'false']).default('false'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().regex(/^\d+$/, 'pass back the nextCursor of the previous page').optional(),
+  })
+  .strict();
+
+/** How a stored document looks to its readers. */
+export function documentView(row: DocumentRow) {
+  return {
+    id: row.id,
+    path: `/${row.owner}/${row.folder}/${row.name}`,
+    owner: row.owner,
+    folder: row.folder,
+    name: row.name,
+    version: row.version,
+    kind: row.kind,
+    hash: row.hash,
+    size: row.size,
+    storedSize: row.storedSize,
+    contentType: row.contentType,
+    recipients: row.recipients,
+    signedAt: row.signedAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    ...(row.deletedAt ? { deleted: { at: row.deletedAt.toISOString(), by: row.deletedBy } } : {}),
+  };
+}
+
+function badFields(error: z.ZodError): ApiError {
+  const issues = error.issues.map((issue) => ({ field: issue.path.join('.') || '(fields)', message: issue.message }));
+  return new ApiError(400, 'invalid_request', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+}
+
+function tooLarge(limit: number): ApiError {
+  return new ApiError(413, 'document_too_large', `the document is larger than the limit of ${limit} bytes`, { limit });
+}
+
+/** A stored document that fails its checks is refused with the check's own code. */
+function integrityError(error: DocumentIntegrityError): ApiError {
+  return new ApiError(409, error.code, `the stored document does not verify: ${error.message}; see GET /documents/:id/verify`);
+}
+
+function isMultipart(c: Context): boolean {
+  return (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+}
+
+function requestBody(c: Context): Readable {
+  const body = c.req.raw.body;
+  return body ? Readable.fromWeb(body as NodeReadableStream<Uint8Array>) : Readable.from([]);
+}
+
+/**
+ * Reads a multipart upload: the fields first, then one file part, which is handed on as a stream
+ * (so fields after the file cannot be honoured, and are refused).
+ */
+function readMultipart<T>(c: Context, store: (fields: Record<string, string>, file: Readable, info: { filename?: string; mimeType: string }) => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: { 'content-type': c.req.header('content-type')! }, limits: { files: 1, fields: 10, fieldSize: 4096 } });
+    } catch (error) {
+      reject(new ApiError(400, 'invalid_multipart', `the multipart body cannot be read: ${(error as Error).message}`));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let file: Promise<T> | undefined;
+    parser.on('field', (name, value) => {
+      if (file) return reject(new ApiError(400, 'invalid_multipart', `field "${name}" comes after the file; send the fields first`));
+      // A repeated `recipients` field adds to the list.
+      fields[name] = name === 'recipients' && fields[name] ? `${fields[name]},${value}` : value;
+    });
+    parser.on('file', (_name, stream, info) => {
+      if (file) {
+        stream.resume();
+        return reject(new ApiError(400, 'invalid_multipart', 'one file per upload'));
+      }
+      file = store(fields, stream, { filename: info.filename, mimeType: info.mimeType });
+      file.then(resolve, (error: unknown) => {
+        stream.resume();
+        reject(error);
+      });
+    });
+    parser.on('close', () => {
+      if (!file) reject(new ApiError(400, 'invalid_multipart', 'the multipart body has no file part'));
+    });
+    parser.on('error', (error: Error) => reject(new ApiError(400, 'invalid_multipart', `the multipart body cannot be read: ${error.message}`)));
+    requestBody(c).on('error', reject).pipe(parser);
+  });
+}
+
+export function documentRoutes(deps: ApiDeps): Hono {
+  const { db, documents } = deps;
+  const app = new Hono();
+
+  async function recipientsOf(sender: Participant, ids: string[]): Promise<Participant[]> {
+    const others = ids.filter((id) => id !== sender.id);
+    const known = await existingParticipantIds(db, others);
+    const unknown = others.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      const issues = unknown.map((id) => ({ field: 'recipients', message: `unknown participant "${id}"` }));
+      throw new ApiError(422, 'unknown_recipient', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+    }
+    const recipients = (await Promise.all(others.map((id) => findParticipant(db, id)))) as Participant[];
+    const keyless = recipients.filter((r) => !r.documentPublicKey);
+    if (keyless.length > 0) throw new ApiError(422, 'recipient_without_key', `recipients: ${keyless.map((r) => r.id).join(', ')} ha${keyless.length > 1 ? 've' : 's'} no document key`);
+    return recipients;
+  }
+
+  async function storeUpload(sender: Participant, raw: Record<string, string | undefined>, content: Readable, contentType: string, vault: DocumentVault) {
+    const parsed = uploadFields.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+    if (!parsed.success) throw badFields(parsed.error);
+    const fields: UploadFields = parsed.data;
+    const recipients = await recipientsOf(sender, fields.recipients);
+    try {
+      return await vault.store({ sender, folder: fields.folder, name: fields.name, kind: fields.kind, contentType, recipients, content });
+    } catch (error) {
+      if (error instanceof DocumentTooLargeError) throw tooLarge(error.limit);
+      throw error;
+    }
+  }
+
+  app.post('/', async (c) => {
+    const sender = actingParticipant(c);
+    const declared = Number(c.req.header('content-length') ?? NaN);
+    const limit = documents.maxBytes + (isMultipart(c) ? MULTIPART_OVERHEAD : 0);
+    // Refused before a byte is read; an undeclared length is counted as it streams.
+    if (declared > limit) {
+      c.header('connection', 'close');
+      throw tooLarge(documents.maxBytes);
+    }
+    try {
+      const row = isMultipart(c)
+        ? await readMultipart(c, (fields, file, info) => storeUpload(sender, { ...c.req.query(), ...fields, name: fields.name ?? c.req.query('name') ?? info.filename }, file, info.mimeType, documents))
+        : await storeUpload(sender, c.req.query(), requestBody(c), c.req.header('content-type') ?? 'application/octet-stream', documents);
+      return c.json(documentView(row), 201);
+    } catch (error) {
+      // The rest of the body is not wanted: close the connection rather than read it.
+      c.header('connection', 'close');
+      throw error;
+    }
+  });
+
+  app.get('/', async (c) => {
+    const query = readQuery(c, listQuery);
+    const page = await listDocuments(db, {
+      visibleTo: actingParticipant(c).id,
+      owner: query.owner,
+      folder: query.folder,
+      name: query.name,
+      kind: query.kind,
+      hash: query.hash,
+      box: query.box,
+      includeDeleted: query.deleted === 'true',
+      limit: query.limit,
+      after: query.cursor === undefined ? undefined : Number(query.cursor),
+    });
+    return c.json({ documents: page.rows.map(documentView), nextCursor: page.next === undefined ? null : String(page.next) });
+  });
+
+  /** The document, 404 when there is none; `read` also requires the caller to be its sender or a recipient. */
+  async function documentFor(c: Context, access: 'read' | 'verify'): Promise<DocumentRow> {
+    const id = c.req.param('id') ?? '';
+    const row = DOCUMENT_ID_PATTERN.test(id) ? await getDocument(db, id.toLowerCase()) : undefined;
+    if (!row) throw new ApiError(404, 'document_not_found', `no document "${id}"`);
+    const caller = actingParticipant(c);
+    if (access === 'read' && !canRead(row, caller.id)) {
+      throw new ApiError(403, 'not_a_recipient', `participant "${caller.id}" is neither the sender nor a recipient of document ${row.id}`);
+    }
+    return row;
+  }
+
+  app.get('/:id', async (c) => {
+    const row = await documentFor(c, 'read');
+    const reader = actingParticipant(c);
+    let opened;
+    try {
+      opened = await documents.open(row, reader);
+    } catch (error) {
+      if (error instanceof DocumentDeletedError) throw new ApiError(410, 'document_deleted', error.message);
+      if (error instanceof DocumentIntegrityError) throw integrityError(error);
+      throw error;
+    }
+    const { envelope } = opened;
+    const headers: Record<string, string> = {
+      'content-type': envelope.contentType,
+      'content-length': String(envelope.size),
+      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(row.name)}`,
+      'tracewell-document-id': row.id,
+      'tracewell-document-version': String(row.version),
+      'tracewell-document-hash': envelope.hash,
+      'tracewell-document-kind': envelope.kind,
+      'tracewell-signer': `${envelope.sender.id} ${envelope.sender.address}`,
+      'tracewell-signed-at': new Date(envelope.timestamp).toISOString(),
+      'tracewell-signature-verified': 'true',
+      'tracewell-hash-verified': 'true',
+      // `recomputed`: just now, in full; `unchanged`: the blob is byte for byte the one last hashed.
+      'tracewell-hash-check': opened.hashCheck,
+    };
+    // Should the content still turn out altered mid-stream, the stream errors and the response is cut short.
+    return new Response(Readable.toWeb(opened.content) as ReadableStream, { status: 200, headers });
+  });
+
+  app.get('/:id/metadata', async (c) => {
+    const row = await documentFor(c, 'read');
+    return c.json(documentView(row));
+  });
+
+  app.get('/:id/versions', async (c) => {
+    const row = await documentFor(c, 'read');
+    const versions = await documentVersions(db, row, actingParticipant(c).id);
+    return c.json({ path: `/${row.owner}/${row.folder}/${row.name}`, versions: versions.map(documentView) });
+  });
+
+  app.get('/:id/verify', async (c) => {
+    const row = await documentFor(c, 'verify');
+    const check = await documents.check(row);
+    const anchors = check.envelope ? await anchorsOf(db, deps.registry, row.hash as Hex) : [];
+    const signer = check.envelope?.sender;
+    const anchorResult =
+      anchors.length > 0
+        ? { ok: true, anchors: anchors.map((a) => ({ ...a, issuedBySigner: signer !== undefined && a.issuerAddress.toLowerCase() === signer.address })) }
+        : { ok: false, code: 'not_anchored', message: `no part carries a certificate with hash ${row.hash} on chain`, anchors: [] };
+    const { envelope: _envelope, row: _row, ...layers } = check;
+    return c.json({
+      document: { id: row.id, hash: row.hash, kind: row.kind, sender: row.owner, version: row.version, signedAt: row.signedAt.toISOString() },
+      valid: check.ok,
+      anchored: anchorResult.ok,
+      checks: { metadata: layers.metadata, signature: layers.signature, content: layers.content, anchor: anchorResult },
+    });
+  });
+
+  app.delete('/:id', async (c) => {
+    const row = await documentFor(c, 'read');
+    const caller = actingParticipant(c);
+    if (row.owner !== caller.id) throw new ApiError(403, 'not_owner', `only ${row.owner}, who sent document ${row.id}, may delete it`);
+    if (row.deletedAt) return c.body(null, 204);
+    const anchors = await anchorsOf(db, deps.registry, row.hash as Hex);
+    if (anchors.length > 0 && c.req.query('force') !== 'true') {
+      throw new ApiError(409, 'document_anchored', `document ${row.id} is the certificate anchored on ${anchors.map((a) => a.partId).join(', ')}; deleting it leaves those certificates unverifiable (add ?force=true to delete anyway)`, {
+        parts: anchors.map((a) => a.partId),
+      });
+    }
+    // Marked first: a blob left behind by a failure is unreachable, never a row without its content.
+    await markDocumentDeleted(db, row.id, caller.id);
+    await documents.remove(row);
+    return c.body(null, 204);
+  });
+
+  return app;
+}
