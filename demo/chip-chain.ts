@@ -7,7 +7,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { keccak256, toHex } from 'viem';
 import { loadAppConfig } from '../config/app.js';
 import { loadTemporalConfig } from '../config/temporal.js';
 import { stopOnSignal } from '../runtime/signals.js';
@@ -35,9 +34,6 @@ function client(apiUrl: string, apiKey: string): Call {
   };
 }
 
-/** A certificate's document hash (the document itself is the subject of the document vault). */
-const documentHash = (text: string) => keccak256(toHex(text));
-
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
@@ -52,7 +48,7 @@ async function main(): Promise<void> {
     const admin = client(stack.apiUrl, adminKey);
     // Each participant acts with its own API key, and signs its own transactions.
     const as: Record<string, Call> = {};
-    for (const id of ['sierra-mining', 'acme-foundry', 'northwind-logistics', 'harbor-retail']) {
+    for (const id of ['sierra-mining', 'acme-foundry', 'northwind-logistics', 'harbor-retail', 'tuv-assurance']) {
       const { apiKey } = await admin('POST', `/participants/${id}/api-keys`, { label: 'demo' });
       as[id] = client(stack.apiUrl, apiKey.key);
     }
@@ -64,6 +60,14 @@ async function main(): Promise<void> {
     const id = (kind: string, ...n: number[]) => `urn:demo:${run}:${kind}:${n.join('.')}`;
     const certifier = 'tuv-assurance';
     const start = (lifecycle: string, partId: string, params: Record<string, unknown>) => admin('POST', '/parts', { id: partId, lifecycle, params });
+    // The certifier signs each certificate into the document vault, sealed to the part's maker; the
+    // part's lifecycle anchors the document's hash on chain.
+    const certificate = async (kind: string, partId: string, to: string): Promise<string> => {
+      const name = `${partId.split(':').slice(-2).join('-')}.txt`;
+      const text = `${kind} certificate for ${partId}\nissued by ${certifier}\nresult: conforms\n`;
+      const stored = await as[certifier]!('POST', `/documents?folder=${kind}&name=${name}&kind=${kind}&recipients=${to}`, text, 'text/plain');
+      return stored.hash;
+    };
     const until = async (partIds: string[], done: (part: any) => boolean, what: string) => {
       for (const partId of partIds) {
         for (let i = 0; ; i++) {
@@ -78,15 +82,15 @@ async function main(): Promise<void> {
     const completed = (part: any) => part.status === 'completed';
 
     const lots = Array.from({ length: LOTS }, (_, l) => id('ore-lot', l + 1));
-    await Promise.all(lots.map((lot) => start('demo-ore-lot', lot, { mine: 'sierra-mining', fab: 'acme-foundry', certifier, origin: documentHash(`origin of ${lot}`) })));
+    await Promise.all(lots.map(async (lot) => start('demo-ore-lot', lot, { mine: 'sierra-mining', fab: 'acme-foundry', certifier, origin: await certificate('origin', lot, 'sierra-mining') })));
     await until(lots, completed, 'sold to the fab');
     console.log(`${lots.length} ore lots mined by sierra-mining, certified and sold to acme-foundry`);
 
     const wafers = lots.flatMap((lot, l) => Array.from({ length: WAFERS_PER_LOT }, (_, w) => ({ id: id('wafer', l + 1, w + 1), lot })));
-    await Promise.all(wafers.map((wafer) => start('demo-wafer', wafer.id, { fab: 'acme-foundry', lot: wafer.lot, certifier, quality: documentHash(`quality of ${wafer.id}`) })));
+    await Promise.all(wafers.map(async (wafer) => start('demo-wafer', wafer.id, { fab: 'acme-foundry', lot: wafer.lot, certifier, quality: await certificate('quality', wafer.id, 'acme-foundry') })));
     await until(wafers.map((w) => w.id), completed, 'made');
     const chips = wafers.flatMap((wafer) => Array.from({ length: CHIPS_PER_WAFER }, (_, c) => ({ id: `${wafer.id.replace(':wafer:', ':chip:')}.${c + 1}`, wafer: wafer.id })));
-    await Promise.all(chips.map((chip) => start('demo-chip', chip.id, { fab: 'acme-foundry', wafer: chip.wafer, certifier, quality: documentHash(`quality of ${chip.id}`) })));
+    await Promise.all(chips.map(async (chip) => start('demo-chip', chip.id, { fab: 'acme-foundry', wafer: chip.wafer, certifier, quality: await certificate('quality', chip.id, 'acme-foundry') })));
     await until(chips.map((c) => c.id), completed, 'made');
     console.log(`${wafers.length} wafers and ${chips.length} chips made from them, each tested and certified`);
 
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
       id: id('product', p + 1),
       chips: Array.from({ length: CHIPS_PER_PRODUCT }, (_, k) => chips[(p + k * (chips.length / CHIPS_PER_PRODUCT)) % chips.length]!.id),
     }));
-    await Promise.all(products.map((product) => start('demo-product', product.id, { maker: 'acme-foundry', chips: product.chips, pallet, certifier, quality: documentHash(`quality of ${product.id}`) })));
+    await Promise.all(products.map(async (product) => start('demo-product', product.id, { maker: 'acme-foundry', chips: product.chips, pallet, certifier, quality: await certificate('quality', product.id, 'acme-foundry') })));
     await until(products.map((p) => p.id), (part) => part.currentStep === 'arrived', 'packed');
     console.log(`${products.length} products assembled from ${CHIPS_PER_PRODUCT} chips each, certified and packed on ${pallet}`);
 

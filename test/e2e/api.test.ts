@@ -191,8 +191,14 @@ describe('parts on lifecycle versions', () => {
     expect((await call('POST', `/parts/${chip}/updates/manufactured`, { fab: 'fab-7', waferCount: 25 })).status).toBe(200);
 
     await untilPart(chip, waitingFor('quality-report'));
-    const report = keccak256(toHex(`quality report for ${chip}`));
-    expect((await call('POST', `/parts/${chip}/updates/quality-report`, { document: report })).status).toBe(200);
+    // The certifier signs its report into the vault, sealed to the fab; the part refers to it by id.
+    const tuvKey = (await call('POST', '/participants/tuv-assurance/api-keys', { label: 'chip test' })).body.apiKey.key;
+    const stored = await apiClient(() => stack.apiUrl, tuvKey).call('POST', `/documents?folder=quality&name=${chip.replaceAll(':', '-')}.txt&kind=quality&recipients=acme-foundry`, `quality report for ${chip}: pass`, {
+      contentType: 'text/plain',
+    });
+    expect(stored.status, JSON.stringify(stored.body)).toBe(201);
+    const report = stored.body.hash;
+    expect((await call('POST', `/parts/${chip}/updates/quality-report`, { document: stored.body.id })).status).toBe(200);
 
     const done = await untilPart(chip, (p) => p.status === 'completed');
     expect(done.steps.map((s: any) => [s.id, s.status])).toEqual(
@@ -200,7 +206,7 @@ describe('parts on lifecycle versions', () => {
     );
     expect(done.owner.id).toBe('harbor-retail');
     expect(done.ownership.map((o: any) => o.to)).toEqual(['sierra-mining', 'acme-foundry', 'northwind-logistics', 'harbor-retail']);
-    expect(done.variables.certify.certificates).toEqual([{ kind: 'quality', documentHash: report, issuer: 'tuv-assurance', validUntil: expect.any(String) }]);
+    expect(done.variables.certify.certificates).toEqual([{ kind: 'quality', documentHash: report, document: stored.body.id, issuer: 'tuv-assurance', validUntil: expect.any(String) }]);
     expect(done.variables.unpack).toMatchObject({ bundle: pallet });
 
     const registry = stack.core.registry;

@@ -14,7 +14,18 @@ let stack: Stack;
 const admin = apiClient(() => stack.apiUrl);
 const RUN = randomUUID().slice(0, 6);
 const lifecycle = (name: string) => `${name}-${RUN}`;
-const doc = (text: string) => keccak256(toHex(`${text} ${RUN}`));
+/** Certificate documents the certifiers stored in the vault, by text: their hashes go on the parts. */
+const certificateHashes = new Map<string, string>();
+const doc = (text: string) => certificateHashes.get(text) ?? `no document "${text}" stored`;
+
+/** Stores a certificate document signed by the participant of `api`; answers its hash. */
+async function storeCertificate(api: ApiClient, text: string, kind: string): Promise<string> {
+  const name = text.replace(/[^A-Za-z0-9.-]/g, '-');
+  const stored = await api.call('POST', `/documents?folder=supply-chain-${RUN}&name=${name}.txt&kind=${kind}&recipients=acme-foundry`, `${text} ${RUN}`, { contentType: 'text/plain' });
+  expect(stored.status, JSON.stringify(stored.body)).toBe(201);
+  certificateHashes.set(text, stored.body.hash);
+  return stored.body.hash;
+}
 
 /** Publishes a lifecycle of this file's own (YAML). */
 async function publish(yaml: string): Promise<void> {
@@ -158,8 +169,10 @@ describe('certifiers', () => {
         `  - { id: certify, kind: certify, requires: [quality] }\n`,
     );
     const labId = `newlab-${RUN}`;
-    expect((await admin.call('POST', '/participants', { id: labId, name: 'New Lab', roles: [] })).status).toBe(201);
-    const part = await startPart('checked', { maker: 'acme-foundry', certifier: labId, document: doc('lab report') });
+    const lab = await admin.call('POST', '/participants', { id: labId, name: 'New Lab', roles: [] });
+    expect(lab.status).toBe(201);
+    const report = await storeCertificate(admin.as(lab.body.apiKey.key), 'lab report', 'quality');
+    const part = await startPart('checked', { maker: 'acme-foundry', certifier: labId, document: report });
     const parked = await admin.untilPart(part, (p) => p.status === 'parked');
     expect(parked.steps.find((s: any) => s.id === 'quality').error).toMatchObject({ code: 'AccessControlUnauthorizedAccount' });
     expect(await stack.core.registry.certificatesOf(tokenIdOf(part))).toEqual([]);
@@ -189,6 +202,13 @@ describe('provenance', () => {
 
   beforeAll(async () => {
     const base = { maker: 'acme-foundry', certifier: 'tuv-assurance' };
+    const tuv = await actingAs('tuv-assurance');
+    await storeCertificate(tuv, 'ore origin', 'origin');
+    for (let w = 0; w < 2; w++) {
+      await storeCertificate(tuv, `wafer ${w}`, 'quality');
+      for (let c = 0; c < 2; c++) await storeCertificate(tuv, `chip ${w}.${c}`, 'quality');
+    }
+    for (let p = 0; p < 2; p++) await storeCertificate(tuv, `product ${p}`, 'quality');
     ore = await startPart('ore', { ...base, miner: 'sierra-mining', document: doc('ore origin') }, 'urn:test:ore');
     await admin.untilPart(ore, completed);
     for (let w = 0; w < 2; w++) {

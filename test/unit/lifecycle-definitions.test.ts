@@ -94,7 +94,7 @@ describe('lifecycle validation', () => {
       'test.yaml:1: name: lifecycle name: lowercase letters, digits and dashes, starting with a letter',
       'test.yaml:2: colour: unknown field "colour"',
       'test.yaml:4: steps[0].event [step "wait"]: "operator" is reserved by the part workflow; choose another event name',
-      'test.yaml:5: steps[1].document [step "attach"]: expected a 0x-prefixed 32-byte hex hash or a reference such as ${report.document}',
+      'test.yaml:5: steps[1].document [step "attach"]: expected a document id, its 0x-prefixed SHA-256 hash, or a reference such as ${report.document}',
     ]);
     expect(problems('name: chip\nsteps: []\n')).toEqual(['test.yaml:2: steps: Too small: expected array to have >=1 items']);
     expect(problems('name: chip\nsteps:\n  - { id: a, kind: mint, to: miner\n')[0]).toMatch(/^test\.yaml:\d+: \(syntax\): Flow map/);

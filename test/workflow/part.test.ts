@@ -1,12 +1,14 @@
 // The lifecycle interpreter on a real Temporal dev server, with real activities on anvil and SQL.
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { keccak256, toHex } from 'viem';
 import { activityPolicies } from '../../config/temporal.js';
 import { compileLifecycle } from '../../definitions/compile.js';
 import { parseLifecycle } from '../../definitions/load.js';
 import { listOperatorActions } from '../../db/operator-actions.js';
+import { findParticipant } from '../../db/participants.js';
 import { getPartRecord } from '../../db/parts.js';
 import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
 import type { CompiledLifecycle } from '../../workflows/definition.js';
@@ -16,6 +18,13 @@ import { participantAddress, uniqueId } from '../support/env.js';
 import { saveHistory, useWorkflowEnv } from '../support/workflow-env.js';
 
 const env = useWorkflowEnv();
+
+/** Stores a small document in the vault, signed by `sender` and sealed to the manufacturer. */
+async function storeDocument(sender: string, content: string, kind: string) {
+  const db = env.core.database.db;
+  const [from, to] = await Promise.all([findParticipant(db, sender), findParticipant(db, 'acme-foundry')]);
+  return env.core.documents.store({ sender: from!, folder: 'tests', name: `${kind}-${randomUUID()}.txt`, kind, contentType: 'text/plain', recipients: [to!], content: Readable.from([Buffer.from(content)]) });
+}
 
 function compile(yaml: string, version = 1): CompiledLifecycle {
   const parsed = parseLifecycle(yaml);
@@ -200,7 +209,9 @@ steps:
 `);
     const handle = await start(lifecycle, { historyLimit: 60 });
     const firstRunId = handle.firstExecutionRunId;
-    const report = (n: number) => keccak256(toHex(`inspection ${handle.workflowId} ${n}`));
+    // Each inspection report is a document the certifier signs into the vault; the part carries its hash.
+    const reports = await Promise.all([1, 2, 3, 4].map((n) => storeDocument('tuv-assurance', `inspection ${handle.workflowId} ${n}`, 'quality')));
+    const report = (n: number) => reports[n - 1]!.hash;
     for (let round = 1; round <= 3; round++) {
       await until(handle, (s) => s.currentStep === 'inspect' && s.status === 'awaiting');
       await handle.executeUpdate('inspected', { args: [{ passed: false, report: report(round) }] });
@@ -218,7 +229,7 @@ steps:
       ['certify', 'succeeded', 1],
     ]);
     expect(result.variables.certify).toEqual({
-      certificates: [{ kind: 'quality', documentHash: report(4), issuer: 'tuv-assurance', validUntil: expect.stringMatching(/^\d{4}-/) }],
+      certificates: [{ kind: 'quality', documentHash: report(4), document: reports[3]!.id, issuer: 'tuv-assurance', validUntil: expect.stringMatching(/^\d{4}-/) }],
     });
     const tokenId = tokenIdOf(handle.workflowId);
     expect((await env.core.registry.certificatesOf(tokenId)).map((c) => [c.kind, c.documentHash])).toEqual([[nameHash('quality'), report(4)]]);
