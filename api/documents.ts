@@ -2,6 +2,7 @@
 // the recipients it names; only they (and the sender) read it back, each read checked against the
 // sender's signature and the content hash. Anyone may verify a document: hash, signature and where
 // it is anchored on chain. Uploads and downloads stream: a document is never held in memory whole.
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
@@ -95,7 +96,13 @@ function isMultipart(c: Context): boolean {
   return (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 }
 
+/**
+ * The request body as a Node stream. Under @hono/node-server that is the IncomingMessage itself:
+ * reading it directly keeps TCP backpressure and holds no copy of the body. Elsewhere, the web body.
+ */
 function requestBody(c: Context): Readable {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming) return incoming;
   const body = c.req.raw.body;
   return body ? Readable.fromWeb(body as NodeReadableStream<Uint8Array>) : Readable.from([]);
 }
