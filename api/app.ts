@@ -1,5 +1,6 @@
 // The Hono application: one route module per resource, JSON errors everywhere, every request
 // authenticated (but the health check).
+import { RestError } from '@azure/storage-blob';
 import { Hono } from 'hono';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -28,6 +29,11 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
+    // Blob storage refused or failed: nothing was half-stored, and trying later may work.
+    if (error instanceof RestError) {
+      log(`blob storage failed on ${c.req.method} ${c.req.path}: ${error.statusCode ?? ''} ${error.code ?? ''} ${error.message}`);
+      return errorResponse(c, new ApiError(503, 'storage_unavailable', `blob storage did not complete the request (${error.code ?? error.statusCode ?? 'no answer'}); try again later`));
+    }
     log(`internal error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
     return errorResponse(c, new ApiError(500, 'internal_error', 'internal error; see the server log'));
   });

@@ -16,7 +16,6 @@ import type { Participant } from '../db/participants.js';
 import { NAME_PATTERN } from '../definitions/schema.js';
 import { anchorsOf } from '../documents/anchors.js';
 import { DocumentDeletedError, DocumentIntegrityError, DocumentTooLargeError } from '../documents/errors.js';
-import type { DocumentVault } from '../documents/vault.js';
 import { DOCUMENT_ID_PATTERN, PARTICIPANT_ID_PATTERN } from '../workflows/definition.js';
 import type { Hex } from 'viem';
 import { actingParticipant } from './auth.js';
@@ -164,13 +163,13 @@ export function documentRoutes(deps: ApiDeps): Hono {
     return recipients;
   }
 
-  async function storeUpload(sender: Participant, raw: Record<string, string | undefined>, content: Readable, contentType: string, vault: DocumentVault) {
+  async function storeUpload(sender: Participant, raw: Record<string, string | undefined>, content: Readable, contentType: string) {
     const parsed = uploadFields.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
     if (!parsed.success) throw badFields(parsed.error);
     const fields: UploadFields = parsed.data;
     const recipients = await recipientsOf(sender, fields.recipients);
     try {
-      return await vault.store({ sender, folder: fields.folder, name: fields.name, kind: fields.kind, contentType, recipients, content });
+      return await documents.store({ sender, folder: fields.folder, name: fields.name, kind: fields.kind, contentType, recipients, content });
     } catch (error) {
       if (error instanceof DocumentTooLargeError) throw tooLarge(error.limit);
       throw error;
@@ -188,8 +187,8 @@ export function documentRoutes(deps: ApiDeps): Hono {
     }
     try {
       const row = isMultipart(c)
-        ? await readMultipart(c, (fields, file, info) => storeUpload(sender, { ...c.req.query(), ...fields, name: fields.name ?? c.req.query('name') ?? info.filename }, file, info.mimeType, documents))
-        : await storeUpload(sender, c.req.query(), requestBody(c), c.req.header('content-type') ?? 'application/octet-stream', documents);
+        ? await readMultipart(c, (fields, file, info) => storeUpload(sender, { ...c.req.query(), ...fields, name: fields.name ?? c.req.query('name') ?? info.filename }, file, info.mimeType))
+        : await storeUpload(sender, c.req.query(), requestBody(c), c.req.header('content-type') ?? 'application/octet-stream');
       return c.json(documentView(row), 201);
     } catch (error) {
       // The rest of the body is not wanted: close the connection rather than read it.
