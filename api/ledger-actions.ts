@@ -73,13 +73,10 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
     if (holder !== actor.address) throw new ApiError(403, 'not_holder', `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it`);
   }
 
-  /** Only an accepted certifier attaches certificates, and only documents it signed itself. */
-  async function requireCertifierOf(actor: Participant, partId: string, action: Extract<LedgerAction, { action: 'attach-certificate' }>): Promise<void> {
+  /** Only an accepted certifier attaches certificates. */
+  async function requireCertifier(actor: Participant, partId: string): Promise<void> {
     if (!(await registry.exists(tokenIdOf(partId)))) throw new ApiError(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
     if (!(await registry.isAcceptedCertifier(actor.address as Address))) throw new ApiError(403, 'not_a_certifier', `participant "${actor.id}" is not an accepted certifier`);
-    const row = await getDocument(db, action.document);
-    if (!row || row.deletedAt) throw new ApiError(422, 'document_not_found', `document: no document "${action.document}" in the vault`, [{ field: 'document', message: 'not found' }]);
-    if (row.owner !== actor.id) throw new ApiError(422, 'document_not_yours', `document: ${row.id} was sent by ${row.owner}; a certifier anchors only documents it signed`, [{ field: 'document', message: 'not sent by you' }]);
   }
 
   async function run(c: Context, partId: string, action: LedgerAction): Promise<LedgerActionResult> {
@@ -90,7 +87,7 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
       // A repeated request answers with the first one's outcome, whoever holds the part now.
       if (key && (await describeIfExists(temporal.workflow.getHandle(workflowId)))) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
       if (!(await getPart(db, partId))) throw new ApiError(404, 'part_not_found', `no part "${partId}"`);
-      if (action.action === 'attach-certificate') await requireCertifierOf(actor, partId, action);
+      if (action.action === 'attach-certificate') await requireCertifier(actor, partId);
       else await requireHolder(actor, partId, action);
       const handle = await temporal.workflow.start(LEDGER_ACTION_WORKFLOW_TYPE, {
         taskQueue,
@@ -119,8 +116,11 @@ export function ledgerActionRoutes(deps: ApiDeps): Hono {
 
   app.post('/:id/certificates', async (c) => {
     const { document, validFor } = await readJson(c, certificateBody);
+    // A certifier anchors only documents it signed itself (checked again, with the content, by the activity).
     const row = await getDocument(db, document.toLowerCase());
-    if (!row) throw new ApiError(422, 'document_not_found', `document: no document "${document}" in the vault`, [{ field: 'document', message: 'not found' }]);
+    if (!row || row.deletedAt) throw new ApiError(422, 'document_not_found', `document: no document "${document}" in the vault`, [{ field: 'document', message: 'not found' }]);
+    const actor = actingParticipant(c);
+    if (row.owner !== actor.id) throw new ApiError(422, 'document_not_yours', `document: ${row.id} was sent by ${row.owner}; a certifier anchors only documents it signed`, [{ field: 'document', message: 'not sent by you' }]);
     const validForMs = validFor === undefined ? null : parseDuration(validFor)!;
     return c.json(await run(c, c.req.param('id'), { action: 'attach-certificate', document: row.id, kind: row.kind, validForMs }));
   });
