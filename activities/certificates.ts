@@ -10,7 +10,7 @@ import { documentsWithHash, getDocument } from '../db/documents.js';
 import type { DocumentRow } from '../db/documents.js';
 import { findParticipantByAddress } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
-import { isoOfChainTime } from '../documents/anchors.js';
+import { anchorsOf, isoOfChainTime } from '../documents/anchors.js';
 import { nameHash, tokenIdOf } from '../ledger/part-registry.js';
 import { DOCUMENT_ID_PATTERN, isDocumentReference } from '../workflows/definition.js';
 import type { ActivityDeps } from './context.js';
@@ -86,6 +86,12 @@ export async function attachCertificate(
   const { registry } = deps;
   const { partId, kind, issuer, validForMs } = request;
   const row = await certificateDocument(deps, request.document, issuer, kind);
+  // A certificate document speaks for one part: its hash is public once anchored, and must not be
+  // reusable to certify another part (its statement does not name the part).
+  const elsewhere = (await anchorsOf(deps.db, registry, row.hash as Hex)).filter((a) => a.partId !== partId);
+  if (elsewhere.length > 0) {
+    throw stepRejected('DocumentAnchoredElsewhere', `document ${row.id} already certifies ${elsewhere.map((a) => a.partId).join(', ')}; each part needs a certificate document of its own`);
+  }
   const tokenId = tokenIdOf(partId);
   const documentHash = row.hash as Hex;
   const validUntil = validForMs === null ? 0n : (await registry.chainTime()) + BigInt(Math.ceil(validForMs / 1000));

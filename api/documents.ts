@@ -4,6 +4,7 @@
 // it is anchored on chain. Uploads and downloads stream: a document is never held in memory whole.
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
 import { Hono } from 'hono';
@@ -15,7 +16,7 @@ import { existingParticipantIds, findParticipant } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
 import { NAME_PATTERN } from '../definitions/schema.js';
 import { anchorsOf } from '../documents/anchors.js';
-import { DocumentDeletedError, DocumentIntegrityError, DocumentTooLargeError } from '../documents/errors.js';
+import { DocumentDeletedError, DocumentIntegrityError, DocumentNotFoundError, DocumentTooLargeError } from '../documents/errors.js';
 import { DOCUMENT_ID_PATTERN, PARTICIPANT_ID_PATTERN } from '../workflows/definition.js';
 import type { Hex } from 'viem';
 import { actingParticipant } from './auth.js';
@@ -52,7 +53,7 @@ const listQuery = z
     box: z.enum(['sent', 'received']).optional(),
     deleted: z.enum(['true', 'false']).default('false'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().regex(/^\d+$/, 'pass back the nextCursor of the previous page').optional(),
+    cursor: z.string().regex(/^\d{1,10}$/, 'pass back the nextCursor of the previous page').refine((c) => Number(c) <= 2 ** 31 - 1, 'pass back the nextCursor of the previous page').optional(),
   })
   .strict();
 
@@ -108,9 +109,14 @@ function requestBody(c: Context): Readable {
 
 /**
  * Reads a multipart upload: the fields first, then one file part, which is handed on as a stream
- * (so fields after the file cannot be honoured, and are refused).
+ * (so fields after the file cannot be honoured, and are refused). The answer waits for the whole
+ * body: a document stored before a late problem shows up is taken back with `discard`.
  */
-function readMultipart<T>(c: Context, store: (fields: Record<string, string>, file: Readable, info: { filename?: string; mimeType: string }) => Promise<T>): Promise<T> {
+function readMultipart<T>(
+  c: Context,
+  store: (fields: Record<string, string>, file: Readable, info: { filename?: string; mimeType: string }) => Promise<T>,
+  discard: (stored: T) => Promise<void>,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -121,27 +127,43 @@ function readMultipart<T>(c: Context, store: (fields: Record<string, string>, fi
     }
     const fields: Record<string, string> = {};
     let file: Promise<T> | undefined;
+    let problem: ApiError | undefined;
+    // The store goes on to the end and is then discarded: stopping it halfway would race its commit.
+    const refuse = (error: ApiError) => {
+      problem ??= error;
+    };
     parser.on('field', (name, value) => {
-      if (file) return reject(new ApiError(400, 'invalid_multipart', `field "${name}" comes after the file; send the fields first`));
+      if (file) return refuse(new ApiError(400, 'invalid_multipart', `field "${name}" comes after the file; send the fields first`));
       // A repeated `recipients` field adds to the list.
       fields[name] = name === 'recipients' && fields[name] ? `${fields[name]},${value}` : value;
     });
     parser.on('file', (_name, stream, info) => {
-      if (file) {
-        stream.resume();
-        return reject(new ApiError(400, 'invalid_multipart', 'one file per upload'));
-      }
+      // Its failures reach the store, which reports them; none may go unheard.
+      stream.on('error', () => {});
       file = store(fields, stream, { filename: info.filename, mimeType: info.mimeType });
-      file.then(resolve, (error: unknown) => {
-        stream.resume();
-        reject(error);
-      });
+      // Settled (and answered) once the parser has seen the whole body.
+      file.catch(() => stream.resume());
     });
+    parser.on('filesLimit', () => refuse(new ApiError(400, 'invalid_multipart', 'one file per upload')));
     parser.on('close', () => {
-      if (!file) reject(new ApiError(400, 'invalid_multipart', 'the multipart body has no file part'));
+      if (!file) return reject(problem ?? new ApiError(400, 'invalid_multipart', 'the multipart body has no file part'));
+      file.then(
+        async (stored) => {
+          if (!problem) return resolve(stored);
+          await discard(stored);
+          reject(problem);
+        },
+        (error: unknown) => reject(problem ?? error),
+      );
     });
-    parser.on('error', (error: Error) => reject(new ApiError(400, 'invalid_multipart', `the multipart body cannot be read: ${error.message}`)));
-    requestBody(c).on('error', reject).pipe(parser);
+    const body = requestBody(c);
+    // A client that goes away mid-upload destroys the parser, which ends the file stream with the error
+    // and so the store.
+    pipeline(body, parser).catch((error: Error) => {
+      const failure = error instanceof ApiError ? error : new ApiError(400, 'invalid_multipart', `the multipart body cannot be read: ${error.message}`);
+      refuse(failure);
+      if (!file) reject(failure);
+    });
   });
 }
 
@@ -167,6 +189,11 @@ export function documentRoutes(deps: ApiDeps): Hono {
     const parsed = uploadFields.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
     if (!parsed.success) throw badFields(parsed.error);
     const fields: UploadFields = parsed.data;
+    // Kept in the blob's metadata, which Azure caps at 8 KB and wants in ASCII.
+    if (!/^[\x20-\x7e]{1,200}$/.test(contentType)) {
+      throw new ApiError(400, 'invalid_request', 'content-type: at most 200 printable ASCII characters', [{ field: 'content-type', message: 'at most 200 printable ASCII characters' }]);
+    }
+    if (!sender.documentPublicKey) throw new ApiError(422, 'sender_without_key', `participant "${sender.id}" has no document key, so it could not read its own document`);
     const recipients = await recipientsOf(sender, fields.recipients);
     try {
       return await documents.store({ sender, folder: fields.folder, name: fields.name, kind: fields.kind, contentType, recipients, content });
@@ -187,7 +214,11 @@ export function documentRoutes(deps: ApiDeps): Hono {
     }
     try {
       const row = isMultipart(c)
-        ? await readMultipart(c, (fields, file, info) => storeUpload(sender, { ...c.req.query(), ...fields, name: fields.name ?? c.req.query('name') ?? info.filename }, file, info.mimeType))
+        ? await readMultipart(
+            c,
+            (fields, file, info) => storeUpload(sender, { ...c.req.query(), ...fields, name: fields.name ?? c.req.query('name') ?? info.filename }, file, info.mimeType),
+            (stored) => documents.discard(stored),
+          )
         : await storeUpload(sender, c.req.query(), requestBody(c), c.req.header('content-type') ?? 'application/octet-stream');
       return c.json(documentView(row), 201);
     } catch (error) {
@@ -226,6 +257,20 @@ export function documentRoutes(deps: ApiDeps): Hono {
     return row;
   }
 
+  // Answered from the index: a HEAD must not open (and then abandon) the content.
+  app.on('HEAD', '/:id', async (c) => {
+    const row = await documentFor(c, 'read');
+    if (row.deletedAt) return c.body(null, 410);
+    return c.body(null, 200, {
+      'content-type': row.contentType,
+      'content-length': String(row.size),
+      'tracewell-document-id': row.id,
+      'tracewell-document-version': String(row.version),
+      'tracewell-document-hash': row.hash,
+      'tracewell-document-kind': row.kind,
+    });
+  });
+
   app.get('/:id', async (c) => {
     const row = await documentFor(c, 'read');
     const reader = actingParticipant(c);
@@ -234,6 +279,7 @@ export function documentRoutes(deps: ApiDeps): Hono {
       opened = await documents.open(row, reader);
     } catch (error) {
       if (error instanceof DocumentDeletedError) throw new ApiError(410, 'document_deleted', error.message);
+      if (error instanceof DocumentNotFoundError) throw new ApiError(410, 'document_content_missing', error.message);
       if (error instanceof DocumentIntegrityError) throw integrityError(error);
       throw error;
     }
@@ -291,7 +337,8 @@ export function documentRoutes(deps: ApiDeps): Hono {
     const caller = actingParticipant(c);
     if (row.owner !== caller.id) throw new ApiError(403, 'not_owner', `only ${row.owner}, who sent document ${row.id}, may delete it`);
     if (row.deletedAt) return c.body(null, 204);
-    const anchors = await anchorsOf(db, deps.registry, row.hash as Hex);
+    // Certificates this owner issued with the document; another issuer's copy of the same content is theirs.
+    const anchors = (await anchorsOf(db, deps.registry, row.hash as Hex)).filter((a) => a.issuerAddress.toLowerCase() === caller.address.toLowerCase());
     if (anchors.length > 0 && c.req.query('force') !== 'true') {
       throw new ApiError(409, 'document_anchored', `document ${row.id} is the certificate anchored on ${anchors.map((a) => a.partId).join(', ')}; deleting it leaves those certificates unverifiable (add ?force=true to delete anyway)`, {
         parts: anchors.map((a) => a.partId),

@@ -52,6 +52,7 @@ const REFUSALS: Record<string, { status: ContentfulStatusCode; code: string }> =
   DocumentDeleted: { status: 422, code: 'document_not_found' },
   DocumentNotFromIssuer: { status: 422, code: 'document_not_yours' },
   DocumentVerificationFailed: { status: 409, code: 'document_verification_failed' },
+  DocumentAnchoredElsewhere: { status: 409, code: 'document_anchored_elsewhere' },
 };
 
 function refusalOf(error: unknown): ApiError | undefined {

@@ -97,6 +97,11 @@ export async function documentsWithHash(db: Db, hash: string): Promise<DocumentR
     .orderBy(documents.seq);
 }
 
+/** Forgets a version entirely: only for one stored by a request that then failed. */
+export async function deleteDocumentRow(db: Db, id: string): Promise<void> {
+  await db.delete(documents).where(eq(documents.id, id));
+}
+
 export async function markDocumentDeleted(db: Db, id: string, by: string): Promise<void> {
   await db.update(documents).set({ deletedAt: new Date(), deletedBy: by }).where(eq(documents.id, id));
 }

@@ -126,7 +126,9 @@ export function asIntegrityFailure(error: unknown): unknown {
   const message = (error as Error).message ?? String(error);
   const code = (error as NodeJS.ErrnoException).code;
   // GCM's tag check (at the end) or the decompressor choking on altered bytes (often sooner).
-  if (/unable to authenticate|auth/i.test(message) || (typeof code === 'string' && code.startsWith('Z_')) || (error as { errno?: number }).errno === constants.Z_DATA_ERROR) {
+  // Only the decipher's and the decompressor's own failures: a storage error (a 403 "failed to
+  // authenticate" included) is not the document's fault and stays what it is.
+  if (/^Unsupported state or unable to authenticate data$/.test(message) || (typeof code === 'string' && code.startsWith('Z_')) || (error as { errno?: number }).errno === constants.Z_DATA_ERROR) {
     return new DocumentIntegrityError('ciphertext_tampered', `the stored ciphertext does not authenticate: it was altered (${message})`);
   }
   return error;

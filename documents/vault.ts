@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Address, Hex } from 'viem';
 import type { Db } from '../db/client.js';
-import { getDocument, insertDocumentVersion, setVerifiedEtag } from '../db/documents.js';
+import { deleteDocumentRow, getDocument, insertDocumentVersion, setVerifiedEtag } from '../db/documents.js';
 import type { DocumentRow } from '../db/documents.js';
 import { findParticipant } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
@@ -219,6 +219,12 @@ export class DocumentVault {
     return result;
   }
 
+  /** Takes back a version just stored (its upload turned out invalid): blob and index row both go. */
+  async discard(row: DocumentRow): Promise<void> {
+    await deleteDocumentRow(this.options.db, row.id);
+    await this.remove(row);
+  }
+
   /** Removes the version's content; its index row stays, marked deleted. */
   async remove(row: DocumentRow): Promise<void> {
     await this.options.container.getBlobClient(row.blobName).deleteIfExists();
@@ -303,7 +309,7 @@ export class DocumentVault {
 
 /** The index must describe the blob it points at. */
 function indexMismatch(row: DocumentRow, envelope: DocumentEnvelope): DocumentIntegrityError | undefined {
-  if (envelope.hash === row.hash && envelope.kind === row.kind && envelope.sender.id === row.owner && envelope.size === row.size) return undefined;
+  if (envelope.hash === row.hash && envelope.kind === row.kind && envelope.sender.id === row.owner && envelope.size === row.size && envelope.contentType === row.contentType) return undefined;
   return new DocumentIntegrityError(
     'index_mismatch',
     `the blob's envelope (hash ${envelope.hash}, kind ${envelope.kind}, sender ${envelope.sender.id}, ${envelope.size} bytes) is not the indexed document's (hash ${row.hash}, kind ${row.kind}, sender ${row.owner}, ${row.size} bytes)`,

@@ -89,6 +89,8 @@ describe('document vault over HTTP', () => {
         'tracewell-signer': expect.stringMatching(/^tuv-assurance 0x[0-9a-f]{40}$/),
       });
     }
+    const head = await fetch(`${stack.apiUrl}/documents/${stored.body.id}`, { method: 'HEAD', headers: { authorization: `Bearer ${keys['acme-foundry']}` } });
+    expect([head.status, head.headers.get('content-length'), head.headers.get('tracewell-document-hash')]).toEqual([200, String(Buffer.byteLength(report)), sha256(report)]);
     const refused = await download(keys['harbor-retail']!, stored.body.id);
     expect(refused.status).toBe(403);
     expect(refused.json().error.code).toBe('not_a_recipient');
@@ -110,6 +112,17 @@ describe('document vault over HTTP', () => {
       expect(response.status, JSON.stringify(body)).toBe(201);
       expect(body).toMatchObject({ name, version, kind: 'carbon-footprint', contentType: 'text/csv', recipients: ['acme-foundry', 'harbor-retail'] });
     }
+    // Fields after the file cannot be honoured: refused, and nothing is kept.
+    const late = new FormData();
+    late.append('folder', `certs-${RUN}`);
+    late.append('kind', 'carbon-footprint');
+    late.append('file', new Blob(['unit,kg CO2e\n']), 'late.csv');
+    late.append('recipients', 'harbor-retail');
+    const refused = await fetch(`${stack.apiUrl}/documents`, { method: 'POST', headers: { authorization: `Bearer ${keys['tuv-assurance']}` }, body: late });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as any).error).toMatchObject({ code: 'invalid_multipart', message: 'field "recipients" comes after the file; send the fields first' });
+    expect((await certifier.call('GET', `/documents?folder=certs-${RUN}&name=late.csv`)).body.documents).toEqual([]);
+
     const listed = await retailer.call('GET', `/documents?folder=certs-${RUN}&name=${name}`);
     expect(listed.body.documents.map((d: any) => d.version)).toEqual([2, 1]);
     const versions = await foundry.call('GET', `/documents/${listed.body.documents[1].id}/versions`);
@@ -258,6 +271,14 @@ describe('certificates from the vault', () => {
         anchor: { ok: true, anchors: [{ partId: id, kind: 'quality', issuer: 'tuv-assurance', expired: false, issuedBySigner: true }] },
       },
     });
+    // The certificate speaks for this part only: it cannot certify another one.
+    const other = uniqueId('urn:test:doc');
+    expect((await admin.call('POST', '/parts', { id: other, lifecycle })).status).toBe(201);
+    await admin.untilPart(other, (p) => p.status === 'parked');
+    const replayed = await certifier.call('POST', `/parts/${other}/certificates`, { document: quality.body.id });
+    expect(replayed.status).toBe(409);
+    expect(replayed.body.error).toMatchObject({ code: 'document_anchored_elsewhere', message: expect.stringContaining(`already certifies ${id}`) });
+
     // An anchored certificate is evidence: deleting it needs force.
     const deletion = await certifier.call('DELETE', `/documents/${quality.body.id}`);
     expect(deletion.status).toBe(409);
