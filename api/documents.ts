@@ -12,7 +12,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { canRead, documentVersions, getDocument, listDocuments, markDocumentDeleted } from '../db/documents.js';
 import type { DocumentRow } from '../db/documents.js';
-import { existingParticipantIds, findParticipant } from '../db/participants.js';
+import { findParticipants } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
 import { NAME_PATTERN } from '../definitions/schema.js';
 import { anchorsOf } from '../documents/anchors.js';
@@ -173,13 +173,13 @@ export function documentRoutes(deps: ApiDeps): Hono {
 
   async function recipientsOf(sender: Participant, ids: string[]): Promise<Participant[]> {
     const others = ids.filter((id) => id !== sender.id);
-    const known = await existingParticipantIds(db, others);
+    const known = await findParticipants(db, others);
     const unknown = others.filter((id) => !known.has(id));
     if (unknown.length > 0) {
       const issues = unknown.map((id) => ({ field: 'recipients', message: `unknown participant "${id}"` }));
       throw new ApiError(422, 'unknown_recipient', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
     }
-    const recipients = (await Promise.all(others.map((id) => findParticipant(db, id)))) as Participant[];
+    const recipients = others.map((id) => known.get(id)!);
     const keyless = recipients.filter((r) => !r.documentPublicKey);
     if (keyless.length > 0) throw new ApiError(422, 'recipient_without_key', `recipients: ${keyless.map((r) => r.id).join(', ')} ha${keyless.length > 1 ? 've' : 's'} no document key`);
     return recipients;

@@ -15,10 +15,16 @@ export async function findParticipantByAddress(db: Db, address: string): Promise
   return row;
 }
 
+/** The registered participants among these ids, by id (one query). */
+export async function findParticipants(db: Db, ids: string[]): Promise<Map<string, Participant>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select().from(participants).where(inArray(participants.id, ids));
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
 /** Which of these ids are registered participants (one query). */
 export async function existingParticipantIds(db: Db, ids: string[]): Promise<Set<string>> {
-  const rows = await db.select({ id: participants.id }).from(participants).where(inArray(participants.id, ids));
-  return new Set(rows.map((row) => row.id));
+  return new Set((await findParticipants(db, ids)).keys());
 }
 
 export async function listParticipants(db: Db): Promise<Participant[]> {
