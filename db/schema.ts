@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import type { CompiledLifecycle } from '../workflows/definition.js';
 import type { StepStatus } from '../workflows/types.js';
-import { bigint, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -168,26 +168,136 @@ export const ownership = pgTable(
 );
 
 /**
- * Every PartRegistry event, once (by transaction and log index), with the parts it concerns. A
- * part's history is the events whose `partIds` contain it, in chain order.
+ * Every PartRegistry event, once (by chain, transaction and log index), mirrored by the ledger
+ * listener in chain order: `id` is the event's sequence number, which streams deliver and
+ * subscribers acknowledge. Each row keeps the raw log (topics, data, block hash) next to its decoded
+ * form, and is hash-chained per contract: `hash` covers the row's content and `prevHash`, so a row
+ * edited, inserted or deleted by hand breaks the chain (`tracewell verify`).
  */
 export const ledgerEvents = pgTable(
   'ledger_events',
   {
     id: serial('id').primaryKey(),
     chainId: integer('chain_id').notNull(),
+    /** The contract that emitted the event (checksummed). */
+    address: text('address').notNull(),
     blockNumber: bigint('block_number', { mode: 'number' }).notNull(),
+    blockHash: text('block_hash').notNull(),
     logIndex: integer('log_index').notNull(),
     txHash: text('tx_hash').notNull(),
+    topics: text('topics').array().notNull(),
+    data: text('data').notNull(),
     name: text('name').notNull(),
     partIds: text('part_ids').array().notNull(),
+    /** The known participants the event names (holder, sender, receiver, issuer, …). */
+    participantIds: text('participant_ids').array().notNull(),
     args: jsonb('args').$type<Record<string, unknown>>().notNull(),
     at: timestamp('at', { withTimezone: true }).notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+    /** When the row was written: the mirror's lag is this minus the block's time. */
+    mirroredAt: timestamp('mirrored_at', { withTimezone: true }).defaultNow().notNull(),
   },
   (t) => [
     uniqueIndex('ledger_events_log_idx').on(t.chainId, t.txHash, t.logIndex),
     index('ledger_events_parts_idx').using('gin', t.partIds),
+    index('ledger_events_participants_idx').using('gin', t.participantIds),
+    index('ledger_events_contract_block_idx').on(t.chainId, t.address, t.blockNumber),
   ],
+);
+
+/**
+ * Where the ledger listener is, per contract: the last block mirrored and its hash. A pass starts
+ * after it; a hash that no longer matches the chain's is a reorganisation.
+ */
+export const ledgerCursors = pgTable(
+  'ledger_cursors',
+  {
+    chainId: integer('chain_id').notNull(),
+    address: text('address').notNull(),
+    /** The first block the listener reads (the contract's deployment block). */
+    startBlock: bigint('start_block', { mode: 'number' }).notNull(),
+    blockNumber: bigint('block_number', { mode: 'number' }).notNull(),
+    /** Null before the first block is mirrored. */
+    blockHash: text('block_hash'),
+    /** The chain head the last pass saw. */
+    headBlock: bigint('head_block', { mode: 'number' }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.address] })],
+);
+
+/** Reorganisations the listener found and undid: the mirror from `fromBlock` on was rolled back and re-read. */
+export const ledgerReorgs = pgTable('ledger_reorgs', {
+  id: serial('id').primaryKey(),
+  chainId: integer('chain_id').notNull(),
+  address: text('address').notNull(),
+  /** First block whose mirrored events were rolled back (the common ancestor + 1). */
+  fromBlock: bigint('from_block', { mode: 'number' }).notNull(),
+  /** The cursor's block when the reorganisation was found. */
+  toBlock: bigint('to_block', { mode: 'number' }).notNull(),
+  removedEvents: integer('removed_events').notNull(),
+  /** The removed events (sequence number, transaction, log index, name), for whoever consumed them. */
+  removed: jsonb('removed').$type<{ seq: number; txHash: string; logIndex: number; name: string; blockNumber: number }[]>().notNull(),
+  detectedAt: timestamp('detected_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type SubscriptionKind = 'webhook' | 'websocket';
+export type SubscriptionStatus = 'active' | 'dead';
+
+/** Which ledger events a subscription wants; an empty or missing list matches everything. */
+export interface EventFilter {
+  events?: string[];
+  parts?: string[];
+  participant?: string;
+}
+
+/**
+ * A durable event stream: a filter over the ledger events and a cursor (the last sequence number
+ * delivered and acknowledged). Webhooks push to a URL with retries and a signature; WebSocket
+ * subscriptions resume after their last acknowledgement on reconnect.
+ */
+export const eventSubscriptions = pgTable(
+  'event_subscriptions',
+  {
+    id: uuid('id').primaryKey(),
+    ownerId: text('owner_id').notNull().references(() => participants.id),
+    name: text('name').notNull(),
+    kind: text('kind').$type<SubscriptionKind>().notNull(),
+    filter: jsonb('filter').$type<EventFilter>().notNull(),
+    /** Events with a sequence number above this one are still to be delivered. */
+    cursor: bigint('cursor', { mode: 'number' }).notNull(),
+    status: text('status').$type<SubscriptionStatus>().notNull().default('active'),
+    url: text('url'),
+    /** The HMAC-SHA256 key of the webhook signature. */
+    secret: text('secret'),
+    /** Failed attempts at the event after the cursor, since its last success. */
+    failures: integer('failures').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('event_subscriptions_owner_name_idx').on(t.ownerId, t.name)],
+);
+
+/** Every webhook attempt: which event, which try, the receiver's status code or the error. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: serial('id').primaryKey(),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => eventSubscriptions.id, { onDelete: 'cascade' }),
+    eventSeq: integer('event_seq').notNull(),
+    attempt: integer('attempt').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+    delivered: boolean('delivered').notNull(),
+    at: createdAt(),
+  },
+  (t) => [index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id)],
 );
 
 export type PartLinkKind = 'component' | 'source' | 'content';
