@@ -1,7 +1,6 @@
 // What the activities need from the outside world, built once per worker.
 import type { Db } from '../db/client.js';
 import type { DocumentVault } from '../documents/vault.js';
-import type { EventMirror } from '../ledger/event-mirror.js';
 import type { KeyStore } from '../ledger/keystore.js';
 import type { PartRegistry } from '../ledger/part-registry.js';
 import type { TxSender } from '../ledger/tx-sender.js';
@@ -11,8 +10,8 @@ export interface ActivityDeps {
   keys: KeyStore;
   registry: PartRegistry;
   txSender: TxSender;
-  /** Mirrors the events of each transaction into SQL as soon as it is mined. */
-  mirror: EventMirror;
+  /** The ledger listener: an activity catches the SQL mirror up to its own write before it completes. */
+  mirror: { catchUp(block?: bigint | null): Promise<void> };
   /** The document vault: certificates are verified against their signed documents. */
   documents: DocumentVault;
   /** Key reference of the contract admin, which grants participants their on-chain roles. */

@@ -1,5 +1,5 @@
 // What every chain-writing step shares: finding who holds a token (the holder signs), and sending a
-// write whose events go straight into the SQL mirror.
+// write whose events are in the SQL mirror by the time the activity completes.
 import type { LocalAccount } from 'viem';
 import type { Participant } from '../db/participants.js';
 import { tokenIdOf } from '../ledger/part-registry.js';
@@ -28,9 +28,10 @@ export async function signerOf(deps: ActivityDeps, participant: Participant): Pr
   return deps.keys.account(participant.keyRef);
 }
 
-/** Sends a write (a contract refusal rejects the step) and mirrors its transaction's events. */
+/** Sends a write (a contract refusal rejects the step) and catches the mirror up to its block. */
 export async function sendMirrored(deps: ActivityDeps, write: ChainWrite): Promise<ChainWriteResult> {
   const sent = await rejectingReverts(() => deps.txSender.send(write));
-  await deps.mirror.apply(sent.logs);
+  // A write done by an earlier attempt (no block here) is at or below the head: catch up to that.
+  await deps.mirror.catchUp(sent.blockNumber);
   return sent;
 }

@@ -45,9 +45,8 @@ export function createMintActivities(deps: ActivityDeps) {
         });
         let txHash = sent.txHash;
         if (!txHash) {
-          // Minted by an earlier attempt whose transaction we no longer know: mirror it from the chain.
+          // Minted by an earlier attempt whose transaction we no longer know: find it on the chain.
           txHash = await registry.mintTxHash(tokenId);
-          if (txHash) await deps.mirror.apply((await registry.client.getTransactionReceipt({ hash: txHash })).logs);
         }
         // The chain decides who holds the token; a retry may find it already moved on.
         const holder = await holderOf(db, (await registry.ownerOf(tokenId))!);

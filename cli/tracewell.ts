@@ -14,6 +14,9 @@ import { killAllChildrenSync } from '../devstack/process.js';
 import { ApiCallError, registerOpsCommands } from './ops.js';
 import { serveApi } from '../runtime/api.js';
 import { openCore } from '../runtime/core.js';
+import { startEventServices } from '../runtime/event-services.js';
+import { openLedgerProcess } from '../runtime/ledger.js';
+import { formatVerifyReport, verifyMirror } from '../ledger/verify.js';
 import { stopOnSignal } from '../runtime/signals.js';
 import { startStack } from '../runtime/stack.js';
 import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from '../runtime/temporal.js';
@@ -106,6 +109,35 @@ program
       await core.close();
     });
     log(`API listening on ${api.url}`);
+  });
+
+program
+  .command('listener')
+  .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions (needs DATABASE_URL, CHAIN_RPC_URL)')
+  .action(async () => {
+    const ledger = await openLedgerProcess(settings(), log);
+    const events = startEventServices(ledger.database.db, ledger.listener, ledger.signal, settings(), log);
+    stopOnSignal(async () => {
+      await events.stop();
+      await ledger.close();
+    });
+    log(`ledger listener mirroring ${ledger.registry.address} on chain ${ledger.chain.chainId}`);
+  });
+
+program
+  .command('verify')
+  .description('compare the SQL mirror with the chain\'s logs and check its hash chain; exits 1 on drift (needs DATABASE_URL, CHAIN_RPC_URL)')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { json?: boolean }) => {
+    const config = settings();
+    const ledger = await openLedgerProcess(config);
+    try {
+      const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, { batchBlocks: config.LEDGER_BATCH_BLOCKS });
+      console.log(options.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+      process.exitCode = report.ok ? 0 : 1;
+    } finally {
+      await ledger.close();
+    }
   });
 
 program

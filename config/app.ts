@@ -30,6 +30,18 @@ const appEnvSchema = z.object({
   DOCUMENTS_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'a blob container name: 3-63 lowercase letters, digits and single dashes').default('documents'),
   /** Largest document accepted, in bytes (default 128 MiB); larger uploads answer 413. */
   DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(128 * 1024 * 1024),
+  /** Blocks on top of a block before the ledger listener mirrors it (0 on a dev chain; a public chain wants more). */
+  LEDGER_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
+  /** Most blocks one eth_getLogs call asks for (halved automatically while a node refuses the range). */
+  LEDGER_BATCH_BLOCKS: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+  /** How often the ledger listener looks for new blocks once caught up. */
+  LEDGER_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  /** First block to mirror when PART_REGISTRY_ADDRESS is given and its deployment is not known (default 0). */
+  LEDGER_START_BLOCK: z.coerce.number().int().min(0).optional(),
+  /** Failed attempts at one event after which a webhook subscription is marked dead. */
+  WEBHOOK_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000).default(8),
+  /** How long a webhook receiver has to answer. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TRACEWELL_PARTICIPANTS: z.string().default(join(ROOT, 'config', 'participants.yaml')),
   /** Where participants' encrypted key files live (default: keystore/ under TRACEWELL_DATA_DIR). */
   TRACEWELL_KEYSTORE_DIR: optionalString,

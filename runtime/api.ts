@@ -15,7 +15,7 @@ export function serveApi(
   log?: (line: string) => void,
 ): Promise<RunningApi> {
   const app = createApi(
-    { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain, registry: core.registry, keys: core.keys, documents: core.documents },
+    { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain, registry: core.registry, keys: core.keys, documents: core.documents, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal },
     log,
   );
   return listen(app, address.host, address.port);

@@ -11,7 +11,7 @@ import { openDatabase } from '../db/client.js';
 import type { Database } from '../db/client.js';
 import { connectChain } from '../ledger/chain.js';
 import type { ChainConnection } from '../ledger/chain.js';
-import { EventMirror } from '../ledger/event-mirror.js';
+import type { LedgerListener } from '../ledger/listener.js';
 import { CompositeKeyStore, FileKeyStore, HdKeyStore, REGISTRAR_KEY_REF } from '../ledger/keystore.js';
 import type { KeyStore } from '../ledger/keystore.js';
 import { syncParticipantOnChain } from '../ledger/onboarding.js';
@@ -20,8 +20,10 @@ import { TxSender } from '../ledger/tx-sender.js';
 import type { ActivityDeps } from '../activities/index.js';
 import { publishDirectory } from '../definitions/publish.js';
 import { DocumentVault } from '../documents/vault.js';
+import { MirrorSignal } from '../streams/mirror-signal.js';
 import { blobContainer } from './blob.js';
 import { ensurePartRegistry } from './deploy.js';
+import { openLedgerListener } from './ledger.js';
 import { devAdminApiKey, ensureAdmin, loadParticipantsFile, seedParticipants } from './participants.js';
 
 export interface Core {
@@ -30,7 +32,10 @@ export interface Core {
   keys: KeyStore;
   registry: PartRegistry;
   txSender: TxSender;
-  mirror: EventMirror;
+  /** Mirrors the contract's events into SQL: caught up by activities, run as a loop by `listener` and `dev`. */
+  listener: LedgerListener;
+  /** Announces new mirrored events to this process's streams. */
+  mirrorSignal: MirrorSignal;
   documents: DocumentVault;
   activityDeps: ActivityDeps;
   /** The admin API key when this process created or read it (dev); never one given by the environment. */
@@ -92,7 +97,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     const deployment = await ensurePartRegistry(database.db, chain, admin, config.PART_REGISTRY_ADDRESS, options.deploy ?? false);
     log(`PartRegistry ${deployment.deployed ? 'deployed at' : 'found at'} ${deployment.address} (chain ${chain.chainId})`);
     const registry = new PartRegistry(chain.client, deployment.address as Address);
-    const mirror = new EventMirror(database.db, registry, chain.chainId);
+    const mirrorSignal = new MirrorSignal();
+    const listener = await openLedgerListener(database.db, chain, registry, config, mirrorSignal, log);
     const documents = new DocumentVault({ container: blobContainer(blobConnectionString, config.DOCUMENTS_CONTAINER), db: database.db, keys, chainId: chain.chainId, maxBytes: config.DOCUMENT_MAX_BYTES });
     // Also proves the blob endpoint answers, before anything relies on it.
     await documents.ensureContainer();
@@ -110,9 +116,10 @@ export async function openCore(options: CoreOptions): Promise<Core> {
       keys,
       registry,
       txSender,
-      mirror,
+      listener,
+      mirrorSignal,
       documents,
-      activityDeps: { db: database.db, keys, registry, txSender, mirror, documents, registrarKeyRef: REGISTRAR_KEY_REF, fundParticipants: fund },
+      activityDeps: { db: database.db, keys, registry, txSender, mirror: listener, documents, registrarKeyRef: REGISTRAR_KEY_REF, fundParticipants: fund },
       devAdminApiKey: config.TRACEWELL_ADMIN_API_KEY ? undefined : adminApiKey,
       close: () => database.close(),
     };

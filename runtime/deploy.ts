@@ -22,6 +22,25 @@ async function hasCode(chain: ChainConnection, address: Address): Promise<boolea
   return code !== undefined && code !== '0x';
 }
 
+/** The configured PartRegistry, or the one remembered in SQL for this chain while its code is there; null when neither. */
+export async function findPartRegistry(db: Db, chain: ChainConnection, configuredAddress?: string): Promise<Address | null> {
+  if (configuredAddress) {
+    const address = getAddress(configuredAddress);
+    if (!(await hasCode(chain, address))) {
+      throw new ConfigError(`PART_REGISTRY_ADDRESS: no contract at ${address} on chain ${chain.chainId}`);
+    }
+    return address;
+  }
+  const [remembered] = await db
+    .select()
+    .from(contractDeployments)
+    .where(and(eq(contractDeployments.chainId, chain.chainId), eq(contractDeployments.name, NAME)));
+  if (remembered && remembered.bytecodeHash === keccak256(partRegistryBytecode) && (await hasCode(chain, getAddress(remembered.address)))) {
+    return getAddress(remembered.address);
+  }
+  return null;
+}
+
 export async function ensurePartRegistry(
   db: Db,
   chain: ChainConnection,
@@ -30,21 +49,9 @@ export async function ensurePartRegistry(
   /** False for worker and API processes: several of them must not each deploy their own. */
   allowDeploy = true,
 ): Promise<Deployment> {
-  if (configuredAddress) {
-    const address = getAddress(configuredAddress);
-    if (!(await hasCode(chain, address))) {
-      throw new ConfigError(`PART_REGISTRY_ADDRESS: no contract at ${address} on chain ${chain.chainId}`);
-    }
-    return { address, deployed: false };
-  }
-  const [remembered] = await db
-    .select()
-    .from(contractDeployments)
-    .where(and(eq(contractDeployments.chainId, chain.chainId), eq(contractDeployments.name, NAME)));
+  const found = await findPartRegistry(db, chain, configuredAddress);
+  if (found) return { address: found, deployed: false };
   const bytecodeHash = keccak256(partRegistryBytecode);
-  if (remembered && remembered.bytecodeHash === bytecodeHash && (await hasCode(chain, getAddress(remembered.address)))) {
-    return { address: getAddress(remembered.address), deployed: false };
-  }
 
   if (!allowDeploy) {
     throw new ConfigError(

@@ -12,6 +12,8 @@ import type { RunningService } from '../devstack/process.js';
 import { azuriteConnectionString, DEV_MNEMONIC, startAnvil, startAzurite, startTemporalDevServer } from '../devstack/services.js';
 import { ensureTemporalCli } from '../devstack/temporal-cli.js';
 import { serveApi } from './api.js';
+import { startEventServices } from './event-services.js';
+import type { RunningEventServices } from './event-services.js';
 import { openCore } from './core.js';
 import type { Core } from './core.js';
 import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from './temporal.js';
@@ -52,6 +54,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let core: Core | undefined;
   let worker: RunningWorker | undefined;
   let api: RunningApi | undefined;
+  let events: RunningEventServices | undefined;
   let client: Client | undefined;
 
   // Idempotent: a signal and a failing caller may both ask to stop.
@@ -61,6 +64,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await api?.close();
     await client?.connection.close();
     await worker?.stop().catch((error: unknown) => log(`worker stopped with: ${(error as Error).message}`));
+    await events?.stop();
     await core?.close();
     for (const service of services.reverse()) await service.stop();
   };
@@ -106,6 +110,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
 
     core = await openCore({ config, rpcUrl, blobConnectionString, dev: !config.CHAIN_RPC_URL, deploy: true, devMnemonic: DEV_MNEMONIC, log });
+    events = startEventServices(core.database.db, core.listener, core.mirrorSignal, config, log);
     client = await connectTemporalClient(temporal);
     // The dev server has them from its start; an external server may need them registered.
     if (!options.startTemporal) await ensurePartSearchAttributes(client, temporal.connection.namespace, log);

@@ -1,19 +1,18 @@
-// Mirrors PartRegistry events into SQL: the event log itself (a part's history) and what the
-// provenance queries read: custody, certificates, and the links between parts (assembled from,
-// derived from, bundled in). Fed with the logs of mined transactions; each log is applied once (by
-// chain, transaction and log index), so feeding the same receipt twice changes nothing.
-import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { getAddress, isAddress, isAddressEqual, parseEventLogs, zeroAddress } from 'viem';
+// What each PartRegistry event means for the SQL mirror: the parts and participants it concerns, its
+// readable arguments, and its effect on the tables the provenance queries read (custody,
+// certificates, the links between parts). Everything an event needs from the chain or SQL is read
+// while preparing, so the listener's write transaction only writes.
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { decodeEventLog, getAddress, isAddress, zeroAddress } from 'viem';
 import type { Address, Hex, Log } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import type { Db } from '../db/client.js';
-import { certificates, ledgerEvents, ownership, partLinks, participants, parts } from '../db/schema.js';
+import { certificates, ownership, partLinks, participants, parts } from '../db/schema.js';
 import type { PartLinkKind } from '../db/schema.js';
+import type { EventContent, EventRow, Tx } from './event-log.js';
 import type { PartRegistry } from './part-registry.js';
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
-type RegistryEvent = ReturnType<typeof parseEventLogs<typeof partRegistryAbi>>[number];
+type RegistryEvent = ReturnType<typeof decodeEventLog<typeof partRegistryAbi>> & { blockNumber: bigint; logIndex: number; transactionHash: Hex };
 
 /** What one event means for the mirror: the parts it concerns, readable details, and its effect. */
 interface Projection {
@@ -29,7 +28,16 @@ interface Context {
   who: (address: Address) => string | null;
 }
 
-export class EventMirror {
+/** A log made ready to mirror: the row to append, and what to apply when it is new. */
+export interface PreparedEvent {
+  content: EventContent;
+  apply?: (tx: Tx) => Promise<unknown>;
+}
+
+/** A mined log, as eth_getLogs returns it. */
+export type MinedLog = Log<bigint, number, false>;
+
+export class EventProjector {
   private readonly blockTimes = new Map<bigint, Date>();
 
   constructor(
@@ -38,40 +46,39 @@ export class EventMirror {
     private readonly chainId: number,
   ) {}
 
-  /** Applies the PartRegistry events among `logs` (e.g. a receipt's), in chain order. */
-  async apply(logs: readonly Log[]): Promise<void> {
-    const ours = logs.filter((log) => isAddressEqual(log.address, this.registry.address));
-    const events = parseEventLogs({ abi: partRegistryAbi, logs: ours as Log[] }).sort(
-      (a, b) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!,
-    );
-    if (events.length === 0) return;
-    // Everything the events need from the chain and SQL is read first: the transaction only writes.
+  /** Decodes and projects the contract's logs, in chain order. A log the ABI does not know is kept, as `Unknown`. */
+  async prepare(logs: readonly MinedLog[]): Promise<PreparedEvent[]> {
+    const sorted = [...logs].sort((a, b) => Number(a.blockNumber - b.blockNumber) || a.logIndex - b.logIndex);
+    const decoded = sorted.map((log) => ({ log, event: decode(log) }));
+    const events = decoded.flatMap(({ event }) => (event ? [event] : []));
     const [partIdOf, who, times] = await Promise.all([
       this.partIdResolver(events),
       this.participantResolver(events),
-      Promise.all([...new Set(events.map((event) => event.blockNumber!))].map(async (block) => [block, await this.blockTime(block)] as const)),
+      Promise.all([...new Set(sorted.map((log) => log.blockNumber))].map(async (block) => [block, await this.blockTime(block)] as const)),
     ]);
     const blockTimes = new Map(times);
-    await this.db.transaction(async (tx) => {
-      for (const event of events) {
-        const context: Context = { txHash: event.transactionHash!, at: blockTimes.get(event.blockNumber!)!, part: partIdOf, who };
-        const projection = project(event, context);
-        const inserted = await tx
-          .insert(ledgerEvents)
-          .values({
-            chainId: this.chainId,
-            blockNumber: Number(event.blockNumber),
-            logIndex: event.logIndex!,
-            txHash: context.txHash,
-            name: event.eventName,
-            partIds: projection.partIds,
-            args: projection.details,
-            at: context.at,
-          })
-          .onConflictDoNothing()
-          .returning({ id: ledgerEvents.id });
-        if (inserted.length > 0) await projection.apply?.(tx);
-      }
+    return decoded.map(({ log, event }) => {
+      const at = blockTimes.get(log.blockNumber)!;
+      const projection: Projection = event ? project(event, { txHash: log.transactionHash, at, part: partIdOf, who }) : { partIds: [], details: {} };
+      const participantIds = event ? participantsOf(event, who) : [];
+      return {
+        content: {
+          chainId: this.chainId,
+          address: getAddress(log.address),
+          blockNumber: Number(log.blockNumber),
+          blockHash: log.blockHash,
+          logIndex: log.logIndex,
+          txHash: log.transactionHash,
+          topics: [...log.topics],
+          data: log.data,
+          name: event?.eventName ?? 'Unknown',
+          partIds: [...new Set(projection.partIds)],
+          participantIds,
+          args: projection.details,
+          at,
+        },
+        apply: projection.apply,
+      };
     });
   }
 
@@ -112,6 +119,25 @@ export class EventMirror {
     }
     return at;
   }
+}
+
+/** The ABI's reading of a log, or null when the contract emitted something the ABI does not know. */
+function decode(log: MinedLog): RegistryEvent | null {
+  try {
+    const decoded = decodeEventLog({ abi: partRegistryAbi, data: log.data, topics: log.topics as [Hex, ...Hex[]] });
+    return { ...decoded, blockNumber: log.blockNumber, logIndex: log.logIndex, transactionHash: log.transactionHash } as RegistryEvent;
+  } catch {
+    return null;
+  }
+}
+
+/** The known participants behind the addresses an event names. */
+function participantsOf(event: RegistryEvent, who: (address: Address) => string | null): string[] {
+  const ids = Object.values(event.args ?? {})
+    .filter((value): value is Address => typeof value === 'string' && isAddress(value))
+    .map((address) => who(address))
+    .filter((id): id is string => id !== null);
+  return [...new Set(ids)].sort();
 }
 
 function tokensOf(event: RegistryEvent): bigint[] {
@@ -235,4 +261,25 @@ function project(event: RegistryEvent, context: Context): Projection {
 /** Event arguments as JSON (bigints as decimal strings). */
 function jsonSafe(value: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value ?? {}, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+}
+
+/**
+ * Undoes what `rows` (events a reorganisation removed from the chain) did to the mirror's tables:
+ * their custody changes, links, unlinks, certificates and decommissions. Owners are recomputed
+ * from the custody history that remains.
+ */
+export async function undoProjections(tx: Tx, rows: readonly EventRow[]): Promise<void> {
+  const txHashes = [...new Set(rows.map((row) => row.txHash))];
+  if (txHashes.length === 0) return;
+  const movedParts = [...new Set(rows.filter((row) => row.name === 'Transfer').flatMap((row) => row.partIds))];
+  const decommissioned = [...new Set(rows.filter((row) => row.name === 'Decommissioned').flatMap((row) => row.partIds))];
+  await tx.delete(ownership).where(inArray(ownership.txHash, txHashes));
+  await tx.delete(partLinks).where(inArray(partLinks.linkedTx, txHashes));
+  await tx.update(partLinks).set({ unlinkedTx: null, unlinkedAt: null }).where(inArray(partLinks.unlinkedTx, txHashes));
+  await tx.delete(certificates).where(inArray(certificates.txHash, txHashes));
+  if (decommissioned.length > 0) await tx.update(parts).set({ decommissionedAt: null, updatedAt: new Date() }).where(inArray(parts.id, decommissioned));
+  for (const partId of movedParts) {
+    const [last] = await tx.select({ toId: ownership.toId }).from(ownership).where(eq(ownership.partId, partId)).orderBy(desc(ownership.id)).limit(1);
+    await tx.update(parts).set({ ownerId: last?.toId ?? null, updatedAt: new Date() }).where(eq(parts.id, partId));
+  }
 }

@@ -1,0 +1,23 @@
+// The ledger listener's loop and the webhook deliveries that follow it: what `tracewell listener`
+// runs, and `tracewell dev` alongside the worker and the API.
+import type { AppConfig } from '../config/app.js';
+import type { Db } from '../db/client.js';
+import type { LedgerListener } from '../ledger/listener.js';
+import type { MirrorSignal } from '../streams/mirror-signal.js';
+import { WebhookDispatcher } from '../streams/webhooks.js';
+
+export interface RunningEventServices {
+  stop(): Promise<void>;
+}
+
+export function startEventServices(db: Db, listener: LedgerListener, signal: MirrorSignal, config: AppConfig, log?: (line: string) => void): RunningEventServices {
+  listener.start();
+  const webhooks = new WebhookDispatcher({ db, ledger: listener.ledger, signal, maxFailures: config.WEBHOOK_MAX_FAILURES, timeoutMs: config.WEBHOOK_TIMEOUT_MS, log });
+  webhooks.start();
+  return {
+    async stop() {
+      await webhooks.stop();
+      await listener.stop();
+    },
+  };
+}
