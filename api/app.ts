@@ -6,6 +6,8 @@ import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { documentRoutes } from './documents.js';
 import { ApiError, errorResponse } from './errors.js';
+import { eventStreamRoutes } from './event-stream.js';
+import { eventSubscriptionRoutes } from './event-subscriptions.js';
 import { healthRoutes } from './health.js';
 import { ledgerActionRoutes } from './ledger-actions.js';
 import { lifecycleRoutes } from './lifecycles.js';
@@ -25,6 +27,8 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/parts', partRoutes(deps));
   app.route('/participants', participantRoutes(deps));
   app.route('/documents', documentRoutes(deps));
+  app.route('/events/subscriptions', eventSubscriptionRoutes(deps));
+  app.route('/events', eventStreamRoutes(deps, { log }));
   app.route('/ops', opsRoutes(deps));
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {

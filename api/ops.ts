@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { durationSchema } from '../config/duration.js';
 import { countFailures, listFailures } from '../db/failures.js';
 import type { FailureCursor, FailureFilter, FailureRow } from '../db/failures.js';
+import { mirrorStatus } from '../ledger/mirror-status.js';
+import { verifyMirror } from '../ledger/verify.js';
 import { retryFailures } from '../ops/bulk-retry.js';
 import { PART_ID_PATTERN, STEP_KINDS } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
@@ -85,7 +87,7 @@ function failureView(row: FailureRow, now: Date) {
   };
 }
 
-export function opsRoutes({ db, temporal }: ApiDeps): Hono {
+export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps): Hono {
   const app = new Hono();
 
   // Everything here is for operators.
@@ -93,6 +95,15 @@ export function opsRoutes({ db, temporal }: ApiDeps): Hono {
     requireRole(c, API_ROLES.operator);
     await next();
   });
+
+  // The mirror against the chain: hash chain and every log, row by row (as `tracewell verify`).
+  app.get('/verify', async (c) => {
+    const { maxDrift } = readQuery(c, z.object({ maxDrift: z.coerce.number().int().min(1).max(100_000).default(1000) }).strict());
+    return c.json(await verifyMirror(db, chain.client, ledger, { maxDrift }));
+  });
+
+  // How far the ledger listener is behind the chain, and the reorganisations it undid.
+  app.get('/listener', async (c) => c.json(await mirrorStatus(db, chain.client, ledger)));
 
   app.get('/failures', async (c) => {
     const query = readQuery(c, listQuery);

@@ -115,8 +115,9 @@ program
   .command('listener')
   .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions (needs DATABASE_URL, CHAIN_RPC_URL)')
   .action(async () => {
-    const ledger = await openLedgerProcess(settings(), log);
-    const events = startEventServices(ledger.database.db, ledger.listener, ledger.signal, settings(), log);
+    const config = settings();
+    const ledger = await openLedgerProcess(config, log);
+    const events = startEventServices(ledger.database.db, ledger.listener, ledger.signal, config, log);
     stopOnSignal(async () => {
       await events.stop();
       await ledger.close();

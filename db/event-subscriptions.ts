@@ -1,5 +1,5 @@
 // Durable event subscriptions: who wants which ledger events, and how far each has been delivered.
-import { and, asc, desc, eq, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { eventSubscriptions, webhookDeliveries } from './schema.js';
 import type { EventFilter, SubscriptionKind } from './schema.js';
@@ -108,7 +108,8 @@ export async function claimDueWebhook(db: Db, leaseMs: number, skip: readonly st
   const [row] = await db
     .update(eventSubscriptions)
     .set({ nextAttemptAt: inMs(leaseMs) })
-    .where(and(inArray(eventSubscriptions.id, next), dueWebhook))
+    // A scalar subquery (`= (…)`, not `in (…)`): run once, so it locks and returns one row at most.
+    .where(and(eq(eventSubscriptions.id, sql`(${next})`), dueWebhook))
     .returning();
   return row && { subscription: row, lease: row.nextAttemptAt! };
 }

@@ -5,6 +5,7 @@
 // and reads again. Activities call `catchUp` after their own writes, so SQL shows a write as soon as
 // its activity completes; the polling loop (`start`) picks up everything else.
 import { and, desc, eq, gt, lte } from 'drizzle-orm';
+import { getAddress } from 'viem';
 import type { Hex } from 'viem';
 import type { Db } from '../db/client.js';
 import { ledgerCursors, ledgerEvents, ledgerReorgs } from '../db/schema.js';
@@ -83,7 +84,7 @@ export class LedgerListener {
     chainId: number,
     options: Partial<ListenerOptions> & Pick<ListenerOptions, 'startBlock'>,
   ) {
-    this.ledger = { chainId, address: registry.address };
+    this.ledger = { chainId, address: getAddress(registry.address) };
     this.options = { ...DEFAULT_LISTENER_OPTIONS, ...options };
     this.projector = new EventProjector(db, registry, chainId);
     this.span = BigInt(Math.max(1, this.options.batchBlocks));
@@ -104,14 +105,16 @@ export class LedgerListener {
     return pass;
   }
 
-  /** Mirrors up to `block` (default: the head now), as far as confirmations allow. */
+  /**
+   * Mirrors up to `block` (default: the head now), as far as confirmations allow. Always makes one
+   * pass, so a reorganisation at or below the cursor is found even when the cursor is past `block`.
+   */
   async catchUp(block?: bigint | null): Promise<void> {
     const target = block ?? (await this.client.getBlockNumber({ cacheTime: 0 }));
     for (;;) {
-      const cursor = await this.readCursor(this.db);
-      if (cursor.blockNumber >= target) return;
       const result = await this.syncOnce();
       if (result.upToDate && !result.reorg) return;
+      if (!result.reorg && (await this.readCursor(this.db)).blockNumber >= target) return;
     }
   }
 

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createApi } from '../api/app.js';
 import { listen } from '../api/server.js';
 import type { RunningApi } from '../api/server.js';
+import { attachEventSocket } from '../streams/websocket.js';
 import { activityPolicies } from '../config/temporal.js';
 import type { TemporalConfig } from '../config/temporal.js';
 import type { Core } from './core.js';
@@ -18,5 +19,8 @@ export function serveApi(
     { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain, registry: core.registry, keys: core.keys, documents: core.documents, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal },
     log,
   );
-  return listen(app, address.host, address.port);
+  // WebSocket streams upgrade on the same port as the API.
+  return listen(app, address.host, address.port, {
+    onServer: (server) => attachEventSocket(server, { db: core.database.db, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal, log }),
+  });
 }

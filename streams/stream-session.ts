@@ -139,7 +139,9 @@ export class EventSession {
     }
     const type = typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as { type?: unknown }).type : undefined;
     if (type === 'subscribe') {
-      this.subscribing = this.subscribe(message).catch((error: unknown) => this.fail(error));
+      // Kept together: a refused second subscribe must not hide the first from stop().
+      const subscribing = this.subscribe(message).catch((error: unknown) => this.fail(error));
+      this.subscribing = Promise.all([this.subscribing, subscribing]).then(() => {});
       return;
     }
     if (type === 'ack') return this.ack(message);

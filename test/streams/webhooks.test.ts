@@ -19,7 +19,7 @@ import { appendEvent, lastHash, lockLedger } from '../../ledger/event-log.js';
 import type { LedgerRef } from '../../ledger/event-log.js';
 import { latestSeq } from '../../streams/events.js';
 import { MirrorSignal } from '../../streams/mirror-signal.js';
-import { WebhookDispatcher, signWebhookBody, verifyWebhookSignature } from '../../streams/webhooks.js';
+import { WebhookDispatcher, retryDelay, signWebhookBody, verifyWebhookSignature } from '../../streams/webhooks.js';
 import type { WebhookDispatcherOptions, WebhookPayload } from '../../streams/webhooks.js';
 
 const SECRET = 'test-webhook-secret-0123456789';
@@ -324,6 +324,15 @@ describe('webhook dispatcher', () => {
       const log = await deliveries(subscription.id);
       expect(log.map((d) => [d.eventSeq, d.attempt, d.delivered])).toEqual(seqs.map((seq) => [seq, 1, true]));
     }
+  });
+});
+
+describe('retryDelay', () => {
+  it('doubles from initialMs up to maxMs, with at most 10 % jitter', () => {
+    const backoff = { initialMs: 1000, maxMs: 300_000 };
+    expect([1, 2, 3, 4].map((failures) => retryDelay(failures, backoff, () => 0))).toEqual([1000, 2000, 4000, 8000]);
+    expect(retryDelay(20, backoff, () => 0)).toBe(300_000);
+    expect(retryDelay(1, backoff, () => 0.999)).toBe(1100);
   });
 });
 

@@ -306,7 +306,8 @@ describe('WebSocket event stream', () => {
     expect(await status(wsUrl.replace('/events/ws', '/elsewhere'), { authorization: `Bearer ${alice.key}` })).toBe(404);
 
     // Browsers cannot send headers: the key may come as ?access_token=, or as X-Api-Key.
-    for (const socket of [new WebSocket(`${wsUrl}?access_token=${encodeURIComponent(alice.key)}`), new WebSocket(wsUrl, { headers: { 'x-api-key': alice.key } })]) {
+    for (const open of [() => new WebSocket(`${wsUrl}?access_token=${encodeURIComponent(alice.key)}`), () => new WebSocket(wsUrl, { headers: { 'x-api-key': alice.key } })]) {
+      const socket = open();
       await new Promise((resolve, reject) => {
         socket.once('open', resolve);
         socket.once('error', reject);

@@ -12,11 +12,15 @@ export interface RpcGate {
   mode: GateMode;
   /** Transactions broadcast through the gate. */
   sent: string[];
+  /** Refuse eth_getLogs over more blocks than this, as hosted nodes do (unset: no limit). */
+  maxLogRange?: number;
+  /** eth_getLogs calls refused for their range. */
+  refusedLogRanges: number;
   close(): Promise<void>;
 }
 
 export async function startRpcGate(upstream: string): Promise<RpcGate> {
-  const gate = { mode: 'open' as GateMode, sent: [] as string[] };
+  const gate = { mode: 'open' as GateMode, sent: [] as string[], maxLogRange: undefined as number | undefined, refusedLogRanges: 0 };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -28,6 +32,13 @@ export async function startRpcGate(upstream: string): Promise<RpcGate> {
       const body = Buffer.concat(chunks).toString('utf8');
       const calls = [JSON.parse(body)].flat() as { method: string; params: unknown[] }[];
       const sends = calls.filter((call) => call.method === 'eth_sendRawTransaction');
+      const tooWide = calls.find((call) => call.method === 'eth_getLogs' && gate.maxLogRange !== undefined && logRange(call.params[0]) > gate.maxLogRange);
+      if (tooWide) {
+        gate.refusedLogRanges += 1;
+        const error = { code: -32602, message: `query exceeds max block range ${gate.maxLogRange}` };
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: (tooWide as { id?: unknown }).id ?? null, error }));
+        return;
+      }
       try {
         const answer = await fetch(upstream, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         const text = await answer.text();
@@ -55,4 +66,11 @@ export async function startRpcGate(upstream: string): Promise<RpcGate> {
         server.close(() => resolve());
       }),
   });
+}
+
+/** Blocks an eth_getLogs filter spans (numbered blocks only). */
+function logRange(filter: unknown): number {
+  const { fromBlock, toBlock } = (filter ?? {}) as { fromBlock?: string; toBlock?: string };
+  if (!fromBlock?.startsWith('0x') || !toBlock?.startsWith('0x')) return 0;
+  return Number(BigInt(toBlock) - BigInt(fromBlock)) + 1;
 }
