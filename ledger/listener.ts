@@ -14,6 +14,7 @@ import { appendEvent, lastHash, lockLedger } from './event-log.js';
 import type { LedgerRef, Tx } from './event-log.js';
 import { EventProjector, undoProjections } from './event-projection.js';
 import type { MinedLog } from './event-projection.js';
+import { LogReader } from './log-reader.js';
 import type { PartRegistry } from './part-registry.js';
 
 export interface ListenerOptions {
@@ -72,8 +73,7 @@ export class LedgerListener {
   private readonly projector: EventProjector;
   /** Passes of this process run one at a time; other processes are held off by the SQL lock. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** The range eth_getLogs currently accepts: shrinks when the node refuses, grows back on success. */
-  private span: bigint;
+  private readonly logs: LogReader;
   private loop?: Promise<void>;
   private stopping?: AbortController;
   private lastError: ListenerStatus['lastError'] = null;
@@ -87,7 +87,7 @@ export class LedgerListener {
     this.ledger = { chainId, address: getAddress(registry.address) };
     this.options = { ...DEFAULT_LISTENER_OPTIONS, ...options };
     this.projector = new EventProjector(db, registry, chainId);
-    this.span = BigInt(Math.max(1, this.options.batchBlocks));
+    this.logs = new LogReader(registry.client, this.ledger.address, this.options.batchBlocks, this.options.log);
   }
 
   private get client() {
@@ -180,7 +180,7 @@ export class LedgerListener {
       return { appended: 0, upToDate: true };
     }
     const from = cursor.blockNumber + 1n;
-    const { to, logs, toHash } = await this.readRange(from, min(confirmed, from + this.span - 1n));
+    const { to, logs, toHash } = await this.readRange(from, confirmed);
     const prepared = await this.projector.prepare(logs);
     const appended = await this.db.transaction(async (tx) => {
       await lockLedger(tx, this.ledger);
@@ -204,26 +204,17 @@ export class LedgerListener {
   }
 
   /**
-   * The logs of blocks `from`..`to`, shrinking the range while the node refuses it (too many blocks or
-   * results). The hash of `to` is read before and after: if it changed, the chain reorganised
-   * under the read, and the range is read again.
+   * The logs of the next span from `from`, up to `last`. The hash of the span's last block is read
+   * before and after: if it changed, the chain reorganised under the read, and the span is read again.
    */
-  private async readRange(from: bigint, to: bigint): Promise<{ to: bigint; logs: MinedLog[]; toHash: Hex }> {
+  private async readRange(from: bigint, last: bigint): Promise<{ to: bigint; logs: MinedLog[]; toHash: Hex }> {
     for (;;) {
-      const before = await this.client.getBlock({ blockNumber: to });
-      let logs: MinedLog[];
-      try {
-        logs = (await this.client.getLogs({ address: this.registry.address, fromBlock: from, toBlock: to })) as MinedLog[];
-      } catch (error) {
-        if (to === from) throw error;
-        this.span = max(1n, (to - from + 1n) / 2n);
-        this.log(`eth_getLogs refused ${to - from + 1n} blocks (${(error as Error).message.split('\n')[0]}); trying ${this.span}`);
-        to = from + this.span - 1n;
-        continue;
-      }
+      const before = await this.client.getBlock({ blockNumber: this.logs.end(from, last) });
+      const { to, logs } = await this.logs.read(from, before.number);
+      // A narrowed read is made again at the narrower span, so that its end is checked too.
+      if (to !== before.number) continue;
       const after = await this.client.getBlock({ blockNumber: to });
       if (after.hash !== before.hash) continue;
-      if (this.span < BigInt(this.options.batchBlocks)) this.span = min(BigInt(this.options.batchBlocks), this.span * 2n);
       return { to, logs, toHash: after.hash };
     }
   }
@@ -326,8 +317,6 @@ function sameCursor(a: Cursor, b: Cursor): boolean {
   return a.blockNumber === b.blockNumber && a.blockHash === b.blockHash;
 }
 
-const min = (a: bigint, b: bigint) => (a < b ? a : b);
-const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -11,6 +11,7 @@ import type { ChainClient } from './chain.js';
 import { eventHash, GENESIS_HASH } from './event-log.js';
 import type { EventRow, LedgerRef } from './event-log.js';
 import type { MinedLog } from './event-projection.js';
+import { LogReader } from './log-reader.js';
 
 export type DriftKind = 'hash_mismatch' | 'chain_broken' | 'missing' | 'extra' | 'different';
 
@@ -50,7 +51,6 @@ const COMPARED_FIELDS = ['blockHash', 'txHash', 'address', 'topics', 'data', 'na
 export async function verifyMirror(db: Db, client: ChainClient, ledger: LedgerRef, options: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now();
   const maxDrift = options.maxDrift ?? 1000;
-  const batch = BigInt(options.batchBlocks ?? 2000);
   const drift: Drift[] = [];
   let found = 0;
   const report = (item: Drift) => {
@@ -86,9 +86,11 @@ export async function verifyMirror(db: Db, client: ChainClient, ledger: LedgerRe
     const from = BigInt(cursor.startBlock);
     const to = BigInt(cursor.blockNumber);
     blocks = { from: Number(from), to: Number(to) };
-    for (let start = from; start <= to; start += batch) {
-      const end = start + batch - 1n < to ? start + batch - 1n : to;
-      const logs = (await client.getLogs({ address: ledger.address, fromBlock: start, toBlock: end })) as MinedLog[];
+    const reader = new LogReader(client, ledger.address, options.batchBlocks ?? 2000);
+    for (let start = from, end = from; start <= to; start = end + 1n) {
+      const read = await reader.read(start, to);
+      const logs = read.logs;
+      end = read.to;
       chainLogs += logs.length;
       const mirrored = await db
         .select()
