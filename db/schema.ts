@@ -297,7 +297,7 @@ export const webhookDeliveries = pgTable(
     delivered: boolean('delivered').notNull(),
     at: createdAt(),
   },
-  (t) => [index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id)],
+  (t) => [index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id), index('webhook_deliveries_event_idx').on(t.subscriptionId, t.eventSeq)],
 );
 
 export type PartLinkKind = 'component' | 'source' | 'content';

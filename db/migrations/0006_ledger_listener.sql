@@ -69,5 +69,6 @@ ALTER TABLE "event_subscriptions" ADD CONSTRAINT "event_subscriptions_owner_id_p
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_subscription_id_event_subscriptions_id_fk" FOREIGN KEY ("subscription_id") REFERENCES "public"."event_subscriptions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "event_subscriptions_owner_name_idx" ON "event_subscriptions" USING btree ("owner_id","name");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_subscription_idx" ON "webhook_deliveries" USING btree ("subscription_id","id");--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_event_idx" ON "webhook_deliveries" USING btree ("subscription_id","event_seq");--> statement-breakpoint
 CREATE INDEX "ledger_events_participants_idx" ON "ledger_events" USING gin ("participant_ids");--> statement-breakpoint
 CREATE INDEX "ledger_events_contract_block_idx" ON "ledger_events" USING btree ("chain_id","address","block_number");
