@@ -1,6 +1,7 @@
 // Proves the SQL mirror equals the chain: walks the hash chain of the mirrored rows (a row edited,
-// inserted or deleted by hand breaks it), then reads the contract's logs again, range by range up to
-// the listener's cursor, and compares them with the rows, field by field.
+// inserted or deleted by hand breaks it), reads the contract's logs again, range by range up to the
+// listener's cursor, and compares them with the rows, field by field; then checks the tables derived
+// from the events (custody, certificates, owners) against them.
 import { and, asc, eq, gt, gte, lte } from 'drizzle-orm';
 import { decodeEventLog } from 'viem';
 import type { Hex } from 'viem';
@@ -11,9 +12,10 @@ import type { ChainClient } from './chain.js';
 import { eventHash, GENESIS_HASH } from './event-log.js';
 import type { EventRow, LedgerRef } from './event-log.js';
 import type { MinedLog } from './event-projection.js';
+import { projectionDrift } from './verify-projections.js';
 import { LogReader } from './log-reader.js';
 
-export type DriftKind = 'hash_mismatch' | 'chain_broken' | 'missing' | 'extra' | 'different';
+export type DriftKind = 'hash_mismatch' | 'chain_broken' | 'missing' | 'extra' | 'different' | 'projection';
 
 export interface Drift {
   kind: DriftKind;
@@ -102,6 +104,9 @@ export async function verifyMirror(db: Db, client: ChainClient, ledger: LedgerRe
     const beyond = await db.select().from(ledgerEvents).where(and(ours, gt(ledgerEvents.blockNumber, Number(to))));
     for (const row of beyond) report({ ...where(row), kind: 'extra', message: `row ${row.id} is beyond the listener's cursor (block ${to})` });
   }
+
+  // 3. The tables derived from the events (custody, certificates, owners) against the events.
+  for (const item of await projectionDrift(db, ledger)) report(item);
 
   return { ok: found === 0, ledger, cursor: cursor?.blockNumber ?? null, rows, chainLogs, blocks, drift, truncated: found > drift.length, durationMs: Math.round(performance.now() - started) };
 }

@@ -268,9 +268,24 @@ describe('ledger listener', () => {
     const report = await verifyMirror(database.db, chain.client, { chainId: CHAIN_ID, address: registry.address });
     expect(report.ok).toBe(false);
     const bySeq = (seq: number) => report.drift.filter((item) => item.seq === seq).map((item) => item.kind).sort();
-    expect(bySeq(target.id)).toEqual(['hash_mismatch']);
+    // The edited transfer no longer matches its hash, nor the custody row it made.
+    expect(bySeq(target.id)).toEqual(['hash_mismatch', 'projection']);
     expect(bySeq(moved.id)).toEqual(['different', 'hash_mismatch']);
     expect(report.drift.find((item) => item.kind === 'different')!.fields).toEqual([{ field: 'txHash', mirror: `0x${'ab'.repeat(32)}`, chain: moved.txHash }]);
-    expect(report.drift).toHaveLength(3);
+    const orphaned = report.drift.filter((item) => item.kind === 'projection' && item.seq === undefined);
+    expect(orphaned.map((item) => item.message)).toEqual([expect.stringMatching(/^ownership of .* to 0x[0-9a-fA-F]{40} has no Transfer event behind it$/)]);
+    expect(orphaned[0]!.txHash).toBe(target.txHash);
+    expect(report.drift).toHaveLength(5);
+  });
+
+  it('verify reports a custody row changed by hand', async () => {
+    const partId = await register();
+    await (await listener()).catchUp();
+    const before = await verifyMirror(database.db, chain.client, { chainId: CHAIN_ID, address: registry.address });
+    await database.db.update(ownership).set({ toAddress: bob.address }).where(eq(ownership.partId, partId));
+    const after = await verifyMirror(database.db, chain.client, { chainId: CHAIN_ID, address: registry.address });
+    const added = after.drift.filter((item) => !before.drift.some((earlier) => earlier.message === item.message));
+    expect(added.map((item) => item.kind)).toEqual(['projection', 'projection']);
+    expect(added.map((item) => item.message).sort()).toEqual([`Transfer of ${partId} has no ownership row`, `ownership of ${partId} to ${bob.address} has no Transfer event behind it`]);
   });
 });
