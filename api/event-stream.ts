@@ -6,7 +6,7 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { getSubscription } from '../db/event-subscriptions.js';
 import type { EventFilter } from '../db/schema.js';
-import { cursorOf, eventFilterSchema, eventsAfter } from '../streams/events.js';
+import { cursorOf, eventFilterSchema, eventsAfter, MAX_SEQ } from '../streams/events.js';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, readQuery } from './errors.js';
@@ -23,7 +23,7 @@ export interface EventStreamOptions {
 const SSE_BATCH = 100;
 
 /** A sequence number in a query or header: digits, small enough to stay an exact number. */
-const seqString = z.string().regex(/^\d{1,15}$/, 'expected a sequence number').transform(Number);
+const seqString = z.string().regex(/^\d{1,15}$/, 'expected a sequence number').transform(Number).pipe(z.number().max(MAX_SEQ, `at most ${MAX_SEQ}`));
 
 /** `a,b,c` → ['a', 'b', 'c'] (blanks dropped). */
 const csv = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));

@@ -9,13 +9,12 @@ import { z } from 'zod';
 import { createSubscription, deleteSubscription, getSubscription, listDeliveries, listSubscriptions, reactivateSubscription } from '../db/event-subscriptions.js';
 import type { DeliveryRow, SubscriptionRow } from '../db/event-subscriptions.js';
 import { findParticipant } from '../db/participants.js';
-import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema } from '../streams/events.js';
+import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema, MAX_SEQ } from '../streams/events.js';
 import { API_ROLES, actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, readJson, readOptionalJson, readQuery } from './errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MAX_SEQ = 2 ** 31 - 1;
 
 const webhookUrl = z
   .string()

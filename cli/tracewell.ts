@@ -116,7 +116,7 @@ program
   .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions (needs DATABASE_URL, CHAIN_RPC_URL)')
   .action(async () => {
     const config = settings();
-    const ledger = await openLedgerProcess(config, log);
+    const ledger = await openLedgerProcess(config, { log });
     const events = startEventServices(ledger.database.db, ledger.listener, ledger.signal, config, log);
     stopOnSignal(async () => {
       await events.stop();
@@ -131,7 +131,8 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (options: { json?: boolean }) => {
     const config = settings();
-    const ledger = await openLedgerProcess(config);
+    // A check changes nothing: not even the schema (run `tracewell migrate` for that).
+    const ledger = await openLedgerProcess(config, { migrate: false });
     try {
       const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, { batchBlocks: config.LEDGER_BATCH_BLOCKS });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));

@@ -222,6 +222,10 @@ export const ledgerCursors = pgTable(
     blockHash: text('block_hash'),
     /** The chain head the last pass saw. */
     headBlock: bigint('head_block', { mode: 'number' }),
+    /** The last failed pass (RPC or SQL down), until a pass succeeds again; `failures` in a row. */
+    lastError: text('last_error'),
+    lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
+    failures: integer('failures').notNull().default(0),
     updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.address] })],

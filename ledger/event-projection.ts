@@ -38,7 +38,8 @@ export interface PreparedEvent {
 export type MinedLog = Log<bigint, number, false>;
 
 export class EventProjector {
-  private readonly blockTimes = new Map<bigint, Date>();
+  /** By block hash: after a reorganisation, the block at a height is another block with another time. */
+  private readonly blockTimes = new Map<Hex, Date>();
 
   constructor(
     private readonly db: Db,
@@ -54,11 +55,11 @@ export class EventProjector {
     const [partIdOf, who, times] = await Promise.all([
       this.partIdResolver(events),
       this.participantResolver(events),
-      Promise.all([...new Set(sorted.map((log) => log.blockNumber))].map(async (block) => [block, await this.blockTime(block)] as const)),
+      Promise.all([...new Set(sorted.map((log) => log.blockHash))].map(async (block) => [block, await this.blockTime(block)] as const)),
     ]);
     const blockTimes = new Map(times);
     return decoded.map(({ log, event }) => {
-      const at = blockTimes.get(log.blockNumber)!;
+      const at = blockTimes.get(log.blockHash)!;
       const projection: Projection = event ? project(event, { txHash: log.transactionHash, at, part: partIdOf, who }) : { partIds: [], details: {} };
       const participantIds = event ? participantsOf(event, who) : [];
       return {
@@ -72,9 +73,9 @@ export class EventProjector {
           topics: [...log.topics],
           data: log.data,
           name: event?.eventName ?? 'Unknown',
-          partIds: [...new Set(projection.partIds)],
+          partIds: [...new Set(projection.partIds.map(withoutNul))],
           participantIds,
-          args: projection.details,
+          args: scrubbed(projection.details),
           at,
         },
         apply: projection.apply,
@@ -109,16 +110,32 @@ export class EventProjector {
     return (address) => byAddress.get(getAddress(address)) ?? null;
   }
 
-  private async blockTime(blockNumber: bigint): Promise<Date> {
-    let at = this.blockTimes.get(blockNumber);
+  private async blockTime(blockHash: Hex): Promise<Date> {
+    let at = this.blockTimes.get(blockHash);
     if (!at) {
-      const block = await this.registry.client.getBlock({ blockNumber });
+      const block = await this.registry.client.getBlock({ blockHash });
       at = new Date(Number(block.timestamp) * 1000);
       if (this.blockTimes.size > 1000) this.blockTimes.clear();
-      this.blockTimes.set(blockNumber, at);
+      this.blockTimes.set(blockHash, at);
     }
     return at;
   }
+
+}
+
+/**
+ * PostgreSQL text and jsonb refuse NUL characters, which a contract string (a part id, a kind) may
+ * hold: they are stored as U+FFFD, so one odd log never stops the listener. The raw log keeps them.
+ */
+function withoutNul(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
+
+function scrubbed<T>(value: T): T {
+  if (typeof value === 'string') return withoutNul(value) as T;
+  if (Array.isArray(value)) return value.map(scrubbed) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), scrubbed(v)])) as T;
+  return value;
 }
 
 /** The ABI's reading of a log, or null when the contract emitted something the ABI does not know. */
@@ -270,16 +287,25 @@ function jsonSafe(value: unknown): Record<string, unknown> {
  */
 export async function undoProjections(tx: Tx, rows: readonly EventRow[]): Promise<void> {
   const txHashes = [...new Set(rows.map((row) => row.txHash))];
-  if (txHashes.length === 0) return;
+  // Bounded statements, however deep the reorganisation (PostgreSQL takes at most 65535 parameters).
+  for (let start = 0; start < txHashes.length; start += UNDO_CHUNK) await undoTransactions(tx, txHashes.slice(start, start + UNDO_CHUNK));
   const movedParts = [...new Set(rows.filter((row) => row.name === 'Transfer').flatMap((row) => row.partIds))];
   const decommissioned = [...new Set(rows.filter((row) => row.name === 'Decommissioned').flatMap((row) => row.partIds))];
-  await tx.delete(ownership).where(inArray(ownership.txHash, txHashes));
-  await tx.delete(partLinks).where(inArray(partLinks.linkedTx, txHashes));
-  await tx.update(partLinks).set({ unlinkedTx: null, unlinkedAt: null }).where(inArray(partLinks.unlinkedTx, txHashes));
-  await tx.delete(certificates).where(inArray(certificates.txHash, txHashes));
-  if (decommissioned.length > 0) await tx.update(parts).set({ decommissionedAt: null, updatedAt: new Date() }).where(inArray(parts.id, decommissioned));
+  for (let start = 0; start < decommissioned.length; start += UNDO_CHUNK) {
+    await tx.update(parts).set({ decommissionedAt: null, updatedAt: new Date() }).where(inArray(parts.id, decommissioned.slice(start, start + UNDO_CHUNK)));
+  }
   for (const partId of movedParts) {
     const [last] = await tx.select({ toId: ownership.toId }).from(ownership).where(eq(ownership.partId, partId)).orderBy(desc(ownership.id)).limit(1);
     await tx.update(parts).set({ ownerId: last?.toId ?? null, updatedAt: new Date() }).where(eq(parts.id, partId));
   }
+}
+
+const UNDO_CHUNK = 1000;
+
+/** Undoes the custody rows, links, unlinks and certificates the transactions made. */
+async function undoTransactions(tx: Tx, txHashes: string[]): Promise<void> {
+  await tx.delete(ownership).where(inArray(ownership.txHash, txHashes));
+  await tx.delete(partLinks).where(inArray(partLinks.linkedTx, txHashes));
+  await tx.update(partLinks).set({ unlinkedTx: null, unlinkedAt: null }).where(inArray(partLinks.unlinkedTx, txHashes));
+  await tx.delete(certificates).where(inArray(certificates.txHash, txHashes));
 }

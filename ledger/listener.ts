@@ -5,11 +5,12 @@
 // and reads again. Activities call `catchUp` after their own writes, so SQL shows a write as soon as
 // its activity completes; the polling loop (`start`) picks up everything else.
 import { and, desc, eq, gt, lte } from 'drizzle-orm';
-import { getAddress } from 'viem';
+import { BlockNotFoundError, getAddress } from 'viem';
 import type { Hex } from 'viem';
 import type { Db } from '../db/client.js';
 import { ledgerCursors, ledgerEvents, ledgerReorgs } from '../db/schema.js';
 import type { MirrorSignal } from '../streams/mirror-signal.js';
+import type { ChainClient } from './chain.js';
 import { appendEvent, lastHash, lockLedger } from './event-log.js';
 import type { LedgerRef, Tx } from './event-log.js';
 import { EventProjector, undoProjections } from './event-projection.js';
@@ -31,6 +32,9 @@ export interface ListenerOptions {
   signal?: MirrorSignal;
   log?: (line: string) => void;
 }
+
+/** How long `catchUp` waits for a node that does not show the block yet. */
+const CATCH_UP_PATIENCE_MS = 5_000;
 
 export const DEFAULT_LISTENER_OPTIONS: Omit<ListenerOptions, 'startBlock'> = {
   confirmations: 0,
@@ -64,8 +68,6 @@ export interface ListenerStatus {
   running: boolean;
   lastError: { message: string; at: string; failures: number } | null;
 }
-
-export class ListenerStoppedError extends Error {}
 
 export class LedgerListener {
   readonly ledger: LedgerRef;
@@ -106,15 +108,21 @@ export class LedgerListener {
   }
 
   /**
-   * Mirrors up to `block` (default: the head now), as far as confirmations allow. Always makes one
-   * pass, so a reorganisation at or below the cursor is found even when the cursor is past `block`.
+   * Mirrors up to `block` (default: the head now), as far as confirmations allow: with
+   * confirmations, a block too recent is left to the polling loop. Always makes one pass, so a
+   * reorganisation at or below the cursor is found even when the cursor is past `block`. A node
+   * that does not show `block` yet (a load-balanced RPC lagging behind) is given a few seconds.
    */
   async catchUp(block?: bigint | null): Promise<void> {
     const target = block ?? (await this.client.getBlockNumber({ cacheTime: 0 }));
+    const deadline = Date.now() + CATCH_UP_PATIENCE_MS;
     for (;;) {
       const result = await this.syncOnce();
-      if (result.upToDate && !result.reorg) return;
-      if (!result.reorg && (await this.readCursor(this.db)).blockNumber >= target) return;
+      if (result.reorg) continue;
+      if ((await this.readCursor(this.db)).blockNumber >= target) return;
+      if (!result.upToDate) continue;
+      if (this.options.confirmations > 0 || Date.now() > deadline) return;
+      await sleep(50, new AbortController().signal);
     }
   }
 
@@ -124,11 +132,15 @@ export class LedgerListener {
     const stopping = (this.stopping = new AbortController());
     this.loop = (async () => {
       let failures = 0;
+      // An error an earlier process recorded is cleared by this one's first good pass.
+      let storedErrorCleared = false;
       while (!stopping.signal.aborted) {
         let pause = 0;
         try {
           const result = await this.syncOnce();
           if (failures > 0) this.log(`ledger listener recovered after ${failures} failed pass(es)`);
+          if (this.lastError || !storedErrorCleared) await this.recordError(null);
+          storedErrorCleared = true;
           failures = 0;
           this.lastError = null;
           if (result.reorg) this.log(`chain reorganisation: rolled back ${result.reorg.removed} event(s) from block ${result.reorg.fromBlock}`);
@@ -137,6 +149,8 @@ export class LedgerListener {
           failures += 1;
           const message = (error as Error).message.split('\n')[0]!;
           this.lastError = { message, at: new Date().toISOString(), failures };
+          // Kept in SQL too, for /ops/listener in other processes (when SQL is the one down, it waits).
+          await this.recordError(this.lastError).catch(() => undefined);
           pause = Math.min(this.options.backoff.initialMs * 2 ** (failures - 1), this.options.backoff.maxMs);
           this.log(`ledger listener pass failed (${failures} in a row), next try in ${pause} ms: ${message}`);
         }
@@ -170,10 +184,10 @@ export class LedgerListener {
   private async pass(): Promise<PassResult> {
     const cursor = await this.readCursor(this.db);
     const head = await this.client.getBlockNumber({ cacheTime: 0 });
-    if (cursor.blockHash) {
-      const block = cursor.blockNumber <= head ? await this.client.getBlock({ blockNumber: cursor.blockNumber }) : null;
-      if (block?.hash !== cursor.blockHash) return this.rollBack(cursor);
-    }
+    // A node behind the cursor (a lagging backend of a load-balanced RPC) is waited for, not taken
+    // for a shorter chain: a real reorganisation shows once the chain passes the cursor again.
+    if (head < cursor.blockNumber) return { appended: 0, upToDate: true };
+    if (await this.cursorReplaced(cursor)) return this.rollBack(cursor);
     const confirmed = head - BigInt(this.options.confirmations);
     if (confirmed <= cursor.blockNumber) {
       await this.recordHead(head);
@@ -181,6 +195,9 @@ export class LedgerListener {
     }
     const from = cursor.blockNumber + 1n;
     const { to, logs, toHash } = await this.readRange(from, confirmed);
+    // The range was read on a chain whose end did not move; if the cursor's block was replaced
+    // meanwhile, the range may sit on another fork than the rows below it.
+    if (await this.cursorReplaced(cursor)) return this.rollBack(cursor);
     const prepared = await this.projector.prepare(logs);
     const appended = await this.db.transaction(async (tx) => {
       await lockLedger(tx, this.ledger);
@@ -217,6 +234,13 @@ export class LedgerListener {
       if (after.hash !== before.hash) continue;
       return { to, logs, toHash: after.hash };
     }
+  }
+
+  /** Whether the chain's block at the cursor is no longer the one mirrored. */
+  private async cursorReplaced(cursor: Cursor): Promise<boolean> {
+    if (!cursor.blockHash) return false;
+    const block = await blockOrNull(this.client, cursor.blockNumber);
+    return block?.hash !== cursor.blockHash;
   }
 
   /**
@@ -263,7 +287,7 @@ export class LedgerListener {
         .limit(100);
       if (blocks.length === 0) return { blockNumber: start - 1n, blockHash: null };
       for (const stored of blocks) {
-        const block = await this.client.getBlock({ blockNumber: BigInt(stored.blockNumber) }).catch(() => null);
+        const block = await blockOrNull(this.client, BigInt(stored.blockNumber));
         if (block?.hash === stored.blockHash) return { blockNumber: BigInt(stored.blockNumber), blockHash: block.hash };
       }
       upper = blocks.at(-1)!.blockNumber - 1;
@@ -305,11 +329,28 @@ export class LedgerListener {
       .onConflictDoUpdate({ target: [ledgerCursors.chainId, ledgerCursors.address], set: values });
   }
 
+  private async recordError(error: ListenerStatus['lastError']): Promise<void> {
+    await this.db
+      .update(ledgerCursors)
+      .set({ lastError: error?.message ?? null, lastErrorAt: error ? new Date(error.at) : null, failures: error?.failures ?? 0 })
+      .where(and(eq(ledgerCursors.chainId, this.ledger.chainId), eq(ledgerCursors.address, this.ledger.address)));
+  }
+
   private async recordHead(head: bigint): Promise<void> {
     await this.db
       .update(ledgerCursors)
       .set({ headBlock: Number(head), updatedAt: new Date() })
       .where(and(eq(ledgerCursors.chainId, this.ledger.chainId), eq(ledgerCursors.address, this.ledger.address)));
+  }
+}
+
+/** The chain's block at `number`, or null when the chain has none there (only that error; others are thrown). */
+async function blockOrNull(client: ChainClient, number: bigint) {
+  try {
+    return await client.getBlock({ blockNumber: number });
+  } catch (error) {
+    if (error instanceof BlockNotFoundError) return null;
+    throw error;
   }
 }
 

@@ -1,5 +1,6 @@
 // eth_getLogs over a block range, in spans a node accepts: hosted nodes refuse wide ranges (or too
 // many results), so a refused span is halved until it passes, and grows back after successes.
+import { BaseError, HttpRequestError, TimeoutError } from 'viem';
 import type { Address } from 'viem';
 import type { ChainClient } from './chain.js';
 import type { MinedLog } from './event-projection.js';
@@ -32,7 +33,7 @@ export class LogReader {
         if (!refused && this.span < BigInt(this.maxSpan)) this.span = this.span * 2n < BigInt(this.maxSpan) ? this.span * 2n : BigInt(this.maxSpan);
         return { to: end, logs };
       } catch (error) {
-        if (end === from) throw error;
+        if (end === from || unavailable(error)) throw error;
         const span = (end - from + 1n) / 2n;
         this.span = span > 0n ? span : 1n;
         this.log?.(`eth_getLogs refused ${end - from + 1n} blocks (${(error as Error).message.split('\n')[0]}); trying ${this.span}`);
@@ -40,4 +41,15 @@ export class LogReader {
       }
     }
   }
+}
+
+/**
+ * The node did not answer (down, overloaded, rate limiting): a narrower range would not help, the
+ * caller's backoff will. A node that answers with an error, or a 4xx, may be refusing the range.
+ */
+function unavailable(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return false;
+  return Boolean(
+    error.walk((cause) => cause instanceof TimeoutError || (cause instanceof HttpRequestError && (cause.status === undefined || cause.status === 429 || cause.status >= 500))),
+  );
 }

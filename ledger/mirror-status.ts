@@ -9,12 +9,17 @@ export interface MirrorStatus {
   ledger: LedgerRef;
   /** The last block mirrored (null before the listener's first pass). */
   cursor: { blockNumber: number; blockHash: string | null; updatedAt: string } | null;
-  head: number;
+  /** The chain head now; null when the node does not answer (see `lastError`). */
+  head: number | null;
   /** Blocks on chain the mirror has not read yet (confirmations included). */
   blocksBehind: number | null;
   events: number;
   lastMirroredAt: string | null;
   reorgs: { fromBlock: number; toBlock: number; removedEvents: number; detectedAt: string }[];
+  /** The listener's last failed pass, until one succeeds again (recorded by whichever process runs it). */
+  lastError: { message: string; at: string | null; failures: number } | null;
+  /** Why `head` is null. */
+  chainError?: string;
 }
 
 export async function mirrorStatus(db: Db, client: ChainClient, ledger: LedgerRef): Promise<MirrorStatus> {
@@ -28,15 +33,18 @@ export async function mirrorStatus(db: Db, client: ChainClient, ledger: LedgerRe
       .where(and(eq(ledgerReorgs.chainId, ledger.chainId), eq(ledgerReorgs.address, ledger.address)))
       .orderBy(desc(ledgerReorgs.id))
       .limit(10),
-    client.getBlockNumber({ cacheTime: 0 }),
+    client.getBlockNumber({ cacheTime: 0 }).catch((error: Error) => error),
   ]);
+  const headBlock = head instanceof Error ? null : Number(head);
   return {
     ledger,
     cursor: cursor ? { blockNumber: cursor.blockNumber, blockHash: cursor.blockHash, updatedAt: cursor.updatedAt.toISOString() } : null,
-    head: Number(head),
-    blocksBehind: cursor ? Math.max(0, Number(head) - cursor.blockNumber) : null,
+    head: headBlock,
+    blocksBehind: cursor && headBlock !== null ? Math.max(0, headBlock - cursor.blockNumber) : null,
     events: totals?.events ?? 0,
     lastMirroredAt: totals?.last ? new Date(totals.last).toISOString() : null,
+    lastError: cursor?.lastError ? { message: cursor.lastError, at: cursor.lastErrorAt?.toISOString() ?? null, failures: cursor.failures } : null,
+    ...(head instanceof Error ? { chainError: head.message.split('\n')[0]! } : {}),
     reorgs: reorgs.map((reorg) => ({ fromBlock: reorg.fromBlock, toBlock: reorg.toBlock, removedEvents: reorg.removedEvents, detectedAt: reorg.detectedAt.toISOString() })),
   };
 }

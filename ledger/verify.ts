@@ -2,12 +2,12 @@
 // inserted or deleted by hand breaks it), reads the contract's logs again, range by range up to the
 // listener's cursor, and compares them with the rows, field by field; then checks the tables derived
 // from the events (custody, certificates, owners) against them.
-import { and, asc, eq, gt, gte, lte } from 'drizzle-orm';
+import { and, asc, count, eq, gt, gte, lte, max } from 'drizzle-orm';
 import { decodeEventLog } from 'viem';
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import type { Db } from '../db/client.js';
-import { ledgerCursors, ledgerEvents } from '../db/schema.js';
+import { ledgerCursors, ledgerEvents, ledgerReorgs } from '../db/schema.js';
 import type { ChainClient } from './chain.js';
 import { eventHash, GENESIS_HASH } from './event-log.js';
 import type { EventRow, LedgerRef } from './event-log.js';
@@ -50,7 +50,24 @@ export interface VerifyOptions {
 
 const COMPARED_FIELDS = ['blockHash', 'txHash', 'address', 'topics', 'data', 'name'] as const;
 
+/**
+ * Checks the mirror as of one moment (the last row and the cursor read together), so a listener
+ * appending meanwhile is not drift; a reorganisation rolled back meanwhile makes it check again.
+ */
 export async function verifyMirror(db: Db, client: ChainClient, ledger: LedgerRef, options: VerifyOptions = {}): Promise<VerifyReport> {
+  for (let attempt = 1; ; attempt += 1) {
+    const reorgsBefore = await reorgCount(db, ledger);
+    const report = await verifyOnce(db, client, ledger, options);
+    if (report.ok || attempt >= 3 || (await reorgCount(db, ledger)) === reorgsBefore) return report;
+  }
+}
+
+async function reorgCount(db: Db, ledger: LedgerRef): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(ledgerReorgs).where(and(eq(ledgerReorgs.chainId, ledger.chainId), eq(ledgerReorgs.address, ledger.address)));
+  return row?.n ?? 0;
+}
+
+async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, options: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   const maxDrift = options.maxDrift ?? 1000;
   const drift: Drift[] = [];
@@ -59,7 +76,16 @@ export async function verifyMirror(db: Db, client: ChainClient, ledger: LedgerRe
     found += 1;
     if (drift.length < maxDrift) drift.push(item);
   };
-  const ours = and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address));
+  const ledgerRows = and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address));
+  const { lastSeq, cursor } = await db.transaction(
+    async (tx) => {
+      const [last] = await tx.select({ id: max(ledgerEvents.id) }).from(ledgerEvents).where(ledgerRows);
+      const [row] = await tx.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, ledger.chainId), eq(ledgerCursors.address, ledger.address)));
+      return { lastSeq: last?.id ?? 0, cursor: row };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
+  const ours = and(ledgerRows, lte(ledgerEvents.id, lastSeq));
 
   // 1. The hash chain, in sequence order.
   let rows = 0;
@@ -81,7 +107,6 @@ export async function verifyMirror(db: Db, client: ChainClient, ledger: LedgerRe
   }
 
   // 2. The chain's logs against the rows, range by range up to the cursor.
-  const [cursor] = await db.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, ledger.chainId), eq(ledgerCursors.address, ledger.address)));
   let chainLogs = 0;
   let blocks: VerifyReport['blocks'] = null;
   if (cursor) {

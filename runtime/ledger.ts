@@ -25,8 +25,9 @@ export async function ledgerStartBlock(db: Db, chain: ChainConnection, address: 
     .from(contractDeployments)
     .where(and(eq(contractDeployments.chainId, chain.chainId), eq(contractDeployments.address, getAddress(address))));
   if (!deployment) return 0n;
-  const receipt = await chain.client.getTransactionReceipt({ hash: deployment.txHash as Hex }).catch(() => null);
-  return receipt?.blockNumber ?? 0n;
+  // An unreachable node is an error, not block 0: the first cursor written keeps its start block.
+  const receipt = await chain.client.getTransactionReceipt({ hash: deployment.txHash as Hex });
+  return receipt.blockNumber;
 }
 
 export async function openLedgerListener(
@@ -57,12 +58,13 @@ export interface LedgerProcess {
   close(): Promise<void>;
 }
 
-export async function openLedgerProcess(config: AppConfig, log?: (line: string) => void): Promise<LedgerProcess> {
+export async function openLedgerProcess(config: AppConfig, options: { log?: (line: string) => void; migrate?: boolean } = {}): Promise<LedgerProcess> {
+  const { log, migrate = true } = options;
   if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required outside `tracewell dev` (which embeds PGlite)');
   if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required outside `tracewell dev` (which starts anvil)');
   const database = await openDatabase({ url: config.DATABASE_URL });
   try {
-    await database.migrate();
+    if (migrate) await database.migrate();
     const chain = await connectChain(config.CHAIN_RPC_URL);
     const address = await findPartRegistry(database.db, chain, config.PART_REGISTRY_ADDRESS);
     if (!address) throw new ConfigError(`PART_REGISTRY_ADDRESS: no PartRegistry is known for chain ${chain.chainId}; run \`tracewell deploy\` once, or set PART_REGISTRY_ADDRESS`);

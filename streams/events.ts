@@ -23,8 +23,11 @@ export const eventFilterSchema = z
   })
   .strict();
 
+/** The largest sequence number (ledger_events.id is a PostgreSQL integer). */
+export const MAX_SEQ = 2 ** 31 - 1;
+
 /** Where a new subscription starts: before the first event, after the latest, or after a sequence number. */
-export const streamStartSchema = z.union([z.literal('oldest'), z.literal('newest'), z.number().int().min(0)]);
+export const streamStartSchema = z.union([z.literal('oldest'), z.literal('newest'), z.number().int().min(0).max(MAX_SEQ)]);
 export type StreamStart = z.infer<typeof streamStartSchema>;
 
 /** One ledger event as streams, webhooks and the API show it. */

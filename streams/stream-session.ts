@@ -164,9 +164,10 @@ export class EventSession {
         return this.error('subscription_not_found', `you have no WebSocket subscription ${id}`);
       }
       if (this.closed) return;
-      const previous = this.owners.get(id);
-      this.owners.set(id, this);
-      this.subscriptionId = id;
+      // Keyed by the stored id, so another spelling of the same UUID takes over too.
+      const previous = this.owners.get(row.id);
+      this.owners.set(row.id, this);
+      this.subscriptionId = row.id;
       // The older connection's acknowledgements are stored before the cursor is read again, so
       // nothing it acknowledged is delivered twice.
       if (previous && previous !== this) await previous.stop(CLOSE_TAKEN_OVER, 'taken over');

@@ -95,7 +95,8 @@ export class WebhookDispatcher {
     this.batch = options.batch ?? 50;
     this.concurrency = options.concurrency ?? 4;
     // Covers one request and the writes around it; every delivery renews it.
-    this.leaseMs = this.timeoutMs * 2;
+    // Long enough that a slow database never lets a lease lapse mid-pass (two dispatchers, out of order).
+    this.leaseMs = Math.max(this.timeoutMs * 2, 30_000);
     this.log = options.log ?? ((line) => console.error(line));
     if (this.maxFailures < 1 || this.batch < 1 || this.concurrency < 1) throw new RangeError('maxFailures, batch and concurrency must be at least 1');
   }

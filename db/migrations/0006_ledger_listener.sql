@@ -1,10 +1,8 @@
 -- The ledger listener becomes the only writer of the mirror, in chain order and hash-chained. What
--- earlier versions mirrored from receipts is dropped here and read again from the chain, from the
--- contract's deployment block: SQL is a rebuildable mirror.
-DELETE FROM "ledger_events";--> statement-breakpoint
-DELETE FROM "ownership";--> statement-breakpoint
-DELETE FROM "part_links";--> statement-breakpoint
-DELETE FROM "certificates";--> statement-breakpoint
+-- earlier versions mirrored from receipts is dropped here (TRUNCATE also locks out writers of the
+-- old version until the new columns exist) and read again from the chain, from the contract's
+-- deployment block: SQL is a rebuildable mirror.
+TRUNCATE "ledger_events", "ownership", "part_links", "certificates";--> statement-breakpoint
 UPDATE "parts" SET "owner_id" = NULL, "decommissioned_at" = NULL;--> statement-breakpoint
 CREATE TABLE "event_subscriptions" (
 	"id" uuid PRIMARY KEY NOT NULL,
@@ -30,6 +28,9 @@ CREATE TABLE "ledger_cursors" (
 	"block_number" bigint NOT NULL,
 	"block_hash" text,
 	"head_block" bigint,
+	"last_error" text,
+	"last_error_at" timestamp with time zone,
+	"failures" integer DEFAULT 0 NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "ledger_cursors_chain_id_address_pk" PRIMARY KEY("chain_id","address")
 );

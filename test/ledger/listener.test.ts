@@ -23,6 +23,7 @@ import type { ChainConnection } from '../../ledger/chain.js';
 import { LedgerListener } from '../../ledger/listener.js';
 import type { ListenerOptions } from '../../ledger/listener.js';
 import { PartRegistry, REGISTRAR_ROLE, tokenIdOf } from '../../ledger/part-registry.js';
+import { mirrorStatus } from '../../ledger/mirror-status.js';
 import { verifyMirror } from '../../ledger/verify.js';
 import { uniqueId } from '../support/env.js';
 import { startRpcGate } from '../support/rpc-gate.js';
@@ -187,9 +188,13 @@ describe('ledger listener', () => {
       return (current.lastError?.failures ?? 0) >= 2 && current;
     });
     expect(status.lastError?.message).toBeTruthy();
+    // Other processes (the API's /ops/listener) see it in SQL.
+    const ledger = { chainId: CHAIN_ID, address: registry.address };
+    expect((await mirrorStatus(database.db, chain.client, ledger)).lastError).toMatchObject({ failures: expect.any(Number) });
     gate.mode = 'open';
     await until('the part mirrored', async () => (await mirrored()).some((row) => row.args.part === partId));
     expect((await mirror.status()).lastError).toBeNull();
+    expect((await mirrorStatus(database.db, chain.client, ledger)).lastError).toBeNull();
     await mirror.stop();
     await mirrorMatchesChain();
   });
