@@ -6,6 +6,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Address, Hex } from 'viem';
 import type { Db } from '../db/client.js';
 import { ledgerEvents } from '../db/schema.js';
+import { canonicalJson } from './part-registry.js';
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -37,19 +38,9 @@ export interface EventContent {
   at: Date;
 }
 
-/** JSON with object keys sorted, so the hash does not depend on how jsonb orders them. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
 /** The row's hash: SHA-256 over the previous hash and the row's content. */
 export function eventHash(prevHash: string, row: EventContent): Hex {
+  // Keys sorted, so the hash does not depend on how jsonb orders them.
   const content = canonicalJson({
     chainId: row.chainId,
     address: row.address.toLowerCase(),
