@@ -2,6 +2,7 @@
 // authenticated (but the health check).
 import { RestError } from '@azure/storage-blob';
 import { Hono } from 'hono';
+import { CommandRefused } from '../commands/errors.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { documentRoutes } from './documents.js';
@@ -32,7 +33,7 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/ops', opsRoutes(deps));
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof CommandRefused) return errorResponse(c, error);
     // Blob storage refused or failed: nothing was half-stored, and trying later may work.
     if (error instanceof RestError) {
       log(`blob storage failed on ${c.req.method} ${c.req.path}: ${error.statusCode ?? ''} ${error.code ?? ''} ${error.message}`);

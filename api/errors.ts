@@ -1,21 +1,14 @@
 // API errors: every failure answers `{ error: { code, message, details? } }` with a fitting status.
 import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+import { CommandRefused } from '../commands/errors.js';
 
-export class ApiError extends Error {
+/** An HTTP-only refusal (bad JSON, a bad query); commands shared with the intake throw CommandRefused. */
+export class ApiError extends CommandRefused {
   override name = 'ApiError';
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
 }
 
-export function errorResponse(c: Context, error: ApiError): Response {
+export function errorResponse(c: Context, error: CommandRefused): Response {
   const body = { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
   return c.json(body, error.status);
 }
