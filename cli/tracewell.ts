@@ -15,6 +15,10 @@ import { ApiCallError, registerOpsCommands } from './ops.js';
 import { serveApi } from '../runtime/api.js';
 import { openCore } from '../runtime/core.js';
 import { startEventServices } from '../runtime/event-services.js';
+import { startServiceBusIntake } from '../runtime/service-bus.js';
+import { listDeadLetters, resubmitDeadLetters } from '../intake/service-bus.js';
+import { activityPolicies } from '../config/temporal.js';
+import { ServiceBusClient } from '@azure/service-bus';
 import { openLedgerProcess } from '../runtime/ledger.js';
 import { formatVerifyReport, verifyMirror } from '../ledger/verify.js';
 import { stopOnSignal } from '../runtime/signals.js';
@@ -139,6 +143,45 @@ program
       process.exitCode = report.ok ? 0 : 1;
     } finally {
       await ledger.close();
+    }
+  });
+
+const intake = program
+  .command('intake')
+  .description('receive the Service Bus intake queue: start parts, deliver events, attach documents (needs SERVICE_BUS_CONNECTION_STRING and what `worker` needs)')
+  .action(async () => {
+    const { config, temporal, core } = await openExternal();
+    if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake`');
+    const client = await connectTemporalClient(temporal);
+    const running = startServiceBusIntake(config, { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), registry: core.registry }, log)!;
+    stopOnSignal(async () => {
+      await running.close();
+      await client.connection.close();
+      await core.close();
+    });
+  });
+
+intake
+  .command('dlq')
+  .description('list the intake\'s dead-lettered messages with their reasons; --resubmit sends them back to the queue after a fix')
+  .option('--resubmit <ids...>', 'message ids to send back to the queue')
+  .option('--all', 'with --resubmit: every dead-lettered message')
+  .option('--json', 'print JSON')
+  .action(async (options: { resubmit?: string[]; all?: boolean; json?: boolean }) => {
+    const config = settings();
+    if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake dlq`');
+    const client = new ServiceBusClient(config.SERVICE_BUS_CONNECTION_STRING);
+    try {
+      const queue = config.SERVICE_BUS_INTAKE_QUEUE;
+      const resubmit = options.all ? 'all' : options.resubmit;
+      const messages = resubmit ? await resubmitDeadLetters(client, queue, resubmit) : await listDeadLetters(client, queue);
+      if (options.json) console.log(JSON.stringify(messages, null, 2));
+      else {
+        console.log(`${messages.length} message(s) ${resubmit ? 'resubmitted to' : 'dead-lettered in'} ${queue}`);
+        for (const message of messages) console.log(`  ${message.messageId}  ${message.reason ?? '?'}: ${message.description ?? ''}`);
+      }
+    } finally {
+      await client.close();
     }
   });
 

@@ -42,6 +42,14 @@ const appEnvSchema = z.object({
   WEBHOOK_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000).default(8),
   /** How long a webhook receiver has to answer. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Azure Service Bus: enables the intake queue and the ledger-event topic (unset: HTTP only). */
+  SERVICE_BUS_CONNECTION_STRING: optionalString,
+  /** The queue the intake receives from. */
+  SERVICE_BUS_INTAKE_QUEUE: z.string().min(1).default('tracewell-intake'),
+  /** Intake messages handled at once. */
+  SERVICE_BUS_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** The topic the ledger events are published to; `off` publishes none. */
+  SERVICE_BUS_EVENTS_TOPIC: z.string().min(1).default('tracewell-events'),
   TRACEWELL_PARTICIPANTS: z.string().default(join(ROOT, 'config', 'participants.yaml')),
   /** Where participants' encrypted key files live (default: keystore/ under TRACEWELL_DATA_DIR). */
   TRACEWELL_KEYSTORE_DIR: optionalString,

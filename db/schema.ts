@@ -423,3 +423,35 @@ export const documents = pgTable(
     index('documents_recipients_idx').using('gin', t.recipients),
   ],
 );
+
+export type IntakeStatus = 'applied' | 'dead-lettered';
+
+/**
+ * Every Service Bus intake message by its idempotency key (the message id, or the original id of a
+ * resubmitted one): applied once, or dead-lettered with the reason. A redelivered or duplicated
+ * message whose key is `applied` is completed without a second effect.
+ */
+export const intakeMessages = pgTable(
+  'intake_messages',
+  {
+    messageId: text('message_id').primaryKey(),
+    type: text('type'),
+    partId: text('part_id'),
+    participantId: text('participant_id'),
+    status: text('status').$type<IntakeStatus>().notNull(),
+    reason: text('reason'),
+    description: text('description'),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    deliveries: integer('deliveries').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('intake_messages_part_idx').on(t.partId)],
+);
+
+/** How far each Service Bus topic has been sent the mirrored ledger events (the last sequence number). */
+export const topicCursors = pgTable('topic_cursors', {
+  topic: text('topic').primaryKey(),
+  cursor: bigint('cursor', { mode: 'number' }).notNull(),
+  updatedAt: updatedAt(),
+});

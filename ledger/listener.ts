@@ -4,6 +4,7 @@
 // if not, a reorganisation replaced it, and the mirror rolls back to the last block both agree on
 // and reads again. Activities call `catchUp` after their own writes, so SQL shows a write as soon as
 // its activity completes; the polling loop (`start`) picks up everything else.
+import { setTimeout as delay } from 'node:timers/promises';
 import { and, desc, eq, gt, lte } from 'drizzle-orm';
 import { BlockNotFoundError, getAddress } from 'viem';
 import type { Hex } from 'viem';
@@ -122,7 +123,7 @@ export class LedgerListener {
       if ((await this.readCursor(this.db)).blockNumber >= target) return;
       if (!result.upToDate) continue;
       if (this.options.confirmations > 0 || Date.now() > deadline) return;
-      await sleep(50, new AbortController().signal);
+      await delay(50);
     }
   }
 
@@ -154,7 +155,7 @@ export class LedgerListener {
           pause = Math.min(this.options.backoff.initialMs * 2 ** (failures - 1), this.options.backoff.maxMs);
           this.log(`ledger listener pass failed (${failures} in a row), next try in ${pause} ms: ${message}`);
         }
-        if (pause > 0) await sleep(pause, stopping.signal);
+        if (pause > 0) await delay(pause, undefined, { signal: stopping.signal }).catch(() => undefined);
       }
     })();
   }
@@ -356,19 +357,5 @@ async function blockOrNull(client: ChainClient, number: bigint) {
 
 function sameCursor(a: Cursor, b: Cursor): boolean {
   return a.blockNumber === b.blockNumber && a.blockHash === b.blockHash;
-}
-
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 

@@ -1,10 +1,11 @@
-// The ledger listener's loop and the webhook deliveries that follow it: what `tracewell listener`
-// runs, and `tracewell dev` alongside the worker and the API.
+// The ledger listener's loop and what follows it: webhook deliveries and the Service Bus topic. What
+// `tracewell listener` runs, and `tracewell dev` alongside the worker and the API.
 import type { AppConfig } from '../config/app.js';
 import type { Db } from '../db/client.js';
 import type { LedgerListener } from '../ledger/listener.js';
 import type { MirrorSignal } from '../streams/mirror-signal.js';
 import { WebhookDispatcher } from '../streams/webhooks.js';
+import { startEventTopic } from './service-bus.js';
 
 export interface RunningEventServices {
   stop(): Promise<void>;
@@ -14,8 +15,10 @@ export function startEventServices(db: Db, listener: LedgerListener, signal: Mir
   listener.start();
   const webhooks = new WebhookDispatcher({ db, ledger: listener.ledger, signal, maxFailures: config.WEBHOOK_MAX_FAILURES, timeoutMs: config.WEBHOOK_TIMEOUT_MS, log });
   webhooks.start();
+  const topic = startEventTopic(config, db, listener.ledger, signal, log);
   return {
     async stop() {
+      await topic?.close();
       await webhooks.stop();
       await listener.stop();
     },

@@ -13,6 +13,9 @@ import { azuriteConnectionString, DEV_MNEMONIC, startAnvil, startAzurite, startT
 import { ensureTemporalCli } from '../devstack/temporal-cli.js';
 import { serveApi } from './api.js';
 import { startEventServices } from './event-services.js';
+import { startServiceBusIntake } from './service-bus.js';
+import type { RunningServiceBus } from './service-bus.js';
+import { activityPolicies } from '../config/temporal.js';
 import type { RunningEventServices } from './event-services.js';
 import { openCore } from './core.js';
 import type { Core } from './core.js';
@@ -55,12 +58,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let worker: RunningWorker | undefined;
   let api: RunningApi | undefined;
   let events: RunningEventServices | undefined;
+  let intake: RunningServiceBus | undefined;
   let client: Client | undefined;
 
   // Idempotent: a signal and a failing caller may both ask to stop.
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopAll());
   const stopAll = async () => {
+    await intake?.close();
     await api?.close();
     await client?.connection.close();
     await worker?.stop().catch((error: unknown) => log(`worker stopped with: ${(error as Error).message}`));
@@ -117,6 +122,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: options.workflowBundlePath });
     worker.done.catch((error: unknown) => log(`worker crashed: ${(error as Error).stack ?? error}`));
     api = await serveApi(core, client, temporal, { host: config.API_HOST, port: await portOrFree(config.API_PORT) }, log);
+    intake = startServiceBusIntake(config, { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), registry: core.registry }, log);
 
     return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, client, stop };
   } catch (error) {
