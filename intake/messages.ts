@@ -37,14 +37,14 @@ const deliverEvent = z
   })
   .strict();
 
-/** A certifier anchors a certificate document of the vault (by id or hash) on a part. */
+/** A certifier anchors a certificate document of the vault (by its id) on a part. */
 const attachDocument = z
   .object({
     type: z.literal('attach-document'),
     version: z.literal(1),
     participant,
     part: partId,
-    document: z.string().regex(DOCUMENT_ID_PATTERN, 'a document id or hash from POST /documents'),
+    document: z.string().regex(DOCUMENT_ID_PATTERN, 'a document id from POST /documents'),
     validFor: z.string().regex(DURATION_PATTERN, 'a duration such as 30d or 12h').optional(),
   })
   .strict();

@@ -15,6 +15,7 @@ import { serveApi } from './api.js';
 import { startEventServices } from './event-services.js';
 import { startServiceBusIntake } from './service-bus.js';
 import type { RunningServiceBus } from './service-bus.js';
+import type { CommandDeps } from '../commands/deps.js';
 import { activityPolicies } from '../config/temporal.js';
 import type { RunningEventServices } from './event-services.js';
 import { openCore } from './core.js';
@@ -42,6 +43,8 @@ export interface Stack {
   core: Core;
   /** The Temporal client the API uses. */
   client: Client;
+  /** What commands on parts need (the API's and the intake's). */
+  commands: CommandDeps;
   stop(): Promise<void>;
 }
 
@@ -122,9 +125,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: options.workflowBundlePath });
     worker.done.catch((error: unknown) => log(`worker crashed: ${(error as Error).stack ?? error}`));
     api = await serveApi(core, client, temporal, { host: config.API_HOST, port: await portOrFree(config.API_PORT) }, log);
-    intake = startServiceBusIntake(config, { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), registry: core.registry }, log);
+    const commands: CommandDeps = { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), registry: core.registry };
+    intake = startServiceBusIntake(config, commands, log);
 
-    return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, client, stop };
+    return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, client, commands, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,0 +1,199 @@
+// Service Bus, both ways, with the real @azure/service-bus client against the in-process AMQP test
+// broker: the intake queue starts parts and delivers their events once per message id, dead-letters
+// what can never apply (with a reason that says why), rides out a Temporal outage by giving messages
+// back, and resubmits from the dead-letter queue after a fix; the ledger events go out on a topic.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import { Client, Connection } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { intakeMessages } from '../../db/schema.js';
+import { IntakeProcessor } from '../../intake/processor.js';
+import { listDeadLetters, resubmitDeadLetters, startIntake } from '../../intake/service-bus.js';
+import type { RunningIntake } from '../../intake/service-bus.js';
+import type { Stack } from '../../runtime/stack.js';
+import { apiClient, waitingFor } from '../support/api-client.js';
+import { startTestStack, uniqueId } from '../support/env.js';
+import { startTestBroker } from '../support/service-bus-broker.js';
+import type { TestBroker } from '../support/service-bus-broker.js';
+import { startTcpGate } from '../support/tcp-gate.js';
+import type { TcpGate } from '../support/tcp-gate.js';
+
+const run = randomUUID().slice(0, 8);
+const QUEUE = `intake-${run}`;
+const TOPIC = `events-${run}`;
+
+let broker: TestBroker;
+let bus: ServiceBusClient;
+let stack: Stack;
+const api = apiClient(() => stack.apiUrl);
+
+async function send(queue: string, messageId: string, body: unknown): Promise<void> {
+  const sender = bus.createSender(queue);
+  try {
+    await sender.sendMessages({ messageId, body, contentType: 'application/json' });
+  } finally {
+    await sender.close();
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const startPart = (id: string, participant = 'acme-foundry', lifecycle = 'part-basic') => ({ type: 'start-part', version: 1, participant, part: { id, lifecycle, params: { batch: 'SB-1' } } });
+const sold = (id: string) => ({ type: 'deliver-event', version: 1, participant: 'northwind-logistics', part: id, event: 'sold', payload: { buyer: 'northwind-logistics' } });
+
+async function intakeRow(messageId: string) {
+  const [row] = await stack.core.database.db.select().from(intakeMessages).where(eq(intakeMessages.messageId, messageId));
+  return row;
+}
+
+beforeAll(async () => {
+  broker = await startTestBroker();
+  broker.createTopicSubscription(TOPIC, 'all');
+  bus = new ServiceBusClient(broker.connectionString);
+  stack = await startTestStack({ SERVICE_BUS_CONNECTION_STRING: broker.connectionString, SERVICE_BUS_INTAKE_QUEUE: QUEUE, SERVICE_BUS_EVENTS_TOPIC: TOPIC, LEDGER_POLL_MS: '100' });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await bus?.close();
+  await broker?.close();
+});
+
+describe('Service Bus intake', () => {
+  const partId = uniqueId('urn:test:sb');
+
+  it('starts a part and delivers its event, each once although every message is sent twice', async () => {
+    const started = `start-${partId}`;
+    await send(QUEUE, started, startPart(partId));
+    await send(QUEUE, started, startPart(partId));
+    await api.untilPart(partId, waitingFor('sold'));
+    const event = `sold-${partId}`;
+    await send(QUEUE, event, sold(partId));
+    await send(QUEUE, event, JSON.stringify(sold(partId)));
+
+    const done = await api.untilPart(partId, (part) => part.status === 'completed');
+    expect(done.owner.id).toBe('northwind-logistics');
+    expect(done.ownership).toHaveLength(2);
+    expect(done.steps.map((step: any) => [step.id, step.status, step.attempts])).toEqual([
+      ['mint', 'succeeded', 1],
+      ['sold', 'succeeded', 0],
+      ['deliver', 'succeeded', 1],
+    ]);
+    await until('the queue drained', () => broker.peek(QUEUE).length === 0);
+    expect(broker.deadLetters(QUEUE)).toEqual([]);
+    expect(await intakeRow(started)).toMatchObject({ status: 'applied', type: 'start-part', partId, participantId: 'acme-foundry' });
+    expect(await intakeRow(event)).toMatchObject({ status: 'applied', type: 'deliver-event', partId });
+  });
+
+  it('dead-letters each message that can never apply, saying why, and resubmits one after a fix', async () => {
+    const later = uniqueId('urn:test:sb-later');
+    const invalid: [string, unknown, string, RegExp][] = [
+      ['bad-json', '{"type": "start-part",', 'InvalidJson', /^the body is not JSON/],
+      ['unknown-type', { type: 'ship-part', version: 1 }, 'UnknownMessageType', /^type: "ship-part" is not a message type; expected one of start-part, deliver-event, attach-document$/],
+      ['old-version', { ...startPart(uniqueId()), version: 2 }, 'UnsupportedVersion', /^version: 2 is not supported/],
+      ['schema', { type: 'start-part', version: 1, participant: 'acme-foundry', part: { lifecycle: 'part-basic' } }, 'SchemaError', /^part\.id: Required$/],
+      ['unknown-part', sold(later), 'UnknownPart', /^part "urn:test:sb-later:.*" not found$/],
+      ['unknown-participant', startPart(uniqueId(), 'ghost-co'), 'UnknownParticipant', /^participant: no participant "ghost-co"$/],
+      ['unknown-lifecycle', startPart(uniqueId(), 'acme-foundry', 'no-such-lifecycle'), 'UnknownLifecycle', /^no lifecycle named "no-such-lifecycle"/],
+      ['bad-params', { ...startPart(uniqueId()), part: { id: uniqueId(), lifecycle: 'part-basic', params: { batch: 7 } } }, 'invalid_params', /params\.batch/],
+    ];
+    const ids = invalid.map(([name]) => `${name}-${run}`);
+    for (const [index, [, body]] of invalid.entries()) await send(QUEUE, ids[index]!, body);
+
+    await until('every invalid message dead-lettered', () => broker.deadLetters(QUEUE).length === invalid.length);
+    const dead = await listDeadLetters(bus, QUEUE);
+    for (const [index, [, , reason, description]] of invalid.entries()) {
+      const letter = dead.find((message) => message.messageId === ids[index]);
+      expect(letter, ids[index]).toMatchObject({ reason });
+      expect(letter!.description).toMatch(description);
+    }
+    expect(broker.peek(QUEUE)).toEqual([]);
+    expect(await intakeRow(`unknown-part-${run}`)).toMatchObject({ status: 'dead-lettered', reason: 'UnknownPart' });
+
+    // The fix: the part now exists and waits for its sale. The message goes back and applies.
+    expect((await api.call('POST', '/parts', { id: later, lifecycle: 'part-basic', params: { batch: 'SB-2' } })).status).toBe(201);
+    await api.untilPart(later, waitingFor('sold'));
+    const resubmitted = await resubmitDeadLetters(bus, QUEUE, [`unknown-part-${run}`]);
+    expect(resubmitted.map((message) => message.messageId)).toEqual([`unknown-part-${run}`]);
+    expect((await api.untilPart(later, (part) => part.status === 'completed')).owner.id).toBe('northwind-logistics');
+    expect(await intakeRow(`unknown-part-${run}`)).toMatchObject({ status: 'applied' });
+    expect(broker.deadLetters(QUEUE)).toHaveLength(invalid.length - 1);
+  });
+
+  it('gives messages back while Temporal is unreachable and applies them once when it is back', async () => {
+    const queue = `intake-outage-${run}`;
+    let gate: TcpGate | undefined;
+    let connection: Connection | undefined;
+    let intake: RunningIntake | undefined;
+    let client: ServiceBusClient | undefined;
+    try {
+      gate = await startTcpGate(inject('temporalAddress'));
+      connection = await Connection.connect({ address: gate.address });
+      const temporal = new Client({ connection, namespace: 'default' });
+      const processor = new IntakeProcessor({ ...stack.commands, temporal }, { commandTimeoutMs: 1_500, retry: { initialMs: 200, maxMs: 1_000 } });
+      client = new ServiceBusClient(broker.connectionString);
+      intake = startIntake(client, processor, { queue, concurrency: 2 });
+
+      gate.cut();
+      const id = uniqueId('urn:test:sb-outage');
+      await send(queue, `outage-${id}`, startPart(id));
+      await until('the message given back twice', () => (broker.peek(queue)[0]?.deliveryCount ?? 0) >= 2);
+      expect((await api.call('GET', `/parts/${id}`)).status).toBe(404);
+
+      gate.restore();
+      await api.untilPart(id, waitingFor('sold'), 60_000);
+      await until('the queue drained', () => broker.peek(queue).length === 0, 60_000);
+      expect(broker.deadLetters(queue)).toEqual([]);
+      expect(await intakeRow(`outage-${id}`)).toMatchObject({ status: 'applied', partId: id });
+    } finally {
+      await intake?.close();
+      await client?.close();
+      await connection?.close();
+      await gate?.close();
+    }
+  });
+});
+
+describe('Service Bus topic', () => {
+  it("publishes the ledger events, each with its event id as message id and its type and part as properties", async () => {
+    const id = uniqueId('urn:test:sb-topic');
+    await send(QUEUE, `start-${id}`, startPart(id));
+    await api.untilPart(id, waitingFor('sold'));
+    await send(QUEUE, `sold-${id}`, sold(id));
+    await api.untilPart(id, (part) => part.status === 'completed');
+    const mirrored = (await api.call('GET', `/events?parts=${encodeURIComponent(id)}&after=0`)).body.events;
+
+    const receiver = bus.createReceiver(TOPIC, 'all', { receiveMode: 'receiveAndDelete' });
+    const received: ServiceBusReceivedMessage[] = [];
+    try {
+      await until('the part\'s events on the topic', async () => {
+        received.push(...(await receiver.receiveMessages(200, { maxWaitTimeInMs: 500 })));
+        return received.filter((message) => message.applicationProperties?.partId === id).length >= 3;
+      });
+    } finally {
+      await receiver.close();
+    }
+    const ours = received.filter((message) => message.applicationProperties?.partId === id);
+    expect(ours.map((message) => message.messageId)).toEqual(mirrored.map((event: any) => event.id));
+    expect(ours.map((message) => [message.subject, message.applicationProperties?.eventType])).toEqual([
+      ['Transfer', 'Transfer'],
+      ['PartRegistered', 'PartRegistered'],
+      ['Transfer', 'Transfer'],
+    ]);
+    expect(ours.map((message) => (message.body as any).seq)).toEqual(mirrored.map((event: any) => event.seq));
+    // In sequence order over the whole topic, not only this part's.
+    const seqs = received.map((message) => (message.body as any).seq as number);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+});
