@@ -6,7 +6,7 @@
 // its activity completes; the polling loop (`start`) picks up everything else.
 import { setTimeout as delay } from 'node:timers/promises';
 import { and, desc, eq, gt, lte } from 'drizzle-orm';
-import { BlockNotFoundError, getAddress } from 'viem';
+import { BlockNotFoundError, getAddress, hexToBytes, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import type { Db } from '../db/client.js';
 import { ledgerCursors, ledgerEvents, ledgerReorgs } from '../db/schema.js';
@@ -226,13 +226,20 @@ export class LedgerListener {
    * before and after: if it changed, the chain reorganised under the read, and the span is read again.
    */
   private async readRange(from: bigint, last: bigint): Promise<{ to: bigint; logs: MinedLog[]; toHash: Hex }> {
-    for (;;) {
+    for (let unindexed = 0; ; ) {
       const before = await this.client.getBlock({ blockNumber: this.logs.end(from, last) });
       const { to, logs } = await this.logs.read(from, before.number);
       // A narrowed read is made again at the narrower span, so that its end is checked too.
       if (to !== before.number) continue;
       const after = await this.client.getBlock({ blockNumber: to });
       if (after.hash !== before.hash) continue;
+      // A node may serve a new block before its logs are indexed: when the block's bloom says the
+      // contract may have logs there and none came, read again (a few times: blooms have false positives).
+      if (unindexed < 5 && !logs.some((log) => log.blockNumber === to) && bloomMayContain(after.logsBloom, this.ledger.address)) {
+        unindexed += 1;
+        await delay(20 * unindexed);
+        continue;
+      }
       return { to, logs, toHash: after.hash };
     }
   }
@@ -353,6 +360,18 @@ async function blockOrNull(client: ChainClient, number: bigint) {
     if (error instanceof BlockNotFoundError) return null;
     throw error;
   }
+}
+
+/** Whether a block's logs bloom may hold logs of `address` (the 3 bits of its keccak256, per the yellow paper). */
+export function bloomMayContain(bloom: Hex | null, address: string): boolean {
+  if (!bloom) return true;
+  const bits = hexToBytes(bloom);
+  const hash = hexToBytes(keccak256(address.toLowerCase() as Hex));
+  for (let pair = 0; pair < 6; pair += 2) {
+    const bit = ((hash[pair]! << 8) | hash[pair + 1]!) & 2047;
+    if ((bits[255 - (bit >> 3)]! & (1 << (bit & 7))) === 0) return false;
+  }
+  return true;
 }
 
 function sameCursor(a: Cursor, b: Cursor): boolean {

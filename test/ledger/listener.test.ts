@@ -20,7 +20,7 @@ import type { RunningService } from '../../devstack/process.js';
 import { DEV_MNEMONIC, startAnvil } from '../../devstack/services.js';
 import { connectChain } from '../../ledger/chain.js';
 import type { ChainConnection } from '../../ledger/chain.js';
-import { LedgerListener } from '../../ledger/listener.js';
+import { bloomMayContain, LedgerListener } from '../../ledger/listener.js';
 import type { ListenerOptions } from '../../ledger/listener.js';
 import { PartRegistry, REGISTRAR_ROLE, tokenIdOf } from '../../ledger/part-registry.js';
 import { mirrorStatus } from '../../ledger/mirror-status.js';
@@ -155,6 +155,17 @@ describe('ledger listener', () => {
     await mirrorMatchesChain();
   });
 
+  it("reads a block's logs bloom as the yellow paper does", async () => {
+    const rows = await mirrored();
+    const block = await chain.client.getBlock({ blockNumber: BigInt(rows.at(-1)!.blockNumber) });
+    expect(bloomMayContain(block.logsBloom, registry.address)).toBe(true);
+    expect(bloomMayContain(block.logsBloom, registry.address.toLowerCase())).toBe(true);
+    // An empty block's bloom holds nothing.
+    await rpc('anvil_mine', ['0x1']);
+    const empty = await chain.client.getBlock({ blockTag: 'latest' });
+    expect(bloomMayContain(empty.logsBloom, registry.address)).toBe(false);
+  });
+
   it('reads in bounded ranges and narrows them while the node refuses a range', async () => {
     for (let i = 0; i < 6; i += 1) await register();
     gate.maxLogRange = 2;
@@ -236,7 +247,9 @@ describe('ledger listener', () => {
       LEDGER_BATCH_BLOCKS: '1',
       LEDGER_POLL_MS: '20',
     };
-    const run = (): ChildProcess => spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'tracewell.ts'), 'listener'], { env, stdio: 'ignore' });
+    // Node itself with tsx's loader: the tsx command would run the listener in a child process of its
+    // own, which SIGKILL would leave running.
+    const run = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'tracewell.ts'), 'listener'], { cwd: ROOT, env, stdio: 'ignore' });
     const cursor = async () => {
       const [row] = await database.db.select().from(ledgerCursors).where(eq(ledgerCursors.address, registry.address));
       return BigInt(row!.blockNumber);
@@ -259,7 +272,8 @@ describe('ledger listener', () => {
       await new Promise((resolve) => child.once('exit', resolve));
     }
     expect(atKill).toBeLessThan(before + 32);
-    expect((await mirrored()).length).toBe(before + 32);
+    const reorgs = await database.db.select().from(ledgerReorgs).where(eq(ledgerReorgs.address, registry.address));
+    expect({ rows: (await mirrored()).length, reorgs: reorgs.length }).toEqual({ rows: before + 32, reorgs: 1 });
     await mirrorMatchesChain();
   });
 
