@@ -2,7 +2,7 @@
 // version, and deliver the event an `await` step waits for, as a signal (kept by the part when it
 // arrives early) or as an update (judged by the workflow, answered once the step has taken it).
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { getLifecycle } from '../db/lifecycles.js';
 import { existingParticipantIds } from '../db/participants.js';
 import { getPart } from '../db/parts.js';
@@ -136,16 +136,28 @@ export function partCommands(deps: CommandDeps) {
     }
   }
 
-  /** Delivers the event as a signal; checked here, since a signal cannot be refused by the workflow. */
-  async function signal(id: string, event: string, payload: Record<string, unknown>): Promise<void> {
+  /**
+   * Delivers the event as a signal; checked here, since a signal cannot be refused by the workflow.
+   * With a `requestId`, Temporal records a repeat of the same id once (the intake's message id).
+   */
+  async function signal(id: string, event: string, payload: Record<string, unknown>, requestId?: string): Promise<void> {
     const { handle, awaiting } = await eventTarget(id, event);
     // Checked against every step awaiting it.
     const problems = await Promise.all(awaiting.map((step) => payloadProblems(step.params.payload as FieldSpecs, payload)));
     if (problems.every((list) => list.length > 0)) throw fieldError('invalid_payload', `payload of "${event}"`, problems[0]!);
     try {
-      await handle.signal(event, payload);
+      if (!requestId) return await handle.signal(event, payload);
+      // The client's signal() picks a random request id; the service call takes ours.
+      await temporal.workflowService.signalWorkflowExecution({
+        namespace: temporal.options.namespace,
+        identity: temporal.options.identity,
+        workflowExecution: { workflowId: id },
+        signalName: event,
+        requestId,
+        input: { payloads: [defaultPayloadConverter.toPayload(payload)] },
+      });
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw notActive(id, 'closed');
+      if (error instanceof WorkflowNotFoundError || (error as { code?: number }).code === GRPC_NOT_FOUND) throw notActive(id, 'closed');
       throw error;
     }
   }
@@ -176,6 +188,8 @@ export function partCommands(deps: CommandDeps) {
 
   return { start, signal, update, pinnedLifecycle };
 }
+
+const GRPC_NOT_FOUND = 5;
 
 function notActive(id: string, status: string): CommandRefused {
   return new CommandRefused(409, 'part_not_active', `part "${id}" is ${status} and takes no more events`);

@@ -25,7 +25,11 @@ const startPart = z
   })
   .strict();
 
-/** Delivers the event a part's `await` step waits for (as a Temporal update: applied exactly once). */
+/**
+ * Delivers the event a part's `await` step waits for: as an update (default; refused while the part
+ * is not at the step, so the message waits for it), or as a signal (kept by the part when early).
+ * Either way Temporal records it once per message id.
+ */
 const deliverEvent = z
   .object({
     type: z.literal('deliver-event'),
@@ -34,6 +38,7 @@ const deliverEvent = z
     part: partId,
     event: z.string().min(1).max(100),
     payload: z.record(z.unknown()).default({}),
+    as: z.enum(['update', 'signal']).default('update'),
   })
   .strict();
 

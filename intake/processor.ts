@@ -88,7 +88,11 @@ export class IntakeProcessor {
           throw error;
         }
       case 'deliver-event':
-        return { id: message.part, ...(await this.parts.update(message.part, message.event, message.payload, `intake:${key}`)) };
+        if (message.as === 'signal') {
+          await this.parts.signal(message.part, message.event, message.payload, `intake:${key}`);
+          return { id: message.part, event: message.event, delivered: 'signal' };
+        }
+        return { id: message.part, ...(await this.parts.update(message.part, message.event, message.payload, `intake:${key}`)), delivered: 'update' };
       case 'attach-document':
         return { ...(await attachCertificate(this.deps, actor, message.part, { document: message.document, validFor: message.validFor }, `intake:${key}`)) };
     }

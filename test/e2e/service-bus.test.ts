@@ -96,6 +96,21 @@ describe('Service Bus intake', () => {
     expect(await intakeRow(event)).toMatchObject({ status: 'applied', type: 'deliver-event', partId });
   });
 
+  it('delivers an event as a signal, kept by the part when early, and recorded once although sent twice', async () => {
+    const id = uniqueId('urn:test:sb-signal');
+    expect((await api.call('POST', '/parts', { id, lifecycle: 'part-basic', params: { batch: 'SB-3' } })).status).toBe(201);
+    const signal = `signal-${id}`;
+    await send(QUEUE, signal, { ...sold(id), as: 'signal' });
+    await send(QUEUE, signal, { ...sold(id), as: 'signal' });
+    const done = await api.untilPart(id, (part) => part.status === 'completed');
+    expect(done.owner.id).toBe('northwind-logistics');
+    await until('the queue drained', () => broker.peek(QUEUE).length === 0);
+    const history = await stack.client.workflow.getHandle(id).fetchHistory();
+    const signals = (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes);
+    expect(signals).toHaveLength(1);
+    expect(await intakeRow(signal)).toMatchObject({ status: 'applied', result: { delivered: 'signal' } });
+  });
+
   it('dead-letters each message that can never apply, saying why, and resubmits one after a fix', async () => {
     const later = uniqueId('urn:test:sb-later');
     const invalid: [string, unknown, string, RegExp][] = [
