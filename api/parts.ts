@@ -103,16 +103,19 @@ export function partRoutes(deps: ApiDeps): Hono {
   app.post('/:id/signals/:name', async (c) => {
     const id = c.req.param('id');
     const event = c.req.param('name');
+    // The part and its event first (404, 409), then the body (400).
+    const target = await commands.eventTarget(id, event);
     const payload = await readJson(c, eventPayloadSchema);
-    await commands.signal(id, event, payload);
+    await commands.signal(id, event, payload, undefined, target);
     return c.json({ id, event, delivered: 'signal' }, 202);
   });
 
   app.post('/:id/updates/:name', async (c) => {
     const id = c.req.param('id');
     const event = c.req.param('name');
+    const target = await commands.eventTarget(id, event);
     const payload = await readJson(c, eventPayloadSchema);
-    const accepted = await commands.update(id, event, payload);
+    const accepted = await commands.update(id, event, payload, undefined, target);
     return c.json({ id, ...accepted, delivered: 'update' });
   });
 

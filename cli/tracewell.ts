@@ -165,7 +165,7 @@ intake
   .command('dlq')
   .description('list the intake\'s dead-lettered messages with their reasons; --resubmit sends them back to the queue after a fix')
   .option('--resubmit <ids...>', 'message ids to send back to the queue')
-  .option('--all', 'with --resubmit: every dead-lettered message')
+  .option('--all', 'resubmit every dead-lettered message')
   .option('--json', 'print JSON')
   .action(async (options: { resubmit?: string[]; all?: boolean; json?: boolean }) => {
     const config = settings();

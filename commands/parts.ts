@@ -32,6 +32,9 @@ export interface StartedPart {
 
 export type PartCommands = ReturnType<typeof partCommands>;
 
+/** The part an event goes to and the await steps of its pinned definition waiting for the event. */
+export type EventTarget = Awaited<ReturnType<PartCommands['eventTarget']>>;
+
 export function partCommands(deps: CommandDeps) {
   const { db, temporal, taskQueue, policies } = deps;
 
@@ -140,8 +143,8 @@ export function partCommands(deps: CommandDeps) {
    * Delivers the event as a signal; checked here, since a signal cannot be refused by the workflow.
    * With a `requestId`, Temporal records a repeat of the same id once (the intake's message id).
    */
-  async function signal(id: string, event: string, payload: Record<string, unknown>, requestId?: string): Promise<void> {
-    const { handle, awaiting } = await eventTarget(id, event);
+  async function signal(id: string, event: string, payload: Record<string, unknown>, requestId?: string, target?: EventTarget): Promise<void> {
+    const { handle, awaiting } = target ?? (await eventTarget(id, event));
     // Checked against every step awaiting it.
     const problems = await Promise.all(awaiting.map((step) => payloadProblems(step.params.payload as FieldSpecs, payload)));
     if (problems.every((list) => list.length > 0)) throw fieldError('invalid_payload', `payload of "${event}"`, problems[0]!);
@@ -166,8 +169,8 @@ export function partCommands(deps: CommandDeps) {
    * Delivers the event as an update, which the workflow judges. Temporal keeps one outcome per
    * `updateId`: a repeat with the same id is the same update, not a second event.
    */
-  async function update(id: string, event: string, payload: Record<string, unknown>, updateId?: string): Promise<AwaitAccepted> {
-    const { handle, awaiting } = await eventTarget(id, event);
+  async function update(id: string, event: string, payload: Record<string, unknown>, updateId?: string, target?: EventTarget): Promise<AwaitAccepted> {
+    const { handle, awaiting } = target ?? (await eventTarget(id, event));
     // The workflow's validator judges the payload's shape; whether named participants exist is for
     // SQL to say, once the shape is right.
     const specs = awaiting[0]!.params.payload as FieldSpecs;
@@ -186,7 +189,7 @@ export function partCommands(deps: CommandDeps) {
     }
   }
 
-  return { start, signal, update, pinnedLifecycle };
+  return { start, signal, update, eventTarget, pinnedLifecycle };
 }
 
 const GRPC_NOT_FOUND = 5;

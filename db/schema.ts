@@ -424,12 +424,12 @@ export const documents = pgTable(
   ],
 );
 
-export type IntakeStatus = 'applied' | 'dead-lettered';
+export type IntakeStatus = 'applying' | 'applied' | 'dead-lettered';
 
 /**
  * Every Service Bus intake message by its idempotency key (the message id, or the original id of a
- * resubmitted one): applied once, or dead-lettered with the reason. A redelivered or duplicated
- * message whose key is `applied` is completed without a second effect.
+ * resubmitted one): `applying` once its effect is under way, then applied, or dead-lettered with the
+ * reason. A redelivered or duplicated message whose key is `applied` is completed without a second effect.
  */
 export const intakeMessages = pgTable(
   'intake_messages',
@@ -442,7 +442,6 @@ export const intakeMessages = pgTable(
     reason: text('reason'),
     description: text('description'),
     result: jsonb('result').$type<Record<string, unknown>>(),
-    deliveries: integer('deliveries').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

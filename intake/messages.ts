@@ -86,7 +86,7 @@ export function parseIntakeMessage(body: unknown): IntakeMessage {
   const json = jsonOf(body);
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new InvalidMessage('SchemaError', 'the body must be a JSON object with "type" and "version"');
   const { type, version } = json as { type?: unknown; version?: unknown };
-  const schema = SCHEMAS[type as keyof typeof SCHEMAS];
+  const schema = typeof type === 'string' && Object.hasOwn(SCHEMAS, type) ? SCHEMAS[type as keyof typeof SCHEMAS] : undefined;
   if (!schema) throw new InvalidMessage('UnknownMessageType', `type: ${JSON.stringify(type ?? null)} is not a message type; expected one of ${INTAKE_MESSAGE_TYPES.join(', ')}`);
   if (version !== 1) throw new InvalidMessage('UnsupportedVersion', `version: ${JSON.stringify(version ?? null)} is not supported for ${String(type)}; expected 1`);
   const parsed = schema.safeParse(json);

@@ -4,7 +4,7 @@
 // there yet). The idempotency key makes a redelivered or duplicated message one effect, twice over:
 // SQL remembers applied keys, and each effect is keyed in Temporal by it (the part's workflow id
 // with the key in its memo, the update id, the ledger action's workflow id).
-import { eq, sql } from 'drizzle-orm';
+import { eq, ne } from 'drizzle-orm';
 import type { WorkflowHandle } from '@temporalio/client';
 import { attachCertificate } from '../commands/ledger-actions.js';
 import type { CommandDeps } from '../commands/deps.js';
@@ -13,6 +13,7 @@ import { partCommands } from '../commands/parts.js';
 import { describeIfExists } from '../commands/workflow-handles.js';
 import { findParticipant } from '../db/participants.js';
 import { intakeMessages } from '../db/schema.js';
+import type { IntakeStatus } from '../db/schema.js';
 import { InvalidMessage, parseIntakeMessage } from './messages.js';
 import type { IntakeMessage } from './messages.js';
 
@@ -60,8 +61,17 @@ export class IntakeProcessor {
     let message: IntakeMessage | undefined;
     try {
       message = parseIntakeMessage(delivery.body);
-      if (await this.alreadyApplied(delivery.key)) return { action: 'complete', duplicate: true };
-      const result = await this.deps.temporal.withDeadline(Date.now() + this.timeoutMs, () => this.apply(message!, delivery.key));
+      const status = await this.statusOf(delivery.key);
+      if (status === 'applied') return { action: 'complete', duplicate: true };
+      const result = await this.deps.temporal.withDeadline(Date.now() + this.timeoutMs, async () => {
+        // An earlier delivery got as far as the effect but not its record: if Temporal has the
+        // effect under this key, that is the outcome (the checks before the effect may no longer
+        // pass because of it, e.g. the event finished the part).
+        const earlier = status === 'applying' ? await this.earlierEffect(message!, delivery.key) : undefined;
+        if (earlier) return earlier;
+        await this.record(delivery.key, message, { status: 'applying' });
+        return this.apply(message!, delivery.key);
+      });
       await this.record(delivery.key, message, { status: 'applied', result });
       return { action: 'complete', duplicate: false, result };
     } catch (error) {
@@ -98,6 +108,25 @@ export class IntakeProcessor {
     }
   }
 
+  /** The effect an earlier delivery of this key made in Temporal, if it is there to find. */
+  private async earlierEffect(message: IntakeMessage, key: string): Promise<Record<string, unknown> | undefined> {
+    const { temporal } = this.deps;
+    switch (message.type) {
+      case 'start-part':
+        return (await this.startedBy(message.part.id)) === key ? { id: message.part.id, started: 'earlier' } : undefined;
+      case 'deliver-event':
+        if (message.as === 'signal') return undefined; // the signal's request id makes a second one a no-op
+        try {
+          const accepted = await temporal.workflow.getHandle(message.part).getUpdateHandle(`intake:${key}`).result();
+          return { id: message.part, ...(accepted as Record<string, unknown>), delivered: 'update' };
+        } catch {
+          return undefined;
+        }
+      case 'attach-document':
+        return undefined; // the ledger action's workflow id is the key: apply() finds its outcome
+    }
+  }
+
   /** The intake message that started the part's workflow, if one did. */
   private async startedBy(partId: string): Promise<unknown> {
     const description = await describeIfExists(this.deps.temporal.workflow.getHandle(partId) as WorkflowHandle);
@@ -106,35 +135,36 @@ export class IntakeProcessor {
 
   /** A message that can never be applied as it is: its dead-letter reason and description. */
   private refusalOf(error: unknown): { reason: string; description: string } | undefined {
-    if (error instanceof InvalidMessage) return { reason: error.reason, description: error.message };
+    if (error instanceof InvalidMessage) return { reason: error.reason, description: error.message.slice(0, 4096) };
     if (error instanceof CommandRefused && !NOT_YET.has(error.code)) {
       const details = Array.isArray(error.details) ? ` (${(error.details as { field: string; message: string }[]).map((d) => `${d.field}: ${d.message}`).join('; ')})` : '';
-      return { reason: UNKNOWN[error.code] ?? error.code, description: `${error.message}${details}` };
+      return { reason: UNKNOWN[error.code] ?? error.code, description: `${error.message}${details}`.slice(0, 4096) };
     }
     return undefined;
   }
 
-  private async alreadyApplied(key: string): Promise<boolean> {
+  private async statusOf(key: string): Promise<IntakeStatus | undefined> {
     const [row] = await this.deps.db.select({ status: intakeMessages.status }).from(intakeMessages).where(eq(intakeMessages.messageId, key));
-    return row?.status === 'applied';
+    return row?.status;
   }
 
   private async record(
     key: string,
     message: IntakeMessage | undefined,
-    outcome: { status: 'applied'; result: Record<string, unknown> } | { status: 'dead-lettered'; reason: string; description: string },
+    outcome: { status: 'applying' } | { status: 'applied'; result: Record<string, unknown> } | { status: 'dead-lettered'; reason: string; description: string },
   ): Promise<void> {
     const partId = message ? (message.type === 'start-part' ? message.part.id : message.part) : null;
     const values = {
       status: outcome.status,
       reason: outcome.status === 'dead-lettered' ? outcome.reason : null,
-      description: outcome.status === 'dead-lettered' ? outcome.description : null,
+      description: outcome.status === 'dead-lettered' ? outcome.description.slice(0, 4096) : null,
       result: outcome.status === 'applied' ? outcome.result : null,
       updatedAt: new Date(),
     };
     await this.deps.db
       .insert(intakeMessages)
       .values({ messageId: key, type: message?.type ?? null, partId, participantId: message?.participant ?? null, ...values })
-      .onConflictDoUpdate({ target: intakeMessages.messageId, set: { ...values, deliveries: sql`${intakeMessages.deliveries} + 1` } });
+      // An applied key stays applied, whatever a concurrent delivery of it concluded.
+      .onConflictDoUpdate({ target: intakeMessages.messageId, set: values, setWhere: ne(intakeMessages.status, 'applied') });
   }
 }

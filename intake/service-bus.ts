@@ -3,6 +3,7 @@
 // up the queue's max delivery count in seconds). Also the dead-letter queue: list it, and resubmit
 // messages after a fix.
 import { setTimeout as delay } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type { IntakeProcessor } from './processor.js';
 
@@ -20,33 +21,49 @@ export interface IntakeOptions {
   log?: (line: string) => void;
 }
 
-/** The idempotency key of a received message. */
-export function intakeKey(message: ServiceBusReceivedMessage): string {
+/** The idempotency key of a received message (undefined for a message without an id). */
+export function intakeKey(message: ServiceBusReceivedMessage): string | undefined {
   const original = message.applicationProperties?.[ORIGINAL_MESSAGE_ID];
-  return typeof original === 'string' && original ? original : String(message.messageId);
+  if (typeof original === 'string' && original) return original;
+  return message.messageId === undefined || message.messageId === '' ? undefined : String(message.messageId);
 }
 
 export function startIntake(client: ServiceBusClient, processor: IntakeProcessor, options: IntakeOptions): RunningIntake {
   const { log = () => {} } = options;
   const receiver = client.createReceiver(options.queue, { receiveMode: 'peekLock' });
   const closing = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  const handle = async (message: ServiceBusReceivedMessage) => {
+    const key = intakeKey(message);
+    if (key === undefined) {
+      // Service Bus gives every message an id; one without is not from a sender we can deduplicate.
+      await receiver.deadLetterMessage(message, { deadLetterReason: 'MissingMessageId', deadLetterErrorDescription: 'the message has no message id, the key that keeps its effect single' });
+      return;
+    }
+    const outcome = await processor.handle({ key, body: message.body, deliveryCount: message.deliveryCount ?? 0 });
+    switch (outcome.action) {
+      case 'complete':
+        await receiver.completeMessage(message);
+        return;
+      case 'dead-letter':
+        log(`intake: dead-lettered ${key}: ${outcome.reason}: ${outcome.description}`);
+        await receiver.deadLetterMessage(message, { deadLetterReason: outcome.reason, deadLetterErrorDescription: outcome.description });
+        return;
+      case 'abandon':
+        log(`intake: ${key} not applied (${outcome.error}); given back in ${outcome.retryInMs} ms`);
+        await delay(outcome.retryInMs, undefined, { signal: closing.signal }).catch(() => undefined);
+        await receiver.abandonMessage(message);
+    }
+  };
   const subscription = receiver.subscribe(
     {
       processMessage: async (message) => {
-        const key = intakeKey(message);
-        const outcome = await processor.handle({ key, body: message.body, deliveryCount: message.deliveryCount ?? 0 });
-        switch (outcome.action) {
-          case 'complete':
-            await receiver.completeMessage(message);
-            return;
-          case 'dead-letter':
-            log(`intake: dead-lettered ${key}: ${outcome.reason}: ${outcome.description}`);
-            await receiver.deadLetterMessage(message, { deadLetterReason: outcome.reason, deadLetterErrorDescription: outcome.description });
-            return;
-          case 'abandon':
-            log(`intake: ${key} not applied (${outcome.error}); given back in ${outcome.retryInMs} ms`);
-            await delay(outcome.retryInMs, undefined, { signal: closing.signal }).catch(() => undefined);
-            await receiver.abandonMessage(message);
+        const handling = handle(message);
+        inFlight.add(handling);
+        try {
+          await handling;
+        } finally {
+          inFlight.delete(handling);
         }
       },
       processError: async ({ error, errorSource }) => {
@@ -59,6 +76,8 @@ export function startIntake(client: ServiceBusClient, processor: IntakeProcessor
     async close() {
       closing.abort();
       await subscription.close();
+      // Messages under way settle before the receiver (and then Temporal and SQL) go.
+      await Promise.allSettled([...inFlight]);
       await receiver.close();
     },
   };
@@ -77,7 +96,7 @@ export interface DeadLetter {
 function deadLetterOf(message: ServiceBusReceivedMessage): DeadLetter {
   return {
     messageId: String(message.messageId),
-    key: intakeKey(message),
+    key: intakeKey(message) ?? '',
     reason: message.deadLetterReason,
     description: message.deadLetterErrorDescription,
     deliveryCount: message.deliveryCount,
@@ -108,13 +127,20 @@ async function withDeadLetters<T>(client: ServiceBusClient, queue: string, max: 
   }
 }
 
+/** The dead-letter queue's messages, peeked (neither locked nor counted as a delivery), at most `max`. */
 export async function listDeadLetters(client: ServiceBusClient, queue: string, max = 1000): Promise<DeadLetter[]> {
-  const listed: DeadLetter[] = [];
-  await withDeadLetters(client, queue, max, async (message) => {
-    listed.push(deadLetterOf(message));
-    return undefined;
-  });
-  return listed;
+  const receiver = client.createReceiver(queue, { subQueueType: 'deadLetter' });
+  try {
+    const listed: DeadLetter[] = [];
+    while (listed.length < max) {
+      const page = await receiver.peekMessages(Math.min(100, max - listed.length));
+      if (page.length === 0) break;
+      listed.push(...page.map(deadLetterOf));
+    }
+    return listed;
+  } finally {
+    await receiver.close();
+  }
 }
 
 /**
@@ -126,14 +152,14 @@ export async function resubmitDeadLetters(client: ServiceBusClient, queue: strin
   const sender = client.createSender(queue);
   try {
     return await withDeadLetters(client, queue, max, async (message, receiver) => {
-      const key = intakeKey(message);
+      const key = intakeKey(message) ?? String(message.messageId);
       if (ids !== 'all' && !ids.includes(String(message.messageId)) && !ids.includes(key)) return undefined;
       const { DeadLetterReason: _reason, DeadLetterErrorDescription: _description, ...properties } = message.applicationProperties ?? {};
       await sender.sendMessages({
         body: message.body,
         contentType: message.contentType,
         subject: message.subject,
-        messageId: `${key}:resubmitted:${Date.now().toString(36)}`,
+        messageId: randomUUID(),
         applicationProperties: { ...properties, [ORIGINAL_MESSAGE_ID]: key },
       });
       await receiver.completeMessage(message);

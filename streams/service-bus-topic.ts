@@ -4,7 +4,7 @@
 // subscription rules. The cursor (last sequence number sent) is kept in SQL per topic.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
-import { eq } from 'drizzle-orm';
+import { eq, lt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { topicCursors } from '../db/schema.js';
 import type { LedgerRef } from '../ledger/event-log.js';
@@ -72,7 +72,8 @@ export class TopicPublisher {
     await db
       .insert(topicCursors)
       .values({ topic, cursor })
-      .onConflictDoUpdate({ target: topicCursors.topic, set: { cursor, updatedAt: new Date() } });
+      // Never back: another publisher (another listener process) may have sent further.
+      .onConflictDoUpdate({ target: topicCursors.topic, set: { cursor, updatedAt: new Date() }, setWhere: lt(topicCursors.cursor, cursor) });
     return Math.max(sent, 1);
   }
 
@@ -82,13 +83,12 @@ export class TopicPublisher {
     this.loop = (async () => {
       let failures = 0;
       while (!this.stopping.signal.aborted) {
-        // Listening before the pass, so an event mirrored during it is not missed.
-        const woken = this.options.signal?.wait(pollMs, this.stopping.signal);
         try {
           const sent = await this.runOnce();
           failures = 0;
           if (sent > 0) continue;
-          await (woken ?? delay(pollMs, undefined, { signal: this.stopping.signal }).catch(() => undefined));
+          // An event mirrored between that pass and this wait waits for the next poll at most.
+          await (this.options.signal?.wait(pollMs, this.stopping.signal) ?? delay(pollMs, undefined, { signal: this.stopping.signal }).catch(() => undefined));
         } catch (error) {
           failures += 1;
           const pause = Math.min(backoff.initialMs * 2 ** (failures - 1), backoff.maxMs);

@@ -7,7 +7,6 @@ CREATE TABLE "intake_messages" (
 	"reason" text,
 	"description" text,
 	"result" jsonb,
-	"deliveries" integer DEFAULT 1 NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );

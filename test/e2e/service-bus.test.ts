@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { Client, Connection } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { intakeMessages } from '../../db/schema.js';
 import { IntakeProcessor } from '../../intake/processor.js';
 import { listDeadLetters, resubmitDeadLetters, startIntake } from '../../intake/service-bus.js';
@@ -94,6 +94,18 @@ describe('Service Bus intake', () => {
     expect(broker.deadLetters(QUEUE)).toEqual([]);
     expect(await intakeRow(started)).toMatchObject({ status: 'applied', type: 'start-part', partId, participantId: 'acme-foundry' });
     expect(await intakeRow(event)).toMatchObject({ status: 'applied', type: 'deliver-event', partId });
+
+    // A delivery that made its effect but died before recording it leaves the key `applying`. The
+    // part has completed since, so the checks before the effect would now refuse: Temporal has the
+    // effect under the key, and the redelivery completes as applied instead.
+    const db = stack.core.database.db;
+    await db.update(intakeMessages).set({ status: 'applying' }).where(inArray(intakeMessages.messageId, [started, event]));
+    await send(QUEUE, started, startPart(partId));
+    await send(QUEUE, event, sold(partId));
+    await until('both applied again', async () => (await intakeRow(started))?.status === 'applied' && (await intakeRow(event))?.status === 'applied');
+    await until('the queue drained', () => broker.peek(QUEUE).length === 0);
+    expect(broker.deadLetters(QUEUE)).toEqual([]);
+    expect(await intakeRow(started)).toMatchObject({ result: { started: 'earlier' } });
   });
 
   it('delivers an event as a signal, kept by the part when early, and recorded once although sent twice', async () => {

@@ -339,7 +339,9 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     const replyTo = String(request.reply_to ?? '');
     const link = connection.find_sender((l: Sender) => l.name === replyTo || l.target?.address === replyTo);
     if (!link) return;
-    const properties: Record<string, unknown> = { 'status-code': status, 'status-description': status < 300 ? 'OK' : (condition ?? 'error') };
+    const description = status < 300 ? 'OK' : (condition ?? 'error');
+    // Both spellings: core-amqp reads `status-code`, the management client's peek reads `statusCode`.
+    const properties: Record<string, unknown> = { 'status-code': status, 'status-description': description, statusCode: status, statusDescription: description };
     if (condition) properties['error-condition'] = condition;
     link.send({ correlation_id: request.message_id, to: replyTo, application_properties: properties, body: body ?? null });
   }
@@ -389,6 +391,8 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
         .filter((m) => m.seq >= from)
         .slice(0, count)
         .map((m) => ({ message: rhea.message.encode(wireMessage(m)) }));
+      // As Service Bus does: nothing (more) to peek is 204 without a body.
+      if (messages.length === 0) return reply(request, connection, 204, undefined);
       return reply(request, connection, 200, { messages });
     }
     reply(request, connection, 501, undefined, 'amqp:not-implemented');

@@ -27,6 +27,7 @@ describe('intake messages', () => {
     expect(refusal('{not json')).toMatchObject({ reason: 'InvalidJson' });
     expect(refusal([1, 2])).toMatchObject({ reason: 'SchemaError', message: 'the body must be a JSON object with "type" and "version"' });
     expect(refusal({ type: 'ship-part', version: 1 })).toEqual({ reason: 'UnknownMessageType', message: 'type: "ship-part" is not a message type; expected one of start-part, deliver-event, attach-document' });
+    expect(refusal({ type: 'toString', version: 1 })).toMatchObject({ reason: 'UnknownMessageType' });
     expect(refusal({ type: 'start-part', version: 2 })).toMatchObject({ reason: 'UnsupportedVersion', message: 'version: 2 is not supported for start-part; expected 1' });
     expect(refusal({ type: 'start-part', version: 1, participant: 'acme-foundry', part: { lifecycle: 'part-basic' } })).toEqual({ reason: 'SchemaError', message: 'part.id: Required' });
     expect(refusal({ type: 'deliver-event', version: 1, participant: 'a', part: 'bad id!', event: 'sold', extra: 1 }).message).toBe(
