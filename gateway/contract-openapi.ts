@@ -1,0 +1,161 @@
+// The OpenAPI 3.1 document of one contract, generated from its ABI: a path per function to invoke
+// (a transaction) and to query (eth_call), overloaded functions on distinct paths named by their
+// signature, the events as schemas and a filterable events path, and the custom errors a revert
+// answers with.
+import type { Abi, AbiEvent, AbiFunction } from 'viem';
+
+type AbiError = Extract<Abi[number], { type: 'error' }>;
+import { argsSchemaOf, schemaOf } from './abi-json.js';
+import type { JsonSchema } from './abi-json.js';
+
+/** `name(type,…)` with tuples spelled out, as Solidity signatures are. */
+export function signatureOf(item: AbiFunction | AbiEvent | AbiError): string {
+  const typeOf = (parameter: { type: string; components?: readonly { type: string }[] }): string =>
+    parameter.type.startsWith('tuple') ? `(${(parameter.components ?? []).map(typeOf).join(',')})${parameter.type.slice('tuple'.length)}` : parameter.type;
+  return `${item.name}(${item.inputs.map(typeOf).join(',')})`;
+}
+
+/** The path segment of each function: its name, or its signature when the name is overloaded. */
+export function methodKeys(abi: Abi): Map<string, AbiFunction> {
+  const functions = abi.filter((item): item is AbiFunction => item.type === 'function');
+  const counts = new Map<string, number>();
+  for (const fn of functions) counts.set(fn.name, (counts.get(fn.name) ?? 0) + 1);
+  return new Map(functions.map((fn) => [counts.get(fn.name)! > 1 ? signatureOf(fn) : fn.name, fn]));
+}
+
+const errorResponse = (description: string, schema: JsonSchema = { $ref: '#/components/schemas/Error' }) => ({ description, content: { 'application/json': { schema } } });
+
+export function contractOpenApi(contract: { name: string; abi: Abi; address?: string }): Record<string, unknown> {
+  const base = `/contracts/${contract.name}`;
+  const events = contract.abi.filter((item): item is AbiEvent => item.type === 'event');
+  const errors = contract.abi.filter((item): item is AbiError => item.type === 'error');
+  const schemas: Record<string, JsonSchema> = {
+    Error: {
+      type: 'object',
+      required: ['error'],
+      properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+    },
+    Revert: {
+      type: 'object',
+      description: 'A transaction or call the contract reverted, with its custom error decoded',
+      required: ['error'],
+      properties: {
+        error: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: {
+            code: { const: 'contract_reverted' },
+            message: { type: 'string' },
+            details: { oneOf: [...errors.map((error) => ({ $ref: `#/components/schemas/${schemaName('Error', error)}` })), { type: 'object', properties: { reason: { type: 'string' } } }] },
+          },
+        },
+      },
+    },
+    Receipt: {
+      type: 'object',
+      required: ['txHash', 'blockNumber', 'status', 'events'],
+      properties: {
+        txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+        blockNumber: { type: 'string', pattern: '^[0-9]+$' },
+        status: { enum: ['success', 'reverted'] },
+        events: { type: 'array', items: { $ref: '#/components/schemas/DecodedEvent' } },
+      },
+    },
+    DecodedEvent: {
+      type: 'object',
+      required: ['name', 'args'],
+      properties: { name: { type: 'string' }, args: { type: 'object' }, blockNumber: { type: 'string' }, logIndex: { type: 'integer' }, txHash: { type: 'string' } },
+    },
+  };
+  for (const event of events) {
+    schemas[schemaName('Event', event)] = { ...argsSchemaOf(event.inputs), description: signatureOf(event) };
+  }
+  for (const error of errors) {
+    schemas[schemaName('Error', error)] = {
+      type: 'object',
+      description: signatureOf(error),
+      required: ['name', 'args'],
+      properties: { name: { const: error.name }, signature: { const: signatureOf(error) }, args: argsSchemaOf(error.inputs) },
+    };
+  }
+
+  const paths: Record<string, unknown> = {};
+  for (const [key, fn] of methodKeys(contract.abi)) {
+    const readOnly = fn.stateMutability === 'view' || fn.stateMutability === 'pure';
+    const input = argsSchemaOf(fn.inputs);
+    const output = argsSchemaOf(fn.outputs);
+    const id = key.replace(/[^A-Za-z0-9_]/g, '_');
+    paths[`${base}/query/${key}`] = {
+      post: {
+        operationId: `query_${id}`,
+        summary: `${signatureOf(fn)}: eth_call`,
+        tags: [contract.name],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { input }, required: ['input'], additionalProperties: false } } } },
+        responses: {
+          '200': { description: 'the decoded result', content: { 'application/json': { schema: { type: 'object', properties: { output }, required: ['output'] } } } },
+          '400': errorResponse('an argument does not fit its ABI type (named in the message)'),
+          '409': errorResponse('the call reverted', { $ref: '#/components/schemas/Revert' }),
+        },
+      },
+    };
+    if (readOnly) continue;
+    paths[`${base}/invoke/${key}`] = {
+      post: {
+        operationId: `invoke_${id}`,
+        summary: `${signatureOf(fn)}: a transaction signed by the calling participant`,
+        tags: [contract.name],
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'a repeat with the same key answers with the first result and sends nothing' }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { input, ...(fn.stateMutability === 'payable' ? { value: { type: 'string', pattern: '^[0-9]{1,78}$', description: 'wei sent with the call' } } : {}) },
+                required: ['input'],
+                additionalProperties: false,
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { description: 'the mined transaction with its decoded events', content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } } },
+          '400': errorResponse('an argument does not fit its ABI type (named in the message)'),
+          '409': errorResponse('the transaction would revert', { $ref: '#/components/schemas/Revert' }),
+        },
+      },
+    };
+  }
+  paths[`${base}/events`] = {
+    get: {
+      operationId: `events_${contract.name.replace(/[^A-Za-z0-9_]/g, '_')}`,
+      summary: 'decoded logs of the contract',
+      tags: [contract.name],
+      parameters: [
+        { name: 'event', in: 'query', required: false, schema: { enum: events.map((event) => event.name) } },
+        { name: 'fromBlock', in: 'query', required: false, schema: { type: 'string', pattern: '^[0-9]+$' } },
+        { name: 'toBlock', in: 'query', required: false, schema: { type: 'string', pattern: '^([0-9]+|latest)$' } },
+      ],
+      responses: {
+        '200': { description: 'the events, oldest first', content: { 'application/json': { schema: { type: 'object', properties: { events: { type: 'array', items: { $ref: '#/components/schemas/DecodedEvent' } } } } } } },
+        '400': errorResponse('a bad filter'),
+      },
+    },
+  };
+
+  return {
+    openapi: '3.1.0',
+    info: { title: `${contract.name} contract`, version: '1', description: `REST gateway to ${contract.name}${contract.address ? ` at ${contract.address}` : ''}, generated from its ABI.` },
+    paths,
+    components: {
+      schemas,
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a Tracewell API key' } },
+    },
+    security: [{ apiKey: [] }],
+  };
+}
+
+/** A component name for an event or error; overloads get their parameter types appended. */
+function schemaName(kind: 'Event' | 'Error', item: AbiEvent | AbiError): string {
+  return `${kind}.${signatureOf(item).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
