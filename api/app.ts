@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { CommandRefused } from '../commands/errors.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { contractRoutes } from './contracts.js';
 import { documentRoutes } from './documents.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventStreamRoutes } from './event-stream.js';
@@ -30,6 +31,7 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/documents', documentRoutes(deps));
   app.route('/events/subscriptions', eventSubscriptionRoutes(deps));
   app.route('/events', eventStreamRoutes(deps, { log }));
+  app.route('/contracts', contractRoutes(deps));
   app.route('/ops', opsRoutes(deps));
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {

@@ -4,6 +4,7 @@ import type { ChainConnection } from '../ledger/chain.js';
 import type { LedgerRef } from '../ledger/event-log.js';
 import type { KeyStore } from '../ledger/keystore.js';
 import type { MirrorSignal } from '../streams/mirror-signal.js';
+import type { TxSender } from '../ledger/tx-sender.js';
 
 /** What the HTTP API needs: the commands' SQL, Temporal and contract, the chain, and the key store. */
 export interface ApiDeps extends CommandDeps {
@@ -11,6 +12,8 @@ export interface ApiDeps extends CommandDeps {
   /** Creates the keys of new participants. */
   keys: KeyStore;
   documents: DocumentVault;
+  /** Sends the contract gateway's transactions (idempotent by key). */
+  txSender: TxSender;
   /** The contract whose events the mirror holds and the streams deliver. */
   ledger: LedgerRef;
   /** Announces new mirrored events (at once in the listener's process; streams also poll). */

@@ -454,3 +454,17 @@ export const topicCursors = pgTable('topic_cursors', {
   cursor: bigint('cursor', { mode: 'number' }).notNull(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Contracts reachable through the REST gateway (`/contracts/:name/…`): a name, where the contract
+ * lives, and its ABI, from which the gateway builds its routes and OpenAPI document.
+ */
+export const gatewayContracts = pgTable('gateway_contracts', {
+  name: text('name').primaryKey(),
+  chainId: integer('chain_id').notNull(),
+  address: text('address').notNull(),
+  abi: jsonb('abi').$type<unknown[]>().notNull(),
+  registeredBy: text('registered_by').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});

@@ -16,7 +16,7 @@ export function serveApi(
   log?: (line: string) => void,
 ): Promise<RunningApi> {
   const app = createApi(
-    { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain, registry: core.registry, keys: core.keys, documents: core.documents, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal },
+    { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain, registry: core.registry, keys: core.keys, documents: core.documents, txSender: core.txSender, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal },
     log,
   );
   // WebSocket streams upgrade on the same port as the API.

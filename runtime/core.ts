@@ -4,7 +4,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Address } from 'viem';
+import type { Abi, Address } from 'viem';
+import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
+import { registerContract } from '../gateway/contracts.js';
 import type { AppConfig } from '../config/app.js';
 import { ConfigError } from '../config/errors.js';
 import { openDatabase } from '../db/client.js';
@@ -97,6 +99,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     const deployment = await ensurePartRegistry(database.db, chain, admin, config.PART_REGISTRY_ADDRESS, options.deploy ?? false);
     log(`PartRegistry ${deployment.deployed ? 'deployed at' : 'found at'} ${deployment.address} (chain ${chain.chainId})`);
     const registry = new PartRegistry(chain.client, deployment.address as Address);
+    // The contract gateway serves the project's own contract from the start.
+    await registerContract(database.db, chain.chainId, { name: 'PartRegistry', address: deployment.address, abi: partRegistryAbi as Abi }, 'tracewell');
     const mirrorSignal = new MirrorSignal();
     const listener = await openLedgerListener(database.db, chain, registry, config, mirrorSignal, log);
     const documents = new DocumentVault({ container: blobContainer(blobConnectionString, config.DOCUMENTS_CONTAINER), db: database.db, keys, chainId: chain.chainId, maxBytes: config.DOCUMENT_MAX_BYTES });

@@ -1,0 +1,121 @@
+// The contract REST gateway on the whole stack, with a contract compiled here (overloads, a struct
+// holding an array of structs, a function returning an array of structs, custom errors): registered,
+// invoked as a participant, queried, its revert decoded, an idempotent repeat sending one
+// transaction, its events read, and its generated OpenAPI document accepted by a validator.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import solc from 'solc';
+import { createWalletClient, http } from 'viem';
+import type { Abi, Hex } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_MNEMONIC } from '../../devstack/services.js';
+import type { Stack } from '../../runtime/stack.js';
+import { apiClient } from '../support/api-client.js';
+import type { ApiClient } from '../support/api-client.js';
+import { startTestStack } from '../support/env.js';
+
+let stack: Stack;
+let buyer: { id: string; address: string; api: ApiClient };
+let address: Hex;
+const api = apiClient(() => stack.apiUrl);
+const name = `orders-${Date.now().toString(36)}`;
+
+function compileOrders(): { abi: Abi; bytecode: Hex } {
+  const content = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'Orders.sol'), 'utf8');
+  const input = { language: 'Solidity', sources: { 'Orders.sol': { content } }, settings: { evmVersion: 'cancun', outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } } };
+  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const errors = (output.errors ?? []).filter((e: { severity: string }) => e.severity === 'error');
+  if (errors.length > 0) throw new Error(errors.map((e: { formattedMessage: string }) => e.formattedMessage).join('\n'));
+  const contract = output.contracts['Orders.sol'].Orders;
+  return { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+}
+
+const order = (qty: string) => ({
+  buyer: '0x1c8ea173abf56890644d1be62b12d59754af7c48',
+  items: [
+    { sku: 'chip-7nm', qty },
+    { sku: 'wafer', qty: '3' },
+  ],
+  ref: `0x${'ab'.repeat(32)}`,
+});
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const { abi, bytecode } = compileOrders();
+  // An anvil account no participant uses deploys it.
+  const deployer = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 17 });
+  const wallet = createWalletClient({ account: deployer, chain: stack.core.chain.client.chain, transport: http(stack.rpcUrl) });
+  const hash = await wallet.deployContract({ abi, bytecode });
+  address = (await stack.core.chain.client.waitForTransactionReceipt({ hash })).contractAddress!;
+  const registered = await api.call('POST', '/contracts', { name, address, abi });
+  expect(registered).toMatchObject({ status: 201, body: { name, methods: expect.arrayContaining(['place', 'cancel(uint256)', 'cancel(uint256,string)']) } });
+  buyer = await api.newParticipant([], 'gw');
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('contract gateway', () => {
+  it('invokes a function taking a struct with an array of structs, and queries one returning an array of structs', async () => {
+    const placed = await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('100000000000000000001') } });
+    expect(placed.status).toBe(200);
+    expect(placed.body).toMatchObject({ txHash: expect.stringMatching(/^0x[0-9a-f]{64}$/), status: 'success' });
+    expect(placed.body.events).toEqual([
+      expect.objectContaining({
+        name: 'Placed',
+        args: { id: '1', buyer: '0x1C8EA173Abf56890644D1be62b12d59754af7C48', items: [{ sku: 'chip-7nm', qty: '100000000000000000001' }, { sku: 'wafer', qty: '3' }] },
+      }),
+    ]);
+    expect(await buyer.api.call('POST', `/contracts/${name}/query/lastOrderItems`, {})).toMatchObject({
+      status: 200,
+      body: { output: { _0: [{ sku: 'chip-7nm', qty: '100000000000000000001' }, { sku: 'wafer', qty: '3' }] } },
+    });
+    expect((await buyer.api.call('POST', `/contracts/${name}/query/totals`, { input: { _0: '1' } })).body).toEqual({ output: { _0: '100000000000000000004' } });
+  });
+
+  it('decodes a revert, names a bad field, and reaches overloads by signature', async () => {
+    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('1000000000000000000000000000001') } })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'contract_reverted', details: { name: 'OutOfStock', signature: 'OutOfStock(string,uint256)', args: { sku: 'chip-7nm', available: '1000000000000000000000000000000' } } } },
+    });
+    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: { ...order('1'), items: [{ sku: 'x', qty: 'many' }] } } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_argument', message: 'input.order.items[0].qty: expected a decimal string (uint256), got "many"', details: [{ field: 'input.order.items[0].qty' }] } },
+    });
+    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/cancel`, { input: { id: '1' } })).toMatchObject({ status: 404, body: { error: { code: 'method_not_found' } } });
+    const cancelled = await buyer.api.call('POST', `/contracts/${name}/invoke/${encodeURIComponent('cancel(uint256,string)')}`, { input: { id: '1', reason: 'changed mind' } });
+    expect(cancelled.body.events).toEqual([expect.objectContaining({ name: 'Cancelled', args: { id: '1', reason: 'changed mind' } })]);
+    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/${encodeURIComponent('cancel(uint256)')}`, { input: { id: '1' } })).toMatchObject({
+      status: 409,
+      body: { error: { details: { name: 'UnknownOrder', args: { id: '1' } } } },
+    });
+  });
+
+  it('sends one transaction for repeats with one Idempotency-Key', async () => {
+    const before = (await buyer.api.call('POST', `/contracts/${name}/query/count`, {})).body.output._0;
+    const key = `order-${Date.now()}`;
+    const first = await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('7') } }, { headers: { 'idempotency-key': key } });
+    const second = await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('7') } }, { headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(200);
+    expect(second.body.txHash).toBe(first.body.txHash);
+    expect((await buyer.api.call('POST', `/contracts/${name}/query/count`, {})).body.output._0).toBe(String(Number(before) + 1));
+  });
+
+  it('lists decoded events and serves an OpenAPI 3.1 document a validator accepts', async () => {
+    const events = await buyer.api.call('GET', `/contracts/${name}/events?event=Placed`);
+    expect(events.body.events.map((event: any) => event.args.id)).toEqual(['1', '2']);
+    expect((await buyer.api.call('GET', `/contracts/${name}/events?event=Nope`)).status).toBe(400);
+    for (const contract of [name, 'PartRegistry']) {
+      const document = await buyer.api.call('GET', `/contracts/${contract}/openapi.json`);
+      const validator = new Validator();
+      const result = await validator.validate(document.body);
+      expect(result.errors ?? [], contract).toEqual([]);
+      expect(result.valid).toBe(true);
+    }
+    expect((await api.call('GET', '/contracts')).body.contracts.map((contract: any) => contract.name)).toEqual(expect.arrayContaining(['PartRegistry', name]));
+    expect((await buyer.api.call('POST', '/contracts', { name: 'x', address, abi: [{ type: 'function' }] })).status).toBe(403);
+  });
+});
