@@ -4,7 +4,7 @@
 // its type (400, naming the field), a revert with its custom error decoded (409).
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
-import { decodeFunctionResult, encodeFunctionData, getAddress, isAddress, parseEventLogs } from 'viem';
+import { AbiDecodingZeroDataError, BaseError, decodeFunctionResult, encodeFunctionData, getAddress, InsufficientFundsError, isAddress, parseEventLogs } from 'viem';
 import type { Abi, AbiEvent, AbiFunction, Address, Hex, Log } from 'viem';
 import { CommandRefused } from '../commands/errors.js';
 import type { Db } from '../db/client.js';
@@ -75,8 +75,17 @@ function argsOf(fn: AbiFunction, input: unknown): unknown[] {
   }
 }
 
-/** A revert as the API answers it: the custom error's name, signature and arguments as JSON. */
+/**
+ * A refusal the caller can act on: a revert (its custom error's name, signature and arguments as
+ * JSON), a caller without gas money, or an address without a contract answering the call.
+ */
 function revertOf(error: unknown, abi: Abi): CommandRefused | undefined {
+  if (error instanceof BaseError && error.walk((e) => e instanceof InsufficientFundsError)) {
+    return new CommandRefused(422, 'insufficient_funds', 'the calling participant cannot pay for the transaction (no gas money on this chain)');
+  }
+  if (error instanceof BaseError && error.walk((e) => e instanceof AbiDecodingZeroDataError)) {
+    return new CommandRefused(422, 'no_result', 'the call returned no data: is the contract deployed at the registered address on this chain?');
+  }
   const revert = error instanceof ContractRevertError ? error : ContractRevertError.from(error, abi);
   if (!revert) return undefined;
   const definition = abi.find((item) => item.type === 'error' && item.name === revert.errorName) as Extract<Abi[number], { type: 'error' }> | undefined;

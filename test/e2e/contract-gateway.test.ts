@@ -117,5 +117,10 @@ describe('contract gateway', () => {
     }
     expect((await api.call('GET', '/contracts')).body.contracts.map((contract: any) => contract.name)).toEqual(expect.arrayContaining(['PartRegistry', name]));
     expect((await buyer.api.call('POST', '/contracts', { name: 'x', address, abi: [{ type: 'function' }] })).status).toBe(403);
+    // Registered where no contract is: a clear 422, not a 500.
+    const nowhere = `nowhere-${Date.now().toString(36)}`;
+    const { abi } = compileOrders();
+    expect((await api.call('POST', '/contracts', { name: nowhere, address: `0x${'12'.repeat(20)}`, abi })).status).toBe(201);
+    expect(await buyer.api.call('POST', `/contracts/${nowhere}/query/count`, {})).toMatchObject({ status: 422, body: { error: { code: 'no_result' } } });
   });
 });
