@@ -137,7 +137,7 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
         { name: 'toBlock', in: 'query', required: false, schema: { type: 'string', pattern: '^([0-9]+|latest)$' } },
       ],
       responses: {
-        '200': { description: 'the events, oldest first', content: { 'application/json': { schema: { type: 'object', properties: { events: { type: 'array', items: { $ref: '#/components/schemas/DecodedEvent' } } } } } } },
+        '200': { description: 'the events, oldest first', content: { 'application/json': { schema: { type: 'object', properties: { events: { type: 'array', items: { $ref: '#/components/schemas/DecodedEvent' } }, truncated: { type: 'boolean', description: 'more events than one answer holds: narrow fromBlock and toBlock' } } } } } },
         '400': errorResponse('a bad filter'),
       },
     },

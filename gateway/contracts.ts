@@ -12,6 +12,7 @@ import type { Participant } from '../db/participants.js';
 import { gatewayContracts } from '../db/schema.js';
 import type { ChainConnection } from '../ledger/chain.js';
 import type { KeyStore } from '../ledger/keystore.js';
+import { LogReader } from '../ledger/log-reader.js';
 import { ContractRevertError } from '../ledger/tx-sender.js';
 import type { TxSender } from '../ledger/tx-sender.js';
 import { AbiValueError, argsSchemaOf, fieldName, fromAbiValue, toAbiArgs } from './abi-json.js';
@@ -25,6 +26,9 @@ export interface GatewayDeps {
   keys: KeyStore;
   txSender: TxSender;
 }
+
+/** Most events one GET /contracts/:name/events answers with (narrow the blocks for more). */
+const MAX_EVENTS = 10_000;
 
 export const CONTRACT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
@@ -155,7 +159,19 @@ export async function contractEvents(deps: GatewayDeps, contract: GatewayContrac
   if (filter.event && !abi.some((item) => item.type === 'event' && item.name === filter.event)) {
     throw new CommandRefused(400, 'invalid_query', `event: ${contract.name} emits no "${filter.event}"`);
   }
-  const logs = await deps.chain.client.getLogs({ address: contract.address as Address, fromBlock: filter.fromBlock ?? 0n, toBlock: filter.toBlock ?? 'latest' });
-  const events = eventsOf(abi, logs as Log[]);
-  return { events: filter.event ? events.filter((event) => event.name === filter.event) : events };
+  // In spans the node accepts (hosted nodes refuse wide eth_getLogs ranges), up to MAX_EVENTS.
+  const last = filter.toBlock === undefined || filter.toBlock === 'latest' ? await deps.chain.client.getBlockNumber({ cacheTime: 0 }) : filter.toBlock;
+  const reader = new LogReader(deps.chain.client, contract.address as Address, 2_000);
+  const events: ReturnType<typeof eventsOf> = [];
+  let truncated = false;
+  for (let from = filter.fromBlock ?? 0n; from <= last; ) {
+    const read = await reader.read(from, last);
+    events.push(...eventsOf(abi, read.logs as Log[]).filter((event) => !filter.event || event.name === filter.event));
+    from = read.to + 1n;
+    if (events.length >= MAX_EVENTS) {
+      truncated = from <= last || events.length > MAX_EVENTS;
+      break;
+    }
+  }
+  return { events: events.slice(0, MAX_EVENTS), ...(truncated ? { truncated: true } : {}) };
 }
