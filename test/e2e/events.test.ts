@@ -10,6 +10,7 @@ import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../streams/webhook-
 import type { Stack } from '../../runtime/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
 import { startTestStack, TEST_ADMIN_API_KEY, uniqueId } from '../support/env.js';
+import { until } from '../support/until.js';
 
 let stack: Stack;
 const api = apiClient(() => stack.apiUrl);
@@ -44,16 +45,6 @@ async function connect() {
     socket.once('error', reject);
   });
   return { socket, frames, events: () => frames.filter((frame) => frame.type === 'event') };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Runs a part-basic lifecycle to the end: minted to acme-foundry, sold and moved to northwind-logistics. */

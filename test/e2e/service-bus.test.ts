@@ -20,6 +20,7 @@ import { startTestBroker } from '../support/service-bus-broker.js';
 import type { TestBroker } from '../support/service-bus-broker.js';
 import { startTcpGate } from '../support/tcp-gate.js';
 import type { TcpGate } from '../support/tcp-gate.js';
+import { until } from '../support/until.js';
 
 const run = randomUUID().slice(0, 8);
 const QUEUE = `intake-${run}`;
@@ -36,16 +37,6 @@ async function send(queue: string, messageId: string, body: unknown): Promise<vo
     await sender.sendMessages({ messageId, body, contentType: 'application/json' });
   } finally {
     await sender.close();
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

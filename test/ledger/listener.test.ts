@@ -28,6 +28,7 @@ import { verifyMirror } from '../../ledger/verify.js';
 import { uniqueId } from '../support/env.js';
 import { startRpcGate } from '../support/rpc-gate.js';
 import type { RpcGate } from '../support/rpc-gate.js';
+import { until } from '../support/until.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHAIN_ID = 31_999;
@@ -97,16 +98,6 @@ async function mirrorMatchesChain(): Promise<void> {
   const report = await verifyMirror(database.db, chain.client, { chainId: CHAIN_ID, address: registry.address });
   expect(report.drift).toEqual([]);
   expect(report.ok).toBe(true);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 beforeAll(async () => {
