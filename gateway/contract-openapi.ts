@@ -5,7 +5,7 @@
 import type { Abi, AbiEvent, AbiFunction } from 'viem';
 
 type AbiError = Extract<Abi[number], { type: 'error' }>;
-import { argsSchemaOf, schemaOf } from './abi-json.js';
+import { argsSchemaOf } from './abi-json.js';
 import type { JsonSchema } from './abi-json.js';
 
 /** `name(type,…)` with tuples spelled out, as Solidity signatures are. */

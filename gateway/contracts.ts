@@ -164,12 +164,10 @@ export async function contractEvents(deps: GatewayDeps, contract: GatewayContrac
   const reader = new LogReader(deps.chain.client, contract.address as Address, 2_000);
   const events: ReturnType<typeof eventsOf> = [];
   let truncated = false;
-  for (let from = filter.fromBlock ?? 0n; from <= last; ) {
-    const read = await reader.read(from, last);
-    events.push(...eventsOf(abi, read.logs as Log[]).filter((event) => !filter.event || event.name === filter.event));
-    from = read.to + 1n;
+  for await (const span of reader.spans(filter.fromBlock ?? 0n, last)) {
+    events.push(...eventsOf(abi, span.logs as Log[]).filter((event) => !filter.event || event.name === filter.event));
     if (events.length >= MAX_EVENTS) {
-      truncated = from <= last || events.length > MAX_EVENTS;
+      truncated = span.to < last || events.length > MAX_EVENTS;
       break;
     }
   }

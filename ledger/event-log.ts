@@ -67,15 +67,20 @@ export async function lockLedger(tx: Tx, ledger: LedgerRef): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${ledger.chainId}, hashtext(${`tracewell-ledger:${ledger.address.toLowerCase()}`}))`);
 }
 
-/** The hash of the contract's last mirrored row (the genesis hash when there is none). */
-export async function lastHash(tx: Tx | Db, ledger: LedgerRef): Promise<string> {
-  const [last] = await tx
-    .select({ hash: ledgerEvents.hash })
+/** The contract's last mirrored row: its sequence number and hash (undefined before the first). */
+export async function lastEvent(db: Tx | Db, ledger: LedgerRef): Promise<{ id: number; hash: string } | undefined> {
+  const [last] = await db
+    .select({ id: ledgerEvents.id, hash: ledgerEvents.hash })
     .from(ledgerEvents)
     .where(and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address)))
     .orderBy(desc(ledgerEvents.id))
     .limit(1);
-  return last?.hash ?? GENESIS_HASH;
+  return last;
+}
+
+/** The hash of the contract's last mirrored row (the genesis hash when there is none). */
+export async function lastHash(tx: Tx | Db, ledger: LedgerRef): Promise<string> {
+  return (await lastEvent(tx, ledger))?.hash ?? GENESIS_HASH;
 }
 
 /**

@@ -23,6 +23,15 @@ export class LogReader {
     return end < to ? end : to;
   }
 
+  /** Every block from `from` to `to`, a span at a time, each with its logs. */
+  async *spans(from: bigint, to: bigint): AsyncGenerator<{ from: bigint; to: bigint; logs: MinedLog[] }> {
+    for (let start = from; start <= to; ) {
+      const read = await this.read(start, to);
+      yield { from: start, to: read.to, logs: read.logs };
+      start = read.to + 1n;
+    }
+  }
+
   /** The logs of `from`..`to` (at most one span): returns how far it read, which is less when the node refused. */
   async read(from: bigint, to: bigint): Promise<{ to: bigint; logs: MinedLog[] }> {
     let end = this.end(from, to);

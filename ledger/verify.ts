@@ -2,14 +2,14 @@
 // inserted or deleted by hand breaks it), reads the contract's logs again, range by range up to the
 // listener's cursor, and compares them with the rows, field by field; then checks the tables derived
 // from the events (custody, certificates, owners) against them.
-import { and, asc, count, eq, gt, gte, lte, max } from 'drizzle-orm';
+import { and, asc, count, eq, gt, gte, lte } from 'drizzle-orm';
 import { decodeEventLog } from 'viem';
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import type { Db } from '../db/client.js';
 import { ledgerCursors, ledgerEvents, ledgerReorgs } from '../db/schema.js';
 import type { ChainClient } from './chain.js';
-import { eventHash, GENESIS_HASH } from './event-log.js';
+import { eventHash, GENESIS_HASH, lastEvent } from './event-log.js';
 import type { EventRow, LedgerRef } from './event-log.js';
 import type { MinedLog } from './event-projection.js';
 import { projectionDrift } from './verify-projections.js';
@@ -79,7 +79,7 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
   const ledgerRows = and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address));
   const { lastSeq, cursor } = await db.transaction(
     async (tx) => {
-      const [last] = await tx.select({ id: max(ledgerEvents.id) }).from(ledgerEvents).where(ledgerRows);
+      const last = await lastEvent(tx, ledger);
       const [row] = await tx.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, ledger.chainId), eq(ledgerCursors.address, ledger.address)));
       return { lastSeq: last?.id ?? 0, cursor: row };
     },
@@ -114,10 +114,7 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
     const to = BigInt(cursor.blockNumber);
     blocks = { from: Number(from), to: Number(to) };
     const reader = new LogReader(client, ledger.address, options.batchBlocks ?? 2000);
-    for (let start = from, end = from; start <= to; start = end + 1n) {
-      const read = await reader.read(start, to);
-      const logs = read.logs;
-      end = read.to;
+    for await (const { from: start, to: end, logs } of reader.spans(from, to)) {
       chainLogs += logs.length;
       const mirrored = await db
         .select()

@@ -1,12 +1,13 @@
 // Ledger events as streams deliver them, and the query every stream reads: the events of one
 // contract after a sequence number that match a subscription's filter, in order.
-import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, inArray } from 'drizzle-orm';
+import { and, arrayContains, arrayOverlaps, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import type { Db } from '../db/client.js';
 import { ledgerEvents } from '../db/schema.js';
 import type { EventFilter } from '../db/schema.js';
+import { lastEvent } from '../ledger/event-log.js';
 import type { EventRow, LedgerRef } from '../ledger/event-log.js';
 
 /** Every event the PartRegistry emits, by name. */
@@ -89,13 +90,7 @@ export async function eventsAfter(db: Db, ledger: LedgerRef, filter: EventFilter
 
 /** The sequence number of the contract's latest mirrored event (0 when there is none). */
 export async function latestSeq(db: Db, ledger: LedgerRef): Promise<number> {
-  const [last] = await db
-    .select({ id: ledgerEvents.id })
-    .from(ledgerEvents)
-    .where(and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address)))
-    .orderBy(desc(ledgerEvents.id))
-    .limit(1);
-  return last?.id ?? 0;
+  return (await lastEvent(db, ledger))?.id ?? 0;
 }
 
 /** The cursor a stream starting at `start` begins with: deliveries are the events after it. */
