@@ -80,6 +80,9 @@ export class LedgerListener {
   private loop?: Promise<void>;
   private stopping?: AbortController;
   private lastError: ListenerStatus['lastError'] = null;
+  /** Passes begun by this process, and the number of the last one that succeeded. */
+  private passesBegun = 0;
+  private lastPassDone = 0;
 
   constructor(
     private readonly db: Db,
@@ -102,23 +105,40 @@ export class LedgerListener {
   }
 
   /** One pass: a reorganisation check, then the next confirmed block range. */
-  syncOnce(): Promise<PassResult> {
-    const pass = this.queue.then(() => this.pass());
+  async syncOnce(): Promise<PassResult> {
+    return (await this.queued())!;
+  }
+
+  /** Queues a pass; `skip` (checked when its turn comes) may find it needless and return undefined. */
+  private queued(skip?: () => Promise<boolean>): Promise<PassResult | undefined> {
+    const pass = this.queue.then(async () => {
+      if (skip && (await skip())) return undefined;
+      const number = ++this.passesBegun;
+      const result = await this.pass();
+      this.lastPassDone = number;
+      return result;
+    });
     this.queue = pass.catch(() => undefined);
     return pass;
   }
 
   /**
    * Mirrors up to `block` (default: the head now), as far as confirmations allow: with
-   * confirmations, a block too recent is left to the polling loop. Always makes one pass, so a
-   * reorganisation at or below the cursor is found even when the cursor is past `block`. A node
+   * confirmations, a block too recent is left to the polling loop. Always sees one pass begun after the
+   * call through, so a reorganisation at or below the cursor is found even when the cursor is past
+   * `block`. A node
    * that does not show `block` yet (a load-balanced RPC lagging behind) is given a few seconds.
    */
   async catchUp(block?: bigint | null): Promise<void> {
     const target = block ?? (await this.client.getBlockNumber({ cacheTime: 0 }));
     const deadline = Date.now() + CATCH_UP_PATIENCE_MS;
+    // Concurrent activities each queue a pass; one begun after this call (so after `block` was
+    // mined) that left the cursor past `block` already did this call's work, reorg check included.
+    const begunBefore = this.passesBegun;
+    const done = async () => this.lastPassDone > begunBefore && (await this.readCursor(this.db)).blockNumber >= target;
     for (;;) {
-      const result = await this.syncOnce();
+      const result = await this.queued(done);
+      if (!result) return;
       if (result.reorg) continue;
       if ((await this.readCursor(this.db)).blockNumber >= target) return;
       if (!result.upToDate) continue;
