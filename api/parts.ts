@@ -1,8 +1,7 @@
 // /parts: start a part on a lifecycle version, read its state (with its operator audit trail),
 // deliver the events its `await` steps wait for (as signals, or as updates that answer once the step
 // has taken them), and let ops retry, skip or abort a failed step, or reset the part's workflow.
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 import { findParticipant } from '../db/participants.js';
 import { listOperatorActions } from '../db/operator-actions.js';
 import { getPartRecord } from '../db/parts.js';
@@ -15,44 +14,173 @@ import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-type
 import type { PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
 import { actingParticipant } from './auth.js';
-import { ApiError, readJson, readOptionalJson } from './errors.js';
-import { operatorOf, asApiErrors, idempotencyKeyOf } from './operator.js';
+import { ApiError } from './errors.js';
+import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
+import { operatorOf, asApiErrors, idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
 import { partCommands } from '../commands/parts.js';
 import { describeIfExists } from '../commands/workflow-handles.js';
 
-const partId = z.string().regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit');
+export const PartIdSchema = z
+  .string()
+  .regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit')
+  .openapi({ description: "The part's id, e.g. a GS1 EPC URN", example: 'urn:epc:id:sgtin:0614141.107346.2017' });
 
 const createPartSchema = z
   .object({
-    id: partId,
-    lifecycle: z.string().min(1),
-    version: z.number().int().positive().optional(),
-    params: z.record(z.unknown()).default({}),
+    id: PartIdSchema,
+    lifecycle: z.string().min(1).openapi({ description: 'The lifecycle definition to run', example: 'part-basic' }),
+    version: z.number().int().positive().optional().openapi({ description: 'The version to pin (default: the latest)' }),
+    params: z.record(z.unknown()).default({}).openapi({ description: "Values for the definition's declared params" }),
   })
-  .strict();
+  .strict()
+  .openapi('StartPart');
 
 /** An event's payload: a JSON object (`{}` when the event carries nothing). */
-const eventPayloadSchema = z.record(z.unknown());
+const eventPayloadSchema = z.record(z.unknown()).openapi('EventPayload', { description: "The event's fields, as the awaiting step declares them" });
 
-const reason = z.string().trim().min(1, 'required').max(1000);
-const retryBody = z.object({ params: z.record(z.unknown()).optional(), reason: reason.optional() }).strict();
+const reason = z.string().trim().min(1, 'required').max(1000).openapi({ description: 'Why, for the audit trail' });
+const retryBody = z.object({ params: z.record(z.unknown()).optional().openapi({ description: "Replaces the step's input for this run" }), reason: reason.optional() }).strict();
 const reasonBody = z.object({ reason }).strict();
-const resetBody = z.object({ reason, eventId: z.number().int().positive().optional() }).strict();
+const resetBody = z.object({ reason, eventId: z.number().int().positive().optional().openapi({ description: 'The history event to reset to (default: the last workflow task before the failure)' }) }).strict();
 
-export function partRoutes(deps: ApiDeps): Hono {
+const idParams = z.object({ id: z.string().openapi({ description: "The part's id" }) });
+const eventParams = idParams.extend({ name: z.string().openapi({ description: 'The event an await step waits for' }) });
+const stepParams = idParams.extend({ stepId: z.string().openapi({ description: 'The step the part is parked on' }) });
+
+const StartedPartSchema = z
+  .object({
+    id: z.string(),
+    tokenId: z.string().openapi({ description: 'The ERC-721 token id (decimal)' }),
+    lifecycle: z.object({ name: z.string(), version: z.number().int() }),
+    workflow: z.object({ id: z.string(), runId: z.string() }),
+  })
+  .openapi('StartedPart');
+
+const PartSchema = z
+  .object({
+    id: z.string(),
+    tokenId: z.string(),
+    status: z.string().openapi({ description: 'starting, active, parked, completed, failed or aborted' }),
+    lifecycle: z.object({ name: z.string(), version: z.number().int() }).optional(),
+    params: z.record(z.unknown()),
+    owner: z.object({ id: z.string(), name: z.string(), address: z.string() }).nullable(),
+    currentStep: z.string().nullable(),
+    steps: z.array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        status: z.string(),
+        attempts: z.number().int(),
+        runs: z.number().int().optional(),
+        txHash: z.string().nullable(),
+        output: z.unknown(),
+        error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
+        startedAt: z.string().nullable(),
+        finishedAt: z.string().nullable(),
+      }),
+    ),
+    variables: z.record(z.unknown()),
+    ownership: z.array(z.object({ from: z.string().nullable(), to: z.string().nullable(), txHash: z.string(), blockNumber: z.string().nullable().openapi({ description: 'decimal' }), at: z.string() })),
+    workflow: z.object({ id: z.string(), runId: z.string(), type: z.string(), status: z.string(), state: z.string().optional() }).nullable(),
+    operatorActions: z.array(
+      z.object({ id: z.number().int(), action: z.string(), step: z.string().nullable(), actor: z.string(), reason: z.string().nullable(), before: z.unknown(), after: z.unknown(), at: z.string() }),
+    ),
+    createdAt: z.string().optional(),
+    updatedAt: z.string().optional(),
+  })
+  .openapi('Part');
+
+const DeliveredSchema = z.object({ id: z.string(), event: z.string(), delivered: z.enum(['signal', 'update']), step: z.string().optional(), payload: z.record(z.unknown()).optional() });
+const DecisionSchema = z.object({ id: z.string(), step: z.string().optional(), action: z.enum(['retry', 'skip', 'abort']), params: z.record(z.unknown()).optional() });
+const ResetSchema = z.object({ partId: z.string(), previousRunId: z.string(), runId: z.string(), eventId: z.number().int() }).openapi('PartReset');
+
+const tags = ['Parts'];
+const opsTags = ['Ops'];
+
+const routes = {
+  start: route({
+    method: 'post',
+    path: '/',
+    tags,
+    summary: "Start a part on a lifecycle version (its workflow pins the version)",
+    request: { body: jsonBody(createPartSchema) },
+    responses: {
+      201: jsonResponse(StartedPartSchema, 'Started; `location` names the part'),
+      ...errors(400, 401, [404, 'No such lifecycle or version'], [409, 'A part with this id exists'], [422, 'Params that the definition refuses']),
+    },
+  }),
+  get: route({
+    method: 'get',
+    path: '/{id}',
+    tags,
+    summary: "A part's state: pinned version, current step, step runs, variables, custody, workflow, operator actions",
+    request: { params: idParams },
+    responses: { 200: jsonResponse(PartSchema, 'The part'), ...errors(401, 404) },
+  }),
+  signal: route({
+    method: 'post',
+    path: '/{id}/signals/{name}',
+    tags,
+    summary: 'Deliver an event as a signal (kept by the part if it arrives before its step)',
+    request: { params: eventParams, body: jsonBody(eventPayloadSchema) },
+    responses: { 202: jsonResponse(DeliveredSchema, 'Delivered'), ...errors(400, 401, 404, [409, 'The part has ended, or no step of its version waits for this event'], [422, 'A payload the step refuses']) },
+  }),
+  update: route({
+    method: 'post',
+    path: '/{id}/updates/{name}',
+    tags,
+    summary: 'Deliver an event as an update: validated by the workflow, answered once the step has taken it',
+    request: { params: eventParams, body: jsonBody(eventPayloadSchema) },
+    responses: { 200: jsonResponse(DeliveredSchema, 'Taken by the step'), ...errors(400, 401, 404, [409, 'The part is not waiting for this event'], [422, 'A payload the step refuses']) },
+  }),
+  retry: route({
+    method: 'post',
+    path: '/{id}/steps/{stepId}/retry',
+    tags: opsTags,
+    summary: 'Retry the failed step a part is parked on, optionally with edited input',
+    request: { params: stepParams, headers: IdempotencyKeyHeader, body: jsonBody(retryBody, { required: false }) },
+    responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
+  }),
+  skip: route({
+    method: 'post',
+    path: '/{id}/steps/{stepId}/skip',
+    tags: opsTags,
+    summary: 'Skip the failed step a part is parked on',
+    request: { params: stepParams, headers: IdempotencyKeyHeader, body: jsonBody(reasonBody) },
+    responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
+  }),
+  abort: route({
+    method: 'post',
+    path: '/{id}/abort',
+    tags: opsTags,
+    summary: 'Abort a parked part',
+    request: { params: idParams, headers: IdempotencyKeyHeader, body: jsonBody(reasonBody) },
+    responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
+  }),
+  reset: route({
+    method: 'post',
+    path: '/{id}/reset',
+    tags: opsTags,
+    summary: "Reset a part's workflow to an earlier point of its history (a new run; state before it kept)",
+    request: { params: idParams, headers: IdempotencyKeyHeader, body: jsonBody(resetBody) },
+    responses: { 200: jsonResponse(ResetSchema, 'The new run'), ...errors(400, 401, 403, 404, 409, 422) },
+  }),
+};
+
+export function partRoutes(deps: ApiDeps) {
   const { db, temporal } = deps;
-  const app = new Hono();
+  const app = apiRouter();
 
   const commands = partCommands(deps);
 
-  app.post('/', async (c) => {
-    const body = await readJson(c, createPartSchema);
+  app.openapi(routes.start, async (c) => {
+    const body = c.req.valid('json');
     const started = await commands.start(body, actingParticipant(c).id);
     return c.json(started, 201, { location: `/parts/${encodeURIComponent(body.id)}` });
   });
 
-  app.get('/:id', async (c) => {
-    const id = c.req.param('id');
+  app.openapi(routes.get, async (c) => {
+    const { id } = c.req.valid('param');
     const handle = temporal.workflow.getHandle(id);
     // Live state first, SQL after: activities write SQL before they finish, so the mirror read
     // afterwards is never older than the state the workflow reported.
@@ -65,91 +193,87 @@ export function partRoutes(deps: ApiDeps): Hono {
       record?.part.ownerId ? findParticipant(db, record.part.ownerId) : undefined,
       record ? listOperatorActions(db, id) : [],
     ]);
-    return c.json({
-      id,
-      tokenId: tokenIdOf(id).toString(),
-      status: record?.part.status ?? 'starting',
-      lifecycle: record ? { name: record.part.lifecycle, version: record.part.lifecycleVersion } : undefined,
-      params: record?.part.params ?? {},
-      owner: owner ? { id: owner.id, name: owner.name, address: owner.address } : null,
-      currentStep: live?.currentStep ?? null,
-      steps: stepViews(record, live),
-      variables: live?.variables ?? variablesFrom(record),
-      ownership: (record?.ownership ?? []).map((change) => ({
-        from: change.fromId,
-        to: change.toId,
-        txHash: change.txHash,
-        blockNumber: change.blockNumber,
-        at: change.createdAt,
-      })),
-      workflow: description
-        ? { id: description.workflowId, runId: description.runId, type: description.type, status: description.status.name, state: live?.status }
-        : null,
-      operatorActions: actions.map((action) => ({
-        id: action.id,
-        action: action.action,
-        step: action.stepId,
-        actor: action.actor,
-        reason: action.reason,
-        before: action.before,
-        after: action.after,
-        at: action.createdAt,
-      })),
-      createdAt: record?.part.createdAt,
-      updatedAt: record?.part.updatedAt,
-    });
+    return c.json(
+      {
+        id,
+        tokenId: tokenIdOf(id).toString(),
+        status: record?.part.status ?? 'starting',
+        lifecycle: record ? { name: record.part.lifecycle, version: record.part.lifecycleVersion } : undefined,
+        params: record?.part.params ?? {},
+        owner: owner ? { id: owner.id, name: owner.name, address: owner.address } : null,
+        currentStep: live?.currentStep ?? null,
+        steps: stepViews(record, live),
+        variables: live?.variables ?? variablesFrom(record),
+        ownership: (record?.ownership ?? []).map((change) => ({
+          from: change.fromId,
+          to: change.toId,
+          txHash: change.txHash,
+          blockNumber: change.blockNumber,
+          at: change.createdAt,
+        })),
+        workflow: description
+          ? { id: description.workflowId, runId: description.runId, type: description.type, status: description.status.name, state: live?.status }
+          : null,
+        operatorActions: actions.map((action) => ({
+          id: action.id,
+          action: action.action,
+          step: action.stepId,
+          actor: action.actor,
+          reason: action.reason,
+          before: action.before,
+          after: action.after,
+          at: action.createdAt,
+        })),
+        createdAt: record?.part.createdAt,
+        updatedAt: record?.part.updatedAt,
+      },
+      200,
+    );
   });
 
-  app.post('/:id/signals/:name', async (c) => {
-    const id = c.req.param('id');
-    const event = c.req.param('name');
-    // The part and its event first (404, 409), then the body (400).
+  app.openapi(routes.signal, async (c) => {
+    const { id, name: event } = c.req.valid('param');
     const target = await commands.eventTarget(id, event);
-    const payload = await readJson(c, eventPayloadSchema);
-    await commands.signal(id, event, payload, undefined, target);
-    return c.json({ id, event, delivered: 'signal' }, 202);
+    await commands.signal(id, event, c.req.valid('json'), undefined, target);
+    return c.json({ id, event, delivered: 'signal' as const }, 202);
   });
 
-  app.post('/:id/updates/:name', async (c) => {
-    const id = c.req.param('id');
-    const event = c.req.param('name');
+  app.openapi(routes.update, async (c) => {
+    const { id, name: event } = c.req.valid('param');
     const target = await commands.eventTarget(id, event);
-    const payload = await readJson(c, eventPayloadSchema);
-    const accepted = await commands.update(id, event, payload, undefined, target);
-    return c.json({ id, ...accepted, delivered: 'update' });
+    const accepted = await commands.update(id, event, c.req.valid('json'), undefined, target);
+    return c.json({ id, ...accepted, delivered: 'update' as const }, 200);
   });
 
   // Ops: decide on the step a part is parked on. The workflow validates the decision.
   const ops = { db, temporal };
-  app.post('/:id/steps/:stepId/retry', async (c) => {
-    const body = await readOptionalJson(c, retryBody);
-    const id = c.req.param('id');
-    const step = c.req.param('stepId');
+  app.openapi(routes.retry, async (c) => {
+    const body = c.req.valid('json');
+    const { id, stepId: step } = c.req.valid('param');
     const decision = { action: 'retry' as const, step, actor: operatorOf(c), ...body };
     await asApiErrors(() => sendDecision(ops, id, decision, idempotencyKeyOf(c)));
-    return c.json({ id, step, action: 'retry', ...(body.params ? { params: body.params } : {}) });
+    return c.json({ id, step, action: 'retry' as const, ...(body.params ? { params: body.params } : {}) }, 200);
   });
 
-  app.post('/:id/steps/:stepId/skip', async (c) => {
-    const { reason } = await readJson(c, reasonBody);
-    const id = c.req.param('id');
-    const step = c.req.param('stepId');
+  app.openapi(routes.skip, async (c) => {
+    const { reason } = c.req.valid('json');
+    const { id, stepId: step } = c.req.valid('param');
     await asApiErrors(() => sendDecision(ops, id, { action: 'skip', step, reason, actor: operatorOf(c) }, idempotencyKeyOf(c)));
-    return c.json({ id, step, action: 'skip' });
+    return c.json({ id, step, action: 'skip' as const }, 200);
   });
 
-  app.post('/:id/abort', async (c) => {
-    const { reason } = await readJson(c, reasonBody);
-    const id = c.req.param('id');
+  app.openapi(routes.abort, async (c) => {
+    const { reason } = c.req.valid('json');
+    const { id } = c.req.valid('param');
     const accepted = await asApiErrors(() => sendDecision(ops, id, { action: 'abort', reason, actor: operatorOf(c) }, idempotencyKeyOf(c)));
-    return c.json({ id, step: accepted.step, action: 'abort' });
+    return c.json({ id, step: accepted.step, action: 'abort' as const }, 200);
   });
 
-  app.post('/:id/reset', async (c) => {
-    const body = await readJson(c, resetBody);
-    const id = c.req.param('id');
+  app.openapi(routes.reset, async (c) => {
+    const body = c.req.valid('json');
+    const { id } = c.req.valid('param');
     const result = await asApiErrors(() => resetPart(ops, id, { ...body, actor: operatorOf(c), requestId: idempotencyKeyOf(c) }));
-    return c.json(result);
+    return c.json(result, 200);
   });
 
   return app;
