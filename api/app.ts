@@ -1,11 +1,13 @@
-// The Hono application: one route module per resource, JSON errors everywhere, every request
-// authenticated (but the health check).
+// The Hono application: one route module per resource, each route defined with its schemas (which
+// validate it and make /openapi.json), JSON errors everywhere, every request authenticated (but the
+// health check and the docs).
 import { RestError } from '@azure/storage-blob';
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { CommandRefused } from '../commands/errors.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { contractRoutes } from './contracts.js';
+import { apiDocument, docsRoutes, undocumentedRoutes } from './docs.js';
 import { documentRoutes } from './documents.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventStreamRoutes } from './event-stream.js';
@@ -18,8 +20,10 @@ import { participantRoutes } from './participants.js';
 import { partRoutes } from './parts.js';
 import { provenanceRoutes } from './provenance.js';
 
-export function createApi(deps: ApiDeps, log: (line: string) => void = console.error): Hono {
-  const app = new Hono();
+export function createApi(deps: ApiDeps, log: (line: string) => void = console.error): OpenAPIHono {
+  const app = new OpenAPIHono();
+  let document: object | undefined;
+  app.route('/', docsRoutes(() => (document ??= apiDocument(app))));
   app.route('/healthz', healthRoutes(deps));
   // Everything but the health check acts as the participant of an API key.
   app.use('*', authenticate(deps.db));
@@ -33,6 +37,9 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/events', eventStreamRoutes(deps, { log }));
   app.route('/contracts', contractRoutes(deps));
   app.route('/ops', opsRoutes(deps));
+  // A route without a definition would be missing from /openapi.json and unvalidated: refuse to start.
+  const undocumented = undocumentedRoutes(app);
+  if (undocumented.length > 0) throw new Error(`routes without an OpenAPI definition: ${undocumented.join(', ')}`);
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof CommandRefused) return errorResponse(c, error);

@@ -54,6 +54,14 @@ export function actingParticipant(c: Context): Participant {
   return c.get('participant');
 }
 
+/** Route middleware: 403 before the request is validated unless the participant holds one of `roles`. */
+export function roleRequired(...roles: ApiRole[]): MiddlewareHandler {
+  return async (c, next) => {
+    requireRole(c, ...roles);
+    await next();
+  };
+}
+
 /** 403 unless the acting participant holds one of `roles` (admin always may). */
 export function requireRole(c: Context, ...roles: ApiRole[]): Participant {
   const participant = actingParticipant(c);

@@ -7,9 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
-import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 import { canRead, documentVersions, getDocument, listDocuments, markDocumentDeleted } from '../db/documents.js';
 import type { DocumentRow } from '../db/documents.js';
 import { findParticipants } from '../db/participants.js';
@@ -21,7 +20,8 @@ import { DOCUMENT_ID_PATTERN, PARTICIPANT_ID_PATTERN } from '../workflows/defini
 import type { Hex } from 'viem';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, readQuery } from './errors.js';
+import { ApiError } from './errors.js';
+import { apiRouter, errors, jsonResponse, route } from './openapi.js';
 
 /** Folder and file names: one path segment each, safe in blob names and URLs. */
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/;
@@ -45,17 +45,236 @@ type UploadFields = z.infer<typeof uploadFields>;
 
 const listQuery = z
   .object({
-    owner: z.string().regex(PARTICIPANT_ID_PATTERN).optional(),
+    owner: z.string().regex(PARTICIPANT_ID_PATTERN).optional().openapi({ description: 'Only documents this participant sent' }),
     folder: z.string().regex(SEGMENT).optional(),
     name: z.string().regex(SEGMENT).optional(),
-    kind: z.string().regex(NAME_PATTERN).optional(),
-    hash: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed SHA-256 hash').optional(),
-    box: z.enum(['sent', 'received']).optional(),
-    deleted: z.enum(['true', 'false']).default('false'),
+    kind: z.string().regex(NAME_PATTERN).optional().openapi({ example: 'quality' }),
+    hash: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed SHA-256 hash').optional().openapi({ description: "The content's SHA-256" }),
+    box: z.enum(['sent', 'received']).optional().openapi({ description: "`sent`: the caller's own; `received`: sealed to it by others (default: both)" }),
+    deleted: z.enum(['true', 'false']).default('false').openapi({ description: 'Include deleted versions' }),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().regex(/^\d{1,10}$/, 'pass back the nextCursor of the previous page').refine((c) => Number(c) <= 2 ** 31 - 1, 'pass back the nextCursor of the previous page').optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,10}$/, 'pass back the nextCursor of the previous page')
+      .refine((c) => Number(c) <= 2 ** 31 - 1, 'pass back the nextCursor of the previous page')
+      .optional()
+      .openapi({ description: 'The `nextCursor` of the previous page' }),
   })
   .strict();
+
+const idParams = z.object({ id: z.string().openapi({ description: "The document's id (a UUID; anything else is not found)", example: '3f2b8c1e-9a4d-4c55-8e21-6b0f1d2a7c90' }) });
+
+export const DocumentSchema = z
+  .object({
+    id: z.string().openapi({ format: 'uuid' }),
+    path: z.string().openapi({ description: '`/{owner}/{folder}/{name}`: its versions share it', example: '/tuv-assurance/certs/report.pdf' }),
+    owner: z.string().openapi({ description: 'The sender, who signed it' }),
+    folder: z.string(),
+    name: z.string(),
+    version: z.number().int().openapi({ description: 'Numbered per path, from 1' }),
+    kind: z.string().openapi({ example: 'quality' }),
+    hash: z.string().openapi({ description: 'SHA-256 of the content, 0x-prefixed' }),
+    size: z.number().int().openapi({ description: 'Bytes of content' }),
+    storedSize: z.number().int().openapi({ description: 'Bytes stored (compressed and encrypted)' }),
+    contentType: z.string(),
+    recipients: z.array(z.string()).openapi({ description: 'Participants it is sealed to (its sender reads it too)' }),
+    signedAt: z.string().datetime(),
+    createdAt: z.string().datetime(),
+    deleted: z
+      .object({ at: z.string().datetime(), by: z.string().nullable() })
+      .optional()
+      .openapi({ description: 'Once its owner deleted it: the content is gone, the entry (and hash) kept' }),
+  })
+  .openapi('Document');
+
+const DocumentPageSchema = z
+  .object({ documents: z.array(DocumentSchema).openapi({ description: 'Newest first' }), nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last' }) })
+  .openapi('DocumentPage');
+
+const DocumentVersionsSchema = z.object({ path: z.string(), versions: z.array(DocumentSchema) }).openapi('DocumentVersions');
+
+const CheckSchema = z.object({
+  ok: z.boolean(),
+  code: z.string().optional().openapi({ description: 'Why it failed, e.g. `signature_invalid`, `hash_mismatch`, `content_missing`' }),
+  message: z.string().optional(),
+});
+
+const AnchorSchema = z
+  .object({
+    partId: z.string(),
+    kind: z.string(),
+    issuer: z.string().openapi({ description: 'The issuing participant (its address when unknown)' }),
+    issuerAddress: z.string(),
+    validUntil: z.string().datetime().nullable().openapi({ description: 'null: no expiry' }),
+    expired: z.boolean(),
+    txHash: z.string(),
+    issuedBySigner: z.boolean().openapi({ description: "Issued by the document's signer" }),
+  })
+  .openapi('DocumentAnchor');
+
+const VerificationSchema = z
+  .object({
+    document: z.object({ id: z.string(), hash: z.string(), kind: z.string(), sender: z.string(), version: z.number().int(), signedAt: z.string().datetime() }),
+    valid: z.boolean().openapi({ description: 'Metadata, signature and content all hold: the content is what the sender signed' }),
+    anchored: z.boolean().openapi({ description: 'A certificate on chain carries its hash' }),
+    checks: z.object({
+      metadata: CheckSchema,
+      signature: CheckSchema.extend({ signer: z.string().optional().openapi({ description: "The signer's address" }) }),
+      content: CheckSchema.extend({ hash: z.string().optional(), size: z.number().int().optional() }),
+      anchor: CheckSchema.extend({ anchors: z.array(AnchorSchema) }),
+    }),
+  })
+  .openapi('DocumentVerification');
+
+const binary = { type: 'string' as const, format: 'binary' };
+const text = (description: string, pattern?: RegExp) => ({ type: 'string' as const, description, ...(pattern ? { pattern: pattern.source } : {}) });
+
+/** The upload's fields, as query parameters or multipart fields. Documented only: uploadFields checks them. */
+const uploadFieldDocs = {
+  folder: text("The sender's folder to store it in", SEGMENT),
+  name: text("Its file name (multipart: default the file part's filename)", SEGMENT),
+  kind: text('What it is, e.g. quality, carbon-footprint', NAME_PATTERN),
+  recipients: text(`Participant ids to seal it to, comma-separated, at most ${MAX_RECIPIENTS} (multipart may repeat the field)`),
+};
+
+/** What a download (and HEAD) tells about the document besides its content. */
+const documentHeaders = {
+  'tracewell-document-id': { description: "The document's id", schema: { type: 'string' as const } },
+  'tracewell-document-version': { description: 'Its version of the path', schema: { type: 'string' as const } },
+  'tracewell-document-hash': { description: 'SHA-256 of the content', schema: { type: 'string' as const } },
+  'tracewell-document-kind': { description: 'Its kind', schema: { type: 'string' as const } },
+};
+
+const tags = ['Documents'];
+
+const routes = {
+  upload: route({
+    method: 'post',
+    path: '/',
+    tags,
+    summary: 'Upload a document into one of your folders, signed by you and sealed to the recipients you name',
+    description:
+      'Send the raw bytes with the fields as query parameters (the content type is stored as the document\'s), or a multipart form: ' +
+      'the fields first, then one file part. A new upload to the same folder and name is its next version. ' +
+      'The content streams through: a body over the size limit is refused as it arrives.',
+    parameters: Object.entries(uploadFieldDocs).map(([name, schema]) => ({
+      name,
+      in: 'query' as const,
+      required: false,
+      description: `${schema.description}${name === 'folder' || name === 'kind' ? ' (required, here or as a multipart field)' : ''}`,
+      schema,
+    })),
+    request: {
+      body: {
+        required: true,
+        description: 'The document: raw bytes of any media type but multipart, or a multipart form',
+        content: {
+          'application/octet-stream': { schema: binary },
+          'multipart/form-data': { schema: { type: 'object', properties: { ...uploadFieldDocs, file: { ...binary, description: 'The document (the last part)' } }, required: ['file'] } },
+        },
+      },
+    },
+    responses: {
+      201: jsonResponse(DocumentSchema, 'Stored'),
+      ...errors(
+        [400, 'Invalid fields (invalid_request) or an unreadable multipart body (invalid_multipart)'],
+        401,
+        [413, 'Larger than the size limit (document_too_large)'],
+        [422, 'An unknown recipient, or a sender or recipient without a document key'],
+        503,
+      ),
+    },
+  }),
+  list: route({
+    method: 'get',
+    path: '/',
+    tags,
+    summary: 'Documents you sent or received, newest first, a page at a time',
+    request: { query: listQuery },
+    responses: { 200: jsonResponse(DocumentPageSchema, 'A page of documents'), ...errors(400, 401) },
+  }),
+  head: route({
+    method: 'head',
+    path: '/{id}',
+    tags,
+    summary: "A download's headers without the content",
+    request: { params: idParams },
+    responses: {
+      200: { description: 'Readable', headers: { 'content-length': { description: 'Bytes of content', schema: { type: 'string' } }, ...documentHeaders } },
+      401: { description: 'No API key, or one that is unknown or revoked' },
+      403: { description: 'Neither its sender nor a recipient' },
+      404: { description: 'Not found' },
+      410: { description: 'Deleted' },
+    },
+  }),
+  download: route({
+    method: 'get',
+    path: '/{id}',
+    tags,
+    summary: 'Download a document you sent or received, checked against its signature and hash',
+    description: 'The content streams with its own content type. Should it turn out altered mid-stream, the response is cut short.',
+    request: { params: idParams },
+    responses: {
+      200: {
+        description: 'The content; the signature is verified, and the hash checked (`tracewell-hash-check`)',
+        headers: {
+          ...documentHeaders,
+          'tracewell-signer': { description: "The signer's id and address", schema: { type: 'string' } },
+          'tracewell-signed-at': { description: 'When it was signed', schema: { type: 'string', format: 'date-time' } },
+          'tracewell-hash-check': { description: '`recomputed` just now in full, or `unchanged` (the blob is byte for byte the one last hashed)', schema: { type: 'string', enum: ['recomputed', 'unchanged'] } },
+        },
+        content: { '*/*': { schema: binary } },
+      },
+      ...errors(
+        401,
+        [403, 'Neither its sender nor a recipient (not_a_recipient)'],
+        404,
+        [409, 'The stored document does not verify; the code names the check that failed'],
+        [410, 'Deleted (document_deleted), or its content is missing (document_content_missing)'],
+        503,
+      ),
+    },
+  }),
+  metadata: route({
+    method: 'get',
+    path: '/{id}/metadata',
+    tags,
+    summary: "A document's entry, without its content",
+    request: { params: idParams },
+    responses: { 200: jsonResponse(DocumentSchema, 'The document'), ...errors(401, [403, 'Neither its sender nor a recipient'], 404) },
+  }),
+  versions: route({
+    method: 'get',
+    path: '/{id}/versions',
+    tags,
+    summary: "Every version of a document's path that you may read",
+    request: { params: idParams },
+    responses: { 200: jsonResponse(DocumentVersionsSchema, 'The versions'), ...errors(401, [403, 'Neither its sender nor a recipient'], 404) },
+  }),
+  verify: route({
+    method: 'get',
+    path: '/{id}/verify',
+    tags,
+    summary: "Verify any document: its metadata, its sender's signature, its content hash, and where it is anchored on chain",
+    description: 'Open to every participant: it reveals the checks, not the content. Each layer is reported; `valid` when all hold.',
+    request: { params: idParams },
+    responses: { 200: jsonResponse(VerificationSchema, 'What each check found'), ...errors(401, 404, 503) },
+  }),
+  delete: route({
+    method: 'delete',
+    path: '/{id}',
+    tags,
+    summary: 'Delete a document you sent: its content goes, its entry (and hash) stays',
+    request: {
+      params: idParams,
+      query: z.object({ force: z.string().optional().openapi({ description: '`true` deletes it even when your certificates on chain anchor it', example: 'true' }) }),
+    },
+    responses: {
+      204: { description: 'Deleted (or deleted before)' },
+      ...errors(401, [403, 'Not its sender (not_owner), or not a reader'], 404, [409, 'Your certificates on chain anchor it (document_anchored); add ?force=true'], 503),
+    },
+  }),
+};
 
 /** How a stored document looks to its readers. */
 export function documentView(row: DocumentRow) {
@@ -167,9 +386,9 @@ function readMultipart<T>(
   });
 }
 
-export function documentRoutes(deps: ApiDeps): Hono {
+export function documentRoutes(deps: ApiDeps) {
   const { db, documents } = deps;
-  const app = new Hono();
+  const app = apiRouter();
 
   async function recipientsOf(sender: Participant, ids: string[]): Promise<Participant[]> {
     const others = ids.filter((id) => id !== sender.id);
@@ -203,7 +422,7 @@ export function documentRoutes(deps: ApiDeps): Hono {
     }
   }
 
-  app.post('/', async (c) => {
+  app.openapi(routes.upload, async (c) => {
     const sender = actingParticipant(c);
     const declared = Number(c.req.header('content-length') ?? NaN);
     const limit = documents.maxBytes + (isMultipart(c) ? MULTIPART_OVERHEAD : 0);
@@ -228,8 +447,8 @@ export function documentRoutes(deps: ApiDeps): Hono {
     }
   });
 
-  app.get('/', async (c) => {
-    const query = readQuery(c, listQuery);
+  app.openapi(routes.list, async (c) => {
+    const query = c.req.valid('query');
     const page = await listDocuments(db, {
       visibleTo: actingParticipant(c).id,
       owner: query.owner,
@@ -242,12 +461,11 @@ export function documentRoutes(deps: ApiDeps): Hono {
       limit: query.limit,
       after: query.cursor === undefined ? undefined : Number(query.cursor),
     });
-    return c.json({ documents: page.rows.map(documentView), nextCursor: page.next === undefined ? null : String(page.next) });
+    return c.json({ documents: page.rows.map(documentView), nextCursor: page.next === undefined ? null : String(page.next) }, 200);
   });
 
   /** The document, 404 when there is none; `read` also requires the caller to be its sender or a recipient. */
-  async function documentFor(c: Context, access: 'read' | 'verify'): Promise<DocumentRow> {
-    const id = c.req.param('id') ?? '';
+  async function documentFor(c: Context, id: string, access: 'read' | 'verify'): Promise<DocumentRow> {
     const row = DOCUMENT_ID_PATTERN.test(id) ? await getDocument(db, id.toLowerCase()) : undefined;
     if (!row) throw new ApiError(404, 'document_not_found', `no document "${id}"`);
     const caller = actingParticipant(c);
@@ -257,22 +475,24 @@ export function documentRoutes(deps: ApiDeps): Hono {
     return row;
   }
 
-  // Answered from the index: a HEAD must not open (and then abandon) the content.
-  app.on('HEAD', '/:id', async (c) => {
-    const row = await documentFor(c, 'read');
-    if (row.deletedAt) return c.body(null, 410);
-    return c.body(null, 200, {
-      'content-type': row.contentType,
-      'content-length': String(row.size),
-      'tracewell-document-id': row.id,
-      'tracewell-document-version': String(row.version),
-      'tracewell-document-hash': row.hash,
-      'tracewell-document-kind': row.kind,
-    });
-  });
+  // Hono answers HEAD with the GET route (dropping the body), so the HEAD operation is documented
+  // here and answered by the download handler below.
+  app.openAPIRegistry.registerPath(routes.head);
 
-  app.get('/:id', async (c) => {
-    const row = await documentFor(c, 'read');
+  app.openapi(routes.download, async (c) => {
+    const row = await documentFor(c, c.req.valid('param').id, 'read');
+    // Answered from the index: a HEAD must not open (and then abandon) the content.
+    if (c.req.method === 'HEAD') {
+      if (row.deletedAt) return c.body(null, 410);
+      return c.body(null, 200, {
+        'content-type': row.contentType,
+        'content-length': String(row.size),
+        'tracewell-document-id': row.id,
+        'tracewell-document-version': String(row.version),
+        'tracewell-document-hash': row.hash,
+        'tracewell-document-kind': row.kind,
+      });
+    }
     const reader = actingParticipant(c);
     let opened;
     try {
@@ -303,19 +523,19 @@ export function documentRoutes(deps: ApiDeps): Hono {
     return new Response(Readable.toWeb(opened.content) as ReadableStream, { status: 200, headers });
   });
 
-  app.get('/:id/metadata', async (c) => {
-    const row = await documentFor(c, 'read');
-    return c.json(documentView(row));
+  app.openapi(routes.metadata, async (c) => {
+    const row = await documentFor(c, c.req.valid('param').id, 'read');
+    return c.json(documentView(row), 200);
   });
 
-  app.get('/:id/versions', async (c) => {
-    const row = await documentFor(c, 'read');
+  app.openapi(routes.versions, async (c) => {
+    const row = await documentFor(c, c.req.valid('param').id, 'read');
     const versions = await documentVersions(db, row, actingParticipant(c).id);
-    return c.json({ path: `/${row.owner}/${row.folder}/${row.name}`, versions: versions.map(documentView) });
+    return c.json({ path: `/${row.owner}/${row.folder}/${row.name}`, versions: versions.map(documentView) }, 200);
   });
 
-  app.get('/:id/verify', async (c) => {
-    const row = await documentFor(c, 'verify');
+  app.openapi(routes.verify, async (c) => {
+    const row = await documentFor(c, c.req.valid('param').id, 'verify');
     const check = await documents.check(row);
     const anchors = check.envelope ? await anchorsOf(db, deps.registry, row.hash as Hex) : [];
     const signer = check.envelope?.sender;
@@ -324,22 +544,25 @@ export function documentRoutes(deps: ApiDeps): Hono {
         ? { ok: true, anchors: anchors.map((a) => ({ ...a, issuedBySigner: signer !== undefined && a.issuerAddress.toLowerCase() === signer.address })) }
         : { ok: false, code: 'not_anchored', message: `no part carries a certificate with hash ${row.hash} on chain`, anchors: [] };
     const { envelope: _envelope, row: _row, ...layers } = check;
-    return c.json({
-      document: { id: row.id, hash: row.hash, kind: row.kind, sender: row.owner, version: row.version, signedAt: row.signedAt.toISOString() },
-      valid: check.ok,
-      anchored: anchorResult.ok,
-      checks: { metadata: layers.metadata, signature: layers.signature, content: layers.content, anchor: anchorResult },
-    });
+    return c.json(
+      {
+        document: { id: row.id, hash: row.hash, kind: row.kind, sender: row.owner, version: row.version, signedAt: row.signedAt.toISOString() },
+        valid: check.ok,
+        anchored: anchorResult.ok,
+        checks: { metadata: layers.metadata, signature: layers.signature, content: layers.content, anchor: anchorResult },
+      },
+      200,
+    );
   });
 
-  app.delete('/:id', async (c) => {
-    const row = await documentFor(c, 'read');
+  app.openapi(routes.delete, async (c) => {
+    const row = await documentFor(c, c.req.valid('param').id, 'read');
     const caller = actingParticipant(c);
     if (row.owner !== caller.id) throw new ApiError(403, 'not_owner', `only ${row.owner}, who sent document ${row.id}, may delete it`);
     if (row.deletedAt) return c.body(null, 204);
     // Certificates this owner issued with the document; another issuer's copy of the same content is theirs.
     const anchors = (await anchorsOf(db, deps.registry, row.hash as Hex)).filter((a) => a.issuerAddress.toLowerCase() === caller.address.toLowerCase());
-    if (anchors.length > 0 && c.req.query('force') !== 'true') {
+    if (anchors.length > 0 && c.req.valid('query').force !== 'true') {
       throw new ApiError(409, 'document_anchored', `document ${row.id} is the certificate anchored on ${anchors.map((a) => a.partId).join(', ')}; deleting it leaves those certificates unverifiable (add ?force=true to delete anyway)`, {
         parts: anchors.map((a) => a.partId),
       });

@@ -1,15 +1,16 @@
 // Ledger events over HTTP, read-only: a page of events (`GET /events`) and a Server-Sent Events
 // stream (`GET /events/stream`) that resumes with Last-Event-ID. SSE never moves a subscription's
 // stored cursor: acknowledged, durable delivery is the WebSocket's and the webhooks' job.
-import { Hono } from 'hono';
+import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { z } from 'zod';
 import { getSubscription } from '../db/event-subscriptions.js';
 import type { EventFilter } from '../db/schema.js';
-import { cursorOf, eventFilterSchema, eventsAfter, MAX_SEQ } from '../streams/events.js';
+import { cursorOf, eventFilterSchema, eventsAfter, LEDGER_EVENT_NAMES, MAX_SEQ } from '../streams/events.js';
+import { MAX_WINDOW } from '../streams/stream-session.js';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, readQuery } from './errors.js';
+import { ApiError } from './errors.js';
+import { apiRouter, errors, jsonResponse, route } from './openapi.js';
 
 export interface EventStreamOptions {
   /** Query interval when no in-process signal announces new events (default 500 ms). */
@@ -29,22 +30,87 @@ const seqString = z.string().regex(/^\d{1,15}$/, 'expected a sequence number').t
 const csv = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 
 const filterParams = {
-  events: csv.optional(),
-  parts: csv.optional(),
-  participant: z.string().optional(),
+  events: csv.optional().openapi({ description: `Event names, comma-separated: ${LEDGER_EVENT_NAMES.join(', ')}` }),
+  parts: csv.optional().openapi({ description: 'Only events of these parts, comma-separated' }),
+  participant: z.string().optional().openapi({ description: 'Only events this participant takes part in' }),
 };
 
 const listQuerySchema = z.object({
   ...filterParams,
-  after: seqString.default('0'),
-  limit: z.string().regex(/^\d{1,4}$/, 'expected a number').transform(Number).pipe(z.number().int().min(1).max(500)).default('100'),
+  after: seqString.default('0').openapi({ description: 'The sequence number to read after (the `next` of the previous page)' }),
+  limit: z.string().regex(/^\d{1,4}$/, 'expected a number').transform(Number).pipe(z.number().int().min(1).max(500)).default('100').openapi({ description: '1 to 500' }),
 });
 
 const streamQuerySchema = z.object({
   ...filterParams,
-  subscription: z.string().uuid().optional(),
-  after: z.union([z.literal('oldest'), z.literal('newest'), seqString]).optional(),
+  subscription: z.string().uuid().optional().openapi({ description: "A durable subscription of yours: its filter, and its stored cursor to start after (SSE never moves it)" }),
+  after: z
+    .union([z.literal('oldest'), z.literal('newest'), seqString])
+    .optional()
+    .openapi({ description: '`oldest`, `newest` (default) or a sequence number: the stream starts after it' }),
 });
+
+export const LedgerEventSchema = z
+  .object({
+    seq: z.number().int().openapi({ description: "The mirror's sequence number: increasing in chain order; what a subscriber acknowledges" }),
+    id: z.string().openapi({ description: 'Stable across redeliveries and reorg re-reads: `chainId:txHash:logIndex`' }),
+    name: z.string().openapi({ example: 'Transfer' }),
+    chainId: z.number().int(),
+    contract: z.string(),
+    blockNumber: z.number().int(),
+    blockHash: z.string(),
+    txHash: z.string(),
+    logIndex: z.number().int(),
+    parts: z.array(z.string()).openapi({ description: 'The parts it concerns' }),
+    participants: z.array(z.string()).openapi({ description: 'The participants it concerns' }),
+    args: z.record(z.unknown()).openapi({ description: "The log's decoded arguments" }),
+    at: z.string().datetime().openapi({ description: "The block's time" }),
+  })
+  .openapi('LedgerEvent');
+
+const EventPageSchema = z
+  .object({
+    events: z.array(LedgerEventSchema).openapi({ description: 'Oldest first' }),
+    next: z.number().int().nullable().openapi({ description: 'The `after` of the next page; null on the last' }),
+  })
+  .openapi('LedgerEventPage');
+
+const tags = ['Events'];
+
+const routes = {
+  list: route({
+    method: 'get',
+    path: '/',
+    tags,
+    summary: 'A page of ledger events after a sequence number, oldest first',
+    request: { query: listQuerySchema },
+    responses: { 200: jsonResponse(EventPageSchema, 'A page of events'), ...errors(400, 401) },
+  }),
+  stream: route({
+    method: 'get',
+    path: '/stream',
+    tags,
+    summary: 'Ledger events as Server-Sent Events, resumable with Last-Event-ID',
+    description:
+      'Each event is an SSE message: `id` its sequence number, `event` its name, `data` the event as JSON (a LedgerEvent). ' +
+      'Comment lines keep an idle stream open. A stream that fails sends an `error` event and ends; reconnect to resume. ' +
+      'SSE never moves a subscription\'s cursor: for acknowledged delivery use the WebSocket or a webhook.',
+    request: {
+      query: streamQuerySchema,
+      headers: z.object({
+        'last-event-id': z.string().optional().openapi({ description: 'The id of the last event seen (EventSource sends it on reconnect): resume right after it, over `after` and a subscription\'s cursor' }),
+      }),
+    },
+    responses: {
+      200: { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+      ...errors(
+        [400, 'An invalid query (invalid_query) or Last-Event-ID (invalid_last_event_id)'],
+        401,
+        [404, 'No such subscription of yours (subscription_not_found)'],
+      ),
+    },
+  }),
+};
 
 /** The filter of the query parameters, checked as a subscription's filter is (known event names, sizes). */
 function filterOf(query: { events?: string[]; parts?: string[]; participant?: string }): EventFilter {
@@ -60,28 +126,62 @@ function filterOf(query: { events?: string[]; parts?: string[]; participant?: st
   return result.data;
 }
 
+const WEBSOCKET_PROTOCOL = [
+  'Connect with a WebSocket upgrade, authenticated as any request is (or with `?access_token=`); a refusal is plain HTTP with the error body. Every frame is JSON text.',
+  '',
+  'Client frames:',
+  `- \`{"type": "subscribe", "filter"?: {"events"?, "parts"?, "participant"?}, "start"?: "oldest" | "newest" | seq, "window"?: 1..${MAX_WINDOW}}\`: a stream starting after \`start\` (default \`newest\`).`,
+  '- `{"type": "subscribe", "subscription": id}`: a durable WebSocket subscription of yours, with its filter and stored cursor. A new connection takes it over from an older one (closed with 4409).',
+  '- `{"type": "ack", "seq": n}`: acknowledges every event up to `n`; for a durable subscription it is stored as the cursor before it counts.',
+  '',
+  'Server frames:',
+  '- `{"type": "subscribed", "subscription": id | null, "cursor": n}`: events after `cursor` follow.',
+  '- `{"type": "event", "seq": n, "event": LedgerEvent}`: in sequence order, at least once, at most `window` (default 100) unacknowledged.',
+  '- `{"type": "error", "code", "message"}`: e.g. `bad_message`, `already_subscribed`, `subscription_not_found`, `not_subscribed`, `ack_out_of_range`; `internal_error` closes (1011): reconnect to resume.',
+  '',
+  'One stream per connection. The server pings; a peer that does not answer is dropped. Closes with 1001 on shutdown and 1008 when the subscription is deleted.',
+].join('\n');
+
 type EventDeps = Pick<ApiDeps, 'db' | 'ledger' | 'mirrorSignal'>;
 
-export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions = {}): Hono {
+export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions = {}) {
   const { db, ledger, mirrorSignal } = deps;
   const pollMs = options.pollMs ?? 500;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const log = options.log ?? console.error;
-  const app = new Hono();
+  const app = apiRouter();
+
+  // Served beside Hono, on the HTTP server's upgrades (streams/websocket.ts): documented only.
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/ws',
+    tags,
+    summary: 'Ledger events over a WebSocket: acknowledged, flow-controlled, resumable with a durable subscription',
+    description: WEBSOCKET_PROTOCOL,
+    request: {
+      query: z.object({
+        access_token: z.string().optional().openapi({ description: 'The API key, for clients that cannot set headers on a WebSocket (browsers)' }),
+      }),
+    },
+    responses: {
+      101: { description: 'Switching Protocols: the WebSocket is open' },
+      ...errors(401, [503, 'The server is shutting down, or the stream is unavailable; reconnect shortly']),
+    },
+  });
 
   // One page of events after `after`, oldest first; `next` is the `after` of the following page.
-  app.get('/', async (c) => {
-    const query = readQuery(c, listQuerySchema);
+  app.openapi(routes.list, async (c) => {
+    const query = c.req.valid('query');
     const filter = filterOf(query);
     // One more than asked tells whether another page exists, so the last page says `next: null`.
     const rows = await eventsAfter(db, ledger, filter, query.after, query.limit + 1);
     const events = rows.slice(0, query.limit);
-    return c.json({ events, next: rows.length > query.limit ? events[events.length - 1]!.seq : null });
+    return c.json({ events, next: rows.length > query.limit ? events[events.length - 1]!.seq : null }, 200);
   });
 
-  app.get('/stream', async (c) => {
+  app.openapi(routes.stream, async (c) => {
     const participant = actingParticipant(c);
-    const query = readQuery(c, streamQuerySchema);
+    const query = c.req.valid('query');
     let filter: EventFilter;
     let cursor: number;
     if (query.subscription !== undefined) {
@@ -97,7 +197,7 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
       cursor = await cursorOf(db, ledger, query.after ?? 'newest');
     }
     // EventSource sends the id of the last event it saw when it reconnects: resume right after it.
-    const lastEventId = c.req.header('last-event-id');
+    const lastEventId = c.req.valid('header')['last-event-id'];
     if (lastEventId) {
       const resumed = seqString.safeParse(lastEventId.trim());
       if (!resumed.success) throw new ApiError(400, 'invalid_last_event_id', 'Last-Event-ID: expected the sequence number of an event');

@@ -3,16 +3,16 @@
 // shown once, at creation) or a WebSocket subscription (resumed after its last acknowledgement).
 // Subscriptions belong to their creator: to anyone else (but an admin) they do not exist.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { z } from 'zod';
 import { createSubscription, deleteSubscription, getSubscription, listDeliveries, listSubscriptions, reactivateSubscription } from '../db/event-subscriptions.js';
 import type { DeliveryRow, SubscriptionRow } from '../db/event-subscriptions.js';
 import { findParticipant } from '../db/participants.js';
-import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema, MAX_SEQ } from '../streams/events.js';
+import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema, LEDGER_EVENT_NAMES, MAX_SEQ } from '../streams/events.js';
 import { API_ROLES, actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, readJson, readOptionalJson, readQuery } from './errors.js';
+import { ApiError } from './errors.js';
+import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,16 +20,22 @@ const webhookUrl = z
   .string()
   .max(2000)
   .url()
-  .regex(/^https?:\/\//i, 'an http or https URL');
+  .regex(/^https?:\/\//i, 'an http or https URL')
+  .openapi({ description: 'Where a webhook POSTs each event (webhooks only)', example: 'https://example.com/hooks/tracewell' });
 
 const createBody = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits and . _ -, at most 100 characters'),
-    kind: z.enum(['webhook', 'websocket']),
-    filter: eventFilterSchema.default({}),
-    start: streamStartSchema.default('newest'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits and . _ -, at most 100 characters')
+      .openapi({ description: 'Unique among your subscriptions', example: 'erp-sync' }),
+    kind: z.enum(['webhook', 'websocket']).openapi({ description: 'A webhook is pushed to `url`; a WebSocket subscriber connects to the API' }),
+    filter: eventFilterSchema.default({}).openapi({ description: 'Which events; an empty or missing list matches everything' }),
+    start: streamStartSchema
+      .default('newest')
+      .openapi({ description: '`oldest` (every event), `newest` (events from now on) or the sequence number to start after' }),
     url: webhookUrl.optional(),
-    secret: z.string().min(16).max(200).optional(),
+    secret: z.string().min(16).max(200).optional().openapi({ description: 'The HMAC-SHA256 key of the signature (webhooks only; default: a random one, shown once)' }),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -38,18 +44,131 @@ const createBody = z
       if (body.url !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'only for a webhook (a WebSocket subscriber connects to the API)' });
       if (body.secret !== undefined) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'only for a webhook' });
     }
-  });
+  })
+  .openapi('NewSubscription');
 
-const listQuery = z.object({ all: z.enum(['true', 'false']).default('false') }).strict();
+const listQuery = z
+  .object({ all: z.enum(['true', 'false']).default('false').openapi({ description: "`true`: everyone's subscriptions, with their owners (admin only)" }) })
+  .strict();
 
 const deliveriesQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    before: z.coerce.number().int().min(1).max(MAX_SEQ).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ description: 'At most this many deliveries' }),
+    before: z.coerce.number().int().min(1).max(MAX_SEQ).optional().openapi({ description: 'The `nextBefore` of the previous page' }),
   })
   .strict();
 
-const redeliverBody = z.object({ from: z.number().int().min(0).max(MAX_SEQ).optional() }).strict();
+const redeliverBody = z
+  .object({ from: z.number().int().min(0).max(MAX_SEQ).optional().openapi({ description: 'Deliver the events after this sequence number (again)' }) })
+  .strict()
+  .openapi('Redelivery');
+
+// Any string: a malformed id is a subscription that does not exist (404), as is someone else's.
+const idParams = z.object({ id: z.string().openapi({ description: "The subscription's id (a UUID)" }) });
+
+const SubscriptionSchema = z
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    kind: z.enum(['webhook', 'websocket']),
+    filter: z.object({
+      events: z.array(z.string()).optional().openapi({ description: `Event names: ${LEDGER_EVENT_NAMES.join(', ')}` }),
+      parts: z.array(z.string()).optional().openapi({ description: 'Events of any of these parts' }),
+      participant: z.string().optional().openapi({ description: 'Events involving this participant' }),
+    }),
+    cursor: z.number().int().openapi({ description: 'The last sequence number delivered and acknowledged' }),
+    status: z.enum(['active', 'dead']).openapi({ description: '`dead`: a webhook that failed too often; redeliver to revive it' }),
+    url: z.string().nullable(),
+    failures: z.number().int().openapi({ description: 'Failed attempts at the event after the cursor' }),
+    nextAttemptAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Subscription');
+
+const CreatedSubscriptionSchema = SubscriptionSchema.extend({
+  secret: z.string().optional().openapi({ description: "A webhook's signing secret: shown this once, never again" }),
+}).openapi('CreatedSubscription');
+
+const SubscriptionListSchema = z
+  .object({ subscriptions: z.array(SubscriptionSchema.extend({ ownerId: z.string().optional().openapi({ description: 'With `all=true` only' }) })) })
+  .openapi('SubscriptionList');
+
+const DeliverySchema = z
+  .object({
+    id: z.number().int(),
+    eventSeq: z.number().int(),
+    attempt: z.number().int(),
+    statusCode: z.number().int().nullable().openapi({ description: "The receiver's status code (null when it did not answer)" }),
+    error: z.string().nullable(),
+    durationMs: z.number().int(),
+    delivered: z.boolean(),
+    at: z.string(),
+  })
+  .openapi('WebhookDelivery');
+
+const DeliveryPageSchema = z
+  .object({ deliveries: z.array(DeliverySchema), nextBefore: z.number().int().nullable().openapi({ description: 'Pass as `before` for the next page; null on the last' }) })
+  .openapi('WebhookDeliveryPage');
+
+const tags = ['Event subscriptions'];
+
+const routes = {
+  create: route({
+    method: 'post',
+    path: '/',
+    tags,
+    summary: 'Subscribe to ledger events by webhook or WebSocket',
+    description: "A webhook's signing secret is in this answer only.",
+    request: { body: jsonBody(createBody) },
+    responses: {
+      201: jsonResponse(CreatedSubscriptionSchema, 'Subscribed'),
+      ...errors(400, 401, [409, 'You have a subscription of this name'], [422, 'An unknown participant in the filter, or a start past the latest event']),
+    },
+  }),
+  list: route({
+    method: 'get',
+    path: '/',
+    tags,
+    summary: 'Your subscriptions (everyone\'s with `all=true`: admin only)',
+    request: { query: listQuery },
+    responses: { 200: jsonResponse(SubscriptionListSchema, 'The subscriptions, oldest first'), ...errors(400, 401, [403, '`all=true` without the admin role']) },
+  }),
+  get: route({
+    method: 'get',
+    path: '/{id}',
+    tags,
+    summary: 'A subscription (its owner or an admin)',
+    request: { params: idParams },
+    responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription'), ...errors(401, 404) },
+  }),
+  delete: route({
+    method: 'delete',
+    path: '/{id}',
+    tags,
+    summary: 'Delete a subscription (its owner or an admin)',
+    request: { params: idParams },
+    responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
+  }),
+  deliveries: route({
+    method: 'get',
+    path: '/{id}/deliveries',
+    tags,
+    summary: "A webhook's delivery log, newest first, a page at a time (its owner or an admin)",
+    request: { params: idParams, query: deliveriesQuery },
+    responses: { 200: jsonResponse(DeliveryPageSchema, 'A page of deliveries'), ...errors(400, 401, 404) },
+  }),
+  redeliver: route({
+    method: 'post',
+    path: '/{id}/redeliver',
+    tags,
+    summary: 'Put a subscription back to work (its owner or an admin)',
+    description: 'Active again, no failures, due now; with `from`, the events after it are delivered (again).',
+    request: { params: idParams, body: jsonBody(redeliverBody, { required: false }) },
+    responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription'), ...errors(400, 401, 404, [422, '`from` is past the latest event']) },
+  }),
+};
 
 /** How a subscription looks to its owner; the secret is never shown again after creation. */
 export function subscriptionView(row: SubscriptionRow) {
@@ -78,13 +197,12 @@ function isAdmin(c: Context): boolean {
   return actingParticipant(c).roles.includes(API_ROLES.admin);
 }
 
-export function eventSubscriptionRoutes(deps: ApiDeps): Hono {
+export function eventSubscriptionRoutes(deps: ApiDeps) {
   const { db, ledger } = deps;
-  const app = new Hono();
+  const app = apiRouter();
 
   /** The subscription if the caller may see it; 404 alike for a missing one and someone else's. */
-  async function requireSubscription(c: Context): Promise<SubscriptionRow> {
-    const id = c.req.param('id') ?? '';
+  async function requireSubscription(c: Context, id: string): Promise<SubscriptionRow> {
     const row = UUID.test(id) ? await getSubscription(db, id.toLowerCase()) : undefined;
     if (!row || (row.ownerId !== actingParticipant(c).id && !isAdmin(c))) throw new ApiError(404, 'subscription_not_found', `no subscription "${id}"`);
     return row;
@@ -96,9 +214,9 @@ export function eventSubscriptionRoutes(deps: ApiDeps): Hono {
     if (seq > latest) throw new ApiError(422, 'seq_out_of_range', `${field}: ${seq} is past the latest event (${latest})`, [{ field, message: `at most ${latest}` }]);
   }
 
-  app.post('/', async (c) => {
+  app.openapi(routes.create, async (c) => {
     const owner = actingParticipant(c);
-    const body = await readJson(c, createBody);
+    const body = c.req.valid('json');
     const participant = body.filter.participant;
     if (participant !== undefined && !(await findParticipant(db, participant))) {
       throw new ApiError(422, 'unknown_participant', `filter.participant: unknown participant "${participant}"`, [{ field: 'filter.participant', message: `unknown participant "${participant}"` }]);
@@ -119,37 +237,36 @@ export function eventSubscriptionRoutes(deps: ApiDeps): Hono {
     return c.json({ ...subscriptionView(row), ...(secret === undefined ? {} : { secret }) }, 201);
   });
 
-  app.get('/', async (c) => {
-    const { all } = readQuery(c, listQuery);
+  app.openapi(routes.list, async (c) => {
+    const { all } = c.req.valid('query');
     if (all === 'true' && !isAdmin(c)) throw new ApiError(403, 'forbidden', 'only an admin may list all subscriptions (all=true)');
     const rows = await listSubscriptions(db, all === 'true' ? undefined : actingParticipant(c).id);
-    return c.json({ subscriptions: rows.map((row) => (all === 'true' ? { ...subscriptionView(row), ownerId: row.ownerId } : subscriptionView(row))) });
+    return c.json({ subscriptions: rows.map((row) => (all === 'true' ? { ...subscriptionView(row), ownerId: row.ownerId } : subscriptionView(row))) }, 200);
   });
 
-  app.get('/:id', async (c) => c.json(subscriptionView(await requireSubscription(c))));
+  app.openapi(routes.get, async (c) => c.json(subscriptionView(await requireSubscription(c, c.req.valid('param').id)), 200));
 
-  app.delete('/:id', async (c) => {
-    const row = await requireSubscription(c);
+  app.openapi(routes.delete, async (c) => {
+    const row = await requireSubscription(c, c.req.valid('param').id);
     await deleteSubscription(db, row.id);
     return c.body(null, 204);
   });
 
-  app.get('/:id/deliveries', async (c) => {
-    const row = await requireSubscription(c);
-    const page = readQuery(c, deliveriesQuery);
+  app.openapi(routes.deliveries, async (c) => {
+    const row = await requireSubscription(c, c.req.valid('param').id);
+    const page = c.req.valid('query');
     const rows = await listDeliveries(db, row.id, page);
     const nextBefore = rows.length === page.limit ? rows[rows.length - 1]!.id : null;
-    return c.json({ deliveries: rows.map(deliveryView), nextBefore });
+    return c.json({ deliveries: rows.map(deliveryView), nextBefore }, 200);
   });
 
-  /** Back to work: active, no failures, due now; with `from`, the events after it are delivered (again). */
-  app.post('/:id/redeliver', async (c) => {
-    const row = await requireSubscription(c);
-    const { from } = await readOptionalJson(c, redeliverBody);
+  app.openapi(routes.redeliver, async (c) => {
+    const row = await requireSubscription(c, c.req.valid('param').id);
+    const { from } = c.req.valid('json');
     if (from !== undefined) await checkSeq('from', from);
     const updated = await reactivateSubscription(db, row.id, from);
     if (!updated) throw new ApiError(404, 'subscription_not_found', `no subscription "${row.id}"`);
-    return c.json(subscriptionView(updated));
+    return c.json(subscriptionView(updated), 200);
   });
 
   return app;

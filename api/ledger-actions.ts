@@ -5,9 +5,8 @@
 // part parked on `certify` then retries the step. The
 // action runs as a short workflow, so it is retried like every chain write; an Idempotency-Key makes
 // a repeated request one action.
-import { Hono } from 'hono';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { z } from 'zod';
 import type { LedgerAction } from '../activities/ledger-actions.js';
 import { attachCertificate, runLedgerAction } from '../commands/ledger-actions.js';
 import { DURATION_PATTERN } from '../definitions/schema.js';
@@ -15,35 +14,115 @@ import { findParticipant } from '../db/participants.js';
 import { DOCUMENT_ID_PATTERN } from '../workflows/definition.js';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, readJson } from './errors.js';
-import { idempotencyKeyOf } from './operator.js';
+import { ApiError } from './errors.js';
+import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
+import { idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
 
-const transferBody = z.object({ to: z.string().min(1) }).strict();
+const transferBody = z
+  .object({ to: z.string().min(1).openapi({ description: 'The participant to hand the part to', example: 'acme-assembly' }) })
+  .strict()
+  .openapi('TransferPart');
 const certificateBody = z
   .object({
-    document: z.string().regex(DOCUMENT_ID_PATTERN, 'a document id from POST /documents'),
-    validFor: z.string().regex(DURATION_PATTERN, 'a duration such as 30d or 12h').optional(),
+    document: z.string().regex(DOCUMENT_ID_PATTERN, 'a document id from POST /documents').openapi({ description: 'The certificate document, uploaded and signed by the certifier (POST /documents)' }),
+    validFor: z.string().regex(DURATION_PATTERN, 'a duration such as 30d or 12h').optional().openapi({ description: 'How long it is valid (default: no expiry)', example: '365d' }),
   })
-  .strict();
+  .strict()
+  .openapi('AttachCertificate');
 
-export function ledgerActionRoutes(deps: ApiDeps): Hono {
+const idParams = z.object({ id: z.string().openapi({ description: "The part's id" }) });
+
+const LedgerActionResultSchema = z
+  .object({
+    part: z.string(),
+    action: z.enum(['transfer', 'decommission', 'attach-certificate']),
+    owner: z.string().optional().openapi({ description: 'The holder after the action' }),
+    txHash: z.string().nullable(),
+    certificate: z
+      .object({
+        certificate: z.string(),
+        document: z.string(),
+        documentHash: z.string(),
+        issuer: z.string(),
+        validUntil: z.string().nullable().openapi({ description: 'ISO time, or null for no expiry' }),
+        txHash: z.string().nullable(),
+      })
+      .optional(),
+    resumed: z.string().nullable().optional().openapi({ description: 'For a certificate: the `certify` step the part was parked on and now retries' }),
+  })
+  .openapi('LedgerActionResult');
+
+const tags = ['Ledger actions'];
+const done = (description: string) => jsonResponse(LedgerActionResultSchema, description);
+
+const routes = {
+  transfer: route({
+    method: 'post',
+    path: '/{id}/transfer',
+    tags,
+    summary: 'Hand a part to another participant (only its holder may)',
+    request: { params: idParams, headers: IdempotencyKeyHeader, body: jsonBody(transferBody) },
+    responses: {
+      200: done('Transferred, on chain'),
+      ...errors(
+        400,
+        401,
+        [403, 'The caller does not hold the part (`not_holder`)'],
+        [404, 'No such part'],
+        [409, 'The part is not on chain yet, bundled, assembled or decommissioned'],
+        [422, 'No such participant to hand it to (`unknown_participant`)'],
+      ),
+    },
+  }),
+  decommission: route({
+    method: 'post',
+    path: '/{id}/decommission',
+    tags,
+    summary: 'Take a part out of circulation (only its holder may)',
+    request: { params: idParams, headers: IdempotencyKeyHeader },
+    responses: {
+      200: done('Decommissioned, on chain'),
+      ...errors(400, 401, [403, 'The caller does not hold the part (`not_holder`)'], [404, 'No such part'], [409, 'The part is not on chain yet, bundled, assembled or already decommissioned']),
+    },
+  }),
+  certificate: route({
+    method: 'post',
+    path: '/{id}/certificates',
+    tags,
+    summary: 'Anchor a certificate document on a part (accepted certifiers only); a part parked on `certify` retries it',
+    request: { params: idParams, headers: IdempotencyKeyHeader, body: jsonBody(certificateBody) },
+    responses: {
+      200: done('Anchored, on chain'),
+      ...errors(
+        400,
+        401,
+        [403, 'The caller is not an accepted certifier (`not_a_certifier`)'],
+        [404, 'No such part'],
+        [409, 'The part is not on chain yet, or the certificate exists or its document is anchored elsewhere'],
+        [422, 'No such document in the vault, or one the caller did not send'],
+      ),
+    },
+  }),
+};
+
+export function ledgerActionRoutes(deps: ApiDeps) {
   const { db } = deps;
-  const app = new Hono();
+  const app = apiRouter();
   const run = (c: Context, partId: string, action: LedgerAction) => runLedgerAction(deps, actingParticipant(c), partId, action, idempotencyKeyOf(c));
 
-  app.post('/:id/transfer', async (c) => {
-    const { to } = await readJson(c, transferBody);
+  app.openapi(routes.transfer, async (c) => {
+    const { to } = c.req.valid('json');
     if (!(await findParticipant(db, to))) {
       throw new ApiError(422, 'unknown_participant', `to: no participant "${to}"`, [{ field: 'to', message: `unknown participant "${to}"` }]);
     }
-    return c.json(await run(c, c.req.param('id'), { action: 'transfer', to }));
+    return c.json(await run(c, c.req.valid('param').id, { action: 'transfer', to }), 200);
   });
 
-  app.post('/:id/decommission', async (c) => c.json(await run(c, c.req.param('id'), { action: 'decommission' })));
+  app.openapi(routes.decommission, async (c) => c.json(await run(c, c.req.valid('param').id, { action: 'decommission' }), 200));
 
-  app.post('/:id/certificates', async (c) => {
-    const body = await readJson(c, certificateBody);
-    return c.json(await attachCertificate(deps, actingParticipant(c), c.req.param('id'), body, idempotencyKeyOf(c)));
+  app.openapi(routes.certificate, async (c) => {
+    const body = c.req.valid('json');
+    return c.json(await attachCertificate(deps, actingParticipant(c), c.req.valid('param').id, body, idempotencyKeyOf(c)), 200);
   });
 
   return app;

@@ -1,15 +1,15 @@
 // /lifecycles: publish lifecycle definitions (YAML or JSON) as immutable versions and read them back.
-import { Hono } from 'hono';
-import type { Context } from 'hono';
+import { z } from '@hono/zod-openapi';
 import { getLifecycle, listLifecycleVersions, listLifecycles } from '../db/lifecycles.js';
 import type { LifecycleRow } from '../db/lifecycles.js';
-import { lifecycleJsonSchema } from '../definitions/json-schema.js';
+import { lifecycleJsonSchema, SCHEMA_ID } from '../definitions/json-schema.js';
 import { parseLifecycle } from '../definitions/load.js';
 import { publishDefinition } from '../definitions/publish.js';
 import { formatProblem } from '../definitions/validate.js';
-import { API_ROLES, requireRole } from './auth.js';
+import { API_ROLES, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
+import { apiRouter, errors, jsonResponse, route } from './openapi.js';
 
 const SOURCE = 'request body';
 
@@ -21,18 +21,148 @@ function full(row: LifecycleRow) {
   return { ...summary(row), definition: row.definition, compiled: row.compiled };
 }
 
-function versionParam(c: Context): number {
-  const text = c.req.param('version')!;
+function versionParam(text: string): number {
   if (!/^[1-9]\d{0,8}$/.test(text)) throw new ApiError(400, 'invalid_version', `version: expected a positive integer, got "${text}"`);
   return Number(text);
 }
 
-export function lifecycleRoutes({ db }: ApiDeps): Hono {
-  const app = new Hono();
+const DEFINITION = 'LifecycleDefinition';
+const componentRef = (name: string) => `#/components/schemas/${name}`;
 
-  // The body is the definition itself, as JSON or YAML (content-type application/yaml or text/yaml).
-  app.post('/', async (c) => {
-    requireRole(c, API_ROLES.processEngineer);
+/**
+ * The lifecycle JSON Schema as OpenAPI 3.1 components: the root as `LifecycleDefinition`, each
+ * `$defs` entry as a component of its own, refs pointed at them. Embedded as is, its `$id` would
+ * rebase and its `#/$defs/…` refs would resolve against the OpenAPI document and break.
+ */
+function lifecycleSchemaComponents(): Record<string, Record<string, unknown>> {
+  const { $schema: _schema, $id: _id, $defs, ...root } = lifecycleJsonSchema() as Record<string, unknown> & { $defs?: Record<string, unknown> };
+  const names = new Map(Object.keys($defs ?? {}).map((name) => [name, `${DEFINITION}_${name.replace(/[^\w.-]/g, '_')}`]));
+  const refOf = (ref: string): string => {
+    const local = ref.startsWith(SCHEMA_ID) ? ref.slice(SCHEMA_ID.length) || '#' : ref;
+    if (!local.startsWith('#')) return ref;
+    const defs = /^#\/\$defs\/([^/]+)(.*)$/.exec(local);
+    if (!defs) return componentRef(DEFINITION) + local.slice(1);
+    const name = names.get(defs[1]!.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (!name) throw new Error(`lifecycle JSON Schema: unresolvable $ref "${ref}"`);
+    return componentRef(name) + defs[2];
+  };
+  // `$schema`/`$id` keywords carry strings; a property named so (the definition's own `$schema`) is a schema object.
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (!value || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).flatMap(([key, inner]) => {
+        if (typeof inner === 'string' && key === '$ref') return [[key, refOf(inner)]];
+        if (typeof inner === 'string' && (key === '$schema' || key === '$id')) return [];
+        return [[key, rewrite(inner)]];
+      }),
+    );
+  };
+  return Object.fromEntries([
+    [DEFINITION, rewrite(root) as Record<string, unknown>],
+    ...Object.entries($defs ?? {}).map(([name, schema]) => [names.get(name)!, rewrite(schema) as Record<string, unknown>]),
+  ]);
+}
+
+const LifecycleSummarySchema = z
+  .object({
+    name: z.string().openapi({ example: 'part-basic' }),
+    version: z.number().int().openapi({ example: 1 }),
+    contentHash: z.string().openapi({ description: 'SHA-256 of the canonical definition: the same content is the same version' }),
+    source: z.string().openapi({ description: 'Where it came from: a file name under lifecycles/, or `api`', example: 'api' }),
+    createdAt: z.string().openapi({ description: 'ISO time' }),
+  })
+  .openapi('LifecycleSummary');
+
+const LifecycleVersionSchema = LifecycleSummarySchema.extend({
+  definition: z.record(z.unknown()).openapi({ description: `The definition as published (the ${DEFINITION} format, with its version)` }),
+  compiled: z.record(z.unknown()).openapi({ description: 'The compiled form its workflows run' }),
+}).openapi('LifecycleVersion');
+
+const LifecycleListSchema = z.object({ lifecycles: z.array(LifecycleSummarySchema).openapi({ description: 'Each name with its latest version' }) }).openapi('LifecycleList');
+
+const LifecycleVersionsSchema = z
+  .object({ name: z.string(), latest: z.number().int(), versions: z.array(LifecycleSummarySchema).openapi({ description: 'Oldest first' }) })
+  .openapi('LifecycleVersions');
+
+const nameParams = z.object({ name: z.string().openapi({ description: "The lifecycle's name", example: 'part-basic' }) });
+// `version` stays a string here: the handler answers a bad one with 400 `invalid_version`.
+const versionParams = nameParams.extend({ version: z.string().openapi({ description: 'A version number: a positive integer', example: '1' }) });
+
+const definitionBody = { schema: { $ref: componentRef(DEFINITION) } };
+
+const tags = ['Lifecycles'];
+
+const routes = {
+  // No zod schema for the body: it may be YAML, and the handler parses and checks it (422 naming lines).
+  publish: route({
+    middleware: [roleRequired(API_ROLES.processEngineer)],
+    method: 'post',
+    path: '/',
+    tags,
+    summary: 'Publish a lifecycle definition as its next immutable version (role process-engineer)',
+    description:
+      'The body is the definition itself, as JSON or YAML (`content-type: application/yaml` or `text/yaml`). Content identical to the latest version answers 200 with it; a `version` in the definition must be that one or the next. Needs the role `process-engineer` (or `admin`). The format is also served as a JSON Schema at `/lifecycles/schema.json`.',
+    request: {
+      body: {
+        required: true,
+        description: 'A lifecycle definition',
+        content: { 'application/json': definitionBody, 'application/yaml': definitionBody, 'text/yaml': definitionBody },
+      },
+    },
+    responses: {
+      201: jsonResponse(LifecycleVersionSchema, 'Published as a new version; `location` names it'),
+      200: jsonResponse(LifecycleVersionSchema, 'The same content is already the latest (or the stated) version'),
+      ...errors(
+        [400, 'An empty body'],
+        401,
+        403,
+        [409, 'The stated version exists with other content (`version_exists`), or is not the next one (`version_gap`)'],
+        [422, 'The definition has problems (`invalid_definition`, each in `details.problems`)'],
+      ),
+    },
+  }),
+  list: route({
+    method: 'get',
+    path: '/',
+    tags,
+    summary: 'Every lifecycle, with its latest version',
+    responses: { 200: jsonResponse(LifecycleListSchema, 'The lifecycles'), ...errors(401) },
+  }),
+  schema: route({
+    method: 'get',
+    path: '/schema.json',
+    tags,
+    summary: 'The JSON Schema (2020-12) of the lifecycle definition format, for editors',
+    // z.any, not z.unknown: zod-openapi types a top-level `Record<string, unknown>` response as never.
+    responses: { 200: jsonResponse(z.record(z.any()).openapi({ description: 'A JSON Schema document' }), 'The JSON Schema'), ...errors(401) },
+  }),
+  versions: route({
+    method: 'get',
+    path: '/{name}',
+    tags,
+    summary: "A lifecycle's versions",
+    request: { params: nameParams },
+    responses: { 200: jsonResponse(LifecycleVersionsSchema, 'Its versions'), ...errors(401, [404, 'No lifecycle of this name']) },
+  }),
+  version: route({
+    method: 'get',
+    path: '/{name}/{version}',
+    tags,
+    summary: 'One version of a lifecycle: the definition as published and its compiled form',
+    request: { params: versionParams },
+    responses: {
+      200: jsonResponse(LifecycleVersionSchema, 'The version'),
+      ...errors([400, 'A version that is not a positive integer (`invalid_version`)'], 401, [404, 'No such lifecycle or version']),
+    },
+  }),
+};
+
+export function lifecycleRoutes({ db }: ApiDeps) {
+  const app = apiRouter();
+  for (const [name, schema] of Object.entries(lifecycleSchemaComponents())) app.openAPIRegistry.registerComponent('schemas', name, schema);
+
+  app.openapi(routes.publish, async (c) => {
     const text = await c.req.text();
     if (text.trim() === '') throw new ApiError(400, 'invalid_request', 'the request body is empty; send a lifecycle definition as JSON or YAML');
     const parsed = parseLifecycle(text);
@@ -53,22 +183,22 @@ export function lifecycleRoutes({ db }: ApiDeps): Hono {
     }
   });
 
-  app.get('/', async (c) => c.json({ lifecycles: (await listLifecycles(db)).map(summary) }));
+  app.openapi(routes.list, async (c) => c.json({ lifecycles: (await listLifecycles(db)).map(summary) }, 200));
 
-  app.get('/schema.json', (c) => c.json(lifecycleJsonSchema()));
+  app.openapi(routes.schema, (c) => c.json(lifecycleJsonSchema(), 200));
 
-  app.get('/:name', async (c) => {
-    const name = c.req.param('name');
+  app.openapi(routes.versions, async (c) => {
+    const { name } = c.req.valid('param');
     const versions = await listLifecycleVersions(db, name);
     if (versions.length === 0) throw new ApiError(404, 'lifecycle_not_found', `no lifecycle named "${name}"`);
-    return c.json({ name, latest: versions.at(-1)!.version, versions: versions.map(summary) });
+    return c.json({ name, latest: versions.at(-1)!.version, versions: versions.map(summary) }, 200);
   });
 
-  app.get('/:name/:version', async (c) => {
-    const name = c.req.param('name');
-    const row = await getLifecycle(db, name, versionParam(c));
-    if (!row) throw new ApiError(404, 'lifecycle_version_not_found', `lifecycle "${name}" has no version ${c.req.param('version')}`);
-    return c.json(full(row));
+  app.openapi(routes.version, async (c) => {
+    const { name, version } = c.req.valid('param');
+    const row = await getLifecycle(db, name, versionParam(version));
+    if (!row) throw new ApiError(404, 'lifecycle_version_not_found', `lifecycle "${name}" has no version ${version}`);
+    return c.json(full(row), 200);
   });
 
   return app;

@@ -4,7 +4,6 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Hook, RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError } from './errors.js';
 
 const INVALID_CODE = { json: 'invalid_request', query: 'invalid_query', param: 'invalid_path', header: 'invalid_header', cookie: 'invalid_request', form: 'invalid_request' } as const;
@@ -70,7 +69,8 @@ const JSON_MEDIA = /^application\/([a-z-.]+\+)?json(;|$)/i;
 /**
  * A JSON request body. Its route gets a guard that runs before validation: malformed JSON answers
  * 400 `invalid_json`, a body sent as another media type 415 (so `curl -d` without a content type is
- * told what to send rather than validated as `{}`), and an absent body is taken as `{}`.
+ * told what to send rather than validated as `{}`), and an absent body is taken as `{}`. An optional
+ * body may arrive unvalidated as `{}`, so its schema's defaults must not matter.
  */
 export function jsonBody<S extends z.ZodTypeAny>(schema: S, options: { required?: boolean; description?: string } = {}) {
   return { content: { 'application/json': { schema } }, required: options.required ?? true, description: options.description };
@@ -99,13 +99,13 @@ async function hasBody(request: Request): Promise<boolean> {
   return (await request.clone().arrayBuffer()).byteLength > 0;
 }
 
-/** createRoute, with the JSON-body guard on routes that take a JSON body. */
+/**
+ * createRoute, with the JSON-body guard on routes whose JSON body has a zod schema. The route's own
+ * middleware (e.g. `roleRequired`) runs first, so a caller without the role gets 403, not 400.
+ */
 export function route<R extends RouteConfig>(config: R): R {
   const body = config.request?.body?.content?.['application/json'];
-  if (!body) return config;
+  if (!(body?.schema instanceof z.ZodType)) return config;
   const middleware = config.middleware === undefined ? [] : Array.isArray(config.middleware) ? config.middleware : [config.middleware];
-  return { ...config, middleware: [guardJsonBody, ...middleware] };
+  return { ...config, middleware: [...middleware, guardJsonBody] };
 }
-
-/** The status a handler's JSON answer is documented with (zod-openapi types `c.json` by it). */
-export type Status = ContentfulStatusCode;

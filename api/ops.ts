@@ -1,7 +1,7 @@
 // /ops: the failed steps ops work on, and retrying many of them at once (e.g. after a chain outage).
-import { Hono } from 'hono';
+import { z } from '@hono/zod-openapi';
+import type { TypedResponse } from 'hono';
 import { stream } from 'hono/streaming';
-import { z } from 'zod';
 import { durationSchema } from '../config/duration.js';
 import { countFailures, listFailures } from '../db/failures.js';
 import type { FailureCursor, FailureFilter, FailureRow } from '../db/failures.js';
@@ -10,41 +10,176 @@ import { verifyMirror } from '../ledger/verify.js';
 import { retryFailures } from '../ops/bulk-retry.js';
 import { PART_ID_PATTERN, STEP_KINDS } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, readJson, readQuery } from './errors.js';
-import { API_ROLES, requireRole } from './auth.js';
+import { ApiError } from './errors.js';
+import { API_ROLES, roleRequired } from './auth.js';
+import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 import { operatorOf } from './operator.js';
+
+const duration = (description: string) =>
+  durationSchema.optional().openapi({ description: `${description}: e.g. 500ms, 30s, 5m, 1h, 2d (a bare number is milliseconds)`, example: '1h' });
 
 /** The filter of GET /ops/failures (query string) and POST /ops/failures/retry (body). */
 const filterFields = {
-  lifecycle: z.string().min(1).optional(),
-  version: z.coerce.number().int().positive().optional(),
-  kind: z.enum(STEP_KINDS).optional(),
-  step: z.string().min(1).optional(),
-  code: z.string().min(1).optional(),
-  olderThan: durationSchema.optional(),
-  newerThan: durationSchema.optional(),
+  lifecycle: z.string().min(1).optional().openapi({ description: 'The lifecycle definition', example: 'part-basic' }),
+  version: z.coerce.number().int().positive().optional().openapi({ description: 'Its version' }),
+  kind: z.enum(STEP_KINDS).optional().openapi({ description: 'Step kind' }),
+  step: z.string().min(1).optional().openapi({ description: 'Step id', example: 'ship' }),
+  code: z.string().min(1).optional().openapi({ description: 'Error code', example: 'HttpRequestError' }),
+  olderThan: duration('Failed at least this long ago'),
+  newerThan: duration('Failed at most this long ago'),
 };
 
 const listQuery = z
   .object({
     ...filterFields,
-    status: z.enum(['parked', 'failed', 'all']).default('parked'),
+    status: z.enum(['parked', 'failed', 'all']).default('parked').openapi({ description: 'Parked parts wait for an operator; failed ones ended' }),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().optional(),
+    cursor: z.string().optional().openapi({ description: 'The `nextCursor` of the previous page' }),
   })
   .strict();
 
 const bulkRetryBody = z
   .object({
     ...filterFields,
-    version: z.number().int().positive().optional(),
-    partIds: z.array(z.string().regex(PART_ID_PATTERN)).min(1).max(10_000).optional(),
+    version: z.number().int().positive().optional().openapi({ description: 'Its version' }),
+    partIds: z.array(z.string().regex(PART_ID_PATTERN)).min(1).max(10_000).optional().openapi({ description: 'Only these parts' }),
     /** Required with no other criterion, so an empty body never retries everything by accident. */
-    all: z.literal(true).optional(),
-    reason: z.string().min(1).max(1000).optional(),
-    max: z.number().int().min(1).max(10_000).default(1000),
+    all: z.literal(true).optional().openapi({ description: 'Every parked failure: required when no other criterion is given' }),
+    reason: z.string().min(1).max(1000).optional().openapi({ description: 'Why, for the audit trail' }),
+    max: z.number().int().min(1).max(10_000).default(1000).openapi({ description: 'At most this many failures' }),
   })
-  .strict();
+  .strict()
+  .openapi('BulkRetry');
+
+const verifyQuery = z.object({ maxDrift: z.coerce.number().int().min(1).max(100_000).default(1000).openapi({ description: 'Stop listing drift after this many' }) }).strict();
+
+const LedgerRefSchema = z.object({ chainId: z.number().int(), address: z.string() });
+
+const VerifyReportSchema = z
+  .object({
+    ok: z.boolean(),
+    ledger: LedgerRefSchema,
+    cursor: z.number().int().nullable().openapi({ description: "The listener's cursor: the chain is compared up to this block" }),
+    rows: z.number().int(),
+    chainLogs: z.number().int(),
+    blocks: z.object({ from: z.number().int(), to: z.number().int() }).nullable(),
+    drift: z.array(
+      z.object({
+        kind: z.enum(['hash_mismatch', 'chain_broken', 'missing', 'extra', 'different', 'projection']),
+        seq: z.number().int().optional().openapi({ description: "The mirrored row's sequence number (absent for a log the mirror lacks)" }),
+        blockNumber: z.number().int(),
+        logIndex: z.number().int(),
+        txHash: z.string(),
+        message: z.string(),
+        fields: z.array(z.object({ field: z.string(), mirror: z.unknown(), chain: z.unknown() })).optional(),
+      }),
+    ),
+    truncated: z.boolean().openapi({ description: 'More drift was found than the report lists' }),
+    durationMs: z.number(),
+  })
+  .openapi('VerifyReport');
+
+const MirrorStatusSchema = z
+  .object({
+    ledger: LedgerRefSchema,
+    cursor: z.object({ blockNumber: z.number().int(), blockHash: z.string().nullable(), updatedAt: z.string() }).nullable().openapi({ description: 'The last block mirrored' }),
+    head: z.number().int().nullable().openapi({ description: 'The chain head now; null when the node does not answer' }),
+    blocksBehind: z.number().int().nullable(),
+    events: z.number().int(),
+    lastMirroredAt: z.string().nullable(),
+    reorgs: z.array(z.object({ fromBlock: z.number().int(), toBlock: z.number().int(), removedEvents: z.number().int(), detectedAt: z.string() })),
+    lastError: z.object({ message: z.string(), at: z.string().nullable(), failures: z.number().int() }).nullable(),
+    chainError: z.string().optional().openapi({ description: 'Why `head` is null' }),
+  })
+  .openapi('MirrorStatus');
+
+const OPS_ACTIONS = ['retry', 'skip', 'abort', 'reset'] as const;
+
+const FailureSchema = z
+  .object({
+    partId: z.string(),
+    lifecycle: z.object({ name: z.string(), version: z.number().int() }),
+    partStatus: z.string().openapi({ description: 'parked or failed' }),
+    step: z.object({ id: z.string(), kind: z.string() }),
+    error: z.object({ code: z.string().nullable(), message: z.string().nullable() }),
+    attempts: z.number().int(),
+    lastTxHash: z.string().nullable(),
+    failedAt: z.string().nullable(),
+    ageSeconds: z.number().int().nullable(),
+    actions: z.array(z.enum(OPS_ACTIONS)).openapi({ description: 'What ops can do: decide on a parked step, or reset a failed part' }),
+  })
+  .openapi('Failure');
+
+const FailurePageSchema = z
+  .object({
+    failures: z.array(FailureSchema),
+    total: z.number().int().openapi({ description: 'Every failure matching the filter' }),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last' }),
+  })
+  .openapi('FailurePage');
+
+const notRetried = z.object({ partId: z.string(), stepId: z.string(), outcome: z.enum(['skipped', 'error']), code: z.string(), message: z.string() });
+const BulkRetrySummarySchema = z
+  .object({
+    matched: z.number().int(),
+    retried: z.number().int(),
+    skipped: z.number().int().openapi({ description: 'No longer parked on that step' }),
+    errors: z.number().int(),
+    notRetried: z.array(notRetried).openapi({ description: 'Every failure that was not retried, with why' }),
+  })
+  .openapi('BulkRetrySummary');
+const BulkRetryLineSchema = z
+  .union([
+    z.object({ type: z.literal('progress'), done: z.number().int(), total: z.number().int(), partId: z.string(), stepId: z.string(), outcome: z.enum(['retried', 'skipped', 'error']), code: z.string().optional(), message: z.string().optional() }),
+    BulkRetrySummarySchema.extend({ type: z.literal('summary') }),
+    z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  ])
+  .openapi('BulkRetryLine', { description: 'One line of the NDJSON stream: a progress line per part, then the summary (or an error that stopped the batch)' });
+
+const tags = ['Ops'];
+
+const routes = {
+  verify: route({
+    method: 'get',
+    path: '/verify',
+    tags,
+    summary: 'Verify the mirror against the chain: hash chain and every log, row by row (operator only)',
+    description: 'Operator only. As `tracewell verify`.',
+    request: { query: verifyQuery },
+    responses: { 200: jsonResponse(VerifyReportSchema, 'The report (`ok: false` lists the drift)'), ...errors(400, 401, 403) },
+  }),
+  listener: route({
+    method: 'get',
+    path: '/listener',
+    tags,
+    summary: 'How far the ledger listener is behind the chain, and the reorganisations it undid (operator only)',
+    responses: { 200: jsonResponse(MirrorStatusSchema, 'The listener'), ...errors(401, 403) },
+  }),
+  failures: route({
+    method: 'get',
+    path: '/failures',
+    tags,
+    summary: 'Failed steps, oldest failure first, a page at a time (operator only)',
+    request: { query: listQuery },
+    responses: { 200: jsonResponse(FailurePageSchema, 'A page of failures'), ...errors([400, 'Invalid query or cursor'], 401, 403) },
+  }),
+  retry: route({
+    method: 'post',
+    path: '/failures/retry',
+    tags,
+    summary: 'Retry every parked failure matching a filter, e.g. after a chain outage (operator only)',
+    description:
+      'Operator only. Give at least one criterion, or `"all": true` (400 `filter_required`). With `Accept: application/x-ndjson` the answer streams one line per part as it is retried, then the summary.',
+    request: { body: jsonBody(bulkRetryBody) },
+    responses: {
+      200: {
+        description: 'The summary; or, streamed, progress lines and the summary',
+        content: { 'application/json': { schema: BulkRetrySummarySchema }, 'application/x-ndjson': { schema: BulkRetryLineSchema } },
+      },
+      ...errors([400, 'Invalid input, or no criterion'], 401, 403),
+    },
+  }),
+};
 
 function filterOf(input: z.infer<typeof listQuery> | z.infer<typeof bulkRetryBody>): FailureFilter {
   return {
@@ -83,52 +218,47 @@ function failureView(row: FailureRow, now: Date) {
     failedAt: row.failedAt,
     ageSeconds: row.failedAt ? Math.max(0, Math.round((now.getTime() - row.failedAt.getTime()) / 1000)) : null,
     /** What ops can do: decide on a parked step, or reset a failed part's workflow. */
-    actions: row.partStatus === 'parked' ? ['retry', 'skip', 'abort', 'reset'] : ['reset'],
+    actions: row.partStatus === 'parked' ? [...OPS_ACTIONS] : ['reset' as const],
   };
 }
 
-export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps): Hono {
-  const app = new Hono();
+export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps) {
+  const app = apiRouter();
 
-  // Everything here is for operators.
-  app.use('*', async (c, next) => {
-    requireRole(c, API_ROLES.operator);
-    await next();
+  // Everything here is for operators: checked before the input is validated.
+  app.use('*', roleRequired(API_ROLES.operator));
+
+  app.openapi(routes.verify, async (c) => {
+    const { maxDrift } = c.req.valid('query');
+    return c.json(await verifyMirror(db, chain.client, ledger, { maxDrift }), 200);
   });
 
-  // The mirror against the chain: hash chain and every log, row by row (as `tracewell verify`).
-  app.get('/verify', async (c) => {
-    const { maxDrift } = readQuery(c, z.object({ maxDrift: z.coerce.number().int().min(1).max(100_000).default(1000) }).strict());
-    return c.json(await verifyMirror(db, chain.client, ledger, { maxDrift }));
-  });
+  app.openapi(routes.listener, async (c) => c.json(await mirrorStatus(db, chain.client, ledger), 200));
 
-  // How far the ledger listener is behind the chain, and the reorganisations it undid.
-  app.get('/listener', async (c) => c.json(await mirrorStatus(db, chain.client, ledger)));
-
-  app.get('/failures', async (c) => {
-    const query = readQuery(c, listQuery);
+  app.openapi(routes.failures, async (c) => {
+    const query = c.req.valid('query');
     const filter: FailureFilter = { ...filterOf(query), partStatus: query.status === 'all' ? ['parked', 'failed'] : [query.status] };
     const now = new Date();
     const [page, total] = await Promise.all([
       listFailures(db, filter, { limit: query.limit, after: query.cursor ? decodeCursor(query.cursor) : undefined }, now),
       countFailures(db, filter, now),
     ]);
-    return c.json({ failures: page.rows.map((row) => failureView(row, now)), total, nextCursor: page.next ? encodeCursor(page.next) : null });
+    return c.json({ failures: page.rows.map((row) => failureView(row, now)), total, nextCursor: page.next ? encodeCursor(page.next) : null }, 200);
   });
 
-  app.post('/failures/retry', async (c) => {
-    const body = await readJson(c, bulkRetryBody);
+  app.openapi(routes.retry, async (c) => {
+    const body = c.req.valid('json');
     const { all, reason, max, ...criteria } = body;
     if (!all && Object.values(criteria).every((value) => value === undefined)) {
       throw new ApiError(400, 'filter_required', 'give at least one of lifecycle, version, kind, step, code, olderThan, newerThan, partIds, or "all": true');
     }
     const options = { actor: operatorOf(c), reason, max };
     if (!(c.req.header('accept') ?? '').includes('application/x-ndjson')) {
-      return c.json(await retryFailures({ db, temporal }, filterOf(body), options));
+      return c.json(await retryFailures({ db, temporal }, filterOf(body), options), 200);
     }
     // Streamed: one line per part as it is retried, then the summary (for progress bars).
     c.header('content-type', 'application/x-ndjson');
-    return stream(c, async (out) => {
+    const streamed = stream(c, async (out) => {
       const summary = await retryFailures({ db, temporal }, filterOf(body), {
         ...options,
         onOutcome: (outcome, done, total) => out.write(`${JSON.stringify({ type: 'progress', done, total, ...outcome })}\n`),
@@ -138,6 +268,8 @@ export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps): Hono {
       // The status line is sent already: say on the stream that the batch stopped, and why.
       await out.write(`${JSON.stringify({ type: 'error', code: 'internal_error', message: error.message })}\n`);
     });
+    // zod-openapi types a route's answers as JSON or text only: the NDJSON stream is a plain Response.
+    return streamed as unknown as TypedResponse<never, 200, 'json'>;
   });
 
   return app;

@@ -3,9 +3,8 @@
 // the change through a workflow (accepted certifiers, registrars). Participants manage their own
 // API keys.
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { z } from 'zod';
 import { issueApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
 import { findParticipant, insertParticipant, listParticipants, updateParticipant } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
@@ -13,25 +12,168 @@ import { didYouMean } from '../definitions/suggest.js';
 import { createParticipantKeys } from '../ledger/participant-keys.js';
 import { PARTICIPANT_SYNC_WORKFLOW_TYPE } from '../workflows/ledger-task-types.js';
 import { PARTICIPANT_ID_PATTERN, PARTICIPANT_ROLES } from '../workflows/definition.js';
-import { API_ROLES, actingParticipant, requireRole } from './auth.js';
+import { API_ROLES, actingParticipant, requireRole, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, readJson, readOptionalJson } from './errors.js';
+import { ApiError } from './errors.js';
+import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 
 const KNOWN_ROLES: readonly string[] = [...PARTICIPANT_ROLES, ...Object.values(API_ROLES)];
 
 /** How long a request waits for the chain to learn a participant's roles before answering 202. */
 const LEDGER_SYNC_WAIT_MS = 15_000;
 
-const roles = z.array(z.string().min(1)).max(20).transform((list) => [...new Set(list)]);
+const roles = z
+  .array(z.string().min(1))
+  .max(20)
+  .transform((list) => [...new Set(list)])
+  .openapi({ description: `Supply-chain and API roles: ${KNOWN_ROLES.join(', ')}`, example: ['manufacturer'] });
+const name = z.string().trim().min(1).max(200).openapi({ description: 'Display name', example: 'Acme Foundry' });
 const createBody = z
   .object({
-    id: z.string().regex(PARTICIPANT_ID_PATTERN, 'lowercase letters, digits and dashes, starting with a letter or digit'),
-    name: z.string().trim().min(1).max(200),
+    id: z
+      .string()
+      .regex(PARTICIPANT_ID_PATTERN, 'lowercase letters, digits and dashes, starting with a letter or digit')
+      .openapi({ description: 'Lowercase letters, digits and dashes (2 to 63)', example: 'acme-foundry' }),
+    name,
     roles: roles.default([]),
   })
-  .strict();
-const updateBody = z.object({ name: z.string().trim().min(1).max(200).optional(), roles: roles.optional() }).strict();
-const apiKeyBody = z.object({ label: z.string().trim().min(1).max(100).optional() }).strict();
+  .strict()
+  .openapi('NewParticipant');
+const updateBody = z.object({ name: name.optional(), roles: roles.optional() }).strict().openapi('ParticipantChange');
+const apiKeyBody = z
+  .object({ label: z.string().trim().min(1).max(100).optional().openapi({ description: 'To tell keys apart', example: 'ci pipeline' }) })
+  .strict()
+  .openapi('NewApiKey');
+
+const idParams = z.object({ id: z.string().openapi({ description: "The participant's id", example: 'acme-foundry' }) });
+// keyId stays a string: a key id that is not a number is a key the participant does not have (404).
+const keyParams = idParams.extend({ keyId: z.string().openapi({ description: "The API key's id (an integer)", example: '7' }) });
+
+export const ParticipantSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    roles: z.array(z.string()),
+    address: z.string().openapi({ description: "Its ledger account's address", example: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' }),
+    documentPublicKey: z.string().nullable().openapi({ description: 'The public key documents are sealed to' }),
+    createdAt: z.string(),
+  })
+  .openapi('Participant');
+
+const ParticipantListSchema = z.object({ participants: z.array(ParticipantSchema) }).openapi('ParticipantList');
+
+const IssuedApiKeySchema = z
+  .object({
+    id: z.number().int(),
+    key: z.string().openapi({ description: 'The key itself: shown this once, never again', example: 'tw_…' }),
+    prefix: z.string().openapi({ description: 'The first characters of the key, to tell keys apart' }),
+    label: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('IssuedApiKey');
+
+const ApiKeySchema = z
+  .object({
+    id: z.number().int(),
+    participantId: z.string(),
+    prefix: z.string(),
+    label: z.string().nullable(),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+
+const LedgerSyncSchema = z
+  .union([
+    z.object({ status: z.literal('synced'), registrar: z.boolean(), certifier: z.boolean() }),
+    z.object({ status: z.literal('pending'), workflowId: z.string().openapi({ description: 'The workflow still making the chain match' }) }),
+  ])
+  .openapi('LedgerSync', { description: "Whether the chain knows the participant's roles yet (registrar, accepted certifier)" });
+
+const CreatedParticipantSchema = z
+  .object({ participant: ParticipantSchema, apiKey: IssuedApiKeySchema, ledger: LedgerSyncSchema })
+  .openapi('CreatedParticipant');
+const UpdatedParticipantSchema = z.object({ participant: ParticipantSchema, ledger: LedgerSyncSchema }).openapi('UpdatedParticipant');
+
+const tags = ['Participants'];
+
+const routes = {
+  list: route({
+    method: 'get',
+    path: '/',
+    tags,
+    summary: 'All participants, with their ledger addresses',
+    responses: { 200: jsonResponse(ParticipantListSchema, 'The participants, by id'), ...errors(401) },
+  }),
+  me: route({
+    method: 'get',
+    path: '/me',
+    tags,
+    summary: "The participant the request's API key acts as",
+    responses: { 200: jsonResponse(ParticipantSchema, 'The acting participant'), ...errors(401) },
+  }),
+  get: route({
+    method: 'get',
+    path: '/{id}',
+    tags,
+    summary: 'A participant',
+    request: { params: idParams },
+    responses: { 200: jsonResponse(ParticipantSchema, 'The participant'), ...errors(401, 404) },
+  }),
+  create: route({
+    middleware: [roleRequired(API_ROLES.admin)],
+    method: 'post',
+    path: '/',
+    tags,
+    summary: 'Create a participant with its ledger and document keys and a first API key (admin only)',
+    description:
+      'Admin only. The answer shows the first API key once. The chain learns the roles through a workflow: 201 once it has, 202 if that takes longer than a few seconds (`ledger.workflowId` names the workflow).',
+    request: { body: jsonBody(createBody) },
+    responses: {
+      201: jsonResponse(CreatedParticipantSchema, 'Created; the chain knows its roles'),
+      202: jsonResponse(CreatedParticipantSchema, 'Created; the chain is still learning its roles'),
+      ...errors(400, 401, 403, [409, 'A participant with this id (or address) exists'], [422, 'Unknown roles']),
+    },
+  }),
+  update: route({
+    middleware: [roleRequired(API_ROLES.admin)],
+    method: 'patch',
+    path: '/{id}',
+    tags,
+    summary: "Change a participant's name or roles (admin only)",
+    description: 'Admin only. 200 once the chain knows the roles, 202 if that takes longer than a few seconds.',
+    request: { params: idParams, body: jsonBody(updateBody) },
+    responses: {
+      200: jsonResponse(UpdatedParticipantSchema, 'Changed; the chain knows its roles'),
+      202: jsonResponse(UpdatedParticipantSchema, 'Changed; the chain is still learning its roles'),
+      ...errors(400, 401, 403, 404, [422, 'Unknown roles']),
+    },
+  }),
+  listKeys: route({
+    method: 'get',
+    path: '/{id}/api-keys',
+    tags,
+    summary: "A participant's API keys, revoked ones included (the participant itself or an admin)",
+    request: { params: idParams },
+    responses: { 200: jsonResponse(z.object({ apiKeys: z.array(ApiKeySchema) }).openapi('ApiKeyList'), 'The keys (never the keys themselves)'), ...errors(401, 403, 404) },
+  }),
+  issueKey: route({
+    method: 'post',
+    path: '/{id}/api-keys',
+    tags,
+    summary: 'Issue an API key (the participant itself or an admin); the key is shown once',
+    request: { params: idParams, body: jsonBody(apiKeyBody, { required: false }) },
+    responses: { 201: jsonResponse(z.object({ apiKey: IssuedApiKeySchema }).openapi('ApiKeyIssued'), 'Issued'), ...errors(400, 401, 403, 404) },
+  }),
+  revokeKey: route({
+    method: 'delete',
+    path: '/{id}/api-keys/{keyId}',
+    tags,
+    summary: 'Revoke an API key (the participant itself or an admin)',
+    request: { params: keyParams },
+    responses: { 204: { description: 'Revoked' }, ...errors(401, 403, [404, 'No such participant, or no active key with this id']) },
+  }),
+};
 
 export function participantView(participant: Participant) {
   const { id, name, roles, address, documentPublicKey, createdAt } = participant;
@@ -45,9 +187,9 @@ function checkRoles(list: string[]): void {
   throw new ApiError(422, 'invalid_roles', `${details.map((d) => d.message).join('; ')}; roles: ${KNOWN_ROLES.join(', ')}`, details);
 }
 
-export function participantRoutes(deps: ApiDeps): Hono {
+export function participantRoutes(deps: ApiDeps) {
   const { db, temporal, taskQueue, policies, keys } = deps;
-  const app = new Hono();
+  const app = apiRouter();
 
   async function requireParticipant(id: string): Promise<Participant> {
     const participant = await findParticipant(db, id);
@@ -60,7 +202,7 @@ export function participantRoutes(deps: ApiDeps): Hono {
     if (actingParticipant(c).id !== id) requireRole(c, API_ROLES.admin);
   }
 
-  /** Runs the workflow that makes the chain match the participant's roles; null if it takes too long. */
+  /** Runs the workflow that makes the chain match the participant's roles; pending if it takes too long. */
   async function syncLedger(participantId: string) {
     const requestId = randomUUID();
     const handle = await temporal.workflow.start(PARTICIPANT_SYNC_WORKFLOW_TYPE, {
@@ -70,18 +212,19 @@ export function participantRoutes(deps: ApiDeps): Hono {
     });
     const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), LEDGER_SYNC_WAIT_MS).unref());
     const standing = await Promise.race([handle.result() as Promise<{ registrar: boolean; certifier: boolean }>, timeout]);
-    return standing ? { status: 'synced', registrar: standing.registrar, certifier: standing.certifier } : { status: 'pending', workflowId: handle.workflowId };
+    return standing
+      ? { status: 'synced' as const, registrar: standing.registrar, certifier: standing.certifier }
+      : { status: 'pending' as const, workflowId: handle.workflowId };
   }
 
-  app.get('/', async (c) => c.json({ participants: (await listParticipants(db)).map(participantView) }));
+  app.openapi(routes.list, async (c) => c.json({ participants: (await listParticipants(db)).map(participantView) }, 200));
 
-  app.get('/me', (c) => c.json(participantView(actingParticipant(c))));
+  app.openapi(routes.me, (c) => c.json(participantView(actingParticipant(c)), 200));
 
-  app.get('/:id', async (c) => c.json(participantView(await requireParticipant(c.req.param('id')))));
+  app.openapi(routes.get, async (c) => c.json(participantView(await requireParticipant(c.req.valid('param').id)), 200));
 
-  app.post('/', async (c) => {
-    requireRole(c, API_ROLES.admin);
-    const body = await readJson(c, createBody);
+  app.openapi(routes.create, async (c) => {
+    const body = c.req.valid('json');
     checkRoles(body.roles);
     if (await findParticipant(db, body.id)) throw new ApiError(409, 'participant_exists', `participant "${body.id}" exists already`);
     const participantKeys = await createParticipantKeys(keys, body.id);
@@ -94,38 +237,37 @@ export function participantRoutes(deps: ApiDeps): Hono {
     return c.json({ participant: participantView(participant), apiKey, ledger }, ledger.status === 'synced' ? 201 : 202);
   });
 
-  app.patch('/:id', async (c) => {
-    requireRole(c, API_ROLES.admin);
-    const id = c.req.param('id');
+  app.openapi(routes.update, async (c) => {
+    const { id } = c.req.valid('param');
     await requireParticipant(id);
-    const body = await readJson(c, updateBody);
+    const body = c.req.valid('json');
     if (body.roles) checkRoles(body.roles);
     const participant = (await updateParticipant(db, id, body))!;
     const ledger = await syncLedger(id);
     return c.json({ participant: participantView(participant), ledger }, ledger.status === 'synced' ? 200 : 202);
   });
 
-  app.get('/:id/api-keys', async (c) => {
-    const id = c.req.param('id');
+  app.openapi(routes.listKeys, async (c) => {
+    const { id } = c.req.valid('param');
     requireSelfOrAdmin(c, id);
     await requireParticipant(id);
-    return c.json({ apiKeys: await listApiKeys(db, id) });
+    return c.json({ apiKeys: await listApiKeys(db, id) }, 200);
   });
 
-  app.post('/:id/api-keys', async (c) => {
-    const id = c.req.param('id');
+  app.openapi(routes.issueKey, async (c) => {
+    const { id } = c.req.valid('param');
     requireSelfOrAdmin(c, id);
     await requireParticipant(id);
-    const body = await readOptionalJson(c, apiKeyBody);
-    return c.json({ apiKey: await issueApiKey(db, id, { label: body.label }) }, 201);
+    const { label } = c.req.valid('json');
+    return c.json({ apiKey: await issueApiKey(db, id, { label }) }, 201);
   });
 
-  app.delete('/:id/api-keys/:keyId', async (c) => {
-    const id = c.req.param('id');
+  app.openapi(routes.revokeKey, async (c) => {
+    const { id, keyId } = c.req.valid('param');
     requireSelfOrAdmin(c, id);
-    const keyId = Number(c.req.param('keyId'));
-    if (!Number.isSafeInteger(keyId) || !(await revokeApiKey(db, id, keyId))) {
-      throw new ApiError(404, 'api_key_not_found', `participant "${id}" has no active API key ${c.req.param('keyId')}`);
+    const number = Number(keyId);
+    if (!Number.isSafeInteger(number) || !(await revokeApiKey(db, id, number))) {
+      throw new ApiError(404, 'api_key_not_found', `participant "${id}" has no active API key ${keyId}`);
     }
     return c.body(null, 204);
   });

@@ -13,7 +13,7 @@ import { PART_ID_PATTERN } from '../workflows/definition.js';
 import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-types.js';
 import type { PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
-import { actingParticipant } from './auth.js';
+import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 import { operatorOf, asApiErrors, idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
@@ -134,6 +134,7 @@ const routes = {
     responses: { 200: jsonResponse(DeliveredSchema, 'Taken by the step'), ...errors(400, 401, 404, [409, 'The part is not waiting for this event'], [422, 'A payload the step refuses']) },
   }),
   retry: route({
+    middleware: [roleRequired(API_ROLES.operator)],
     method: 'post',
     path: '/{id}/steps/{stepId}/retry',
     tags: opsTags,
@@ -142,6 +143,7 @@ const routes = {
     responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
   }),
   skip: route({
+    middleware: [roleRequired(API_ROLES.operator)],
     method: 'post',
     path: '/{id}/steps/{stepId}/skip',
     tags: opsTags,
@@ -150,6 +152,7 @@ const routes = {
     responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
   }),
   abort: route({
+    middleware: [roleRequired(API_ROLES.operator)],
     method: 'post',
     path: '/{id}/abort',
     tags: opsTags,
@@ -158,6 +161,7 @@ const routes = {
     responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
   }),
   reset: route({
+    middleware: [roleRequired(API_ROLES.operator)],
     method: 'post',
     path: '/{id}/reset',
     tags: opsTags,

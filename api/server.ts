@@ -1,7 +1,6 @@
 // Serves the Hono app on Node's HTTP server.
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
-import type { Hono } from 'hono';
 
 export interface RunningApi {
   url: string;
@@ -18,7 +17,7 @@ export interface ListenOptions {
   onServer?: (server: Server) => ServerAttachment | void;
 }
 
-export function listen(app: Hono, host: string, port: number, options: ListenOptions = {}): Promise<RunningApi> {
+export function listen(app: { fetch: (request: Request) => Response | Promise<Response> }, host: string, port: number, options: ListenOptions = {}): Promise<RunningApi> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
       resolve({

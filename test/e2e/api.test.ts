@@ -1,6 +1,7 @@
 // End to end over HTTP against the real stack: Temporal dev server, anvil, Azurite, SQL, the worker
 // and the Hono API, started the way `tracewell dev` starts them.
 import { randomUUID } from 'node:crypto';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAddress, keccak256, toHex } from 'viem';
 import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
@@ -217,5 +218,90 @@ describe('parts on lifecycle versions', () => {
     expect((await registry.certificatesOf(tokenIdOf(chip))).map((c) => [c.kind, c.documentHash, c.issuer])).toEqual([[nameHash('quality'), report, await address('tuv-assurance')]]);
     expect(await registry.isRecorded(tokenIdOf(chip), done.variables['record-manufacture'].hash)).toBe(true);
     expect((await call('GET', `/parts/${pallet}`)).body.owner.id).toBe('northwind-logistics');
+  });
+});
+
+describe("the API's OpenAPI document", () => {
+  const resolve = (document: any, schema: any): any => (schema?.$ref ? resolve(document, schema.$ref.split('/').slice(1).reduce((at: any, key: string) => at[key], document)) : schema);
+
+  it('describes every route, needs no API key, and is accepted by an independent validator', async () => {
+    const response = await fetch(`${stack.apiUrl}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document: any = await response.json();
+    const result = await new Validator().validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(document).toMatchObject({ openapi: '3.1.0', info: { title: 'Tracewell API' }, security: [{ bearer: [] }, { apiKey: [] }] });
+    const operations = Object.entries(document.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'POST /parts',
+        'GET /parts/{id}',
+        'POST /parts/{id}/updates/{name}',
+        'POST /parts/{id}/steps/{stepId}/retry',
+        'GET /parts/{id}/trace/backward',
+        'POST /lifecycles',
+        'POST /documents',
+        'GET /documents/{id}',
+        'POST /participants',
+        'GET /events',
+        'GET /events/stream',
+        'GET /events/ws',
+        'POST /events/subscriptions',
+        'GET /ops/failures',
+        'POST /contracts',
+        'POST /contracts/{name}/invoke/{method}',
+        'GET /healthz',
+      ]),
+    );
+    // Every operation says what it answers, and every refusal has the one error shape.
+    for (const [path, item] of Object.entries(document.paths) as [string, any][]) {
+      for (const [method, operation] of Object.entries(item) as [string, any][]) {
+        expect(operation.summary, `${method} ${path}`).toBeTruthy();
+        for (const [status, answer] of Object.entries(operation.responses) as [string, any][]) {
+          // HEAD answers carry no body, and the health check's 503 is its report naming the failing
+          // dependency; every other refusal is an Error.
+          if (Number(status) >= 400 && method !== 'head' && !(path === '/healthz' && status === '503')) expect(answer.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+        }
+      }
+    }
+    expect(document.paths['/healthz'].get.security).toEqual([]);
+  });
+
+  it('is what the server validates: {} to each JSON body with required fields answers 400 naming them', async () => {
+    const document: any = await (await fetch(`${stack.apiUrl}/openapi.json`)).json();
+    let checked = 0;
+    for (const [path, item] of Object.entries(document.paths) as [string, any][]) {
+      for (const [method, operation] of Object.entries(item) as [string, any][]) {
+        // Bodies that also come in other media types (a lifecycle as YAML) are parsed by their handler.
+        const media = Object.keys(operation.requestBody?.content ?? {});
+        const schema = resolve(document, operation.requestBody?.content?.['application/json']?.schema);
+        if (media.length !== 1 || !schema?.required?.length) continue;
+        const url = path.replace(/\{[^}]+\}/g, 'no-such-thing');
+        const { status, body } = await call(method.toUpperCase(), url, {});
+        expect({ operation: `${method} ${path}`, status, code: body.error.code }).toEqual({ operation: `${method} ${path}`, status: 400, code: 'invalid_request' });
+        expect(body.error.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(schema.required));
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(8);
+    // A value of the wrong type is named too, and a body of another media type is refused.
+    expect(await call('POST', '/parts', { id: uniqueId('part'), lifecycle: 'part-basic', version: 'two' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'version' }] } } });
+    expect(await call('POST', '/parts', '{"id":"x","lifecycle":"part-basic"}', 'text/plain')).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+  });
+
+  it('is browsable at /docs, served with its assets from this server', async () => {
+    const page = await fetch(`${stack.apiUrl}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const scripts = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(scripts).toEqual(expect.arrayContaining(['docs/assets/swagger-ui-bundle.js', 'docs/assets/swagger-ui.css', 'docs/assets/docs.js']));
+    for (const asset of scripts) {
+      const response = await fetch(new URL(asset, `${stack.apiUrl}/docs`));
+      expect(response.status, asset).toBe(200);
+      expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(100);
+    }
+    const initializer = await (await fetch(`${stack.apiUrl}/docs/assets/docs.js`)).text();
+    expect(initializer).toContain("url: 'openapi.json'");
   });
 });
