@@ -23,7 +23,7 @@ import { provenanceRoutes } from './provenance.js';
 export function createApi(deps: ApiDeps, log: (line: string) => void = console.error): OpenAPIHono {
   const app = new OpenAPIHono();
   let document: object | undefined;
-  app.route('/', docsRoutes(() => (document ??= apiDocument(app))));
+  app.route('/', docsRoutes(() => document!));
   app.route('/healthz', healthRoutes(deps));
   // Everything but the health check acts as the participant of an API key.
   app.use('*', authenticate(deps.db));
@@ -40,6 +40,7 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   // A route without a definition would be missing from /openapi.json and unvalidated: refuse to start.
   const undocumented = undocumentedRoutes(app);
   if (undocumented.length > 0) throw new Error(`routes without an OpenAPI definition: ${undocumented.join(', ')}`);
+  document = apiDocument(app); // at start-up, so a schema that cannot be described fails here, not on a request
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof CommandRefused) return errorResponse(c, error);

@@ -21,7 +21,7 @@ import type { Hex } from 'viem';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
-import { apiRouter, errors, jsonResponse, route } from './openapi.js';
+import { apiRouter, errors, invalidInput, jsonResponse, route } from './openapi.js';
 
 /** Folder and file names: one path segment each, safe in blob names and URLs. */
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/;
@@ -64,7 +64,7 @@ const listQuery = z
 
 const idParams = z.object({ id: z.string().openapi({ description: "The document's id (a UUID; anything else is not found)", example: '3f2b8c1e-9a4d-4c55-8e21-6b0f1d2a7c90' }) });
 
-export const DocumentSchema = z
+const DocumentSchema = z
   .object({
     id: z.string().openapi({ format: 'uuid' }),
     path: z.string().openapi({ description: '`/{owner}/{folder}/{name}`: its versions share it', example: '/tuv-assurance/certs/report.pdf' }),
@@ -222,6 +222,9 @@ const routes = {
           'tracewell-signer': { description: "The signer's id and address", schema: { type: 'string' } },
           'tracewell-signed-at': { description: 'When it was signed', schema: { type: 'string', format: 'date-time' } },
           'tracewell-hash-check': { description: '`recomputed` just now in full, or `unchanged` (the blob is byte for byte the one last hashed)', schema: { type: 'string', enum: ['recomputed', 'unchanged'] } },
+          'tracewell-signature-verified': { description: 'Always `true`: a signature that does not verify is refused (409)', schema: { type: 'string', enum: ['true'] } },
+          'tracewell-hash-verified': { description: 'Always `true`: a hash that does not match is refused (409) or cuts the stream short', schema: { type: 'string', enum: ['true'] } },
+          'content-disposition': { description: 'attachment, with the name it was stored under', schema: { type: 'string' } },
         },
         content: { '*/*': { schema: binary } },
       },
@@ -295,11 +298,6 @@ export function documentView(row: DocumentRow) {
     createdAt: row.createdAt.toISOString(),
     ...(row.deletedAt ? { deleted: { at: row.deletedAt.toISOString(), by: row.deletedBy } } : {}),
   };
-}
-
-function badFields(error: z.ZodError): ApiError {
-  const issues = error.issues.map((issue) => ({ field: issue.path.join('.') || '(fields)', message: issue.message }));
-  return new ApiError(400, 'invalid_request', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
 }
 
 function tooLarge(limit: number): ApiError {
@@ -406,7 +404,7 @@ export function documentRoutes(deps: ApiDeps) {
 
   async function storeUpload(sender: Participant, raw: Record<string, string | undefined>, content: Readable, contentType: string) {
     const parsed = uploadFields.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
-    if (!parsed.success) throw badFields(parsed.error);
+    if (!parsed.success) throw invalidInput('invalid_request', parsed.error.issues, '(fields)');
     const fields: UploadFields = parsed.data;
     // Kept in the blob's metadata, which Azure caps at 8 KB and wants in ASCII.
     if (!/^[\x20-\x7e]{1,200}$/.test(contentType)) {

@@ -27,7 +27,8 @@ const SSE_BATCH = 100;
 const seqString = z.string().regex(/^\d{1,15}$/, 'expected a sequence number').transform(Number).pipe(z.number().max(MAX_SEQ, `at most ${MAX_SEQ}`));
 
 /** `a,b,c` → ['a', 'b', 'c'] (blanks dropped). */
-const csv = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+// `?parts=a,b` or `?parts=a&parts=b` (a repeated key arrives as an array).
+const csv = z.union([z.string(), z.array(z.string())]).transform((value) => [value].flat().flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean));
 
 const filterParams = {
   events: csv.optional().openapi({ description: `Event names, comma-separated: ${LEDGER_EVENT_NAMES.join(', ')}` }),
@@ -50,7 +51,7 @@ const streamQuerySchema = z.object({
     .openapi({ description: '`oldest`, `newest` (default) or a sequence number: the stream starts after it' }),
 });
 
-export const LedgerEventSchema = z
+const LedgerEventSchema = z
   .object({
     seq: z.number().int().openapi({ description: "The mirror's sequence number: increasing in chain order; what a subscriber acknowledges" }),
     id: z.string().openapi({ description: 'Stable across redeliveries and reorg re-reads: `chainId:txHash:logIndex`' }),
@@ -156,7 +157,7 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
     method: 'get',
     path: '/ws',
     tags,
-    summary: 'Ledger events over a WebSocket: acknowledged, flow-controlled, resumable with a durable subscription',
+    summary: 'Ledger events over a WebSocket (an upgrade only; a plain GET answers 404): acknowledged, flow-controlled, resumable with a durable subscription',
     description: WEBSOCKET_PROTOCOL,
     request: {
       query: z.object({

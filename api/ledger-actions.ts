@@ -13,6 +13,7 @@ import { DURATION_PATTERN } from '../definitions/schema.js';
 import { findParticipant } from '../db/participants.js';
 import { DOCUMENT_ID_PATTERN } from '../workflows/definition.js';
 import { actingParticipant } from './auth.js';
+import { partIdParams } from './parts.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
@@ -30,7 +31,6 @@ const certificateBody = z
   .strict()
   .openapi('AttachCertificate');
 
-const idParams = z.object({ id: z.string().openapi({ description: "The part's id" }) });
 
 const LedgerActionResultSchema = z
   .object({
@@ -61,7 +61,7 @@ const routes = {
     path: '/{id}/transfer',
     tags,
     summary: 'Hand a part to another participant (only its holder may)',
-    request: { params: idParams, headers: IdempotencyKeyHeader, body: jsonBody(transferBody) },
+    request: { params: partIdParams, headers: IdempotencyKeyHeader, body: jsonBody(transferBody) },
     responses: {
       200: done('Transferred, on chain'),
       ...errors(
@@ -79,7 +79,7 @@ const routes = {
     path: '/{id}/decommission',
     tags,
     summary: 'Take a part out of circulation (only its holder may)',
-    request: { params: idParams, headers: IdempotencyKeyHeader },
+    request: { params: partIdParams, headers: IdempotencyKeyHeader },
     responses: {
       200: done('Decommissioned, on chain'),
       ...errors(400, 401, [403, 'The caller does not hold the part (`not_holder`)'], [404, 'No such part'], [409, 'The part is not on chain yet, bundled, assembled or already decommissioned']),
@@ -90,7 +90,7 @@ const routes = {
     path: '/{id}/certificates',
     tags,
     summary: 'Anchor a certificate document on a part (accepted certifiers only); a part parked on `certify` retries it',
-    request: { params: idParams, headers: IdempotencyKeyHeader, body: jsonBody(certificateBody) },
+    request: { params: partIdParams, headers: IdempotencyKeyHeader, body: jsonBody(certificateBody) },
     responses: {
       200: done('Anchored, on chain'),
       ...errors(

@@ -6,18 +6,24 @@ import type { Hook, RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.js';
 
-const INVALID_CODE = { json: 'invalid_request', query: 'invalid_query', param: 'invalid_path', header: 'invalid_header', cookie: 'invalid_request', form: 'invalid_request' } as const;
-const WHERE = { json: '(body)', query: '(query)', param: '(path)', header: '(headers)', cookie: '(cookies)', form: '(form)' } as const;
+const INVALID_CODE = { json: 'invalid_request', query: 'invalid_query', param: 'invalid_path', header: 'invalid_header' } as const;
+const WHERE = { json: '(body)', query: '(query)', param: '(path)', header: '(headers)' } as const;
+
+/** 400 with one `{ field, message }` per issue, the message listing them all. */
+export function invalidInput(code: string, issues: z.ZodIssue[], where: string): ApiError {
+  const fields = issues.map((issue) => ({ field: issue.path.join('.') || where, message: issue.message }));
+  return new ApiError(400, code, fields.map((i) => `${i.field}: ${i.message}`).join('; '), fields);
+}
 
 /** A failed validation answers 400 with a code for where it failed and one issue per field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a hook for every route's input
 const rejectInvalid: Hook<any, any, any, any> = (result) => {
   if (result.success) return;
   const target = result.target as keyof typeof INVALID_CODE;
-  const issues = result.error.issues.map((issue) => ({ field: issue.path.join('.') || WHERE[target], message: issue.message }));
+  const issues = result.error.issues;
   // A bad header is named in the code (`invalid_idempotency_key`): clients branch on it.
-  const code = target === 'header' && issues.length === 1 ? `invalid_${issues[0]!.field.replace(/-/g, '_')}` : INVALID_CODE[target];
-  throw new ApiError(400, code, issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+  const header = target === 'header' && issues.length === 1 ? String(issues[0]!.path[0]) : undefined;
+  throw invalidInput(header ? `invalid_${header.replace(/-/g, '_')}` : INVALID_CODE[target], issues, WHERE[target]);
 };
 
 /** A router whose routes document themselves and answer invalid input with the API's error shape. */
@@ -64,13 +70,15 @@ export function jsonResponse<S extends z.ZodTypeAny>(schema: S, description: str
   return { description, content: { 'application/json': { schema } } };
 }
 
-const JSON_MEDIA = /^application\/([a-z-.]+\+)?json(;|$)/i;
+// As strict as both checks after it (Hono's validator, and zod-openapi's for optional bodies), so a
+// body the guard lets through is always the one validated.
+const JSON_MEDIA = /^application\/([a-z.-]+\+)?json\s*(;.*)?$/;
 
 /**
  * A JSON request body. Its route gets a guard that runs before validation: malformed JSON answers
  * 400 `invalid_json`, a body sent as another media type 415 (so `curl -d` without a content type is
- * told what to send rather than validated as `{}`), and an absent body is taken as `{}`. An optional
- * body may arrive unvalidated as `{}`, so its schema's defaults must not matter.
+ * told what to send rather than validated as `{}`), and an absent body is validated as `{}` (so the
+ * error names the required fields). An optional body is for schemas that `{}` satisfies.
  */
 export function jsonBody<S extends z.ZodTypeAny>(schema: S, options: { required?: boolean; description?: string } = {}) {
   return { content: { 'application/json': { schema } }, required: options.required ?? true, description: options.description };
@@ -78,34 +86,38 @@ export function jsonBody<S extends z.ZodTypeAny>(schema: S, options: { required?
 
 export const guardJsonBody: MiddlewareHandler = async (c, next) => {
   const type = c.req.header('content-type');
-  if (!(await hasBody(c.req.raw))) {
-    c.req.bodyCache.json = Promise.resolve({}); // validated as `{}`: the schema names what is required
-  } else if (!type || !JSON_MEDIA.test(type)) {
+  const json = type !== undefined && JSON_MEDIA.test(type);
+  const length = c.req.header('content-length');
+  const absent = length === undefined ? !c.req.raw.body : Number(length) === 0;
+  if (!json && !absent) {
     throw new ApiError(415, 'unsupported_media_type', `send the body as JSON with "content-type: application/json"${type ? ` (got "${type}")` : ''}`);
-  } else {
-    try {
-      await c.req.json(); // cached for the validator
-    } catch {
-      throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
-    }
+  }
+  if (json) {
+    // The validator parses the cached text: an empty body is cached as `{}` (Hono caches the
+    // promise, though its type says the value).
+    const text = await c.req.text();
+    if (text.trim() === '') (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve('{}');
+    else if (!parsesAsJson(text)) throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
   }
   await next();
 };
 
-async function hasBody(request: Request): Promise<boolean> {
-  const length = request.headers.get('content-length');
-  if (length !== null) return Number(length) > 0;
-  if (!request.body) return false;
-  return (await request.clone().arrayBuffer()).byteLength > 0;
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * createRoute, with the JSON-body guard on routes whose JSON body has a zod schema. The route's own
- * middleware (e.g. `roleRequired`) runs first, so a caller without the role gets 403, not 400.
+ * createRoute, with the JSON-body guard (and its 415) on routes whose JSON body has a zod schema.
+ * The route's own middleware (e.g. `roleRequired`) runs first: a caller without the role gets 403.
  */
 export function route<R extends RouteConfig>(config: R): R {
   const body = config.request?.body?.content?.['application/json'];
   if (!(body?.schema instanceof z.ZodType)) return config;
   const middleware = config.middleware === undefined ? [] : Array.isArray(config.middleware) ? config.middleware : [config.middleware];
-  return { ...config, middleware: [...middleware, guardJsonBody] };
+  return { ...config, middleware: [...middleware, guardJsonBody], responses: { ...errors(415), ...config.responses } };
 }

@@ -4,7 +4,7 @@
 // API keys.
 import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { issueApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
 import { findParticipant, insertParticipant, listParticipants, updateParticipant } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
@@ -49,7 +49,7 @@ const idParams = z.object({ id: z.string().openapi({ description: "The participa
 // keyId stays a string: a key id that is not a number is a key the participant does not have (404).
 const keyParams = idParams.extend({ keyId: z.string().openapi({ description: "The API key's id (an integer)", example: '7' }) });
 
-export const ParticipantSchema = z
+const ParticipantSchema = z
   .object({
     id: z.string(),
     name: z.string(),
@@ -96,6 +96,12 @@ const CreatedParticipantSchema = z
 const UpdatedParticipantSchema = z.object({ participant: ParticipantSchema, ledger: LedgerSyncSchema }).openapi('UpdatedParticipant');
 
 const tags = ['Participants'];
+
+/** Route middleware: a participant manages its own keys, an admin everyone's (403 before validation). */
+const selfOrAdmin: MiddlewareHandler = async (c, next) => {
+  if (actingParticipant(c).id !== c.req.param('id')) requireRole(c, API_ROLES.admin);
+  await next();
+};
 
 const routes = {
   list: route({
@@ -150,6 +156,7 @@ const routes = {
     },
   }),
   listKeys: route({
+    middleware: [selfOrAdmin],
     method: 'get',
     path: '/{id}/api-keys',
     tags,
@@ -158,6 +165,7 @@ const routes = {
     responses: { 200: jsonResponse(z.object({ apiKeys: z.array(ApiKeySchema) }).openapi('ApiKeyList'), 'The keys (never the keys themselves)'), ...errors(401, 403, 404) },
   }),
   issueKey: route({
+    middleware: [selfOrAdmin],
     method: 'post',
     path: '/{id}/api-keys',
     tags,
@@ -166,6 +174,7 @@ const routes = {
     responses: { 201: jsonResponse(z.object({ apiKey: IssuedApiKeySchema }).openapi('ApiKeyIssued'), 'Issued'), ...errors(400, 401, 403, 404) },
   }),
   revokeKey: route({
+    middleware: [selfOrAdmin],
     method: 'delete',
     path: '/{id}/api-keys/{keyId}',
     tags,
@@ -195,11 +204,6 @@ export function participantRoutes(deps: ApiDeps) {
     const participant = await findParticipant(db, id);
     if (!participant) throw new ApiError(404, 'participant_not_found', `no participant "${id}"`);
     return participant;
-  }
-
-  /** A participant manages its own keys; an admin manages everyone's. */
-  function requireSelfOrAdmin(c: Context, id: string): void {
-    if (actingParticipant(c).id !== id) requireRole(c, API_ROLES.admin);
   }
 
   /** Runs the workflow that makes the chain match the participant's roles; pending if it takes too long. */
@@ -249,14 +253,12 @@ export function participantRoutes(deps: ApiDeps) {
 
   app.openapi(routes.listKeys, async (c) => {
     const { id } = c.req.valid('param');
-    requireSelfOrAdmin(c, id);
     await requireParticipant(id);
     return c.json({ apiKeys: await listApiKeys(db, id) }, 200);
   });
 
   app.openapi(routes.issueKey, async (c) => {
     const { id } = c.req.valid('param');
-    requireSelfOrAdmin(c, id);
     await requireParticipant(id);
     const { label } = c.req.valid('json');
     return c.json({ apiKey: await issueApiKey(db, id, { label }) }, 201);
@@ -264,7 +266,6 @@ export function participantRoutes(deps: ApiDeps) {
 
   app.openapi(routes.revokeKey, async (c) => {
     const { id, keyId } = c.req.valid('param');
-    requireSelfOrAdmin(c, id);
     const number = Number(keyId);
     if (!Number.isSafeInteger(number) || !(await revokeApiKey(db, id, number))) {
       throw new ApiError(404, 'api_key_not_found', `participant "${id}" has no active API key ${keyId}`);

@@ -20,7 +20,7 @@ import { operatorOf, asApiErrors, idempotencyKeyOf, IdempotencyKeyHeader } from 
 import { partCommands } from '../commands/parts.js';
 import { describeIfExists } from '../commands/workflow-handles.js';
 
-export const PartIdSchema = z
+const PartIdSchema = z
   .string()
   .regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit')
   .openapi({ description: "The part's id, e.g. a GS1 EPC URN", example: 'urn:epc:id:sgtin:0614141.107346.2017' });
@@ -43,9 +43,10 @@ const retryBody = z.object({ params: z.record(z.unknown()).optional().openapi({ 
 const reasonBody = z.object({ reason }).strict();
 const resetBody = z.object({ reason, eventId: z.number().int().positive().optional().openapi({ description: 'The history event to reset to (default: the last workflow task before the failure)' }) }).strict();
 
-const idParams = z.object({ id: z.string().openapi({ description: "The part's id" }) });
-const eventParams = idParams.extend({ name: z.string().openapi({ description: 'The event an await step waits for' }) });
-const stepParams = idParams.extend({ stepId: z.string().openapi({ description: 'The step the part is parked on' }) });
+/** The `{id}` of every /parts/{id}… route (any string: an unknown id answers 404, not 400). */
+export const partIdParams = z.object({ id: z.string().openapi({ description: "The part's id", example: 'urn:epc:id:sgtin:0614141.107346.2017' }) });
+const eventParams = partIdParams.extend({ name: z.string().openapi({ description: 'The event an await step waits for' }) });
+const stepParams = partIdParams.extend({ stepId: z.string().openapi({ description: 'The step the part is parked on' }) });
 
 const StartedPartSchema = z
   .object({
@@ -114,7 +115,7 @@ const routes = {
     path: '/{id}',
     tags,
     summary: "A part's state: pinned version, current step, step runs, variables, custody, workflow, operator actions",
-    request: { params: idParams },
+    request: { params: partIdParams },
     responses: { 200: jsonResponse(PartSchema, 'The part'), ...errors(401, 404) },
   }),
   signal: route({
@@ -122,15 +123,18 @@ const routes = {
     path: '/{id}/signals/{name}',
     tags,
     summary: 'Deliver an event as a signal (kept by the part if it arrives before its step)',
-    request: { params: eventParams, body: jsonBody(eventPayloadSchema) },
-    responses: { 202: jsonResponse(DeliveredSchema, 'Delivered'), ...errors(400, 401, 404, [409, 'The part has ended, or no step of its version waits for this event'], [422, 'A payload the step refuses']) },
+    request: { params: eventParams, body: jsonBody(eventPayloadSchema, { required: false }) },
+    responses: {
+      202: jsonResponse(DeliveredSchema, 'Delivered'),
+      ...errors(400, 401, [404, 'No such part (part_not_found), or no step of its version waits for this event (unknown_event)'], [409, 'The part has ended (part_not_active)'], [422, 'A payload the step refuses']),
+    },
   }),
   update: route({
     method: 'post',
     path: '/{id}/updates/{name}',
     tags,
     summary: 'Deliver an event as an update: validated by the workflow, answered once the step has taken it',
-    request: { params: eventParams, body: jsonBody(eventPayloadSchema) },
+    request: { params: eventParams, body: jsonBody(eventPayloadSchema, { required: false }) },
     responses: { 200: jsonResponse(DeliveredSchema, 'Taken by the step'), ...errors(400, 401, 404, [409, 'The part is not waiting for this event'], [422, 'A payload the step refuses']) },
   }),
   retry: route({
@@ -157,7 +161,7 @@ const routes = {
     path: '/{id}/abort',
     tags: opsTags,
     summary: 'Abort a parked part',
-    request: { params: idParams, headers: IdempotencyKeyHeader, body: jsonBody(reasonBody) },
+    request: { params: partIdParams, headers: IdempotencyKeyHeader, body: jsonBody(reasonBody) },
     responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
   }),
   reset: route({
@@ -166,7 +170,7 @@ const routes = {
     path: '/{id}/reset',
     tags: opsTags,
     summary: "Reset a part's workflow to an earlier point of its history (a new run; state before it kept)",
-    request: { params: idParams, headers: IdempotencyKeyHeader, body: jsonBody(resetBody) },
+    request: { params: partIdParams, headers: IdempotencyKeyHeader, body: jsonBody(resetBody) },
     responses: { 200: jsonResponse(ResetSchema, 'The new run'), ...errors(400, 401, 403, 404, 409, 422) },
   }),
 };

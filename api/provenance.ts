@@ -6,6 +6,7 @@ import { z } from '@hono/zod-openapi';
 import { getPart } from '../db/parts.js';
 import { partHistory } from '../db/provenance.js';
 import { TraceTooLargeError, backwardTrace, forwardTrace } from '../provenance/traces.js';
+import { partIdParams } from './parts.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import { apiRouter, errors, jsonResponse, route } from './openapi.js';
@@ -16,7 +17,6 @@ const backwardQuery = z
   })
   .strict();
 
-const idParams = z.object({ id: z.string().openapi({ description: "The part's id" }) });
 
 const CertificateSchema = z
   .object({
@@ -118,7 +118,7 @@ const routes = {
     path: '/{id}/trace/backward',
     tags,
     summary: 'What a part is made of, recursively, with certificates and custody at every level',
-    request: { params: idParams, query: backwardQuery },
+    request: { params: partIdParams, query: backwardQuery },
     responses: {
       200: jsonResponse(BackwardTraceSchema, 'The backward trace, in the requested shape'),
       ...errors([400, 'An unknown query parameter or shape'], 401, [404, 'No such part'], [422, 'More nodes than an answer may carry (`trace_too_large`): trace a component instead']),
@@ -129,7 +129,7 @@ const routes = {
     path: '/{id}/trace/forward',
     tags,
     summary: 'Every bundle, product and holder a part reached (for a recall)',
-    request: { params: idParams },
+    request: { params: partIdParams },
     responses: { 200: jsonResponse(ForwardTraceSchema, 'The forward trace'), ...errors(401, [404, 'No such part']) },
   }),
   history: route({
@@ -137,7 +137,7 @@ const routes = {
     path: '/{id}/history',
     tags,
     summary: 'Every chain event of a part, in chain order, with transaction hashes',
-    request: { params: idParams },
+    request: { params: partIdParams },
     responses: { 200: jsonResponse(PartHistorySchema, 'Its events'), ...errors(401, [404, 'No such part']) },
   }),
 };

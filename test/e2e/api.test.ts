@@ -293,6 +293,7 @@ describe("the API's OpenAPI document", () => {
   it('is browsable at /docs, served with its assets from this server', async () => {
     const page = await fetch(`${stack.apiUrl}/docs`);
     expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     const html = await page.text();
     const scripts = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(scripts).toEqual(expect.arrayContaining(['docs/assets/swagger-ui-bundle.js', 'docs/assets/swagger-ui.css', 'docs/assets/docs.js']));

@@ -57,6 +57,11 @@ describe('route definitions', () => {
     expect(await post(app, '/shops/acme/orders', '{"sku":')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
     expect(await post(app, '/shops/acme/orders', 'sku=chip', { 'content-type': 'application/x-www-form-urlencoded' })).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
     expect(await post(app, '/shops/acme/orders', '{"sku":"chip","qty":1}', {})).toMatchObject({ status: 415 });
+    expect(await post(app, '/shops/acme/orders', '{"sku":"chip","qty":1}', { 'content-type': 'application/json ; charset=utf-8' })).toMatchObject({ status: 201 });
+    expect(await post(app, '/shops/acme/orders', '{"sku":"chip","qty":1}', { 'content-type': 'application/merge-patch+json' })).toMatchObject({ status: 201 });
+    // Not let through to a check that would then ignore the body as not JSON.
+    expect(await post(app, '/shops/notes', '{"text":"kept"}', { 'content-type': 'Application/JSON' })).toMatchObject({ status: 415 });
+    expect(await post(app, '/shops/notes', '{"text":"kept"}')).toEqual({ status: 200, body: { text: 'kept' } });
     // No body: validated as {}, so the missing fields are named; an optional body is simply {}.
     expect(await post(app, '/shops/acme/orders', undefined, {})).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'sku' }, { field: 'qty' }] } } });
     expect(await post(app, '/shops/notes', undefined, {})).toEqual({ status: 200, body: { text: '(absent)' } });
@@ -76,6 +81,7 @@ describe('route definitions', () => {
     expect(operation.parameters.map((p: { in: string; name: string }) => `${p.in}:${p.name}`).sort()).toEqual(['header:idempotency-key', 'path:shop', 'query:dryRun']);
     expect(document.components.schemas.Order).toMatchObject({ type: 'object', required: ['sku', 'qty'], additionalProperties: false });
     expect(operation.responses['415'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(document.paths['/shops/notes'].post.requestBody.required).toBe(false);
   });
 
   it('find routes served without a definition', () => {
