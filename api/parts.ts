@@ -98,6 +98,19 @@ const ResetSchema = z.object({ partId: z.string(), previousRunId: z.string(), ru
 const tags = ['Parts'];
 const opsTags = ['Ops'];
 
+/** An operator's decision on a part: operators only, one action per Idempotency-Key, judged by the workflow. */
+function decisionRoute<P extends z.AnyZodObject, B extends z.ZodTypeAny, R extends z.ZodTypeAny>(path: string, summary: string, params: P, body: ReturnType<typeof jsonBody<B>>, result: R) {
+  return route({
+    middleware: [roleRequired(API_ROLES.operator)],
+    method: 'post',
+    path,
+    tags: opsTags,
+    summary,
+    request: { params, headers: IdempotencyKeyHeader, body },
+    responses: { 200: jsonResponse(result, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
+  });
+}
+
 const routes = {
   start: route({
     method: 'post',
@@ -137,42 +150,10 @@ const routes = {
     request: { params: eventParams, body: jsonBody(eventPayloadSchema, { required: false }) },
     responses: { 200: jsonResponse(DeliveredSchema, 'Taken by the step'), ...errors(400, 401, 404, [409, 'The part is not waiting for this event'], [422, 'A payload the step refuses']) },
   }),
-  retry: route({
-    middleware: [roleRequired(API_ROLES.operator)],
-    method: 'post',
-    path: '/{id}/steps/{stepId}/retry',
-    tags: opsTags,
-    summary: 'Retry the failed step a part is parked on, optionally with edited input',
-    request: { params: stepParams, headers: IdempotencyKeyHeader, body: jsonBody(retryBody, { required: false }) },
-    responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
-  }),
-  skip: route({
-    middleware: [roleRequired(API_ROLES.operator)],
-    method: 'post',
-    path: '/{id}/steps/{stepId}/skip',
-    tags: opsTags,
-    summary: 'Skip the failed step a part is parked on',
-    request: { params: stepParams, headers: IdempotencyKeyHeader, body: jsonBody(reasonBody) },
-    responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
-  }),
-  abort: route({
-    middleware: [roleRequired(API_ROLES.operator)],
-    method: 'post',
-    path: '/{id}/abort',
-    tags: opsTags,
-    summary: 'Abort a parked part',
-    request: { params: partIdParams, headers: IdempotencyKeyHeader, body: jsonBody(reasonBody) },
-    responses: { 200: jsonResponse(DecisionSchema, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
-  }),
-  reset: route({
-    middleware: [roleRequired(API_ROLES.operator)],
-    method: 'post',
-    path: '/{id}/reset',
-    tags: opsTags,
-    summary: "Reset a part's workflow to an earlier point of its history (a new run; state before it kept)",
-    request: { params: partIdParams, headers: IdempotencyKeyHeader, body: jsonBody(resetBody) },
-    responses: { 200: jsonResponse(ResetSchema, 'The new run'), ...errors(400, 401, 403, 404, 409, 422) },
-  }),
+  retry: decisionRoute('/{id}/steps/{stepId}/retry', 'Retry the failed step a part is parked on, optionally with edited input', stepParams, jsonBody(retryBody, { required: false }), DecisionSchema),
+  skip: decisionRoute('/{id}/steps/{stepId}/skip', 'Skip the failed step a part is parked on', stepParams, jsonBody(reasonBody), DecisionSchema),
+  abort: decisionRoute('/{id}/abort', 'Abort a parked part', partIdParams, jsonBody(reasonBody), DecisionSchema),
+  reset: decisionRoute('/{id}/reset', "Reset a part's workflow to an earlier point of its history (a new run; state before it kept)", partIdParams, jsonBody(resetBody), ResetSchema),
 };
 
 export function partRoutes(deps: ApiDeps) {
