@@ -62,10 +62,16 @@ const linkFields = {
 };
 
 const TraceNodeSchema = z.object(nodeFields).openapi('TraceNode');
+const TraceLinkSchema = z.object(linkFields).openapi('TraceLink');
 
-// Recursive, which zod-openapi cannot declare: documented in words.
+// Recursive, which zod-openapi 0.19 cannot express (no z.lazy): the schema is written out as
+// metadata, and the handler's answer is checked as a JSON object.
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const TraceTreeNodeSchema = z.record(z.unknown()).openapi('TraceTreeNode', {
-  description: 'A TraceNode with `components`: each its link (`link`, `linkedTx`, `linkedAt`, `unlinkedAt` for bundle contents) and, recursively, a TraceTreeNode',
+  description: 'A TraceNode with its components: each one linked (TraceLink) and, recursively, a TraceTreeNode',
+  allOf: [ref('TraceNode')],
+  properties: { components: { type: 'array', items: { allOf: [ref('TraceLink'), ref('TraceTreeNode')] } } },
+  required: ['components'],
 });
 
 const BackwardTraceSchema = z
@@ -74,7 +80,7 @@ const BackwardTraceSchema = z
     z.object({
       shape: z.literal('graph'),
       root: z.string(),
-      nodes: z.array(TraceNodeSchema.extend({ components: z.array(z.object({ id: z.string(), ...linkFields })).openapi({ description: "The part's inputs" }) })),
+      nodes: z.array(TraceNodeSchema.extend({ components: z.array(TraceLinkSchema.extend({ id: z.string() })).openapi({ description: "The part's inputs" }) })),
       parts: z.number().int().openapi({ description: 'Distinct parts found' }),
       depth: z.number().int(),
     }),

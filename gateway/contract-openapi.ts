@@ -25,6 +25,15 @@ export function methodKeys(abi: Abi): Map<string, AbiFunction> {
 
 const errorResponse = (description: string, schema: JsonSchema = { $ref: '#/components/schemas/Error' }) => ({ description, content: { 'application/json': { schema } } });
 
+/** A revert without a custom error of the ABI (a `require` message, a panic): its name if any, no arguments. */
+const UNDECLARED_REVERT: JsonSchema = {
+  type: 'object',
+  description: 'A revert the ABI declares no error for; the message says what the node reported',
+  required: ['name', 'args'],
+  properties: { name: { type: ['string', 'null'] }, args: { type: 'object', maxProperties: 0 } },
+  not: { required: ['signature'] },
+};
+
 export function contractOpenApi(contract: { name: string; abi: Abi; address?: string }): Record<string, unknown> {
   const base = `/contracts/${contract.name}`;
   const events = contract.abi.filter((item): item is AbiEvent => item.type === 'event');
@@ -46,7 +55,8 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
           properties: {
             code: { const: 'contract_reverted' },
             message: { type: 'string' },
-            details: { oneOf: [...errors.map((error) => ({ $ref: `#/components/schemas/${schemaName('Error', error)}` })), { type: 'object', properties: { reason: { type: 'string' } } }] },
+            // Exactly one: a custom error (by its signature), or a revert the ABI does not declare.
+            details: { oneOf: [...errors.map((error) => ({ $ref: `#/components/schemas/${schemaName('Error', error)}` })), UNDECLARED_REVERT] },
           },
         },
       },
@@ -74,7 +84,7 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
     schemas[schemaName('Error', error)] = {
       type: 'object',
       description: signatureOf(error),
-      required: ['name', 'args'],
+      required: ['name', 'signature', 'args'],
       properties: { name: { const: error.name }, signature: { const: signatureOf(error) }, args: argsSchemaOf(error.inputs) },
     };
   }
@@ -84,13 +94,15 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
     const readOnly = fn.stateMutability === 'view' || fn.stateMutability === 'pure';
     const input = argsSchemaOf(fn.inputs);
     const output = argsSchemaOf(fn.outputs);
+    // `input` may be left out (it defaults to {}), which only does for a function without arguments.
+    const inputRequired = fn.inputs.length > 0 ? { required: ['input'] } : {};
     const id = key.replace(/[^A-Za-z0-9_]/g, '_');
     paths[`${base}/query/${key}`] = {
       post: {
         operationId: `query_${id}`,
         summary: `${signatureOf(fn)}: eth_call`,
         tags: [contract.name],
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { input }, required: ['input'], additionalProperties: false } } } },
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { input }, ...inputRequired, additionalProperties: false } } } },
         responses: {
           '200': { description: 'the decoded result', content: { 'application/json': { schema: { type: 'object', properties: { output }, required: ['output'] } } } },
           '400': errorResponse('an argument does not fit its ABI type (named in the message)'),
@@ -112,7 +124,7 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
               schema: {
                 type: 'object',
                 properties: { input, ...(fn.stateMutability === 'payable' ? { value: { type: 'string', pattern: '^[0-9]{1,78}$', description: 'wei sent with the call' } } : {}) },
-                required: ['input'],
+                ...inputRequired,
                 additionalProperties: false,
               },
             },

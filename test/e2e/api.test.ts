@@ -7,6 +7,7 @@ import { getAddress, keccak256, toHex } from 'viem';
 import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
 import type { Stack } from '../../runtime/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
+import { documentedResponses } from '../support/openapi-responses.js';
 import { participantAddress, startTestStack, uniqueId } from '../support/env.js';
 
 let stack: Stack;
@@ -288,6 +289,45 @@ describe("the API's OpenAPI document", () => {
     // A value of the wrong type is named too, and a body of another media type is refused.
     expect(await call('POST', '/parts', { id: uniqueId('part'), lifecycle: 'part-basic', version: 'two' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'version' }] } } });
     expect(await call('POST', '/parts', '{"id":"x","lifecycle":"part-basic"}', 'text/plain')).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+  });
+
+  it('describes what the server answers: each body matches its documented response schema', async () => {
+    const matches = await documentedResponses(stack.apiUrl);
+
+    const id = uniqueId('urn:epc:id:sgtin:0614141.107346');
+    const started = await call('POST', '/parts', { id, lifecycle: 'part-basic', params: { batch: 'B-9' } });
+    const mismatches = matches('post', '/parts', 201, started.body);
+    await untilPart(id, waitingFor('sold'));
+    const part = encodeURIComponent(id);
+    const reads: Array<[string, string]> = [
+      ['/participants', '/participants'],
+      ['/participants/me', '/participants/me'],
+      ['/lifecycles', '/lifecycles'],
+      ['/lifecycles/part-basic', '/lifecycles/{name}'],
+      ['/lifecycles/part-basic/1', '/lifecycles/{name}/{version}'],
+      [`/parts/${part}`, '/parts/{id}'],
+      [`/parts/${part}/history`, '/parts/{id}/history'],
+      [`/parts/${part}/trace/backward`, '/parts/{id}/trace/backward'],
+      [`/parts/${part}/trace/backward?shape=graph`, '/parts/{id}/trace/backward'],
+      [`/parts/${part}/trace/forward`, '/parts/{id}/trace/forward'],
+      ['/events?limit=20', '/events'],
+      ['/events/subscriptions', '/events/subscriptions'],
+      ['/documents', '/documents'],
+      ['/contracts', '/contracts'],
+      ['/ops/failures', '/ops/failures'],
+      ['/ops/listener', '/ops/listener'],
+      ['/healthz', '/healthz'],
+    ];
+    for (const [path, template] of reads) {
+      const { status, body } = await call('GET', path);
+      expect(status, path).toBe(200);
+      mismatches.push(...matches('get', template, 200, body));
+    }
+    const sold = await call('POST', `/parts/${part}/updates/sold`, { buyer: 'northwind-logistics' });
+    mismatches.push(...matches('post', '/parts/{id}/updates/{name}', 200, sold.body));
+    const refused = await call('GET', '/parts/no-such-part');
+    mismatches.push(...matches('get', '/parts/{id}', 404, refused.body));
+    expect(mismatches).toEqual([]);
   });
 
   it('is browsable at /docs, served with its assets from this server', async () => {

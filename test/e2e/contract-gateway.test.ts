@@ -15,6 +15,7 @@ import type { Stack } from '../../runtime/stack.js';
 import { apiClient } from '../support/api-client.js';
 import type { ApiClient } from '../support/api-client.js';
 import { startTestStack } from '../support/env.js';
+import { responseChecker } from '../support/openapi-responses.js';
 
 let stack: Stack;
 let buyer: { id: string; address: string; api: ApiClient };
@@ -108,6 +109,25 @@ describe('contract gateway', () => {
     const events = await buyer.api.call('GET', `/contracts/${name}/events?event=Placed`);
     expect(events.body.events.map((event: any) => event.args.id)).toEqual(['1', '2']);
     expect((await buyer.api.call('GET', `/contracts/${name}/events?event=Nope`)).status).toBe(400);
+    // The contract's document describes what the gateway answers: a receipt with decoded events,
+    // outputs (an array of structs among them), a decoded revert, and events.
+    const contractDocument = (await buyer.api.call('GET', `/contracts/${name}/openapi.json`)).body;
+    const matches = responseChecker(contractDocument);
+    const path = (kind: string, method: string) => `/contracts/${name}/${kind}/${method}`;
+    const placed = await buyer.api.call('POST', path('invoke', 'place'), { input: { order: order('2') } });
+    const reverted = await buyer.api.call('POST', path('invoke', 'place'), { input: { order: order('1000000000000000000000000000001') } });
+    const items = await buyer.api.call('POST', path('query', 'lastOrderItems'), {});
+    const totals = await buyer.api.call('POST', path('query', 'totals'), { input: { _0: '1' } });
+    expect([placed.status, reverted.status, items.status, totals.status]).toEqual([200, 409, 200, 200]);
+    expect([
+      ...matches('post', path('invoke', 'place'), 200, placed.body),
+      ...matches('post', path('invoke', 'place'), 409, reverted.body),
+      ...matches('post', path('query', 'lastOrderItems'), 200, items.body),
+      ...matches('post', path('query', 'totals'), 200, totals.body),
+      ...matches('get', `/contracts/${name}/events`, 200, events.body),
+    ]).toEqual([]);
+    expect(matches('post', path('query', 'totals'), 200, { output: { _0: 4 } })).not.toEqual([]); // a number where uint256 is a string
+
     for (const contract of [name, 'PartRegistry']) {
       const document = await buyer.api.call('GET', `/contracts/${contract}/openapi.json`);
       const validator = new Validator();

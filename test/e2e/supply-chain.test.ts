@@ -9,6 +9,7 @@ import type { Stack } from '../../runtime/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
 import type { ApiClient } from '../support/api-client.js';
 import { participantAddress, startTestStack, uniqueId } from '../support/env.js';
+import { documentedResponses } from '../support/openapi-responses.js';
 
 let stack: Stack;
 const admin = apiClient(() => stack.apiUrl);
@@ -228,6 +229,8 @@ describe('provenance', () => {
     const { status, body } = await admin.call('GET', `/parts/${products[0]}/trace/backward`);
     expect(status).toBe(200);
     expect(body).toMatchObject({ parts: 5, depth: 3 });
+    // Three levels deep, as the API document describes the recursive tree.
+    expect((await documentedResponses(stack.apiUrl))('get', '/parts/{id}/trace/backward', 200, body)).toEqual([]);
     const product = body.part;
     expect(product).toMatchObject({ id: products[0], owner: 'acme-foundry', certificates: [{ kind: 'quality', documentHash: doc('product 0'), issuer: 'tuv-assurance', valid: true }] });
     expect(product.components.map((c: any) => [c.id, c.link])).toEqual(expect.arrayContaining([[chips[0], 'component'], [chips[1], 'component']]));
@@ -248,6 +251,7 @@ describe('provenance', () => {
     const { status, body } = await admin.call('GET', `/parts/${products[0]}/trace/backward?shape=graph`);
     expect(status).toBe(200);
     expect(body).toMatchObject({ shape: 'graph', root: products[0], parts: 5, depth: 3 });
+    expect((await documentedResponses(stack.apiUrl))('get', '/parts/{id}/trace/backward', 200, body)).toEqual([]);
     const byId = new Map(body.nodes.map((node: any) => [node.id, node]));
     expect([...byId.keys()].sort()).toEqual([products[0], chips[0], chips[1], wafers[0], ore].sort());
     expect((byId.get(products[0]) as any).components.map((c: any) => c.id).sort()).toEqual([chips[0], chips[1]].sort());
@@ -259,6 +263,7 @@ describe('provenance', () => {
   it('traces the ore lot forward to every wafer, chip and product containing it, and everyone who held them', async () => {
     const { status, body } = await admin.call('GET', `/parts/${ore}/trace/forward`);
     expect(status).toBe(200);
+    expect((await documentedResponses(stack.apiUrl))('get', '/parts/{id}/trace/forward', 200, body)).toEqual([]);
     expect(body.products.sort()).toEqual([...products].sort());
     expect(body.reached.map((part: any) => part.id).sort()).toEqual([...wafers, ...chips, ...products].sort());
     expect(body.reached.find((part: any) => part.id === products[1])).toMatchObject({ depth: 3, link: 'component', via: expect.stringMatching(/^urn:test:chip/) });
