@@ -31,7 +31,6 @@ const certificateBody = z
   .strict()
   .openapi('AttachCertificate');
 
-
 const LedgerActionResultSchema = z
   .object({
     part: z.string(),

@@ -22,7 +22,7 @@ const rejectInvalid: Hook<any, any, any, any> = (result) => {
   const target = result.target as keyof typeof INVALID_CODE;
   const issues = result.error.issues;
   // A bad header is named in the code (`invalid_idempotency_key`): clients branch on it.
-  const header = target === 'header' && issues.length === 1 ? String(issues[0]!.path[0]) : undefined;
+  const header = target === 'header' && issues.length === 1 && issues[0]!.path.length > 0 ? String(issues[0]!.path[0]) : undefined;
   throw invalidInput(header ? `invalid_${header.replace(/-/g, '_')}` : INVALID_CODE[target], issues, WHERE[target]);
 };
 
@@ -86,21 +86,35 @@ export function jsonBody<S extends z.ZodTypeAny>(schema: S, options: { required?
 
 export const guardJsonBody: MiddlewareHandler = async (c, next) => {
   const type = c.req.header('content-type');
-  const json = type !== undefined && JSON_MEDIA.test(type);
-  const length = c.req.header('content-length');
-  const absent = length === undefined ? !c.req.raw.body : Number(length) === 0;
-  if (!json && !absent) {
-    throw new ApiError(415, 'unsupported_media_type', `send the body as JSON with "content-type: application/json"${type ? ` (got "${type}")` : ''}`);
-  }
-  if (json) {
+  if (type !== undefined && JSON_MEDIA.test(type)) {
     // The validator parses the cached text: an empty body is cached as `{}` (Hono caches the
     // promise, though its type says the value).
     const text = await c.req.text();
     if (text.trim() === '') (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve('{}');
     else if (!parsesAsJson(text)) throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
+  } else if (!(await isEmpty(c.req.raw))) {
+    throw new ApiError(415, 'unsupported_media_type', `send the body as JSON with "content-type: application/json"${type ? ` (got "${type}")` : ''}`);
   }
   await next();
 };
+
+/** Whether a request that is not JSON has no body: its length says so, or its stream ends without a byte. */
+async function isEmpty(request: Request): Promise<boolean> {
+  const length = request.headers.get('content-length');
+  if (length !== null) return Number(length) === 0;
+  if (!request.body) return true;
+  // Neither header (curl -X POST with no data) still comes as a stream: read until a byte. The body
+  // is refused if there is one, so consuming it loses nothing.
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return true;
+    if (value.byteLength > 0) {
+      await reader.cancel();
+      return false;
+    }
+  }
+}
 
 function parsesAsJson(text: string): boolean {
   try {

@@ -98,18 +98,27 @@ const ResetSchema = z.object({ partId: z.string(), previousRunId: z.string(), ru
 const tags = ['Parts'];
 const opsTags = ['Ops'];
 
-/** An operator's decision on a part: operators only, one action per Idempotency-Key, judged by the workflow. */
-function decisionRoute<P extends z.AnyZodObject, B extends z.ZodTypeAny, R extends z.ZodTypeAny>(path: string, summary: string, params: P, body: ReturnType<typeof jsonBody<B>>, result: R) {
+/** An operator's action on a part: operators only, one action per Idempotency-Key. */
+function operatorRoute<P extends z.AnyZodObject, B extends z.ZodTypeAny, R extends z.ZodTypeAny>(spec: {
+  path: string;
+  summary: string;
+  params: P;
+  body: ReturnType<typeof jsonBody<B>>;
+  result: R;
+  answered: string;
+}) {
   return route({
     middleware: [roleRequired(API_ROLES.operator)],
     method: 'post',
-    path,
+    path: spec.path,
     tags: opsTags,
-    summary,
-    request: { params, headers: IdempotencyKeyHeader, body },
-    responses: { 200: jsonResponse(result, 'The workflow took the decision'), ...errors(400, 401, 403, 404, 409, 422) },
+    summary: spec.summary,
+    request: { params: spec.params, headers: IdempotencyKeyHeader, body: spec.body },
+    responses: { 200: jsonResponse(spec.result, spec.answered), ...errors(400, 401, 403, 404, 409, 422) },
   });
 }
+
+const decided = 'The workflow took the decision';
 
 const routes = {
   start: route({
@@ -150,10 +159,24 @@ const routes = {
     request: { params: eventParams, body: jsonBody(eventPayloadSchema, { required: false }) },
     responses: { 200: jsonResponse(DeliveredSchema, 'Taken by the step'), ...errors(400, 401, 404, [409, 'The part is not waiting for this event'], [422, 'A payload the step refuses']) },
   }),
-  retry: decisionRoute('/{id}/steps/{stepId}/retry', 'Retry the failed step a part is parked on, optionally with edited input', stepParams, jsonBody(retryBody, { required: false }), DecisionSchema),
-  skip: decisionRoute('/{id}/steps/{stepId}/skip', 'Skip the failed step a part is parked on', stepParams, jsonBody(reasonBody), DecisionSchema),
-  abort: decisionRoute('/{id}/abort', 'Abort a parked part', partIdParams, jsonBody(reasonBody), DecisionSchema),
-  reset: decisionRoute('/{id}/reset', "Reset a part's workflow to an earlier point of its history (a new run; state before it kept)", partIdParams, jsonBody(resetBody), ResetSchema),
+  retry: operatorRoute({
+    path: '/{id}/steps/{stepId}/retry',
+    summary: 'Retry the failed step a part is parked on, optionally with edited input',
+    params: stepParams,
+    body: jsonBody(retryBody, { required: false }),
+    result: DecisionSchema,
+    answered: decided,
+  }),
+  skip: operatorRoute({ path: '/{id}/steps/{stepId}/skip', summary: 'Skip the failed step a part is parked on', params: stepParams, body: jsonBody(reasonBody), result: DecisionSchema, answered: decided }),
+  abort: operatorRoute({ path: '/{id}/abort', summary: 'Abort a parked part', params: partIdParams, body: jsonBody(reasonBody), result: DecisionSchema, answered: decided }),
+  reset: operatorRoute({
+    path: '/{id}/reset',
+    summary: "Reset a part's workflow to an earlier point of its history (a new run; state before it kept)",
+    params: partIdParams,
+    body: jsonBody(resetBody),
+    result: ResetSchema,
+    answered: 'The new run',
+  }),
 };
 
 export function partRoutes(deps: ApiDeps) {

@@ -17,7 +17,6 @@ const backwardQuery = z
   })
   .strict();
 
-
 const CertificateSchema = z
   .object({
     kind: z.string(),
@@ -53,7 +52,8 @@ const nodeFields = {
   custody: z.array(CustodySchema).openapi({ description: 'Custody changes, in order' }),
 };
 
-const linkKind = z.enum(['component', 'source', 'content']).nullable().openapi({ description: '`component` (consumed by assembly), `source` (a lot it was derived from) or `content` (in a bundle)' });
+// null only at the root; zod-openapi leaves null out of a nullable enum's list, so it is listed here.
+const linkKind = z.enum(['component', 'source', 'content']).nullable().openapi({ enum: ['component', 'source', 'content', null], description: '`component` (consumed by assembly), `source` (a lot it was derived from) or `content` (in a bundle)' });
 const linkFields = {
   link: linkKind,
   linkedTx: z.string().nullable(),

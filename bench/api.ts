@@ -14,6 +14,7 @@ import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from 
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000' } } });
 const requests = Number(values.requests);
+if (!Number.isSafeInteger(requests) || requests < 100) throw new Error(`--requests: a whole number of at least 100, got "${values.requests}"`);
 
 const auth = { authorization: `Bearer ${BENCH_ADMIN_API_KEY}` };
 const json = { ...auth, 'content-type': 'application/json' };
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
 
     console.log(`Tracewell API layer benchmark: ${requests} sequential requests per case`);
     console.log(`  app build (routes, route check, OpenAPI document)   p50 ${percentile(builds, 50).toFixed(1)} ms, max ${builds.at(-1)!.toFixed(1)} ms`);
-    console.log(`  /openapi.json   ${(document.length / 1024).toFixed(0)} KiB, ${Object.keys(parsed.paths).length} paths, ${operations} operations, ${Object.keys(parsed.components.schemas).length} schemas`);
+    console.log(`  /openapi.json   ${(Buffer.byteLength(document) / 1024).toFixed(0)} KiB, ${Object.keys(parsed.paths).length} paths, ${operations} operations, ${Object.keys(parsed.components.schemas).length} schemas`);
     for (const [name, status, request] of cases) {
       const { p50, p99 } = await latency(requests, status, request);
       console.log(`  ${name.padEnd(46)} p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);

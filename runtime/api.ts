@@ -11,7 +11,19 @@ import type { Core } from './core.js';
 
 /** What the API of a core and a Temporal client uses. */
 export function apiDepsOf(core: Core, client: Client, temporal: TemporalConfig): ApiDeps {
-  return { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), chain: core.chain, registry: core.registry, keys: core.keys, documents: core.documents, txSender: core.txSender, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal };
+  return {
+    db: core.database.db,
+    temporal: client,
+    taskQueue: temporal.taskQueue,
+    policies: activityPolicies(temporal),
+    chain: core.chain,
+    registry: core.registry,
+    keys: core.keys,
+    documents: core.documents,
+    txSender: core.txSender,
+    ledger: core.listener.ledger,
+    mirrorSignal: core.mirrorSignal,
+  };
 }
 
 export function serveApi(

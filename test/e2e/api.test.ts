@@ -1,6 +1,7 @@
 // End to end over HTTP against the real stack: Temporal dev server, anvil, Azurite, SQL, the worker
 // and the Hono API, started the way `tracewell dev` starts them.
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAddress, keccak256, toHex } from 'viem';
@@ -8,7 +9,7 @@ import { nameHash, tokenIdOf } from '../../ledger/part-registry.js';
 import type { Stack } from '../../runtime/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
 import { documentedResponses } from '../support/openapi-responses.js';
-import { participantAddress, startTestStack, uniqueId } from '../support/env.js';
+import { participantAddress, startTestStack, TEST_ADMIN_API_KEY, uniqueId } from '../support/env.js';
 
 let stack: Stack;
 
@@ -222,6 +223,18 @@ describe('parts on lifecycle versions', () => {
   });
 });
 
+/** Sends bytes as they are (no client adds headers) and reads the whole answer. */
+function rawRequest(request: string): Promise<string> {
+  const { hostname, port } = new URL(stack.apiUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request)); // `connection: close`: the server ends it
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    socket.on('error', reject);
+  });
+}
+
 describe("the API's OpenAPI document", () => {
   const resolve = (document: any, schema: any): any => (schema?.$ref ? resolve(document, schema.$ref.split('/').slice(1).reduce((at: any, key: string) => at[key], document)) : schema);
 
@@ -289,6 +302,9 @@ describe("the API's OpenAPI document", () => {
     // A value of the wrong type is named too, and a body of another media type is refused.
     expect(await call('POST', '/parts', { id: uniqueId('part'), lifecycle: 'part-basic', version: 'two' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'version' }] } } });
     expect(await call('POST', '/parts', '{"id":"x","lifecycle":"part-basic"}', 'text/plain')).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+    // `curl -X POST` with no data sends neither content-length nor transfer-encoding: no body, so `{}`.
+    const raw = await rawRequest(`POST /participants/admin/api-keys HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TEST_ADMIN_API_KEY}\r\nconnection: close\r\n\r\n`);
+    expect(raw.split('\r\n')[0]).toBe('HTTP/1.1 201 Created');
   });
 
   it('describes what the server answers: each body matches its documented response schema', async () => {
@@ -297,6 +313,12 @@ describe("the API's OpenAPI document", () => {
     const id = uniqueId('urn:epc:id:sgtin:0614141.107346');
     const started = await call('POST', '/parts', { id, lifecycle: 'part-basic', params: { batch: 'B-9' } });
     const mismatches = matches('post', '/parts', 201, started.body);
+    // Something in each list read below, so the item schemas are checked too (ops failures aside).
+    const subscription = await call('POST', '/events/subscriptions', { name: 'docs-check', kind: 'websocket', filter: { parts: [id] } });
+    const stored = await call('POST', `/documents?folder=openapi-${randomUUID().slice(0, 8)}&name=note.txt&kind=note&recipients=acme-foundry`, 'checked against the document', 'text/plain');
+    expect([subscription.status, stored.status]).toEqual([201, 201]);
+    mismatches.push(...matches('post', '/events/subscriptions', 201, subscription.body), ...matches('post', '/documents', 201, stored.body));
+    mismatches.push(...matches('get', '/documents/{id}/metadata', 200, (await call('GET', `/documents/${stored.body.id}/metadata`)).body));
     await untilPart(id, waitingFor('sold'));
     const part = encodeURIComponent(id);
     const reads: Array<[string, string]> = [
@@ -321,6 +343,9 @@ describe("the API's OpenAPI document", () => {
     for (const [path, template] of reads) {
       const { status, body } = await call('GET', path);
       expect(status, path).toBe(200);
+      for (const list of ['participants', 'lifecycles', 'events', 'subscriptions', 'documents', 'contracts'].filter((key) => Array.isArray(body[key]))) {
+        expect(body[list].length, `${path} ${list}`).toBeGreaterThan(0);
+      }
       mismatches.push(...matches('get', template, 200, body));
     }
     const sold = await call('POST', `/parts/${part}/updates/sold`, { buyer: 'northwind-logistics' });
