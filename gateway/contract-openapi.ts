@@ -94,7 +94,7 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
     const readOnly = fn.stateMutability === 'view' || fn.stateMutability === 'pure';
     const input = argsSchemaOf(fn.inputs);
     const output = argsSchemaOf(fn.outputs);
-    // `input` may be left out (it defaults to {}), which only does for a function without arguments.
+    // `input`, and the body, may be left out (they default to {}): enough for a function without arguments.
     const inputRequired = fn.inputs.length > 0 ? { required: ['input'] } : {};
     const id = key.replace(/[^A-Za-z0-9_]/g, '_');
     paths[`${base}/query/${key}`] = {
@@ -102,11 +102,12 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
         operationId: `query_${id}`,
         summary: `${signatureOf(fn)}: eth_call`,
         tags: [contract.name],
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { input }, ...inputRequired, additionalProperties: false } } } },
+        requestBody: { required: fn.inputs.length > 0, content: { 'application/json': { schema: { type: 'object', properties: { input }, ...inputRequired, additionalProperties: false } } } },
         responses: {
           '200': { description: 'the decoded result', content: { 'application/json': { schema: { type: 'object', properties: { output }, required: ['output'] } } } },
           '400': errorResponse('an argument does not fit its ABI type (named in the message)'),
           '409': errorResponse('the call reverted', { $ref: '#/components/schemas/Revert' }),
+          '422': errorResponse('no contract answers at the address on this chain (no_result)'),
         },
       },
     };
@@ -118,7 +119,7 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
         tags: [contract.name],
         parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'a repeat with the same key answers with the first result and sends nothing' }],
         requestBody: {
-          required: true,
+          required: fn.inputs.length > 0,
           content: {
             'application/json': {
               schema: {
@@ -134,6 +135,7 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
           '200': { description: 'the mined transaction with its decoded events', content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } } },
           '400': errorResponse('an argument does not fit its ABI type (named in the message)'),
           '409': errorResponse('the transaction would revert', { $ref: '#/components/schemas/Revert' }),
+          '422': errorResponse('the caller cannot pay for gas (insufficient_funds), or no contract answers at the address (no_result)'),
         },
       },
     };

@@ -92,7 +92,10 @@ function revertOf(error: unknown, abi: Abi): CommandRefused | undefined {
   }
   const revert = error instanceof ContractRevertError ? error : ContractRevertError.from(error, abi);
   if (!revert) return undefined;
-  const definition = abi.find((item) => item.type === 'error' && item.name === revert.errorName) as Extract<Abi[number], { type: 'error' }> | undefined;
+  // By name and arity: overloaded custom errors share a name.
+  const definition = abi.find((item) => item.type === 'error' && item.name === revert.errorName && item.inputs.length === revert.args.length) as
+    | Extract<Abi[number], { type: 'error' }>
+    | undefined;
   const args = definition ? Object.fromEntries(definition.inputs.map((input, index) => [fieldName(input, index), fromAbiValue(input, revert.args[index])])) : {};
   return new CommandRefused(409, 'contract_reverted', revert.message, { name: revert.errorName ?? null, ...(definition ? { signature: signatureOf(definition) } : {}), args });
 }

@@ -116,12 +116,15 @@ describe('contract gateway', () => {
     const path = (kind: string, method: string) => `/contracts/${name}/${kind}/${method}`;
     const placed = await buyer.api.call('POST', path('invoke', 'place'), { input: { order: order('2') } });
     const reverted = await buyer.api.call('POST', path('invoke', 'place'), { input: { order: order('1000000000000000000000000000001') } });
+    const required = await buyer.api.call('POST', path('invoke', 'place'), { input: { order: { ...order('1'), items: [] } } });
+    expect(required).toMatchObject({ status: 409, body: { error: { code: 'contract_reverted', message: expect.stringContaining('an order needs items'), details: { name: 'Error', args: {} } } } });
     const items = await buyer.api.call('POST', path('query', 'lastOrderItems'), {});
     const totals = await buyer.api.call('POST', path('query', 'totals'), { input: { _0: '1' } });
     expect([placed.status, reverted.status, items.status, totals.status]).toEqual([200, 409, 200, 200]);
     expect([
       ...matches('post', path('invoke', 'place'), 200, placed.body),
       ...matches('post', path('invoke', 'place'), 409, reverted.body),
+      ...matches('post', path('invoke', 'place'), 409, required.body),
       ...matches('post', path('query', 'lastOrderItems'), 200, items.body),
       ...matches('post', path('query', 'totals'), 200, totals.body),
       ...matches('get', `/contracts/${name}/events`, 200, events.body),
