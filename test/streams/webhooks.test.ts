@@ -163,7 +163,8 @@ describe('webhook dispatcher', () => {
     const seqs = await append([{ name: 'PartRegistered', parts: ['urn:test:a'] }, { name: 'Transfer' }, { name: 'PartEventRecorded' }]);
     const running = dispatcher();
     running.start();
-    await until(() => hook.delivered().length === 3);
+    // Until the last answer is logged, not just received: stopping earlier cuts its request short.
+    await until(async () => (await deliveries(subscription.id)).length === 5);
     await running.stop();
 
     expect(hook.delivered().map((r) => r.payload.event.seq)).toEqual(seqs);
