@@ -73,9 +73,9 @@ export class EventProjector {
           topics: [...log.topics],
           data: log.data,
           name: event?.eventName ?? 'Unknown',
-          partIds: [...new Set(projection.partIds.map(withoutNul))],
+          partIds: [...new Set(projection.partIds)],
           participantIds,
-          args: scrubbed(projection.details),
+          args: projection.details,
           at,
         },
         apply: projection.apply,
@@ -97,7 +97,7 @@ export class EventProjector {
       for (const row of rows) known.set(BigInt(row.tokenId), row.id);
     }
     for (const token of tokens) {
-      if (!known.has(token)) known.set(token, await this.registry.partIdOf(token));
+      if (!known.has(token)) known.set(token, withoutNul(await this.registry.partIdOf(token)));
     }
     return (tokenId) => known.get(tokenId)!;
   }
@@ -125,7 +125,8 @@ export class EventProjector {
 
 /**
  * PostgreSQL text and jsonb refuse NUL characters, which a contract string (a part id, a kind) may
- * hold: they are stored as U+FFFD, so one odd log never stops the listener. The raw log keeps them.
+ * hold: they are stored as U+FFFD (in decoded arguments and in part ids read from the chain), so one
+ * odd log never stops the listener. The raw log keeps them.
  */
 function withoutNul(text: string): string {
   return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
@@ -142,7 +143,8 @@ function scrubbed<T>(value: T): T {
 function decode(log: MinedLog): RegistryEvent | null {
   try {
     const decoded = decodeEventLog({ abi: partRegistryAbi, data: log.data, topics: log.topics as [Hex, ...Hex[]] });
-    return { ...decoded, blockNumber: log.blockNumber, logIndex: log.logIndex, transactionHash: log.transactionHash } as RegistryEvent;
+    // Scrubbed here, so the event row and the tables projected from it hold the same text.
+    return { ...decoded, args: scrubbed(decoded.args), blockNumber: log.blockNumber, logIndex: log.logIndex, transactionHash: log.transactionHash } as RegistryEvent;
   } catch {
     return null;
   }

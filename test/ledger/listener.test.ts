@@ -146,6 +146,21 @@ describe('ledger listener', () => {
     await mirrorMatchesChain();
   });
 
+  it('stores a NUL in a part id as U+FFFD in the event and the custody it projects, and keeps going', async () => {
+    const raw = `${uniqueId()}\u0000x`;
+    const stored = raw.replace('\u0000', '\uFFFD');
+    await register(raw);
+    const mirror = await listener();
+    await mirror.catchUp(); // the id from PartRegistered
+    await send(alice, registry.transferCall(alice.address, bob.address, tokenIdOf(raw)));
+    await mirror.catchUp(); // the id read back from the chain
+    const rows = (await mirrored()).filter((row) => row.partIds.includes(stored));
+    expect(rows.map((row) => row.name)).toEqual(['Transfer', 'PartRegistered', 'Transfer']);
+    const custody = await database.db.select().from(ownership).where(eq(ownership.partId, stored)).orderBy(asc(ownership.id));
+    expect(custody.map((row) => row.toAddress)).toEqual([alice.address, bob.address]);
+    await mirrorMatchesChain();
+  });
+
   it("reads a block's logs bloom as the yellow paper does", async () => {
     const rows = await mirrored();
     const block = await chain.client.getBlock({ blockNumber: BigInt(rows.at(-1)!.blockNumber) });
