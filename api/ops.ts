@@ -11,9 +11,8 @@ import { retryFailures } from '../ops/bulk-retry.js';
 import { PART_ID_PATTERN, STEP_KINDS } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
-import { API_ROLES, roleRequired } from './auth.js';
+import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
-import { operatorOf } from './operator.js';
 
 const duration = (description: string) =>
   durationSchema.optional().openapi({ description: `${description}: e.g. 500ms, 30s, 5m, 1h, 2d (a bare number is milliseconds)`, example: '1h' });
@@ -252,7 +251,7 @@ export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps) {
     if (!all && Object.values(criteria).every((value) => value === undefined)) {
       throw new ApiError(400, 'filter_required', 'give at least one of lifecycle, version, kind, step, code, olderThan, newerThan, partIds, or "all": true');
     }
-    const options = { actor: operatorOf(c), reason, max };
+    const options = { actor: actingParticipant(c).id, reason, max };
     if (!(c.req.header('accept') ?? '').includes('application/x-ndjson')) {
       return c.json(await retryFailures({ db, temporal }, filterOf(body), options), 200);
     }

@@ -16,7 +16,7 @@ import type { ApiDeps } from './deps.js';
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
-import { operatorOf, asApiErrors, idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
+import { asApiErrors, idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
 import { partCommands } from '../commands/parts.js';
 import { describeIfExists } from '../commands/workflow-handles.js';
 
@@ -262,7 +262,7 @@ export function partRoutes(deps: ApiDeps) {
   app.openapi(routes.retry, async (c) => {
     const body = c.req.valid('json');
     const { id, stepId: step } = c.req.valid('param');
-    const decision = { action: 'retry' as const, step, actor: operatorOf(c), ...body };
+    const decision = { action: 'retry' as const, step, actor: actingParticipant(c).id, ...body };
     await asApiErrors(() => sendDecision(ops, id, decision, idempotencyKeyOf(c)));
     return c.json({ id, step, action: 'retry' as const, ...(body.params ? { params: body.params } : {}) }, 200);
   });
@@ -270,21 +270,21 @@ export function partRoutes(deps: ApiDeps) {
   app.openapi(routes.skip, async (c) => {
     const { reason } = c.req.valid('json');
     const { id, stepId: step } = c.req.valid('param');
-    await asApiErrors(() => sendDecision(ops, id, { action: 'skip', step, reason, actor: operatorOf(c) }, idempotencyKeyOf(c)));
+    await asApiErrors(() => sendDecision(ops, id, { action: 'skip', step, reason, actor: actingParticipant(c).id }, idempotencyKeyOf(c)));
     return c.json({ id, step, action: 'skip' as const }, 200);
   });
 
   app.openapi(routes.abort, async (c) => {
     const { reason } = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const accepted = await asApiErrors(() => sendDecision(ops, id, { action: 'abort', reason, actor: operatorOf(c) }, idempotencyKeyOf(c)));
+    const accepted = await asApiErrors(() => sendDecision(ops, id, { action: 'abort', reason, actor: actingParticipant(c).id }, idempotencyKeyOf(c)));
     return c.json({ id, step: accepted.step, action: 'abort' as const }, 200);
   });
 
   app.openapi(routes.reset, async (c) => {
     const body = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const result = await asApiErrors(() => resetPart(ops, id, { ...body, actor: operatorOf(c), requestId: idempotencyKeyOf(c) }));
+    const result = await asApiErrors(() => resetPart(ops, id, { ...body, actor: actingParticipant(c).id, requestId: idempotencyKeyOf(c) }));
     return c.json(result, 200);
   });
 

@@ -17,7 +17,7 @@ import { openCore } from '../runtime/core.js';
 import { startEventServices } from '../runtime/event-services.js';
 import { startServiceBusIntake } from '../runtime/service-bus.js';
 import { listDeadLetters, resubmitDeadLetters } from '../intake/service-bus.js';
-import { activityPolicies } from '../config/temporal.js';
+import { commandDepsOf } from '../runtime/command-deps.js';
 import { ServiceBusClient } from '@azure/service-bus';
 import { openLedgerProcess } from '../runtime/ledger.js';
 import { formatVerifyReport, verifyMirror } from '../ledger/verify.js';
@@ -153,7 +153,7 @@ const intake = program
     const { config, temporal, core } = await openExternal();
     if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake`');
     const client = await connectTemporalClient(temporal);
-    const running = startServiceBusIntake(config, { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), registry: core.registry }, log)!;
+    const running = startServiceBusIntake(config, commandDepsOf(core, client, temporal), log)!;
     stopOnSignal(async () => {
       await running.close();
       await client.connection.close();

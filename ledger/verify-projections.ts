@@ -51,7 +51,7 @@ export async function projectionDrift(db: Db, ledger: LedgerRef): Promise<Drift[
       from ledger_events e
       where ${ours} and e.name = 'CertificateAttached'
         and not exists (select 1 from certificates c where c.tx_hash = e.tx_hash and c.part_id = e.part_ids[1]
-          and c.document_hash = lower(e.args->>'documentHash'))`),
+          and c.document_hash = lower(e.args->>'documentHash') and c.kind = e.args->>'kind')`),
     // A part's owner is whoever its last custody row hands it to.
     rows(db, sql`
       select null::int as seq, null::bigint as block_number, null::int as log_index, last.tx_hash,

@@ -5,19 +5,15 @@ import type { ApiDeps } from '../api/deps.js';
 import { listen } from '../api/server.js';
 import type { RunningApi } from '../api/server.js';
 import { attachEventSocket } from '../streams/websocket.js';
-import { activityPolicies } from '../config/temporal.js';
+import { commandDepsOf } from './command-deps.js';
 import type { TemporalConfig } from '../config/temporal.js';
 import type { Core } from './core.js';
 
 /** What the API of a core and a Temporal client uses. */
 export function apiDepsOf(core: Core, client: Client, temporal: TemporalConfig): ApiDeps {
   return {
-    db: core.database.db,
-    temporal: client,
-    taskQueue: temporal.taskQueue,
-    policies: activityPolicies(temporal),
+    ...commandDepsOf(core, client, temporal),
     chain: core.chain,
-    registry: core.registry,
     keys: core.keys,
     documents: core.documents,
     txSender: core.txSender,

@@ -16,7 +16,7 @@ import { startEventServices } from './event-services.js';
 import { startServiceBusIntake } from './service-bus.js';
 import type { RunningServiceBus } from './service-bus.js';
 import type { CommandDeps } from '../commands/deps.js';
-import { activityPolicies } from '../config/temporal.js';
+import { commandDepsOf } from './command-deps.js';
 import type { RunningEventServices } from './event-services.js';
 import { openCore } from './core.js';
 import type { Core } from './core.js';
@@ -125,7 +125,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: options.workflowBundlePath });
     worker.done.catch((error: unknown) => log(`worker crashed: ${(error as Error).stack ?? error}`));
     api = await serveApi(core, client, temporal, { host: config.API_HOST, port: await portOrFree(config.API_PORT) }, log);
-    const commands: CommandDeps = { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), registry: core.registry };
+    const commands = commandDepsOf(core, client, temporal);
     intake = startServiceBusIntake(config, commands, log);
 
     return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, client, commands, stop };

@@ -21,6 +21,7 @@ import { latestSeq } from '../../streams/events.js';
 import { MirrorSignal } from '../../streams/mirror-signal.js';
 import { WebhookDispatcher, retryDelay, signWebhookBody, verifyWebhookSignature } from '../../streams/webhooks.js';
 import type { WebhookDispatcherOptions, WebhookPayload } from '../../streams/webhooks.js';
+import { until } from '../support/until.js';
 
 const SECRET = 'test-webhook-secret-0123456789';
 const ledger: LedgerRef = { chainId: 7001, address: privateKeyToAddress(generatePrivateKey()) };
@@ -32,14 +33,6 @@ let block = 1;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(done: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}
 
 interface Received {
   body: string;
@@ -164,7 +157,7 @@ describe('webhook dispatcher', () => {
     const running = dispatcher();
     running.start();
     // Until the last answer is logged, not just received: stopping earlier cuts its request short.
-    await until(async () => (await deliveries(subscription.id)).length === 5);
+    await until('the fifth delivery logged', async () => (await deliveries(subscription.id)).length === 5, 5_000);
     await running.stop();
 
     expect(hook.delivered().map((r) => r.payload.event.seq)).toEqual(seqs);
@@ -229,7 +222,7 @@ describe('webhook dispatcher', () => {
     const seqs = await append([{}, {}]);
     const failing = dispatcher({ maxFailures: 3 });
     failing.start();
-    await until(async () => (await getSubscription(db, subscription.id))!.status === 'dead');
+    await until('the subscription dead', async () => (await getSubscription(db, subscription.id))!.status === 'dead', 5_000);
     await failing.stop();
 
     expect(hook.requests.map((r) => [r.payload.event.seq, r.attempt])).toEqual([
@@ -288,7 +281,7 @@ describe('webhook dispatcher', () => {
     await sleep(100);
     const seqs = await append([{}, {}]);
     signal.notify();
-    await until(() => hook.delivered().length === 2, 3_000);
+    await until('two events delivered', () => hook.delivered().length === 2, 3_000);
     expect(hook.delivered().map((r) => r.payload.event.seq)).toEqual(seqs);
 
     hang = true;
@@ -315,7 +308,7 @@ describe('webhook dispatcher', () => {
     const [a, b] = [dispatcher({ concurrency: 2, batch: 4 }), dispatcher({ concurrency: 2, batch: 4 })];
     a.start();
     b.start();
-    await until(() => hook.requests.length >= 45, 10_000);
+    await until('45 requests', () => hook.requests.length >= 45, 10_000);
     await sleep(50);
     await Promise.all([a.stop(), b.stop()]);
 
