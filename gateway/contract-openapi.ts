@@ -2,17 +2,15 @@
 // (a transaction) and to query (eth_call), overloaded functions on distinct paths named by their
 // signature, the events as schemas and a filterable events path, and the custom errors a revert
 // answers with.
+import { toEventSignature, toFunctionSignature } from 'viem';
 import type { Abi, AbiEvent, AbiFunction } from 'viem';
-
-type AbiError = Extract<Abi[number], { type: 'error' }>;
+import type { AbiError } from '../ledger/tx-sender.js';
 import { argsSchemaOf } from './abi-json.js';
 import type { JsonSchema } from './abi-json.js';
 
-/** `name(type,…)` with tuples spelled out, as Solidity signatures are. */
+/** `name(type,…)` with tuples spelled out, as Solidity signatures are (viem's; errors format as functions do). */
 export function signatureOf(item: AbiFunction | AbiEvent | AbiError): string {
-  const typeOf = (parameter: { type: string; components?: readonly { type: string }[] }): string =>
-    parameter.type.startsWith('tuple') ? `(${(parameter.components ?? []).map(typeOf).join(',')})${parameter.type.slice('tuple'.length)}` : parameter.type;
-  return `${item.name}(${item.inputs.map(typeOf).join(',')})`;
+  return item.type === 'event' ? toEventSignature(item) : toFunctionSignature(item as unknown as AbiFunction);
 }
 
 /** The path segment of each function: its name, or its signature when the name is overloaded. */

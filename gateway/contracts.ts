@@ -13,8 +13,8 @@ import { gatewayContracts } from '../db/schema.js';
 import type { ChainConnection } from '../ledger/chain.js';
 import type { KeyStore } from '../ledger/keystore.js';
 import { LogReader } from '../ledger/log-reader.js';
-import { ContractRevertError } from '../ledger/tx-sender.js';
-import type { TxSender } from '../ledger/tx-sender.js';
+import { ContractRevertError, TransactionRevertedError } from '../ledger/tx-sender.js';
+import type { AbiError, TxSender } from '../ledger/tx-sender.js';
 import { AbiValueError, argsSchemaOf, fieldName, fromAbiValue, toAbiArgs } from './abi-json.js';
 import { methodKeys, signatureOf } from './contract-openapi.js';
 
@@ -90,12 +90,13 @@ function revertOf(error: unknown, abi: Abi): CommandRefused | undefined {
   if (error instanceof BaseError && error.walk((e) => e instanceof AbiDecodingZeroDataError)) {
     return new CommandRefused(422, 'no_result', 'the call returned no data: is the contract deployed at the registered address on this chain?');
   }
+  // Mined, then reverted (the simulation before sending passed): nothing more to decode.
+  if (error instanceof TransactionRevertedError) return new CommandRefused(409, 'contract_reverted', error.message, { name: null, args: {}, txHash: error.txHash });
   const revert = error instanceof ContractRevertError ? error : ContractRevertError.from(error, abi);
   if (!revert) return undefined;
-  // By name and arity: overloaded custom errors share a name.
-  const definition = abi.find((item) => item.type === 'error' && item.name === revert.errorName && item.inputs.length === revert.args.length) as
-    | Extract<Abi[number], { type: 'error' }>
-    | undefined;
+  // The entry viem decoded it with, when the contract declares it (Solidity's Error and Panic it does not).
+  const decodedWith = revert.abiItem && signatureOf(revert.abiItem);
+  const definition = abi.find((item): item is AbiError => item.type === 'error' && signatureOf(item) === decodedWith);
   const args = definition ? Object.fromEntries(definition.inputs.map((input, index) => [fieldName(input, index), fromAbiValue(input, revert.args[index])])) : {};
   return new CommandRefused(409, 'contract_reverted', revert.message, { name: revert.errorName ?? null, ...(definition ? { signature: signatureOf(definition) } : {}), args });
 }

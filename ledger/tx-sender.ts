@@ -39,6 +39,12 @@ export interface ChainWriteResult {
 /** Gas limit as a percentage of the estimate. */
 const GAS_MARGIN_PERCENT = 150n;
 
+/** A custom error of an ABI (viem exports no name for it). */
+export type AbiError = Extract<Abi[number], { type: 'error' }>;
+
+/** viem types the decoding entry as any ABI item; a revert's is an error. */
+const errorItem = (item: Abi[number] | undefined): AbiError | undefined => (item?.type === 'error' ? item : undefined);
+
 /** The call would revert (found when simulating it before sending); names the contract error. */
 export class ContractRevertError extends Error {
   override name = 'ContractRevertError';
@@ -46,6 +52,8 @@ export class ContractRevertError extends Error {
     message: string,
     readonly errorName: string | undefined,
     readonly args: readonly unknown[] = [],
+    /** The ABI entry viem decoded it with (the contract's, or Solidity's own Error/Panic). */
+    readonly abiItem?: AbiError,
   ) {
     super(message);
   }
@@ -55,13 +63,14 @@ export class ContractRevertError extends Error {
     if (!(error instanceof BaseError)) return undefined;
     const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
     if (reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName) {
-      return new ContractRevertError(`reverted with ${reverted.data.errorName}(${(reverted.data.args ?? []).join(', ')})`, reverted.data.errorName, reverted.data.args);
+      const { errorName, args = [], abiItem } = reverted.data;
+      return new ContractRevertError(`reverted with ${errorName}(${args.join(', ')})`, errorName, args, errorItem(abiItem));
     }
     const raw = error.walk((e) => typeof (e as { data?: unknown }).data === 'string') as { data?: Hex } | null;
     if (raw?.data && abi) {
       try {
         const decoded = decodeErrorResult({ abi, data: raw.data });
-        return new ContractRevertError(`reverted with ${decoded.errorName}(${(decoded.args ?? []).join(', ')})`, decoded.errorName, decoded.args ?? []);
+        return new ContractRevertError(`reverted with ${decoded.errorName}(${(decoded.args ?? []).join(', ')})`, decoded.errorName, decoded.args ?? [], errorItem(decoded.abiItem));
       } catch {
         // not one of this contract's errors: fall through
       }
