@@ -15,8 +15,8 @@ import type { KeyStore } from '../ledger/keystore.js';
 import { LogReader } from '../ledger/log-reader.js';
 import { ContractRevertError, TransactionRevertedError } from '../ledger/tx-sender.js';
 import type { AbiError, TxSender } from '../ledger/tx-sender.js';
-import { AbiValueError, argsSchemaOf, fieldName, fromAbiValue, toAbiArgs } from './abi-json.js';
-import { methodKeys, signatureOf } from './contract-openapi.js';
+import { AbiValueError, fieldName, fromAbiValue, toAbiArgs } from './abi-json.js';
+import { contractOpenApi, methodKeys, signatureOf } from './contract-openapi.js';
 
 export type GatewayContract = typeof gatewayContracts.$inferSelect;
 
@@ -36,8 +36,8 @@ export const CONTRACT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export async function registerContract(db: Db, chainId: number, contract: { name: string; address: string; abi: Abi }, registeredBy: string): Promise<{ contract: GatewayContract; created: boolean }> {
   if (!isAddress(contract.address, { strict: false })) throw new CommandRefused(400, 'invalid_request', 'address: expected a 0x-prefixed 20-byte address');
   try {
-    // Every function's arguments must map to JSON before anything is stored.
-    for (const item of contract.abi) if (item.type === 'function' || item.type === 'event' || item.type === 'error') argsSchemaOf(item.inputs);
+    // Its document is built from every argument and result type: one that does not map to JSON is refused here.
+    contractOpenApi(contract);
   } catch (error) {
     throw new CommandRefused(400, 'invalid_abi', `abi: ${(error as Error).message}`);
   }

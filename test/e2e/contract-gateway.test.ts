@@ -140,6 +140,9 @@ describe('contract gateway', () => {
     }
     expect((await api.call('GET', '/contracts')).body.contracts.map((contract: any) => contract.name)).toEqual(expect.arrayContaining(['PartRegistry', name]));
     expect((await buyer.api.call('POST', '/contracts', { name: 'x', address, abi: [{ type: 'function' }] })).status).toBe(403);
+    // A result type with no JSON form is refused at registration, not by every later document request.
+    const unmappable = [{ type: 'function', name: 'rate', inputs: [], outputs: [{ name: '', type: 'fixed128x18' }], stateMutability: 'view' }];
+    expect(await api.call('POST', '/contracts', { name: `${name}-fixed`, address, abi: unmappable })).toMatchObject({ status: 400, body: { error: { code: 'invalid_abi' } } });
     // Registered where no contract is: a clear 422, not a 500.
     const nowhere = `nowhere-${Date.now().toString(36)}`;
     const { abi } = compileOrders();
