@@ -236,7 +236,7 @@ describe('ledger listener', () => {
     expect(rows.some((row) => row.partIds.includes(orphan))).toBe(false);
     expect(rows.filter((row) => row.partIds.includes(survivor)).map((row) => row.name)).toEqual(['Transfer', 'PartRegistered']);
     expect(await database.db.select().from(ownership).where(eq(ownership.partId, orphan))).toHaveLength(0);
-    const [reorg] = await database.db.select().from(ledgerReorgs).where(eq(ledgerReorgs.address, registry.address));
+    const [reorg] = await database.db.select().from(ledgerReorgs).where(and(eq(ledgerReorgs.chainId, CHAIN_ID), eq(ledgerReorgs.address, registry.address)));
     expect(reorg).toMatchObject({ removedEvents: 3 });
     expect(reorg!.removed.map((event) => event.name)).toEqual(['Transfer', 'PartRegistered', 'Transfer']);
     await mirrorMatchesChain();
@@ -256,8 +256,9 @@ describe('ledger listener', () => {
     // Node itself with tsx's loader: the tsx command would run the listener in a child process of its
     // own, which SIGKILL would leave running.
     const run = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'tracewell.ts'), 'listener'], { cwd: ROOT, env, stdio: 'ignore' });
+    // By chain too: the run's other stacks deploy a PartRegistry at this same address on their chains.
     const cursor = async () => {
-      const [row] = await database.db.select().from(ledgerCursors).where(eq(ledgerCursors.address, registry.address));
+      const [row] = await database.db.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, CHAIN_ID), eq(ledgerCursors.address, registry.address)));
       return BigInt(row!.blockNumber);
     };
     const before = (await mirrored()).length;
@@ -278,7 +279,7 @@ describe('ledger listener', () => {
       await new Promise((resolve) => child.once('exit', resolve));
     }
     expect(atKill).toBeLessThan(before + 32);
-    const reorgs = await database.db.select().from(ledgerReorgs).where(eq(ledgerReorgs.address, registry.address));
+    const reorgs = await database.db.select().from(ledgerReorgs).where(and(eq(ledgerReorgs.chainId, CHAIN_ID), eq(ledgerReorgs.address, registry.address)));
     expect({ rows: (await mirrored()).length, reorgs: reorgs.length }).toEqual({ rows: before + 32, reorgs: 1 });
     await mirrorMatchesChain();
   });
