@@ -2,7 +2,7 @@
 // them as its components, and a consumed part never moves again.
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
-import { tokenIdOf } from '../ledger/part-registry.js';
+import { tokenIdOf } from '../domain/chain/part-registry.js';
 import type { ActivityDeps } from './context.js';
 import { stepRejected } from './errors.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';

@@ -4,8 +4,8 @@
 // named by the certificate, so a repeated attempt is one decision.
 import { getClient } from '@temporalio/activity';
 import { listFailures } from '../db/failures.js';
-import { OperatorError } from '../ops/errors.js';
-import { sendDecision } from '../ops/decisions.js';
+import { OperatorError } from '../domain/commands/operator-errors.js';
+import { sendDecision } from '../domain/commands/decisions.js';
 import type { ActivityDeps } from './context.js';
 
 export interface CertificationResumeRequest {

@@ -1,9 +1,9 @@
 // What the activities need from the outside world, built once per worker.
 import type { Db } from '../db/client.js';
-import type { DocumentVault } from '../documents/vault.js';
-import type { KeyStore } from '../ledger/keystore.js';
-import type { PartRegistry } from '../ledger/part-registry.js';
-import type { TxSender } from '../ledger/tx-sender.js';
+import type { DocumentVault } from '../domain/documents/vault.js';
+import type { KeyStore } from '../domain/participants/keystore.js';
+import type { PartRegistry } from '../domain/chain/part-registry.js';
+import type { TxSender } from '../domain/chain/tx-sender.js';
 
 export interface ActivityDeps {
   db: Db;

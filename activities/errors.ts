@@ -2,7 +2,7 @@
 // failure type: that is the error code the workflow records, ops see, and `nonRetryableErrorCodes`
 // in a lifecycle definition refers to.
 import { ApplicationFailure } from '@temporalio/activity';
-import { ContractRevertError } from '../ledger/tx-sender.js';
+import { ContractRevertError } from '../domain/chain/tx-sender.js';
 
 /** A participant id that is not registered: retrying cannot help. */
 export class UnknownParticipantError extends Error {

@@ -2,8 +2,8 @@
 // write whose events are in the SQL mirror by the time the activity completes.
 import type { LocalAccount } from 'viem';
 import type { Participant } from '../db/participants.js';
-import { tokenIdOf } from '../ledger/part-registry.js';
-import type { ChainWrite, ChainWriteResult } from '../ledger/tx-sender.js';
+import { tokenIdOf } from '../domain/chain/part-registry.js';
+import type { ChainWrite, ChainWriteResult } from '../domain/chain/tx-sender.js';
 import type { ActivityDeps } from './context.js';
 import { rejectingReverts, stepRejected } from './errors.js';
 import { holderOf } from './participants.js';

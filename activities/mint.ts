@@ -3,7 +3,7 @@
 // same participant, not consumed). Minting is once per part whatever the step, so the key is the part's.
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
-import { metadataHashOf, tokenIdOf } from '../ledger/part-registry.js';
+import { metadataHashOf, tokenIdOf } from '../domain/chain/part-registry.js';
 import type { ActivityDeps } from './context.js';
 import { holderOf, resolveRole } from './participants.js';
 import { sendMirrored, signerOf } from './ledger-writes.js';

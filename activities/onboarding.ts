@@ -1,6 +1,6 @@
 // Brings a participant's on-chain roles (and, on dev chains, its gas money) in line with its record.
-import { syncParticipantOnChain } from '../ledger/onboarding.js';
-import type { LedgerStanding } from '../ledger/onboarding.js';
+import { syncParticipantOnChain } from '../domain/participants/onboarding.js';
+import type { LedgerStanding } from '../domain/participants/onboarding.js';
 import type { ActivityDeps } from './context.js';
 import { requireParticipant } from './participants.js';
 

@@ -5,7 +5,7 @@ import { insertOperatorAction } from '../db/operator-actions.js';
 import type { NewOperatorAction } from '../db/operator-actions.js';
 import { insertPart, setPartStatus } from '../db/parts.js';
 import type { PartStatus } from '../db/schema.js';
-import { tokenIdOf } from '../ledger/part-registry.js';
+import { tokenIdOf } from '../domain/chain/part-registry.js';
 import type { ActivityDeps } from './context.js';
 import { markStepFailed, setStepStatus } from './step-runs.js';
 

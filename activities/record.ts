@@ -3,7 +3,7 @@
 import { keccak256, toHex } from 'viem';
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
-import { canonicalJson, nameHash } from '../ledger/part-registry.js';
+import { canonicalJson, nameHash } from '../domain/chain/part-registry.js';
 import type { ActivityDeps } from './context.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { StepCall } from './step-call.js';

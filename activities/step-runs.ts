@@ -4,7 +4,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { classifyChainError } from '../ledger/chain-errors.js';
+import { classifyChainError } from '../domain/chain/chain-errors.js';
 import { chainTxs, stepRuns } from '../db/schema.js';
 
 export interface StepOutput {

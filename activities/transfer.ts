@@ -4,7 +4,7 @@ import type { Address, Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { setPartOwner } from '../db/parts.js';
 import type { Participant } from '../db/participants.js';
-import type { ChainWrite, ChainWriteResult } from '../ledger/tx-sender.js';
+import type { ChainWrite, ChainWriteResult } from '../domain/chain/tx-sender.js';
 import type { ActivityDeps } from './context.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { Holder } from './ledger-writes.js';

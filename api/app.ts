@@ -3,10 +3,10 @@
 // health check and the docs).
 import { RestError } from '@azure/storage-blob';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { CommandRefused } from '../commands/errors.js';
+import { CommandRefused } from '../domain/commands/errors.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { contractRoutes } from './contracts.js';
+import { contractRoutes } from './contract-gateway.js';
 import { apiDocument, docsRoutes, undocumentedRoutes } from './docs.js';
 import { documentRoutes } from './documents.js';
 import { ApiError, errorResponse } from './errors.js';

@@ -1,10 +1,10 @@
-import type { CommandDeps } from '../commands/deps.js';
-import type { DocumentVault } from '../documents/vault.js';
-import type { ChainConnection } from '../ledger/chain.js';
-import type { LedgerRef } from '../ledger/event-log.js';
-import type { KeyStore } from '../ledger/keystore.js';
-import type { MirrorSignal } from '../streams/mirror-signal.js';
-import type { TxSender } from '../ledger/tx-sender.js';
+import type { CommandDeps } from '../domain/commands/deps.js';
+import type { DocumentVault } from '../domain/documents/vault.js';
+import type { ChainConnection } from '../domain/chain/connection.js';
+import type { LedgerRef } from '../domain/mirror/event-log.js';
+import type { KeyStore } from '../domain/participants/keystore.js';
+import type { MirrorSignal } from '../domain/streams/mirror-signal.js';
+import type { TxSender } from '../domain/chain/tx-sender.js';
 
 /** What the HTTP API needs: the commands' SQL, Temporal and contract, the chain, and the key store. */
 export interface ApiDeps extends CommandDeps {

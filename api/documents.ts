@@ -13,9 +13,9 @@ import { canRead, documentVersions, getDocument, listDocuments, markDocumentDele
 import type { DocumentRow } from '../db/documents.js';
 import { findParticipants } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
-import { NAME_PATTERN } from '../definitions/schema.js';
-import { anchorsOf } from '../documents/anchors.js';
-import { DocumentDeletedError, DocumentIntegrityError, DocumentNotFoundError, DocumentTooLargeError } from '../documents/errors.js';
+import { NAME_PATTERN } from '../domain/lifecycles/authoring-schema.js';
+import { anchorsOf } from '../domain/documents/anchors.js';
+import { DocumentDeletedError, DocumentIntegrityError, DocumentNotFoundError, DocumentTooLargeError } from '../domain/documents/errors.js';
 import { DOCUMENT_ID_PATTERN, PARTICIPANT_ID_PATTERN } from '../workflows/definition.js';
 import type { Hex } from 'viem';
 import { actingParticipant } from './auth.js';

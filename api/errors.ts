@@ -1,6 +1,6 @@
 // API errors: every failure answers `{ error: { code, message, details? } }` with a fitting status.
 import type { Context } from 'hono';
-import { CommandRefused } from '../commands/errors.js';
+import { CommandRefused } from '../domain/commands/errors.js';
 
 /** An HTTP-only refusal (bad JSON, bad input, a missing role); commands shared with the intake throw CommandRefused. */
 export class ApiError extends CommandRefused {

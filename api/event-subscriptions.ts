@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { createSubscription, deleteSubscription, getSubscription, listDeliveries, listSubscriptions, reactivateSubscription } from '../db/event-subscriptions.js';
 import type { DeliveryRow, SubscriptionRow } from '../db/event-subscriptions.js';
 import { findParticipant } from '../db/participants.js';
-import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema, LEDGER_EVENT_NAMES, MAX_SEQ } from '../streams/events.js';
+import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema, LEDGER_EVENT_NAMES, MAX_SEQ } from '../domain/streams/events.js';
 import { API_ROLES, actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';

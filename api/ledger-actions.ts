@@ -8,8 +8,8 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { LedgerAction } from '../activities/ledger-actions.js';
-import { attachCertificate, runLedgerAction } from '../commands/ledger-actions.js';
-import { DURATION_PATTERN } from '../definitions/schema.js';
+import { attachCertificate, runLedgerAction } from '../domain/commands/ledger-actions.js';
+import { DURATION_PATTERN } from '../domain/lifecycles/authoring-schema.js';
 import { findParticipant } from '../db/participants.js';
 import { DOCUMENT_ID_PATTERN } from '../workflows/definition.js';
 import { actingParticipant } from './auth.js';

@@ -2,10 +2,10 @@
 import { z } from '@hono/zod-openapi';
 import { getLifecycle, listLifecycleVersions, listLifecycles } from '../db/lifecycles.js';
 import type { LifecycleRow } from '../db/lifecycles.js';
-import { lifecycleJsonSchema, SCHEMA_ID } from '../definitions/json-schema.js';
-import { parseLifecycle } from '../definitions/load.js';
-import { publishDefinition } from '../definitions/publish.js';
-import { formatProblem } from '../definitions/validate.js';
+import { lifecycleJsonSchema, SCHEMA_ID } from '../domain/lifecycles/json-schema.js';
+import { parseLifecycle } from '../domain/lifecycles/load.js';
+import { publishDefinition } from '../domain/lifecycles/publish.js';
+import { formatProblem } from '../domain/lifecycles/validate.js';
 import { API_ROLES, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';

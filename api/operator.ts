@@ -3,8 +3,8 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { OperatorError } from '../ops/errors.js';
-import type { OperatorErrorCode } from '../ops/errors.js';
+import { OperatorError } from '../domain/commands/operator-errors.js';
+import type { OperatorErrorCode } from '../domain/commands/operator-errors.js';
 import { ApiError } from './errors.js';
 
 /** The `Idempotency-Key` header, for the routes that take one (a bad key answers 400 `invalid_idempotency_key`). */

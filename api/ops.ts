@@ -2,12 +2,12 @@
 import { z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import { stream } from 'hono/streaming';
-import { durationSchema } from '../config/duration.js';
+import { durationSchema } from '../domain/lifecycles/duration.js';
 import { countFailures, listFailures } from '../db/failures.js';
 import type { FailureCursor, FailureFilter, FailureRow } from '../db/failures.js';
-import { mirrorStatus } from '../ledger/mirror-status.js';
-import { verifyMirror } from '../ledger/verify.js';
-import { retryFailures } from '../ops/bulk-retry.js';
+import { mirrorStatus } from '../domain/mirror/mirror-status.js';
+import { verifyMirror } from '../domain/mirror/verify.js';
+import { retryFailures } from '../domain/commands/bulk-retry.js';
 import { PART_ID_PATTERN, STEP_KINDS } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';

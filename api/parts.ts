@@ -5,10 +5,10 @@ import { z } from '@hono/zod-openapi';
 import { findParticipant } from '../db/participants.js';
 import { listOperatorActions } from '../db/operator-actions.js';
 import { getPartRecord } from '../db/parts.js';
-import { sendDecision } from '../ops/decisions.js';
-import { resetPart } from '../ops/reset.js';
+import { sendDecision } from '../domain/commands/decisions.js';
+import { resetPart } from '../domain/commands/reset.js';
 import type { PartRecord } from '../db/parts.js';
-import { tokenIdOf } from '../ledger/part-registry.js';
+import { tokenIdOf } from '../domain/chain/part-registry.js';
 import { PART_ID_PATTERN } from '../workflows/definition.js';
 import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-types.js';
 import type { PartRunState } from '../workflows/part-types.js';
@@ -17,8 +17,8 @@ import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 import { asApiErrors, idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
-import { partCommands } from '../commands/parts.js';
-import { describeIfExists } from '../commands/workflow-handles.js';
+import { partCommands } from '../domain/commands/parts.js';
+import { describeIfExists } from '../domain/commands/workflow-handles.js';
 
 const PartIdSchema = z
   .string()

@@ -5,7 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import { getPart } from '../db/parts.js';
 import { partHistory } from '../db/provenance.js';
-import { TraceTooLargeError, backwardTrace, forwardTrace } from '../provenance/traces.js';
+import { TraceTooLargeError, backwardTrace, forwardTrace } from '../domain/provenance/traces.js';
 import { partIdParams } from './parts.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';

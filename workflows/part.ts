@@ -21,7 +21,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { OperatorDecisionRecord } from '../activities/part-records.js';
-import { checkStepEdits } from '../definitions/step-edits.js';
+import { checkStepEdits } from '../domain/lifecycles/step-edits.js';
 import { activityOptions, describeFailure } from './activity-options.js';
 import { END, UnresolvedReferenceError, checkFields, conditionHolds, resolveValue } from './definition.js';
 import type { CompiledStep, FieldProblem, FieldSpecs, LifecycleStepKind } from './definition.js';

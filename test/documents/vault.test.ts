@@ -6,10 +6,10 @@ import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findParticipant } from '../../db/participants.js';
 import type { Participant } from '../../db/participants.js';
-import { fromBlobMetadata } from '../../documents/metadata.js';
-import type { DocumentVault } from '../../documents/vault.js';
-import { SealedBoxError } from '../../ledger/sealed-box.js';
-import type { Core } from '../../runtime/core.js';
+import { fromBlobMetadata } from '../../domain/documents/metadata.js';
+import type { DocumentVault } from '../../domain/documents/vault.js';
+import { SealedBoxError } from '../../domain/participants/sealed-box.js';
+import type { Core } from '../../app/wiring/core.js';
 import { openTestCore } from '../support/env.js';
 
 let core: Core;

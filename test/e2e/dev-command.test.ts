@@ -22,7 +22,7 @@ interface DevRun {
 
 /** Starts `tracewell dev` on free ports and waits for its banner. */
 async function startDev(): Promise<DevRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/tracewell.ts', 'dev', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/tracewell.ts', 'dev', '--data-dir', dataDir], {
     env: {
       ...process.env,
       DATABASE_URL: '', // the embedded PGlite, as a user gets it

@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDocument } from '../../db/documents.js';
-import type { Stack } from '../../runtime/stack.js';
+import type { Stack } from '../../app/wiring/stack.js';
 import { apiClient } from '../support/api-client.js';
 import type { ApiClient } from '../support/api-client.js';
 import { startTestStack, uniqueId } from '../support/env.js';

@@ -9,8 +9,8 @@ import { inject } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
 import { chainTxs } from '../../db/schema.js';
-import { tokenIdOf } from '../../ledger/part-registry.js';
-import type { Stack } from '../../runtime/stack.js';
+import { tokenIdOf } from '../../domain/chain/part-registry.js';
+import type { Stack } from '../../app/wiring/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
 import { startTestStack, uniqueId } from '../support/env.js';
 import { startRpcGate } from '../support/rpc-gate.js';
@@ -319,7 +319,7 @@ describe('reset for workflow-level breakage', () => {
 describe('tracewell ops (the CLI)', () => {
   const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/tracewell.js', 'ops', '--api', stack.apiUrl, '--api-key', asOps.headers.authorization!.slice('Bearer '.length), ...args]);
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['app/cli/bin.js', 'ops', '--api', stack.apiUrl, '--api-key', asOps.headers.authorization!.slice('Bearer '.length), ...args]);
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keccak256, toHex } from 'viem';
-import { tokenIdOf } from '../../ledger/part-registry.js';
-import type { Stack } from '../../runtime/stack.js';
+import { tokenIdOf } from '../../domain/chain/part-registry.js';
+import type { Stack } from '../../app/wiring/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
 import type { ApiClient } from '../support/api-client.js';
 import { participantAddress, startTestStack, uniqueId } from '../support/env.js';

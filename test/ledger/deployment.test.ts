@@ -1,8 +1,8 @@
 // Outside `dev`, worker and API processes never deploy a contract of their own.
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { ConfigError } from '../../config/errors.js';
-import { openCore } from '../../runtime/core.js';
+import { ConfigError } from '../../app/config/errors.js';
+import { openCore } from '../../app/wiring/core.js';
 import { testAppConfig } from '../support/env.js';
 
 // A fresh embedded database knows no deployment.

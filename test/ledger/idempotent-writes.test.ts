@@ -11,8 +11,8 @@ import type { Activities } from '../../activities/index.js';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
 import { findParticipant } from '../../db/participants.js';
 import { chainTxs, ownership, stepRuns } from '../../db/schema.js';
-import { metadataHashOf, tokenIdOf } from '../../ledger/part-registry.js';
-import type { Core } from '../../runtime/core.js';
+import { metadataHashOf, tokenIdOf } from '../../domain/chain/part-registry.js';
+import type { Core } from '../../app/wiring/core.js';
 import { BASIC_LIFECYCLE } from '../../workflows/types.js';
 import { openTestCore, uniqueId } from '../support/env.js';
 

@@ -6,10 +6,10 @@ import { BaseError, createWalletClient, decodeErrorResult, encodeFunctionData, h
 import type { Address, Hex, TransactionReceipt } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { partRegistryAbi, partRegistryBytecode } from '../../contracts/generated/PartRegistry.js';
-import { connectChain } from '../../ledger/chain.js';
-import type { ChainConnection } from '../../ledger/chain.js';
-import { CERTIFIER_ROLE, PartRegistry, REGISTRAR_ROLE, metadataHashOf, nameHash, tokenIdOf } from '../../ledger/part-registry.js';
-import { DEV_MNEMONIC } from '../../devstack/services.js';
+import { connectChain } from '../../domain/chain/connection.js';
+import type { ChainConnection } from '../../domain/chain/connection.js';
+import { CERTIFIER_ROLE, PartRegistry, REGISTRAR_ROLE, metadataHashOf, nameHash, tokenIdOf } from '../../domain/chain/part-registry.js';
+import { DEV_MNEMONIC } from '../../app/devstack/services.js';
 import { uniqueId } from '../support/env.js';
 
 // Anvil funds the dev mnemonic's first accounts. 0 deploys and administers this test's own

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { freePort } from '../../devstack/process.js';
-import { createScratchDatabase } from '../../devstack/scratch-database.js';
-import type { RunningService } from '../../devstack/process.js';
-import { azuriteConnectionString, startAnvil, startAzurite, startTemporalDevServer } from '../../devstack/services.js';
-import { ensureTemporalCli } from '../../devstack/temporal-cli.js';
+import { freePort } from '../../app/devstack/process.js';
+import { createScratchDatabase } from '../../app/devstack/scratch-database.js';
+import type { RunningService } from '../../app/devstack/process.js';
+import { azuriteConnectionString, startAnvil, startAzurite, startTemporalDevServer } from '../../app/devstack/services.js';
+import { ensureTemporalCli } from '../../app/devstack/temporal-cli.js';
 
 const require = createRequire(import.meta.url);
 

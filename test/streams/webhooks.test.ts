@@ -15,12 +15,12 @@ import type { SubscriptionRow } from '../../db/event-subscriptions.js';
 import { insertParticipant } from '../../db/participants.js';
 import { webhookDeliveries } from '../../db/schema.js';
 import type { EventFilter } from '../../db/schema.js';
-import { appendEvent, lastHash, lockLedger } from '../../ledger/event-log.js';
-import type { LedgerRef } from '../../ledger/event-log.js';
-import { latestSeq } from '../../streams/events.js';
-import { MirrorSignal } from '../../streams/mirror-signal.js';
-import { WebhookDispatcher, retryDelay, signWebhookBody, verifyWebhookSignature } from '../../streams/webhooks.js';
-import type { WebhookDispatcherOptions, WebhookPayload } from '../../streams/webhooks.js';
+import { appendEvent, lastHash, lockLedger } from '../../domain/mirror/event-log.js';
+import type { LedgerRef } from '../../domain/mirror/event-log.js';
+import { latestSeq } from '../../domain/streams/events.js';
+import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
+import { WebhookDispatcher, retryDelay, signWebhookBody, verifyWebhookSignature } from '../../domain/streams/webhooks.js';
+import type { WebhookDispatcherOptions, WebhookPayload } from '../../domain/streams/webhooks.js';
 import { until } from '../support/until.js';
 
 const SECRET = 'test-webhook-secret-0123456789';

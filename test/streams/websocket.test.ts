@@ -17,12 +17,12 @@ import type { Database } from '../../db/client.js';
 import { createSubscription, getSubscription } from '../../db/event-subscriptions.js';
 import type { EventFilter, SubscriptionKind } from '../../db/schema.js';
 import { insertParticipant } from '../../db/participants.js';
-import { appendEvent, lastHash, lockLedger } from '../../ledger/event-log.js';
-import type { LedgerRef } from '../../ledger/event-log.js';
-import { latestSeq } from '../../streams/events.js';
-import type { StreamEvent } from '../../streams/events.js';
-import { MirrorSignal } from '../../streams/mirror-signal.js';
-import { attachEventSocket } from '../../streams/websocket.js';
+import { appendEvent, lastHash, lockLedger } from '../../domain/mirror/event-log.js';
+import type { LedgerRef } from '../../domain/mirror/event-log.js';
+import { latestSeq } from '../../domain/streams/events.js';
+import type { StreamEvent } from '../../domain/streams/events.js';
+import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
+import { attachEventSocket } from '../../domain/streams/websocket.js';
 
 let database: Database;
 let api: RunningApi;

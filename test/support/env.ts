@@ -1,16 +1,16 @@
 // Builds configuration for tests from the services the global setup started.
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { loadAppConfig } from '../../config/app.js';
-import type { AppConfig } from '../../config/app.js';
-import { loadTemporalConfig } from '../../config/temporal.js';
-import type { TemporalConfig } from '../../config/temporal.js';
-import { DEV_MNEMONIC } from '../../devstack/services.js';
+import { loadAppConfig } from '../../app/config/app.js';
+import type { AppConfig } from '../../app/config/app.js';
+import { loadTemporalConfig } from '../../app/config/temporal.js';
+import type { TemporalConfig } from '../../app/config/temporal.js';
+import { DEV_MNEMONIC } from '../../app/devstack/services.js';
 import { findParticipant } from '../../db/participants.js';
-import { openCore } from '../../runtime/core.js';
-import type { Core } from '../../runtime/core.js';
-import { startStack } from '../../runtime/stack.js';
-import type { Stack } from '../../runtime/stack.js';
+import { openCore } from '../../app/wiring/core.js';
+import type { Core } from '../../app/wiring/core.js';
+import { startStack } from '../../app/wiring/stack.js';
+import type { Stack } from '../../app/wiring/stack.js';
 
 /** The API key of the `admin` participant in every test stack. */
 export const TEST_ADMIN_API_KEY = 'tw_test-admin-key-0123456789abcdef';

@@ -5,11 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { Client } from '@temporalio/client';
-import type { TemporalConfig } from '../../config/temporal.js';
-import { findTemporalCli } from '../../devstack/temporal-cli.js';
-import type { Core } from '../../runtime/core.js';
-import { connectTemporalClient, startWorker } from '../../runtime/temporal.js';
-import type { RunningWorker } from '../../runtime/temporal.js';
+import type { TemporalConfig } from '../../app/config/temporal.js';
+import { findTemporalCli } from '../../app/devstack/temporal-cli.js';
+import type { Core } from '../../app/wiring/core.js';
+import { connectTemporalClient, startWorker } from '../../app/wiring/temporal-worker.js';
+import type { RunningWorker } from '../../app/wiring/temporal-worker.js';
 import { openTestCore, testTemporalConfig } from './env.js';
 
 export interface WorkflowEnv {

@@ -4,7 +4,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
-import { CommandRefused } from '../../commands/errors.js';
+import { CommandRefused } from '../../domain/commands/errors.js';
 import { apiDocument, undocumentedRoutes } from '../../api/docs.js';
 import { errorResponse } from '../../api/errors.js';
 import { IdempotencyKeyHeader } from '../../api/operator.js';

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { loadAppConfig } from '../../config/app.js';
-import { parseDuration } from '../../config/duration.js';
-import { ConfigError } from '../../config/errors.js';
-import { activityPolicies, loadTemporalConfig, parseTemporalConfig } from '../../config/temporal.js';
+import { loadAppConfig } from '../../app/config/app.js';
+import { parseDuration } from '../../domain/lifecycles/duration.js';
+import { ConfigError } from '../../app/config/errors.js';
+import { activityPolicies, loadTemporalConfig, parseTemporalConfig } from '../../app/config/temporal.js';
 
 const shipped = parseYaml(readFileSync('temporal.yaml', 'utf8')) as Record<string, any>;
 

@@ -7,8 +7,8 @@ import { decodeFunctionData, decodeFunctionResult, encodeFunctionData, encodeFun
 import type { Abi } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
-import { AbiValueError, fromAbiValue, schemaOf, toAbiArgs } from '../../gateway/abi-json.js';
-import { contractOpenApi, methodKeys, signatureOf } from '../../gateway/contract-openapi.js';
+import { AbiValueError, fromAbiValue, schemaOf, toAbiArgs } from '../../domain/gateway/abi-json.js';
+import { contractOpenApi, methodKeys, signatureOf } from '../../domain/gateway/contract-openapi.js';
 
 const item = [
   { name: 'sku', type: 'string' },

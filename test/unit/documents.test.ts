@@ -3,10 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { documentHashOf } from '../../documents/envelope.js';
-import { currentAlgorithms, fromBlobMetadata, toBlobMetadata } from '../../documents/metadata.js';
-import type { DocumentEnvelope } from '../../documents/metadata.js';
-import { recoverDocumentSigner, signDocument } from '../../documents/signature.js';
+import { documentHashOf } from '../../domain/documents/envelope.js';
+import { currentAlgorithms, fromBlobMetadata, toBlobMetadata } from '../../domain/documents/metadata.js';
+import type { DocumentEnvelope } from '../../domain/documents/metadata.js';
+import { recoverDocumentSigner, signDocument } from '../../domain/documents/signature.js';
 import { checkFields } from '../../workflows/definition.js';
 
 const sender = privateKeyToAccount(generatePrivateKey());

@@ -1,7 +1,7 @@
 // The intake's message formats: what is accepted, and the dead-letter reason and description of
 // everything that is not.
 import { describe, expect, it } from 'vitest';
-import { InvalidMessage, parseIntakeMessage } from '../../intake/messages.js';
+import { InvalidMessage, parseIntakeMessage } from '../../domain/intake/messages.js';
 
 function refusal(body: unknown): { reason: string; message: string } {
   try {

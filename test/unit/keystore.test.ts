@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { concat, keccak256, verifyMessage } from 'viem';
 import { privateKeyToAccount, publicKeyToAddress } from 'viem/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEV_MNEMONIC } from '../../devstack/services.js';
+import { DEV_MNEMONIC } from '../../app/devstack/services.js';
 import {
   CompositeKeyStore,
   FileKeyStore,
@@ -15,7 +15,7 @@ import {
   KeyStoreReadOnlyError,
   REGISTRAR_KEY_REF,
   UnknownKeyError,
-} from '../../ledger/keystore.js';
+} from '../../domain/participants/keystore.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 async function validate(...files: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/tracewell.js', 'lifecycle', 'validate', ...files]);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['app/cli/bin.js', 'lifecycle', 'validate', ...files]);
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -18,17 +18,17 @@ async function validate(...files: string[]): Promise<{ code: number; stdout: str
 
 describe('tracewell lifecycle validate', () => {
   it('exits 0 for valid files', async () => {
-    const result = await validate('lifecycles/chip.yaml', 'lifecycles/pallet.yaml');
-    expect(result).toMatchObject({ code: 0, stdout: 'lifecycles/chip.yaml: ok (chip, 11 steps)\nlifecycles/pallet.yaml: ok (pallet, 1 steps)\n' });
+    const result = await validate('app/seed/lifecycles/chip.yaml', 'app/seed/lifecycles/pallet.yaml');
+    expect(result).toMatchObject({ code: 0, stdout: 'app/seed/lifecycles/chip.yaml: ok (chip, 11 steps)\napp/seed/lifecycles/pallet.yaml: ok (pallet, 1 steps)\n' });
   });
 
   it('exits non-zero and prints each problem with file, line, field and step', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tracewell-lifecycle-'));
     const file = join(dir, 'chip.yaml');
-    writeFileSync(file, readFileSync('lifecycles/chip.yaml', 'utf8').replace('    to: distributor\n', '    to: distributer\n').replace('kind: certify', 'kind: certfy'));
-    const result = await validate('lifecycles/pallet.yaml', file);
+    writeFileSync(file, readFileSync('app/seed/lifecycles/chip.yaml', 'utf8').replace('    to: distributor\n', '    to: distributer\n').replace('kind: certify', 'kind: certfy'));
+    const result = await validate('app/seed/lifecycles/pallet.yaml', file);
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe('lifecycles/pallet.yaml: ok (pallet, 1 steps)\n');
+    expect(result.stdout).toBe('app/seed/lifecycles/pallet.yaml: ok (pallet, 1 steps)\n');
     expect(result.stderr.trim().split('\n')).toEqual([
       `${file}:47: steps[6].kind [step "certify"]: unknown step kind "certfy" (did you mean "certify"?); kinds: mint, transfer, await, record, attach-certificate, certify, bundle, unbundle, assemble, decommission`,
       `${file}:57: steps[8].to [step "ship"]: unknown participant role "distributer" (did you mean "distributor"?); roles: miner, manufacturer, distributor, retailer, certifier`,

@@ -2,10 +2,10 @@
 // message they read, and the compiled form the interpreter runs.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileLifecycle, contentHashOf } from '../../definitions/compile.js';
-import { lifecycleJsonSchemaText, SCHEMA_FILE } from '../../definitions/json-schema.js';
-import { LifecycleFileError, lifecycleFilesIn, parseLifecycle, readLifecycleFile } from '../../definitions/load.js';
-import { formatProblem } from '../../definitions/validate.js';
+import { compileLifecycle, contentHashOf } from '../../domain/lifecycles/compile.js';
+import { lifecycleJsonSchemaText, SCHEMA_FILE } from '../../domain/lifecycles/json-schema.js';
+import { LifecycleFileError, lifecycleFilesIn, parseLifecycle, readLifecycleFile } from '../../domain/lifecycles/load.js';
+import { formatProblem } from '../../domain/lifecycles/validate.js';
 
 /** The formatted problems of a YAML definition (as `validate` prints them), or [] when valid. */
 function problems(yaml: string): string[] {
@@ -17,7 +17,7 @@ const header = 'name: chip\nsteps:\n';
 
 describe('lifecycle validation', () => {
   it('accepts the sample definitions in lifecycles/', () => {
-    const files = lifecycleFilesIn('lifecycles');
+    const files = lifecycleFilesIn('app/seed/lifecycles');
     expect(files.map((f) => f.split('/').pop())).toEqual(['chip.yaml', 'pallet.yaml', 'part-basic.yaml']);
     for (const file of files) expect(() => readLifecycleFile(file)).not.toThrow();
   });
@@ -116,7 +116,7 @@ describe('lifecycle validation', () => {
   });
 
   it('throws a LifecycleFileError naming the file for readLifecycleFile', () => {
-    expect(() => readLifecycleFile('lifecycles/no-such.yaml')).toThrow(LifecycleFileError);
+    expect(() => readLifecycleFile('app/seed/lifecycles/no-such.yaml')).toThrow(LifecycleFileError);
   });
 });
 

@@ -1,7 +1,7 @@
 // Pure parts of `tracewell ops`: --set parsing and the progress bar.
 import { describe, expect, it } from 'vitest';
-import { ApiCallError, parseAssignments } from '../../cli/ops.js';
-import { renderProgress } from '../../cli/progress.js';
+import { ApiCallError, parseAssignments } from '../../app/cli/ops.js';
+import { renderProgress } from '../../app/cli/progress.js';
 
 describe('tracewell ops --set', () => {
   it('takes JSON values as such and anything else as a string', () => {

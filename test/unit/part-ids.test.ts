@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keccak256, toHex } from 'viem';
-import { canonicalJson, metadataHashOf, tokenIdOf } from '../../ledger/part-registry.js';
+import { canonicalJson, metadataHashOf, tokenIdOf } from '../../domain/chain/part-registry.js';
 import { PART_ID_PATTERN } from '../../workflows/definition.js';
 
 describe('token ids', () => {

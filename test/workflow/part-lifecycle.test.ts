@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { activityPolicies } from '../../config/temporal.js';
+import { activityPolicies } from '../../app/config/temporal.js';
 import { getPartRecord } from '../../db/parts.js';
-import { tokenIdOf } from '../../ledger/part-registry.js';
+import { tokenIdOf } from '../../domain/chain/part-registry.js';
 import { BASIC_LIFECYCLE, PART_STATE_QUERY, PART_WORKFLOW, TRANSFER_UPDATE } from '../../workflows/types.js';
 import type { PartLifecycleInput, PartState, TransferRequest, TransferResult } from '../../workflows/types.js';
 import { participantAddress, uniqueId } from '../support/env.js';

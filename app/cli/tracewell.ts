@@ -1,0 +1,254 @@
+// The `tracewell` command line: `dev` (the whole embedded stack), `worker`, `api`, `deploy`, `migrate`,
+// `lifecycle validate|schema` for process engineers, and `ops …` for operations.
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadAppConfig } from '../config/app.js';
+import type { AppConfig } from '../config/app.js';
+import { ConfigError } from '../config/errors.js';
+import { loadTemporalConfig } from '../config/temporal.js';
+import { openDatabase } from '../../db/client.js';
+import { lifecycleJsonSchemaText } from '../../domain/lifecycles/json-schema.js';
+import { LifecycleFileError, readLifecycleFile } from '../../domain/lifecycles/load.js';
+import { killAllChildrenSync } from '../devstack/process.js';
+import { ApiCallError, registerOpsCommands } from './ops.js';
+import { serveApi } from '../wiring/api-server.js';
+import { openCore } from '../wiring/core.js';
+import { startEventServices } from '../wiring/event-services.js';
+import { startServiceBusIntake } from '../wiring/service-bus.js';
+import { listDeadLetters, resubmitDeadLetters } from '../../domain/intake/service-bus.js';
+import { commandDepsOf } from '../wiring/command-deps.js';
+import { ServiceBusClient } from '@azure/service-bus';
+import { openLedgerProcess } from '../wiring/ledger-listener.js';
+import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js';
+import { stopOnSignal } from '../wiring/shutdown.js';
+import { startStack } from '../wiring/stack.js';
+import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from '../wiring/temporal-worker.js';
+
+const log = (line: string) => console.log(`[tracewell] ${line}`);
+
+/** Reads the environment settings and sets the Temporal SDK's log level from them. */
+function settings(): AppConfig {
+  const config = loadAppConfig();
+  Runtime.install({ logger: new DefaultLogger(config.TEMPORAL_LOG_LEVEL) });
+  return config;
+}
+
+/**
+ * Settings and core for the production commands, which share PostgreSQL and a chain with other
+ * processes; the embedded defaults belong to `dev`.
+ */
+async function openExternal(options: { deploy?: boolean } = {}) {
+  const config = settings();
+  if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required outside `tracewell dev` (which embeds PGlite)');
+  if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required outside `tracewell dev` (which starts anvil)');
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
+  const core = await openCore({ config, rpcUrl: config.CHAIN_RPC_URL, dev: false, deploy: options.deploy, log });
+  return { config, temporal, core };
+}
+
+const program = new Command('tracewell').description('Track and trace supply-chain parts on an Ethereum ledger');
+
+program
+  .command('dev')
+  .description('start the whole stack on embedded defaults: Temporal dev server, anvil, Azurite, PGlite, worker and API')
+  .option('--data-dir <dir>', 'keep all state here so it survives a restart (TRACEWELL_DATA_DIR)')
+  .action(async (options: { dataDir?: string }) => {
+    const config = settings();
+    const dataDir = options.dataDir ?? config.TRACEWELL_DATA_DIR;
+    const stack = await startStack({
+      config: { ...config, TRACEWELL_DATA_DIR: dataDir ? resolve(dataDir) : undefined },
+      temporal: loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG),
+      startTemporal: true,
+      dataDir: dataDir ? resolve(dataDir) : undefined,
+      log,
+    });
+    stopOnSignal(stack.stop, log);
+    console.log(
+      [
+        '',
+        'Tracewell is running.',
+        `  API          ${stack.apiUrl}`,
+        `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal)'}`,
+        `  Temporal     ${stack.temporalAddress}`,
+        `  Chain RPC    ${stack.rpcUrl}`,
+        `  State        ${dataDir ? resolve(dataDir) : 'in memory (use --data-dir to keep it)'}`,
+        stack.core.devAdminApiKey
+          ? `  Admin key    ${stack.core.devAdminApiKey}${dataDir ? ` (kept in ${join(resolve(dataDir), 'admin-api-key')})` : ' (new each start without --data-dir)'}`
+          : '  Admin key    the one in TRACEWELL_ADMIN_API_KEY',
+        '',
+        `Try: curl -s -XPOST ${stack.apiUrl}/parts -H "authorization: Bearer ${stack.core.devAdminApiKey ?? '$TRACEWELL_ADMIN_API_KEY'}" -H 'content-type: application/json' -d '{"id":"urn:demo:part:1","lifecycle":"part-basic"}'`,
+        'Press Ctrl-C to stop.',
+      ].join('\n'),
+    );
+  });
+
+program
+  .command('worker')
+  .description('run a Temporal worker for part workflows (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .action(async () => {
+    const { temporal, core } = await openExternal();
+    const client = await connectTemporalClient(temporal);
+    await ensurePartSearchAttributes(client, temporal.connection.namespace, log).finally(() => client.connection.close());
+    const worker = await startWorker(temporal, core.activityDeps);
+    stopOnSignal(async () => {
+      await worker.stop();
+      await core.close();
+    });
+    log(`worker polling task queue ${temporal.taskQueue} on ${temporal.connection.address}`);
+    await worker.done;
+  });
+
+program
+  .command('api')
+  .description('serve the HTTP API (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .action(async () => {
+    const { config, temporal, core } = await openExternal();
+    const client = await connectTemporalClient(temporal);
+    await ensurePartSearchAttributes(client, temporal.connection.namespace, log);
+    const api = await serveApi(core, client, temporal, { host: config.API_HOST, port: config.API_PORT }, log);
+    stopOnSignal(async () => {
+      await api.close();
+      await client.connection.close();
+      await core.close();
+    });
+    log(`API listening on ${api.url}`);
+  });
+
+program
+  .command('listener')
+  .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions (needs DATABASE_URL, CHAIN_RPC_URL)')
+  .action(async () => {
+    const config = settings();
+    const ledger = await openLedgerProcess(config, { log });
+    const events = startEventServices(ledger.database.db, ledger.listener, ledger.signal, config, log);
+    stopOnSignal(async () => {
+      await events.stop();
+      await ledger.close();
+    });
+    log(`ledger listener mirroring ${ledger.registry.address} on chain ${ledger.chain.chainId}`);
+  });
+
+program
+  .command('verify')
+  .description('compare the SQL mirror with the chain\'s logs and check its hash chain; exits 1 on drift (needs DATABASE_URL, CHAIN_RPC_URL)')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { json?: boolean }) => {
+    const config = settings();
+    // A check changes nothing: not even the schema (run `tracewell migrate` for that).
+    const ledger = await openLedgerProcess(config, { migrate: false });
+    try {
+      const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, { batchBlocks: config.LEDGER_BATCH_BLOCKS });
+      console.log(options.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+      process.exitCode = report.ok ? 0 : 1;
+    } finally {
+      await ledger.close();
+    }
+  });
+
+const intake = program
+  .command('intake')
+  .description('receive the Service Bus intake queue: start parts, deliver events, attach documents (needs SERVICE_BUS_CONNECTION_STRING and what `worker` needs)')
+  .action(async () => {
+    const { config, temporal, core } = await openExternal();
+    if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake`');
+    const client = await connectTemporalClient(temporal);
+    const running = startServiceBusIntake(config, commandDepsOf(core, client, temporal), log)!;
+    stopOnSignal(async () => {
+      await running.close();
+      await client.connection.close();
+      await core.close();
+    });
+  });
+
+intake
+  .command('dlq')
+  .description('list the intake\'s dead-lettered messages with their reasons; --resubmit sends them back to the queue after a fix')
+  .option('--resubmit <ids...>', 'message ids to send back to the queue')
+  .option('--all', 'resubmit every dead-lettered message')
+  .option('--json', 'print JSON')
+  .action(async (options: { resubmit?: string[]; all?: boolean; json?: boolean }) => {
+    const config = settings();
+    if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake dlq`');
+    const client = new ServiceBusClient(config.SERVICE_BUS_CONNECTION_STRING);
+    try {
+      const queue = config.SERVICE_BUS_INTAKE_QUEUE;
+      const resubmit = options.all ? 'all' : options.resubmit;
+      const messages = resubmit ? await resubmitDeadLetters(client, queue, resubmit) : await listDeadLetters(client, queue);
+      if (options.json) console.log(JSON.stringify(messages, null, 2));
+      else {
+        console.log(`${messages.length} message(s) ${resubmit ? 'resubmitted to' : 'dead-lettered in'} ${queue}`);
+        for (const message of messages) console.log(`  ${message.messageId}  ${message.reason ?? '?'}: ${message.description ?? ''}`);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+program
+  .command('deploy')
+  .description('apply migrations, deploy the PartRegistry once (remembered in SQL) and seed participants (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .action(async () => {
+    const { core } = await openExternal({ deploy: true });
+    await core.close();
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR)')
+  .action(async () => {
+    const config = loadAppConfig();
+    if (!config.DATABASE_URL && !config.TRACEWELL_DATA_DIR) {
+      throw new ConfigError('DATABASE_URL or TRACEWELL_DATA_DIR: say which database to migrate');
+    }
+    const database = await openDatabase({
+      url: config.DATABASE_URL,
+      pgliteDir: config.TRACEWELL_DATA_DIR ? resolve(config.TRACEWELL_DATA_DIR, 'pglite') : undefined,
+    });
+    try {
+      await database.migrate();
+      log(`migrations applied (${database.kind})`);
+    } finally {
+      await database.close();
+    }
+  });
+
+const lifecycle = program.command('lifecycle').description('lifecycle definitions for process engineers');
+
+lifecycle
+  .command('validate')
+  .description('check definition files (YAML or JSON); prints every problem with file, line, step and field')
+  .argument('<files...>', 'definition files')
+  .action((files: string[]) => {
+    let failed = false;
+    for (const file of files) {
+      try {
+        const definition = readLifecycleFile(file);
+        console.log(`${file}: ok (${definition.name}, ${definition.steps.length} steps)`);
+      } catch (error) {
+        if (!(error instanceof LifecycleFileError)) throw error;
+        console.error(error.message);
+        failed = true;
+      }
+    }
+    process.exitCode = failed ? 1 : 0;
+  });
+
+lifecycle
+  .command('schema')
+  .description('print the JSON Schema of the definition format')
+  .action(() => {
+    process.stdout.write(lifecycleJsonSchemaText());
+  });
+
+registerOpsCommands(program);
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof LifecycleFileError || error instanceof ApiCallError) {
+    console.error(`tracewell: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  killAllChildrenSync();
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+// Seeds participants from a YAML file into SQL (new ones get fresh keys in the key store), and
+// creates the `admin` participant that the bootstrap API key acts as.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
+import { generateApiKey, issueApiKey } from '../../db/api-keys.js';
+import type { Db } from '../../db/client.js';
+import { findParticipant, insertParticipant, updateParticipant } from '../../db/participants.js';
+import type { Participant } from '../../db/participants.js';
+import type { KeyStore } from '../../domain/participants/keystore.js';
+import { createParticipantKeys } from '../../domain/participants/participant-keys.js';
+import { PARTICIPANT_ID_PATTERN } from '../../workflows/definition.js';
+
+const participantsFileSchema = z
+  .object({
+    participants: z.array(
+      z
+        .object({
+          id: z.string().regex(PARTICIPANT_ID_PATTERN, 'lowercase letters, digits and dashes'),
+          name: z.string().min(1),
+          roles: z.array(z.string().min(1)).default([]),
+          /** An existing ledger key (e.g. hd:<index> from CHAIN_MNEMONIC); default: a new key. */
+          key: z.string().regex(/^hd:\d+$/, 'expected hd:<index>').optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+export type ParticipantSeed = z.infer<typeof participantsFileSchema>['participants'][number];
+
+export function loadParticipantsFile(path: string): ParticipantSeed[] {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${path}: ${(error as Error).message} (set TRACEWELL_PARTICIPANTS to the participants file)`);
+  }
+  const result = participantsFileSchema.safeParse(document);
+  if (!result.success) throw ConfigError.fromZod(path, result.error);
+  return result.data.participants;
+}
+
+/** Creates the participants that are new (with new keys) and applies name and role edits to the rest. */
+export async function seedParticipants(db: Db, keys: KeyStore, seeds: ParticipantSeed[]): Promise<Participant[]> {
+  const seeded: Participant[] = [];
+  for (const seed of seeds) {
+    const existing = await findParticipant(db, seed.id);
+    if (existing) {
+      seeded.push((await updateParticipant(db, seed.id, { name: seed.name, roles: seed.roles }))!);
+      continue;
+    }
+    const participantKeys = await createParticipantKeys(keys, seed.id, seed.key);
+    await insertParticipant(db, { id: seed.id, name: seed.name, roles: seed.roles, ...participantKeys });
+    seeded.push((await findParticipant(db, seed.id))!);
+  }
+  return seeded;
+}
+
+export const ADMIN_PARTICIPANT_ID = 'admin';
+
+/**
+ * The `admin` participant (its ledger key is the contract admin's) and `apiKey` as one of its API
+ * keys, so a fresh installation has someone who can create the other participants.
+ */
+export async function ensureAdmin(db: Db, keys: KeyStore, adminKeyRef: string, apiKey: string): Promise<void> {
+  if (!(await findParticipant(db, ADMIN_PARTICIPANT_ID))) {
+    const participantKeys = await createParticipantKeys(keys, ADMIN_PARTICIPANT_ID, adminKeyRef);
+    await insertParticipant(db, { id: ADMIN_PARTICIPANT_ID, name: 'Tracewell administrator', roles: ['admin'], ...participantKeys });
+  }
+  await issueApiKey(db, ADMIN_PARTICIPANT_ID, { key: apiKey, label: 'bootstrap (TRACEWELL_ADMIN_API_KEY)' });
+}
+
+/** The dev admin key: kept in the data directory so it survives restarts, else new each start. */
+export function devAdminApiKey(file: string | undefined): string {
+  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = generateApiKey();
+  if (file) writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}

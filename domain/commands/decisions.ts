@@ -1,0 +1,60 @@
+// Sends an operator's decision on a parked step (retry, retry with edits, skip, abort) to the part
+// workflow as its `operator` update. The workflow's validator is the judge: it refuses a part that
+// is not parked, a step that is not the failed one, a missing reason and edits the step kind does
+// not have; this module turns its refusals into typed errors.
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { existingParticipantIds } from '../../db/participants.js';
+import { getPart } from '../../db/parts.js';
+import { ENDED_PART_STATUSES } from '../../db/schema.js';
+import type { Db } from '../../db/client.js';
+import { referencesIn } from '../../workflows/definition.js';
+import { OPERATOR_UPDATE } from '../../workflows/part-types.js';
+import type { OperatorDecision, OperatorDecisionAccepted } from '../../workflows/part-types.js';
+import { OperatorError } from './operator-errors.js';
+
+export interface OpsDeps {
+  db: Db;
+  temporal: Client;
+}
+
+/** Workflow refusals and the errors they become. */
+const REFUSALS: Record<string, OperatorError['code']> = {
+  NotParked: 'part_not_parked',
+  WrongStep: 'step_not_failed',
+  InvalidDecision: 'invalid_decision',
+  InvalidStepParams: 'invalid_step_params',
+};
+
+/**
+ * Delivers the decision and answers once the workflow has taken it. `requestId` (e.g. an
+ * Idempotency-Key) makes a repeated request one decision: Temporal deduplicates updates by id.
+ */
+export async function sendDecision(deps: OpsDeps, partId: string, decision: OperatorDecision, requestId?: string): Promise<OperatorDecisionAccepted> {
+  const part = await getPart(deps.db, partId);
+  if (!part) throw new OperatorError('part_not_found', `part "${partId}" not found`);
+  if (ENDED_PART_STATUSES.has(part.status)) throw new OperatorError('part_not_active', `part "${partId}" is ${part.status}; only a reset can bring it back`);
+  await checkParticipants(deps.db, decision.params);
+  try {
+    return await deps.temporal.workflow
+      .getHandle(partId)
+      .executeUpdate<OperatorDecisionAccepted, [OperatorDecision]>(OPERATOR_UPDATE, { args: [decision], ...(requestId ? { updateId: requestId } : {}) });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      const code = REFUSALS[error.cause.type ?? ''];
+      if (code) throw new OperatorError(code, error.cause.message, error.cause.details?.[0]);
+    }
+    if (error instanceof WorkflowNotFoundError) throw new OperatorError('part_not_active', `part "${partId}" has no running workflow`);
+    throw error;
+  }
+}
+
+/** An edited `participant` must name a registered participant (the workflow cannot ask SQL). */
+async function checkParticipants(db: Db, edits: Record<string, unknown> | undefined): Promise<void> {
+  const named = edits?.participant;
+  if (typeof named !== 'string' || referencesIn(named).length > 0) return;
+  if ((await existingParticipantIds(db, [named])).has(named)) return;
+  const problem = { field: 'params.participant', message: `unknown participant "${named}"` };
+  throw new OperatorError('invalid_step_params', `${problem.field}: ${problem.message}`, [problem]);
+}

@@ -1,0 +1,86 @@
+// Temporal's reset for workflow-level breakage (a bad deploy whose workflow tasks fail or decided
+// wrongly): the part's workflow starts a new run from the history up to a chosen workflow task and
+// runs on from there with the code deployed now. Signals and updates received after that point are
+// applied again; activities after it run again, which every chain write tolerates (idempotency keys).
+// For a step that failed because of the outside world, retry the step instead.
+import { randomUUID } from 'node:crypto';
+import proto from '@temporalio/proto';
+import type { temporal as protoTypes } from '@temporalio/proto';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { getPart, setPartStatus } from '../../db/parts.js';
+import { insertOperatorAction } from '../../db/operator-actions.js';
+import type { OpsDeps } from './decisions.js';
+import { OperatorError } from './operator-errors.js';
+
+// @temporalio/proto is CommonJS: under plain Node ESM its namespace is the default export.
+const { EventType } = proto.temporal.api.enums.v1;
+
+/** Events a reset may go back to: the end of a workflow task. */
+const RESET_POINTS = new Set([
+  EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+]);
+
+export interface ResetRequest {
+  reason: string;
+  actor: string;
+  /** A workflow task's completed (or failed) event id; default: the last completed workflow task. */
+  eventId?: number;
+  requestId?: string;
+}
+
+export interface ResetResult {
+  partId: string;
+  previousRunId: string;
+  runId: string;
+  eventId: number;
+}
+
+export async function resetPart(deps: OpsDeps, partId: string, request: ResetRequest): Promise<ResetResult> {
+  const part = await getPart(deps.db, partId);
+  if (!part) throw new OperatorError('part_not_found', `part "${partId}" not found`);
+  const handle = deps.temporal.workflow.getHandle(partId);
+  const description = await handle.describe().catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) throw new OperatorError('part_not_found', `part "${partId}" has no workflow`);
+    throw error;
+  });
+  if (description.status.name === 'COMPLETED') {
+    throw new OperatorError('part_completed', `part "${partId}" completed (as ${part.status}); there is nothing to repair`);
+  }
+  const history = await deps.temporal.workflow.getHandle(partId, description.runId).fetchHistory();
+  const events = history.events ?? [];
+  const points = events.filter((event) => RESET_POINTS.has(event.eventType!)).map((event) => Number(event.eventId));
+  const lastCompleted = events.findLast((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  const eventId = request.eventId ?? (lastCompleted ? Number(lastCompleted.eventId) : undefined);
+  if (eventId === undefined || !points.includes(eventId)) {
+    const choices = points.slice(-10).join(', ');
+    throw new OperatorError('invalid_reset_point', `event ${request.eventId ?? '(last workflow task)'} is not the end of a workflow task of run ${description.runId}; choose one of: ${choices || 'none'}`);
+  }
+
+  const requestId = request.requestId ?? randomUUID();
+  const { runId } = await deps.temporal.workflowService.resetWorkflowExecution({
+    namespace: deps.temporal.options.namespace,
+    workflowExecution: { workflowId: partId, runId: description.runId },
+    reason: `${request.reason} (by ${request.actor})`,
+    workflowTaskFinishEventId: eventId as unknown as Long,
+    requestId,
+  });
+  await deps.db.transaction(async (tx) => {
+    const recorded = await insertOperatorAction(tx, {
+      requestId: `reset:${requestId}`,
+      partId,
+      stepId: null,
+      action: 'reset',
+      actor: request.actor,
+      reason: request.reason,
+      before: { partStatus: part.status, runId: description.runId, workflowStatus: description.status.name },
+      after: { partStatus: part.status === 'failed' ? 'active' : part.status, runId, eventId },
+    });
+    // A failed part runs again; a parked or active one replays into the state it was in.
+    if (recorded && part.status === 'failed') await setPartStatus(tx, partId, 'active');
+  });
+  return { partId, previousRunId: description.runId, runId: runId!, eventId };
+}
+
+type Long = NonNullable<protoTypes.api.workflowservice.v1.IResetWorkflowExecutionRequest['workflowTaskFinishEventId']>;

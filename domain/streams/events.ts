@@ -1,0 +1,101 @@
+// Ledger events as streams deliver them, and the query every stream reads: the events of one
+// contract after a sequence number that match a subscription's filter, in order.
+import { and, arrayContains, arrayOverlaps, asc, eq, gt, inArray } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
+import type { Db } from '../../db/client.js';
+import { ledgerEvents } from '../../db/schema.js';
+import type { EventFilter } from '../../db/schema.js';
+import { lastEvent } from '../mirror/event-log.js';
+import type { EventRow, LedgerRef } from '../mirror/event-log.js';
+
+/** Every event the PartRegistry emits, by name. */
+export const LEDGER_EVENT_NAMES: readonly string[] = partRegistryAbi.filter((item) => item.type === 'event').map((item) => item.name);
+
+export const eventFilterSchema = z
+  .object({
+    events: z
+      .array(z.string().refine((name) => LEDGER_EVENT_NAMES.includes(name), (name) => ({ message: `unknown event ${name}; one of ${LEDGER_EVENT_NAMES.join(', ')}` })))
+      .max(50)
+      .optional(),
+    parts: z.array(z.string().min(1).max(200)).max(1000).optional(),
+    participant: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+
+/** The largest sequence number (ledger_events.id is a PostgreSQL integer). */
+export const MAX_SEQ = 2 ** 31 - 1;
+
+/** Where a new subscription starts: before the first event, after the latest, or after a sequence number. */
+export const streamStartSchema = z.union([z.literal('oldest'), z.literal('newest'), z.number().int().min(0).max(MAX_SEQ)]);
+export type StreamStart = z.infer<typeof streamStartSchema>;
+
+/** One ledger event as streams, webhooks and the API show it. */
+export interface StreamEvent {
+  /** The mirror's sequence number: increasing in chain order, what a subscriber acknowledges. */
+  seq: number;
+  /** Stable across redeliveries and reorg re-reads of the same log: `chainId:txHash:logIndex`. */
+  id: string;
+  name: string;
+  chainId: number;
+  contract: string;
+  blockNumber: number;
+  blockHash: string;
+  txHash: string;
+  logIndex: number;
+  parts: string[];
+  participants: string[];
+  args: Record<string, unknown>;
+  /** The block's time. */
+  at: string;
+}
+
+export function toStreamEvent(row: EventRow): StreamEvent {
+  return {
+    seq: row.id,
+    id: `${row.chainId}:${row.txHash}:${row.logIndex}`,
+    name: row.name,
+    chainId: row.chainId,
+    contract: row.address,
+    blockNumber: row.blockNumber,
+    blockHash: row.blockHash,
+    txHash: row.txHash,
+    logIndex: row.logIndex,
+    parts: row.partIds,
+    participants: row.participantIds,
+    args: row.args,
+    at: row.at.toISOString(),
+  };
+}
+
+function matching(ledger: LedgerRef, filter: EventFilter): SQL {
+  const conditions: SQL[] = [eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address)];
+  if (filter.events?.length) conditions.push(inArray(ledgerEvents.name, filter.events));
+  if (filter.parts?.length) conditions.push(arrayOverlaps(ledgerEvents.partIds, filter.parts));
+  if (filter.participant) conditions.push(arrayContains(ledgerEvents.participantIds, [filter.participant]));
+  return and(...conditions)!;
+}
+
+/** The events after `afterSeq` that match `filter`, oldest first, at most `limit`. */
+export async function eventsAfter(db: Db, ledger: LedgerRef, filter: EventFilter, afterSeq: number, limit: number): Promise<StreamEvent[]> {
+  const rows = await db
+    .select()
+    .from(ledgerEvents)
+    .where(and(matching(ledger, filter), gt(ledgerEvents.id, afterSeq)))
+    .orderBy(asc(ledgerEvents.id))
+    .limit(limit);
+  return rows.map(toStreamEvent);
+}
+
+/** The sequence number of the contract's latest mirrored event (0 when there is none). */
+export async function latestSeq(db: Db, ledger: LedgerRef): Promise<number> {
+  return (await lastEvent(db, ledger))?.id ?? 0;
+}
+
+/** The cursor a stream starting at `start` begins with: deliveries are the events after it. */
+export async function cursorOf(db: Db, ledger: LedgerRef, start: StreamStart): Promise<number> {
+  if (start === 'oldest') return 0;
+  if (start === 'newest') return latestSeq(db, ledger);
+  return start;
+}
