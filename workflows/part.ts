@@ -34,6 +34,7 @@ import {
 } from './part-types.js';
 import type { AwaitAccepted, OperatorDecision, OperatorDecisionAccepted, PartInput, PartRunState, PartRunStep, ResumeState } from './part-types.js';
 import { ERROR_CODE_ATTRIBUTE, LIFECYCLE_ATTRIBUTE, LIFECYCLE_VERSION_ATTRIBUTE, PART_ID_ATTRIBUTE, STATUS_ATTRIBUTE, STEP_ATTRIBUTE } from './search-attributes.js';
+import { PartFailure } from './failures.js';
 
 export const partStateQuery = defineQuery<PartRunState>(PART_RUN_STATE_QUERY);
 export const currentStepQuery = defineQuery<string | null>(CURRENT_STEP_QUERY);
@@ -146,11 +147,11 @@ export async function part(input: PartInput): Promise<PartRunState> {
           const step = waitingStep(event);
           if (!step) {
             const where = state.status === 'awaiting' ? `step "${state.currentStep}"` : state.currentStep ? `step "${state.currentStep}" (${state.status})` : state.status;
-            throw ApplicationFailure.nonRetryable(`part ${partId} is not waiting for "${event}" now; it is at ${where}`, 'NotAwaiting');
+            throw ApplicationFailure.nonRetryable(`part ${partId} is not waiting for "${event}" now; it is at ${where}`, PartFailure.NotAwaiting);
           }
           const problems = checkFields(step.params.payload as FieldSpecs, payload);
           if (problems.length > 0) {
-            throw ApplicationFailure.nonRetryable(problems.map((p) => `${p.field}: ${p.message}`).join('; '), 'InvalidPayload', problems);
+            throw ApplicationFailure.nonRetryable(problems.map((p) => `${p.field}: ${p.message}`).join('; '), PartFailure.InvalidPayload, problems);
           }
         },
       },
@@ -168,17 +169,17 @@ export async function part(input: PartInput): Promise<PartRunState> {
     {
       validator: (request) => {
         if (state.status !== 'parked') {
-          throw ApplicationFailure.nonRetryable(`part ${partId} is ${state.status}${state.currentStep ? ` at step "${state.currentStep}"` : ''}, not parked`, 'NotParked');
+          throw ApplicationFailure.nonRetryable(`part ${partId} is ${state.status}${state.currentStep ? ` at step "${state.currentStep}"` : ''}, not parked`, PartFailure.NotParked);
         }
-        if (!['retry', 'skip', 'abort'].includes(request?.action)) throw ApplicationFailure.nonRetryable('action: one of retry, skip, abort', 'InvalidDecision');
+        if (!['retry', 'skip', 'abort'].includes(request?.action)) throw ApplicationFailure.nonRetryable('action: one of retry, skip, abort', PartFailure.InvalidDecision);
         if (request.step !== undefined && request.step !== state.currentStep) {
-          throw ApplicationFailure.nonRetryable(`step "${request.step}" is not the failed step; part ${partId} is parked on "${state.currentStep}"`, 'WrongStep');
+          throw ApplicationFailure.nonRetryable(`step "${request.step}" is not the failed step; part ${partId} is parked on "${state.currentStep}"`, PartFailure.WrongStep);
         }
-        if (request.action !== 'retry' && !request.reason) throw ApplicationFailure.nonRetryable(`reason: required to ${request.action}`, 'InvalidDecision');
+        if (request.action !== 'retry' && !request.reason) throw ApplicationFailure.nonRetryable(`reason: required to ${request.action}`, PartFailure.InvalidDecision);
         if (request.params !== undefined) {
-          if (request.action !== 'retry') throw ApplicationFailure.nonRetryable(`params: only a retry takes edited step parameters, not ${request.action}`, 'InvalidDecision');
+          if (request.action !== 'retry') throw ApplicationFailure.nonRetryable(`params: only a retry takes edited step parameters, not ${request.action}`, PartFailure.InvalidDecision);
           const edits = checkStepEdits(stepAt(position).kind, request.params);
-          if (!edits.ok) throw ApplicationFailure.nonRetryable(edits.problems.map((p) => `${p.field}: ${p.message}`).join('; '), 'InvalidStepParams', edits.problems);
+          if (!edits.ok) throw ApplicationFailure.nonRetryable(edits.problems.map((p) => `${p.field}: ${p.message}`).join('; '), PartFailure.InvalidStepParams, edits.problems);
         }
       },
     },
@@ -317,7 +318,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
         state.status = park ? 'parked' : 'failed';
         failureCode = failure.code;
         publishSearchAttributes();
-        if (!park) throw ApplicationFailure.nonRetryable(`step ${step.id} failed: ${failure.message}`, 'StepFailed');
+        if (!park) throw ApplicationFailure.nonRetryable(`step ${step.id} failed: ${failure.message}`, PartFailure.StepFailed);
 
         decision = undefined;
         await condition(() => decision !== undefined);

@@ -12,6 +12,7 @@ import type { Db } from '../../db/client.js';
 import { referencesIn } from '../../workflows/definition.js';
 import { OPERATOR_UPDATE } from '../../workflows/part-types.js';
 import type { OperatorDecision, OperatorDecisionAccepted } from '../../workflows/part-types.js';
+import { PartFailure } from '../../workflows/failures.js';
 import { OperatorError } from './operator-errors.js';
 
 export interface OpsDeps {
@@ -21,10 +22,10 @@ export interface OpsDeps {
 
 /** Workflow refusals and the errors they become. */
 const REFUSALS: Record<string, OperatorError['code']> = {
-  NotParked: 'part_not_parked',
-  WrongStep: 'step_not_failed',
-  InvalidDecision: 'invalid_decision',
-  InvalidStepParams: 'invalid_step_params',
+  [PartFailure.NotParked]: 'part_not_parked',
+  [PartFailure.WrongStep]: 'step_not_failed',
+  [PartFailure.InvalidDecision]: 'invalid_decision',
+  [PartFailure.InvalidStepParams]: 'invalid_step_params',
 };
 
 /**

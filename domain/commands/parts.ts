@@ -12,6 +12,7 @@ import { checkFields } from '../../workflows/definition.js';
 import type { CompiledLifecycle, CompiledStep, FieldSpecs } from '../../workflows/definition.js';
 import { PART_WORKFLOW_TYPE } from '../../workflows/part-types.js';
 import type { AwaitAccepted, PartInput } from '../../workflows/part-types.js';
+import { PartFailure } from '../../workflows/failures.js';
 import type { CommandDeps } from './deps.js';
 import { CommandRefused } from './errors.js';
 import { describeIfExists } from './workflow-handles.js';
@@ -181,8 +182,8 @@ export function partCommands(deps: CommandDeps) {
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
         const failure = error.cause;
-        if (failure.type === 'InvalidPayload') throw fieldError('invalid_payload', `payload of "${event}"`, (failure.details?.[0] as { field: string; message: string }[]) ?? []);
-        if (failure.type === 'NotAwaiting') throw new CommandRefused(409, 'not_awaiting', failure.message);
+        if (failure.type === PartFailure.InvalidPayload) throw fieldError('invalid_payload', `payload of "${event}"`, (failure.details?.[0] as { field: string; message: string }[]) ?? []);
+        if (failure.type === PartFailure.NotAwaiting) throw new CommandRefused(409, 'not_awaiting', failure.message);
       }
       if (error instanceof WorkflowNotFoundError) throw notActive(id, 'closed');
       throw error;
