@@ -13,8 +13,8 @@ import { tokenIdOf } from '../../domain/chain/part-registry.js';
 import type { Stack } from '../../app/wiring/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
 import { startTestStack, uniqueId } from '../support/env.js';
-import { startRpcGate } from '../support/rpc-gate.js';
-import type { RpcGate } from '../support/rpc-gate.js';
+import { startRpcGate } from '../../tools/faults/rpc-gate.js';
+import type { RpcGate } from '../../tools/faults/rpc-gate.js';
 
 let stack: Stack;
 let gate: RpcGate;

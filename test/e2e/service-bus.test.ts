@@ -18,8 +18,8 @@ import { apiClient, waitingFor } from '../support/api-client.js';
 import { startTestStack, uniqueId } from '../support/env.js';
 import { startTestBroker } from '../support/service-bus-broker.js';
 import type { TestBroker } from '../support/service-bus-broker.js';
-import { startTcpGate } from '../support/tcp-gate.js';
-import type { TcpGate } from '../support/tcp-gate.js';
+import { startTcpGate } from '../../tools/faults/tcp-gate.js';
+import type { TcpGate } from '../../tools/faults/tcp-gate.js';
 import { until } from '../support/until.js';
 
 const run = randomUUID().slice(0, 8);

@@ -26,8 +26,8 @@ import { PartRegistry, REGISTRAR_ROLE, tokenIdOf } from '../../domain/chain/part
 import { mirrorStatus } from '../../domain/mirror/mirror-status.js';
 import { verifyMirror } from '../../domain/mirror/verify.js';
 import { uniqueId } from '../support/env.js';
-import { startRpcGate } from '../support/rpc-gate.js';
-import type { RpcGate } from '../support/rpc-gate.js';
+import { startRpcGate } from '../../tools/faults/rpc-gate.js';
+import type { RpcGate } from '../../tools/faults/rpc-gate.js';
 import { until } from '../support/until.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -12,7 +12,7 @@ import { freePort } from '../../app/devstack/process.js';
 import { startAnvil } from '../../app/devstack/services.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
 import { startStack } from '../../app/wiring/stack.js';
-import { startRpcGate } from '../../test/support/rpc-gate.js';
+import { startRpcGate } from '../faults/rpc-gate.js';
 import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from './support.js';
 
 const { values } = parseArgs({ options: { parts: { type: 'string', default: '200' } } });
