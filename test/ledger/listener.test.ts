@@ -255,7 +255,7 @@ describe('ledger listener', () => {
     };
     // Node itself with tsx's loader: the tsx command would run the listener in a child process of its
     // own, which SIGKILL would leave running.
-    const run = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'tracewell.ts'), 'listener'], { cwd: ROOT, env, stdio: 'ignore' });
+    const run = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'cli', 'tracewell.ts'), 'listener'], { cwd: ROOT, env, stdio: 'ignore' });
     // By chain too: the run's other stacks deploy a PartRegistry at this same address on their chains.
     const cursor = async () => {
       const [row] = await database.db.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, CHAIN_ID), eq(ledgerCursors.address, registry.address)));
