@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { LedgerRef } from './event-log.js';
-import type { Drift } from './verify.js';
+import type { Drift } from './drift.js';
 
 interface Finding {
   seq: number | null;

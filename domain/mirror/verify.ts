@@ -14,20 +14,9 @@ import type { EventRow, LedgerRef } from './event-log.js';
 import type { MinedLog } from './event-projection.js';
 import { projectionDrift } from './verify-projections.js';
 import { LogReader } from './log-reader.js';
+import type { Drift } from './drift.js';
 
-export type DriftKind = 'hash_mismatch' | 'chain_broken' | 'missing' | 'extra' | 'different' | 'projection';
-
-export interface Drift {
-  kind: DriftKind;
-  /** The mirrored row's sequence number (absent for a log the mirror lacks). */
-  seq?: number;
-  blockNumber: number;
-  logIndex: number;
-  txHash: string;
-  message: string;
-  /** For `different`: each field where the mirror and the chain disagree. */
-  fields?: { field: string; mirror: unknown; chain: unknown }[];
-}
+export type { Drift, DriftKind } from './drift.js';
 
 export interface VerifyReport {
   ok: boolean;

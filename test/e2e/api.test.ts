@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAddress, keccak256, toHex } from 'viem';
+import { getAddress } from 'viem';
 import { nameHash, tokenIdOf } from '../../domain/chain/part-registry.js';
 import type { Stack } from '../../app/wiring/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';

@@ -49,11 +49,15 @@ async function receiver(answer: (index: number) => number | Promise<number> = ()
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
+    const reply = async () => {
       const body = Buffer.concat(chunks).toString();
       const status = await answer(index++);
       requests.push({ body, payload: JSON.parse(body), headers: req.headers, attempt: Number(req.headers['tracewell-attempt']), status });
       res.writeHead(status, extraHeaders).end('answer body, not read');
+    };
+    // A receiver that cannot answer says so (500) instead of leaving an unhandled rejection.
+    req.on('end', () => {
+      reply().catch((error: unknown) => res.writeHead(500).end(String(error)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

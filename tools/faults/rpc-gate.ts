@@ -24,7 +24,7 @@ export async function startRpcGate(upstream: string): Promise<RpcGate> {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', async () => {
+    const relay = async () => {
       if (gate.mode === 'down') {
         response.writeHead(503, { 'content-type': 'text/plain' }).end('chain unavailable');
         return;
@@ -54,6 +54,10 @@ export async function startRpcGate(upstream: string): Promise<RpcGate> {
       } catch (error) {
         response.writeHead(502).end(String(error));
       }
+    };
+    // A body that is not JSON-RPC is answered 502 like a failed relay, never left as an unhandled rejection.
+    request.on('end', () => {
+      relay().catch((error: unknown) => response.writeHead(502).end(String(error)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
