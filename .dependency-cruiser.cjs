@@ -137,6 +137,8 @@ module.exports = {
     // Count `import type` edges; they are marked with the dependency type "type-only".
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // A worktree may link node_modules from another checkout: keep paths under ./node_modules so the rules match.
+    preserveSymlinks: true,
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
