@@ -31,11 +31,16 @@ module.exports = {
     {
       name: 'workflows-temporal-common-root-only',
       comment:
-        'From @temporalio/common workflows/ takes only its public entry (the same module @temporalio/workflow loads), ' +
-        'never a deep lib/ path that could pull code the sandbox does not otherwise run.',
+        'Values from @temporalio/common come only through its public entry (the module @temporalio/workflow itself ' +
+        'loads), never a deep lib/ path that could pull code the sandbox does not otherwise run; `import type` may ' +
+        'name a type from anywhere in it.',
       severity: 'error',
       from: { path: '^workflows/' },
-      to: { path: '^node_modules/@temporalio/common/', pathNot: '^node_modules/@temporalio/common/lib/index\\.js$' },
+      to: {
+        path: '^node_modules/@temporalio/common/',
+        pathNot: '^node_modules/@temporalio/common/lib/index\\.js$',
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'db-below-domain',
