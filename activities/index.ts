@@ -1,12 +1,11 @@
 // Every activity the worker registers, built from its dependencies: one module per step kind, the
-// interpreter's SQL bookkeeping, and the adapters the first fixed lifecycle still calls.
+// interpreter's SQL bookkeeping, and the ledger tasks outside a lifecycle.
 import { createAssembleActivities } from './assemble.js';
 import { createBundleActivities } from './bundles.js';
 import { createCertificateActivities } from './certificates.js';
 import { createCertificationResumeActivities } from './certification-resume.js';
 import type { ActivityDeps } from './context.js';
 import { createLedgerActionActivities } from './ledger-actions.js';
-import { createLegacyActivities } from './legacy.js';
 import { createMintActivities } from './mint.js';
 import { createOnboardingActivities } from './onboarding.js';
 import { createPartRecordActivities } from './part-records.js';
@@ -25,7 +24,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createAssembleActivities(deps),
     ...createLedgerActionActivities(deps),
     ...createOnboardingActivities(deps),
-    ...createLegacyActivities(deps),
   };
 }
 

@@ -11,7 +11,7 @@ import type { StepCall } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface MintParams {
-  /** A role; optional only for the legacy lifecycle, which names the participant. */
+  /** A role (the definition requires one; an operator's edit may name only the participant). */
   to?: string;
   participant?: string;
   metadata?: Record<string, unknown>;

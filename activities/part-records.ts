@@ -15,8 +15,6 @@ export interface StartPartInput {
   params: Record<string, unknown>;
   steps: { id: string; kind: string }[];
   createdBy?: string;
-  /** Only the first fixed lifecycle stores metadata with the part; definitions hash it at mint. */
-  metadata?: Record<string, unknown>;
 }
 
 /** An operator decision the workflow took, with the part's state before and after it. */
@@ -36,7 +34,7 @@ export function createPartRecordActivities({ db }: ActivityDeps) {
         lifecycle: input.lifecycle.name,
         lifecycleVersion: input.lifecycle.version,
         ownerId: null,
-        metadata: input.metadata ?? {},
+        metadata: {},
         params: input.params,
         createdBy: input.createdBy ?? null,
         steps: input.steps,
@@ -63,10 +61,6 @@ export function createPartRecordActivities({ db }: ActivityDeps) {
         await setPartStatus(tx, input.partId, input.after.partStatus);
         if (input.action === 'skip') await setStepStatus(tx, input.partId, input.stepId, 'skipped');
       });
-    },
-
-    async setPartStatus(input: { partId: string; status: PartStatus }): Promise<void> {
-      await setPartStatus(db, input.partId, input.status);
     },
 
     async completePart(input: { partId: string }): Promise<void> {

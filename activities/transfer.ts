@@ -14,7 +14,7 @@ import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface TransferParams {
-  /** A role; optional only for the legacy lifecycle, which names the participant. */
+  /** A role (the definition requires one; an operator's edit may name only the participant). */
   to?: string;
   participant?: string;
   /** Another part to move; default: the step's own part. */

@@ -8,10 +8,10 @@ import {
   condition,
   continueAsNew,
   currentUpdateInfo,
+  deprecatePatch,
   defineQuery,
   defineSignal,
   defineUpdate,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -42,12 +42,6 @@ export const stepRunsQuery = defineQuery<PartRunStep[]>(STEP_RUNS_QUERY);
 export const variablesQuery = defineQuery<Record<string, unknown>>(VARIABLES_QUERY);
 export const operatorUpdate = defineUpdate<OperatorDecisionAccepted, [OperatorDecision]>(OPERATOR_UPDATE);
 
-/**
- * Parts started before operator audit and search attributes existed replay without them: their
- * histories have no audit activity and no search attribute upserts.
- */
-const OPS_PATCH = 'ops-audit-and-search-attributes';
-
 /** The activity that runs each chain step kind. */
 const STEP_ACTIVITIES: Record<Exclude<LifecycleStepKind, 'await'>, keyof Activities> = {
   mint: 'mintStep',
@@ -60,6 +54,12 @@ const STEP_ACTIVITIES: Record<Exclude<LifecycleStepKind, 'await'>, keyof Activit
   assemble: 'assembleStep',
   decommission: 'decommissionStep',
 };
+
+/**
+ * Operator audit and search attributes were once behind this patch; no part ran without them, so
+ * the old branch is gone. Deprecated (not removed) so histories that carry its marker still replay.
+ */
+const OPS_PATCH = 'ops-audit-and-search-attributes';
 
 /** Start a new run once the history is this long, even before Temporal suggests it. */
 const DEFAULT_HISTORY_LIMIT = 10_000;
@@ -98,7 +98,7 @@ export async function part(input: PartInput): Promise<PartRunState> {
   const { lifecycle, partId, policies } = input;
   const sql = proxyLocalActivities<Activities>(activityOptions(policies.default));
   const resume: ResumeState | undefined = input.resume;
-  const ops = patched(OPS_PATCH);
+  deprecatePatch(OPS_PATCH);
 
   const state: PartRunState = resume?.state ?? {
     partId,
@@ -188,7 +188,6 @@ export async function part(input: PartInput): Promise<PartRunState> {
   /** Search attributes as last sent, so only changes are upserted. */
   const published: Record<string, unknown> = {};
   const publishSearchAttributes = () => {
-    if (!ops) return;
     const wanted: SearchAttributeUpdatePair[] = [
       { key: PART_ID_ATTRIBUTE, value: partId },
       { key: LIFECYCLE_ATTRIBUTE, value: lifecycle.name },
@@ -326,20 +325,17 @@ export async function part(input: PartInput): Promise<PartRunState> {
         state.lastDecision = { step: step.id, action: chosen.action, reason: chosen.reason, actor: chosen.actor };
         const edited = chosen.action === 'retry' && Object.keys(chosen.params ?? {}).length > 0;
         // The audit row and the state change it describes are one SQL transaction.
-        if (ops) await sql.recordOperatorDecision(auditOf(chosen, { partId, stepId: step.id, run: stepState.runs, failure, params: attemptParams }));
+        await sql.recordOperatorDecision(auditOf(chosen, { partId, stepId: step.id, run: stepState.runs, failure, params: attemptParams }));
         failureCode = null;
         if (chosen.action === 'abort') {
           state.status = 'aborted';
-          if (!ops) await sql.setPartStatus({ partId, status: 'aborted' });
           publishSearchAttributes();
           return state;
         }
         state.status = 'running';
-        if (!ops) await sql.setPartStatus({ partId, status: 'active' });
         publishSearchAttributes();
         if (chosen.action === 'skip') {
           stepState.status = 'skipped';
-          if (!ops) await sql.recordStepStatus({ partId, stepId: step.id, status: 'skipped' });
           position = position + 1;
           break;
         }
