@@ -11,7 +11,9 @@ import { createOnboardingActivities } from './onboarding.js';
 import { createPartRecordActivities } from './part-records.js';
 import { createRecordActivities } from './record.js';
 import { createTransferActivities } from './transfer.js';
+import type { WorkflowActivities } from '../workflows/activity-contract.js';
 
+/** Every activity; checked against the workflows' contract, so a missing or mistyped one fails here. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPartRecordActivities(deps),
@@ -24,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAssembleActivities(deps),
     ...createLedgerActionActivities(deps),
     ...createOnboardingActivities(deps),
-  };
+  } satisfies WorkflowActivities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

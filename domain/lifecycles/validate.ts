@@ -7,7 +7,7 @@ import { RESERVED_EVENT_NAMES } from '../../workflows/part-types.js';
 import type { LifecycleStepKind } from '../../workflows/definition.js';
 import { STEP_COMMON_FIELDS, lifecycleHeaderSchema, stepSchemas } from './authoring-schema.js';
 import type { AuthoredLifecycle, AuthoredStep } from './authoring-schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../../workflows/suggest.js';
 
 export interface DefinitionProblem {
   /** Field path, e.g. `steps[3].to` or `name`. */
