@@ -14,8 +14,8 @@ import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface TransferParams {
-  /** A role (the definition requires one; an operator's edit may name only the participant). */
-  to?: string;
+  /** The role of the recipient; `participant` names one holder of it when several do. */
+  to: string;
   participant?: string;
   /** Another part to move; default: the step's own part. */
   part?: string;

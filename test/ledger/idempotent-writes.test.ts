@@ -47,7 +47,7 @@ async function registered(): Promise<string> {
 }
 
 const mintInput = (partId: string) => ({ partId, stepId: 'mint', run: 1, params: { to: 'manufacturer', participant: 'acme-foundry', metadata: {} } });
-const transferInput = (partId: string, params: { to?: string; participant?: string } = { to: 'distributor', participant: 'northwind-logistics' }) => ({
+const transferInput = (partId: string, params: { to: string; participant?: string } = { to: 'distributor', participant: 'northwind-logistics' }) => ({
   partId,
   stepId: 'transfer',
   run: 1,

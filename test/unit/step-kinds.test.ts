@@ -32,7 +32,7 @@ describe('step-kind registry', () => {
   });
 
   it('has no step activity the registry does not name', () => {
-    const named = new Set(Object.values(STEP_KIND_REGISTRY).map((spec) => ('activity' in spec ? spec.activity : undefined)));
+    const named = new Set<string | undefined>(Object.values(STEP_KIND_REGISTRY).map((spec) => ('activity' in spec ? spec.activity : undefined)));
     const stepActivities = Object.keys(activities).filter((name) => name.endsWith('Step'));
     expect(stepActivities.filter((name) => !named.has(name))).toEqual([]);
   });
