@@ -13,6 +13,7 @@ import type { Participant } from '../db/participants.js';
 import { anchorsOf, isoOfChainTime } from '../domain/documents/anchors.js';
 import { nameHash, tokenIdOf } from '../domain/chain/part-registry.js';
 import { DOCUMENT_ID_PATTERN, isDocumentReference } from '../workflows/definition.js';
+import type { AttachedCertificate } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
 import { stepRejected } from './errors.js';
 import { sendMirrored, signerOf } from './ledger-writes.js';
@@ -43,14 +44,7 @@ export interface CertificateView {
   validUntil: string | null;
 }
 
-export type AttachedCertificate = {
-  certificate: string;
-  document: string;
-  documentHash: Hex;
-  issuer: string;
-  validUntil: string | null;
-  txHash: Hex | null;
-};
+export type { AttachedCertificate };
 
 /**
  * The issuer's document a certificate refers to, verified: found by id or hash, sent by the issuer,

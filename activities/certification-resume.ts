@@ -6,14 +6,10 @@ import { getClient } from '@temporalio/activity';
 import { listFailures } from '../db/failures.js';
 import { OperatorError } from '../domain/commands/operator-errors.js';
 import { sendDecision } from '../domain/commands/decisions.js';
+import type { CertificationResumeRequest } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
 
-export interface CertificationResumeRequest {
-  partId: string;
-  kind: string;
-  documentHash: string;
-  issuerId: string;
-}
+export type { CertificationResumeRequest };
 
 export function createCertificationResumeActivities(deps: ActivityDeps) {
   return {

@@ -4,7 +4,7 @@
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { attachCertificate } from './certificates.js';
-import type { AttachedCertificate } from './certificates.js';
+import type { LedgerAction, LedgerActionRequest, LedgerActionResult } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
 import { stepRejected } from './errors.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';
@@ -15,28 +15,7 @@ import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 import { moveToken } from './transfer.js';
 
-export type LedgerAction =
-  | { action: 'transfer'; to: string }
-  | { action: 'decommission' }
-  /** A certifier anchors its certificate document (from the vault) on the part; it need not hold it. */
-  | { action: 'attach-certificate'; document: string; kind: string; validForMs: number | null };
-
-export type LedgerActionRequest = LedgerAction & {
-  partId: string;
-  /** The participant asking; it must hold the part (the issuer, for a certificate). */
-  actorId: string;
-  requestId: string;
-};
-
-export interface LedgerActionResult {
-  part: string;
-  action: LedgerAction['action'];
-  owner?: string;
-  txHash: Hex | null;
-  certificate?: AttachedCertificate;
-  /** For a certificate: the `certify` step the part was parked on and now retries. */
-  resumed?: string | null;
-}
+export type { LedgerAction, LedgerActionRequest, LedgerActionResult };
 
 async function decommission(deps: ActivityDeps, holder: Holder, write: { key: string; origin?: { partId: string; stepId: string } }) {
   const { registry } = deps;

@@ -11,8 +11,8 @@ import type { StepCall } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface MintParams {
-  /** A role; optional only for the legacy lifecycle, which names the participant. */
-  to?: string;
+  /** The role of the recipient; `participant` names one holder of it when several do. */
+  to: string;
   participant?: string;
   metadata?: Record<string, unknown>;
   /** The parts this one is made from (e.g. the ore lot of a wafer). */

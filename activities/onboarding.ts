@@ -1,14 +1,11 @@
 // Brings a participant's on-chain roles (and, on dev chains, its gas money) in line with its record.
 import { syncParticipantOnChain } from '../domain/participants/onboarding.js';
 import type { LedgerStanding } from '../domain/participants/onboarding.js';
+import type { ParticipantSyncRequest } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
 import { requireParticipant } from './participants.js';
 
-export interface ParticipantSyncRequest {
-  participantId: string;
-  /** Names this sync's chain writes: a retry of it sends none twice. */
-  requestId: string;
-}
+export type { ParticipantSyncRequest };
 
 export function createOnboardingActivities(deps: ActivityDeps) {
   return {

@@ -2,31 +2,15 @@
 // run without an activity of their own (`await`, skipped steps), parking, operator decisions (with
 // their audit row), failure and completion.
 import { insertOperatorAction } from '../db/operator-actions.js';
-import type { NewOperatorAction } from '../db/operator-actions.js';
 import { insertPart, setPartStatus } from '../db/parts.js';
-import type { PartStatus } from '../db/schema.js';
+import type { OperatorDecisionRecord, PartRecordActivities, StartPartInput } from '../workflows/activity-contract.js';
 import { tokenIdOf } from '../domain/chain/part-registry.js';
 import type { ActivityDeps } from './context.js';
 import { markStepFailed, setStepStatus } from './step-runs.js';
 
-export interface StartPartInput {
-  partId: string;
-  lifecycle: { name: string; version: number };
-  params: Record<string, unknown>;
-  steps: { id: string; kind: string }[];
-  createdBy?: string;
-  /** Only the first fixed lifecycle stores metadata with the part; definitions hash it at mint. */
-  metadata?: Record<string, unknown>;
-}
+export type { OperatorDecisionRecord, StartPartInput };
 
-/** An operator decision the workflow took, with the part's state before and after it. */
-export interface OperatorDecisionRecord extends NewOperatorAction {
-  stepId: string;
-  action: 'retry' | 'skip' | 'abort';
-  after: { partStatus: PartStatus; [key: string]: unknown };
-}
-
-export function createPartRecordActivities({ db }: ActivityDeps) {
+export function createPartRecordActivities({ db }: ActivityDeps): PartRecordActivities {
   return {
     /** Creates the part and a pending run per step in the SQL mirror; a repeat changes nothing. */
     async startPart(input: StartPartInput): Promise<void> {
@@ -36,7 +20,7 @@ export function createPartRecordActivities({ db }: ActivityDeps) {
         lifecycle: input.lifecycle.name,
         lifecycleVersion: input.lifecycle.version,
         ownerId: null,
-        metadata: input.metadata ?? {},
+        metadata: {},
         params: input.params,
         createdBy: input.createdBy ?? null,
         steps: input.steps,
@@ -63,10 +47,6 @@ export function createPartRecordActivities({ db }: ActivityDeps) {
         await setPartStatus(tx, input.partId, input.after.partStatus);
         if (input.action === 'skip') await setStepStatus(tx, input.partId, input.stepId, 'skipped');
       });
-    },
-
-    async setPartStatus(input: { partId: string; status: PartStatus }): Promise<void> {
-      await setPartStatus(db, input.partId, input.status);
     },
 
     async completePart(input: { partId: string }): Promise<void> {

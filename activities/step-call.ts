@@ -1,18 +1,9 @@
-// The shape of every step activity's input: which part, which step (and which run of it, for steps
-// a loop repeats), and the step's parameters with references already resolved by the workflow.
-export interface StepCall<P> {
-  partId: string;
-  stepId: string;
-  /** 1 for the first run of the step; loops count up. Part of every idempotency key. */
-  run: number;
-  /**
-   * How many times an operator retried this run with edited parameters (0 or absent: never). An
-   * edited retry is a different write, so it gets a key of its own; a plain retry keeps the key and
-   * so can never send the same write twice.
-   */
-  revision?: number;
-  params: P;
-}
+// The idempotency keys of step activities' chain writes: one per run of one step (and per edited
+// retry), so a retried activity finds its earlier write instead of sending another. The input shape
+// (StepCall) is the workflow's activity contract.
+import type { StepCall } from '../workflows/activity-contract.js';
+
+export type { StepCall };
 
 /** An idempotency key for one run of one step's chain write. */
 export function writeKey(kind: string, call: StepCall<unknown>, ...extra: string[]): string {

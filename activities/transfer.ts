@@ -14,8 +14,8 @@ import { stepWrite } from './step-call.js';
 import { recordStepAttempt } from './step-runs.js';
 
 export interface TransferParams {
-  /** A role; optional only for the legacy lifecycle, which names the participant. */
-  to?: string;
+  /** The role of the recipient; `participant` names one holder of it when several do. */
+  to: string;
   participant?: string;
   /** Another part to move; default: the step's own part. */
   part?: string;

@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { issueApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
 import { findParticipant, insertParticipant, listParticipants, updateParticipant } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
-import { didYouMean } from '../domain/lifecycles/suggest.js';
+import { didYouMean } from '../workflows/suggest.js';
 import { createParticipantKeys } from '../domain/participants/participant-keys.js';
 import { PARTICIPANT_SYNC_WORKFLOW_TYPE } from '../workflows/ledger-task-types.js';
 import { PARTICIPANT_ID_PATTERN, PARTICIPANT_ROLES } from '../workflows/definition.js';

@@ -2,8 +2,10 @@
 // workflow and the API share: field checks for params and event payloads, `${...}` references and
 // `when` conditions. No I/O and no Node built-ins: this file is bundled into the workflow sandbox.
 
-export const STEP_KINDS = ['mint', 'transfer', 'await', 'record', 'attach-certificate', 'certify', 'bundle', 'unbundle', 'assemble', 'decommission'] as const;
-export type LifecycleStepKind = (typeof STEP_KINDS)[number];
+import type { LifecycleStepKind } from './step-kinds.js';
+
+export { STEP_KINDS } from './step-kinds.js';
+export type { LifecycleStepKind } from './step-kinds.js';
 
 /** The participant roles a definition may name (DESIGN.md's vocabulary). */
 export const PARTICIPANT_ROLES = ['miner', 'manufacturer', 'distributor', 'retailer', 'certifier'] as const;
@@ -65,6 +67,8 @@ export const END = 'end';
 
 export type Variables = Record<string, unknown>;
 
+/** Step ids, event names, certificate kinds, lifecycle names. */
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 /** A 32-byte hash as 0x-prefixed hex (document hashes, anchored event hashes). */
 export const HASH_PATTERN = /^0x[0-9a-fA-F]{64}$/;
 /** GS1-style URNs and plain ids: no slashes or spaces, so the id is safe in a URL path. */

@@ -3,19 +3,17 @@
 // with its record, and an ad-hoc action on a part (the holder hands it over or decommissions it; a
 // certifier attaches a certificate, which resumes a part parked on `certify`).
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { LedgerActionRequest, LedgerActionResult } from '../activities/ledger-actions.js';
-import type { ParticipantSyncRequest } from '../activities/onboarding.js';
+import type { LedgerActionRequest, LedgerActionResult, LedgerTaskActivities, ParticipantSyncRequest } from './activity-contract.js';
 import { activityOptions } from './activity-options.js';
 import type { ActivityPolicy } from './types.js';
 
 export async function participantLedgerSync(input: ParticipantSyncRequest & { policy: ActivityPolicy }) {
-  const { syncParticipantLedger } = proxyActivities<Activities>(activityOptions(input.policy));
+  const { syncParticipantLedger } = proxyActivities<LedgerTaskActivities>(activityOptions(input.policy));
   return syncParticipantLedger({ participantId: input.participantId, requestId: input.requestId });
 }
 
 export async function ledgerAction(input: LedgerActionRequest & { policy: ActivityPolicy }): Promise<LedgerActionResult> {
-  const { ledgerAction: run, resumeCertification } = proxyActivities<Activities>(activityOptions(input.policy));
+  const { ledgerAction: run, resumeCertification } = proxyActivities<LedgerTaskActivities>(activityOptions(input.policy));
   const { policy: _policy, ...request } = input;
   const result = await run(request as LedgerActionRequest);
   // A part parked on `certify` retries it now that a certificate arrived.

@@ -1,7 +1,10 @@
 // Search attributes of each part workflow, so the Temporal UI and `temporal workflow list --query`
 // find parts by id, lifecycle, version, current step, status and error code, e.g.
 // `TracewellStatus = "parked" AND TracewellLifecycle = "chip"`. Pure: bundled into the workflow.
-import { defineSearchAttributeKey } from '@temporalio/common';
+import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes.js';
+
+/** What `defineSearchAttributeKey` of @temporalio/common builds; written out so the sandbox imports only its types. */
+const defineSearchAttributeKey = <T extends SearchAttributeType>(name: string, type: T): SearchAttributeKey<T> => ({ name, type });
 
 export const PART_ID_ATTRIBUTE = defineSearchAttributeKey('TracewellPartId', 'KEYWORD');
 export const LIFECYCLE_ATTRIBUTE = defineSearchAttributeKey('TracewellLifecycle', 'KEYWORD');

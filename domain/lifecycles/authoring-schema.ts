@@ -1,12 +1,14 @@
 // The authored lifecycle format, as process engineers write it in YAML or JSON. One zod schema per
-// step kind, so a validation error can name the kind's own fields; the published JSON Schema
-// (lifecycles/lifecycle.schema.json) is generated from the same schemas.
+// step kind, built from the step-kind registry's parameter shapes, so a validation error can name the
+// kind's own fields; the published JSON Schema (lifecycle.schema.json) is generated from the same schemas.
 import { z } from 'zod/v4';
-import { FIELD_TYPES, PARTICIPANT_ROLES } from '../../workflows/definition.js';
+import { FIELD_TYPES, NAME_PATTERN, PARTICIPANT_ROLES } from '../../workflows/definition.js';
+import { DURATION_PATTERN } from '../../workflows/duration.js';
+import { STEP_KIND_REGISTRY } from '../../workflows/step-kinds.js';
+import type { StepParamSpec, StepParamType } from '../../workflows/step-kinds.js';
 
-export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+export { DURATION_PATTERN, NAME_PATTERN };
 const name = (what: string) => z.string().regex(NAME_PATTERN, `${what}: lowercase letters, digits and dashes, starting with a letter`);
-export const DURATION_PATTERN = /^\d+(\.\d+)?\s*(ms|s|m|h|d)$/;
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 500ms, 30s, 5m, 2h or 7d');
 /** A role name; whether it is a known role is checked afterwards, with a suggestion. */
 const role = z.string().min(1).describe(`a participant role: ${PARTICIPANT_ROLES.join(', ')}`);
@@ -57,45 +59,49 @@ const commonStepFields = {
 /** Fields every step has beside its kind's own parameters (which compile into `params`). */
 export const STEP_COMMON_FIELDS: ReadonlySet<string> = new Set(['kind', ...Object.keys(commonStepFields)]);
 
-const step = <K extends string, S extends z.ZodRawShape>(kind: K, shape: S, description: string) =>
-  z.object({ ...commonStepFields, kind: z.literal(kind), ...shape }).strict().describe(description);
-
-/** Where a step sends a token: a role, optionally narrowed to one participant holding it. */
-const recipient = {
-  to: role,
-  participant: text.optional().describe('which participant holding the role (default: the only one)'),
+/** The zod schema of each registry parameter shape (see StepParamType). */
+const PARAM_SCHEMAS: Record<StepParamType, (spec: StepParamSpec) => z.ZodType> = {
+  role: () => role,
+  text: () => text,
+  texts: () => z.union([text, z.array(text).min(1)]),
+  name: (spec) => name(spec.what ?? 'name'),
+  names: (spec) => z.array(name(spec.what ?? 'name')).min(1),
+  duration: () => duration,
+  object: () => z.record(z.string(), z.unknown()),
+  fields: () => fieldSpecsSchema,
 };
 
-export const stepSchemas = {
-  mint: step(
-    'mint',
-    {
-      ...recipient,
-      metadata: z.record(z.string(), z.unknown()).optional(),
-      from: z.union([text, z.array(text).min(1)]).optional().describe('the parts this one is made from (held by the minter, not consumed), e.g. its ore lot'),
-    },
-    'the first holder registers the part\'s token',
-  ),
-  transfer: step('transfer', { ...recipient, part: text.optional().describe('another part to move, e.g. the pallet (default: this part)') }, 'move a token to a participant'),
-  await: step('await', { event: name('event'), payload: fieldSpecsSchema.optional() }, 'wait for a named signal or update'),
-  record: step('record', { event: name('event'), data: z.record(z.string(), z.unknown()).optional() }, 'anchor an event hash on chain'),
-  'attach-certificate': step(
-    'attach-certificate',
-    {
-      certificate: name('certificate kind'),
-      document: text.describe('the certificate document in the vault: its id or SHA-256 hash, usually a reference such as ${report.document}'),
-      issuer: role,
-      participant: text.optional().describe('which participant holding the issuer role (default: the only one)'),
-      validFor: duration.optional(),
-    },
-    'the issuer anchors the hash of its signed certificate document (from the vault) on chain',
-  ),
-  certify: step('certify', { requires: z.array(name('certificate kind')).min(1) }, 'check that certificates of the given kinds are attached, unexpired, issued by an accepted certifier, and that their vault documents verify'),
-  bundle: step('bundle', { into: text.describe('the bundle part (e.g. a pallet)') }, 'put this part into a bundle'),
-  unbundle: step('unbundle', {}, 'take this part out of its bundle'),
-  assemble: step('assemble', { components: z.union([text, z.array(text).min(1)]) }, 'consume parts into this part as its components'),
-  decommission: step('decommission', { part: text.optional().describe('another part to take out of circulation (default: this part)') }, 'the holder takes the token out of circulation for good'),
-} as const;
+function paramSchema(spec: StepParamSpec): z.ZodType {
+  const base = PARAM_SCHEMAS[spec.type](spec);
+  const optional = spec.optional ? base.optional() : base;
+  return spec.description ? optional.describe(spec.description) : optional;
+}
+
+type Registry = typeof STEP_KIND_REGISTRY;
+/** A kind's parameters, typed from the registry (so compile and validate can read them). */
+type ParamValue<S> = S extends { type: 'texts' }
+  ? string | string[]
+  : S extends { type: 'names' }
+    ? string[]
+    : S extends { type: 'object' }
+      ? Record<string, unknown>
+      : S extends { type: 'fields' }
+        ? z.infer<typeof fieldSpecsSchema>
+        : string;
+type Params<P> = { [K in keyof P as P[K] extends { optional: true } ? never : K]: ParamValue<P[K]> } & {
+  [K in keyof P as P[K] extends { optional: true } ? K : never]?: ParamValue<P[K]>;
+};
+type StepOf<K extends keyof Registry> = z.infer<z.ZodObject<typeof commonStepFields>> & { kind: K } & Params<Registry[K]['params']>;
+
+function stepSchema(kind: keyof Registry): z.ZodObject {
+  const spec = STEP_KIND_REGISTRY[kind];
+  const shape = Object.fromEntries(Object.entries(spec.params).map(([param, paramSpec]) => [param, paramSchema(paramSpec)]));
+  return z.object({ ...commonStepFields, kind: z.literal(kind), ...shape }).strict().describe(spec.description);
+}
+
+export const stepSchemas = Object.fromEntries(Object.keys(STEP_KIND_REGISTRY).map((kind) => [kind, stepSchema(kind as keyof Registry)])) as {
+  [K in keyof Registry]: z.ZodType<StepOf<K>> & z.ZodObject;
+};
 
 export const lifecycleHeaderSchema = z
   .object({
@@ -108,7 +114,7 @@ export const lifecycleHeaderSchema = z
   })
   .strict();
 
-export type AuthoredStep = z.infer<(typeof stepSchemas)[keyof typeof stepSchemas]>;
+export type AuthoredStep = { [K in keyof Registry]: StepOf<K> }[keyof Registry];
 export type AuthoredLifecycle = Omit<z.infer<typeof lifecycleHeaderSchema>, 'steps'> & { steps: AuthoredStep[] };
 
 /** The whole format as one schema, for the published JSON Schema. */

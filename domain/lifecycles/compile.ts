@@ -6,7 +6,8 @@ import { parseDuration } from './duration.js';
 import { canonicalJson } from '../chain/part-registry.js';
 import type { CompiledLifecycle, CompiledStep, FieldSpecs } from '../../workflows/definition.js';
 import { STEP_COMMON_FIELDS } from './authoring-schema.js';
-import type { AuthoredLifecycle } from './authoring-schema.js';
+import type { AuthoredLifecycle, AuthoredStep } from './authoring-schema.js';
+import { stepKindSpec } from '../../workflows/step-kinds.js';
 
 /** What makes two definitions "the same content": everything but the version number and $schema. */
 export function contentHashOf(definition: AuthoredLifecycle): string {
@@ -22,12 +23,19 @@ function fieldSpecs(specs: AuthoredLifecycle['params']): FieldSpecs {
   return Object.fromEntries(Object.entries(specs ?? {}).map(([name, spec]) => [name, { ...spec, required: spec.required ?? false }]));
 }
 
+/** The kind's own parameters, compiled by their registry shape: field declarations filled in, durations also in ms. */
+function compileParams(step: AuthoredStep): Record<string, unknown> {
+  const params: Record<string, unknown> = Object.fromEntries(Object.entries(step).filter(([key]) => !STEP_COMMON_FIELDS.has(key)));
+  for (const [name, spec] of Object.entries(stepKindSpec(step.kind).params)) {
+    if (spec.type === 'fields') params[name] = fieldSpecs(params[name] as AuthoredLifecycle['params']);
+    if (spec.type === 'duration') params[`${name}Ms`] = ms(params[name] as string | undefined) ?? null;
+  }
+  return params;
+}
+
 export function compileLifecycle(definition: AuthoredLifecycle, version: number): CompiledLifecycle {
   const steps = definition.steps.map((step): CompiledStep => {
-    const params: Record<string, unknown> = Object.fromEntries(Object.entries(step).filter(([key]) => !STEP_COMMON_FIELDS.has(key)));
-    if (step.kind === 'await') params.payload = fieldSpecs(step.payload);
-    if (step.kind === 'attach-certificate') params.validForMs = ms(step.validFor) ?? null;
-    const compiled: CompiledStep = { id: step.id, kind: step.kind, params, onFailure: step.onFailure ?? 'park' };
+    const compiled: CompiledStep = { id: step.id, kind: step.kind, params: compileParams(step), onFailure: step.onFailure ?? 'park' };
     if (step.when) compiled.when = step.when;
     if (step.next) compiled.next = step.next;
     if (step.timeout) compiled.timeoutMs = ms(step.timeout);

@@ -4,10 +4,11 @@
 import type { z } from 'zod/v4';
 import { END, PARTICIPANT_ID_PATTERN, isDocumentReference, PARTICIPANT_ROLES, PART_ID_PATTERN, STEP_KINDS, referencesIn } from '../../workflows/definition.js';
 import { RESERVED_EVENT_NAMES } from '../../workflows/part-types.js';
+import { roleFieldsOf, stepKindSpec } from '../../workflows/step-kinds.js';
 import type { LifecycleStepKind } from '../../workflows/definition.js';
 import { STEP_COMMON_FIELDS, lifecycleHeaderSchema, stepSchemas } from './authoring-schema.js';
 import type { AuthoredLifecycle, AuthoredStep } from './authoring-schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../../workflows/suggest.js';
 
 export interface DefinitionProblem {
   /** Field path, e.g. `steps[3].to` or `name`. */
@@ -20,23 +21,6 @@ export interface DefinitionProblem {
 }
 
 export type ValidationResult = { ok: true; definition: AuthoredLifecycle } | { ok: false; problems: DefinitionProblem[] };
-
-/** What each kind leaves in the part's variables under its step id (`${stepId.field}`). */
-const STEP_OUTPUTS: Record<Exclude<LifecycleStepKind, 'await'>, string[]> = {
-  mint: ['tokenId', 'owner', 'txHash'],
-  transfer: ['part', 'owner', 'txHash'],
-  record: ['hash', 'txHash'],
-  'attach-certificate': ['certificate', 'document', 'documentHash', 'issuer', 'validUntil', 'txHash'],
-  certify: ['certificates'],
-  bundle: ['bundle', 'txHash'],
-  unbundle: ['bundle', 'txHash'],
-  assemble: ['components', 'txHash'],
-  decommission: ['part', 'txHash'],
-};
-
-/** Step fields that name a role. */
-const ROLE_FIELDS = ['to', 'issuer'] as const;
-
 
 function pathOf(segments: readonly PropertyKey[]): string {
   return segments.reduce<string>((out, segment) => {
@@ -80,49 +64,48 @@ export function validateLifecycle(raw: unknown): ValidationResult {
 }
 
 function checkSteps(rawSteps: unknown[], params: Record<string, unknown>): { problems: DefinitionProblem[]; steps: AuthoredStep[] } {
-  const problems: DefinitionProblem[] = [];
-  const steps: (AuthoredStep | undefined)[] = [];
   const ids = rawSteps.map((s) => (s && typeof s === 'object' ? (s as { id?: unknown }).id : undefined));
   const stepIds = ids.filter((id): id is string => typeof id === 'string');
-
   // 1. Structure, per kind.
-  rawSteps.forEach((rawStep, index) => {
-    const at = `steps[${index}]`;
-    const id = typeof ids[index] === 'string' ? (ids[index] as string) : undefined;
-    if (!rawStep || typeof rawStep !== 'object' || Array.isArray(rawStep)) {
-      problems.push({ path: at, message: 'expected a step (an object with id and kind)' });
-      steps.push(undefined);
-      return;
-    }
-    const kind = (rawStep as { kind?: unknown }).kind;
-    if (typeof kind !== 'string') {
-      problems.push({ path: `${at}.kind`, step: id, message: `required: one of ${STEP_KINDS.join(', ')}` });
-      steps.push(undefined);
-      return;
-    }
-    if (!(STEP_KINDS as readonly string[]).includes(kind)) {
-      problems.push({ path: `${at}.kind`, step: id, message: `unknown step kind "${kind}"${didYouMean(kind, STEP_KINDS)}; kinds: ${STEP_KINDS.join(', ')}` });
-      steps.push(undefined);
-      return;
-    }
-    const parsed = stepSchemas[kind as LifecycleStepKind].safeParse(rawStep);
-    if (!parsed.success) {
-      for (const problem of zodProblems(parsed.error, ['steps', index], id)) {
-        // An unknown field of a kind may be a typo of one of its fields.
-        const unknown = /^unknown field "([^"]+)"$/.exec(problem.message);
-        if (unknown) {
-          const fields = [...STEP_COMMON_FIELDS, ...Object.keys(stepSchemas[kind as LifecycleStepKind].shape)];
-          problem.message += `${didYouMean(unknown[1]!, fields)} for a ${kind} step`;
-        }
-        problems.push(problem);
-      }
-      steps.push(undefined);
-      return;
-    }
-    steps.push(parsed.data as AuthoredStep);
-  });
-
+  const checked = rawSteps.map((rawStep, index) => checkStructure(rawStep, index, typeof ids[index] === 'string' ? (ids[index] as string) : undefined));
+  const steps = checked.map((result) => result.step);
+  const problems = checked.flatMap((result) => result.problems);
   // 2. Unique ids.
+  problems.push(...checkIds(ids));
+  // 3. Meaning of each valid step: roles, targets, events, references.
+  const context: StepContext = { steps, stepIds, paramNames: Object.keys(params) };
+  steps.forEach((step, index) => {
+    if (step) problems.push(...checkMeaning(step, index, context));
+  });
+  // 4. Flow: every step reachable, every loop waits for something (needs distinct ids only).
+  if (stepIds.length === rawSteps.length && new Set(stepIds).size === stepIds.length) problems.push(...checkFlow(rawSteps as FlowStep[]));
+  return { problems, steps: steps.filter((s): s is AuthoredStep => s !== undefined) };
+}
+
+/** One step against its kind's schema; the step when it passes, and what is wrong. */
+function checkStructure(rawStep: unknown, index: number, id: string | undefined): { step?: AuthoredStep; problems: DefinitionProblem[] } {
+  const at = `steps[${index}]`;
+  if (!rawStep || typeof rawStep !== 'object' || Array.isArray(rawStep)) return { problems: [{ path: at, message: 'expected a step (an object with id and kind)' }] };
+  const kind = (rawStep as { kind?: unknown }).kind;
+  if (typeof kind !== 'string') return { problems: [{ path: `${at}.kind`, step: id, message: `required: one of ${STEP_KINDS.join(', ')}` }] };
+  if (!(STEP_KINDS as readonly string[]).includes(kind)) {
+    return { problems: [{ path: `${at}.kind`, step: id, message: `unknown step kind "${kind}"${didYouMean(kind, STEP_KINDS)}; kinds: ${STEP_KINDS.join(', ')}` }] };
+  }
+  const schema = stepSchemas[kind as LifecycleStepKind];
+  const parsed = schema.safeParse(rawStep);
+  if (parsed.success) return { step: parsed.data as AuthoredStep, problems: [] };
+  const problems = zodProblems(parsed.error, ['steps', index], id);
+  for (const problem of problems) {
+    // An unknown field of a kind may be a typo of one of its fields.
+    const unknown = /^unknown field "([^"]+)"$/.exec(problem.message);
+    if (unknown) problem.message += `${didYouMean(unknown[1]!, [...STEP_COMMON_FIELDS, ...Object.keys(schema.shape)])} for a ${kind} step`;
+  }
+  return { problems };
+}
+
+/** Duplicate step ids, and the reserved id `end`. */
+function checkIds(ids: unknown[]): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
   const firstIndex = new Map<string, number>();
   ids.forEach((id, index) => {
     if (typeof id !== 'string') return;
@@ -130,52 +113,55 @@ function checkSteps(rawSteps: unknown[], params: Record<string, unknown>): { pro
     if (first === undefined) firstIndex.set(id, index);
     else problems.push({ path: `steps[${index}].id`, step: id, message: `duplicate step id "${id}" (first used by steps[${first}])` });
   });
-  if (stepIds.includes(END)) {
-    problems.push({ path: `steps[${stepIds.indexOf(END)}].id`, step: END, message: `"${END}" is reserved for next: ${END}` });
+  const end = ids.indexOf(END);
+  if (end >= 0) problems.push({ path: `steps[${end}].id`, step: END, message: `"${END}" is reserved for next: ${END}` });
+  return problems;
+}
+
+/** What a step's references may point at. */
+interface StepContext {
+  steps: (AuthoredStep | undefined)[];
+  stepIds: string[];
+  paramNames: string[];
+}
+
+/** Roles, flow targets, event names, literal values and references of one structurally valid step. */
+function checkMeaning(step: AuthoredStep, index: number, context: StepContext): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  const add = (field: string, message: string) => problems.push({ path: `steps[${index}].${field}`, step: step.id, message });
+  const { stepIds } = context;
+  for (const field of roleFieldsOf(step.kind)) {
+    const value = (step as Record<string, unknown>)[field];
+    if (typeof value === 'string' && !(PARTICIPANT_ROLES as readonly string[]).includes(value)) {
+      add(field, `unknown participant role "${value}"${didYouMean(value, PARTICIPANT_ROLES)}; roles: ${PARTICIPANT_ROLES.join(', ')}`);
+    }
   }
+  if (step.next !== undefined && step.next !== END && !stepIds.includes(step.next)) add('next', `unknown step "${step.next}"${didYouMean(step.next, [...stepIds, END])}`);
+  if (step.next === step.id) add('next', 'a step cannot go to itself');
+  if ((step.kind === 'await' || step.kind === 'record') && RESERVED_EVENT_NAMES.includes(step.event)) {
+    add('event', `"${step.event}" is reserved by the part workflow; choose another event name`);
+  }
+  checkLiteral(step, add);
+  checkReferences(step, index, context, add);
+  return problems;
+}
 
-  // 3. Meaning of each valid step: roles, targets, events, references.
-  const paramNames = Object.keys(params);
-  steps.forEach((step, index) => {
-    if (!step) return;
-    const at = (field: string) => `steps[${index}].${field}`;
-    const add = (field: string, message: string) => problems.push({ path: at(field), step: step.id, message });
-
-    for (const field of ROLE_FIELDS) {
-      const value = (step as Record<string, unknown>)[field];
-      if (typeof value === 'string' && !(PARTICIPANT_ROLES as readonly string[]).includes(value)) {
-        add(field, `unknown participant role "${value}"${didYouMean(value, PARTICIPANT_ROLES)}; roles: ${PARTICIPANT_ROLES.join(', ')}`);
-      }
+/** `${params.x}` must be a declared param; `${step.field}` an earlier step's output; `when` any step's. */
+function checkReferences(step: AuthoredStep, index: number, context: StepContext, add: (field: string, message: string) => void): void {
+  const { steps, stepIds, paramNames } = context;
+  const stringsToCheck = Object.entries(step)
+    .filter(([key]) => !STEP_COMMON_FIELDS.has(key) && key !== 'payload')
+    .flatMap(([key, value]) => stringsIn(value, [key]));
+  for (const { path, text } of stringsToCheck) {
+    for (const reference of referencesIn(text)) {
+      const problem = checkReference(reference, index, steps, stepIds, paramNames);
+      if (problem) add(pathOf(path), problem);
     }
-    if (step.next !== undefined && step.next !== END && !stepIds.includes(step.next)) {
-      add('next', `unknown step "${step.next}"${didYouMean(step.next, [...stepIds, END])}`);
-    }
-    if (step.next === step.id) add('next', 'a step cannot go to itself');
-    if ((step.kind === 'await' || step.kind === 'record') && RESERVED_EVENT_NAMES.includes(step.event)) {
-      add('event', `"${step.event}" is reserved by the part workflow; choose another event name`);
-    }
-    checkLiteral(step, add);
-
-    // References: `${params.x}` must be a declared param; `${step.field}` an earlier step's output.
-    const stringsToCheck = Object.entries(step)
-      .filter(([key]) => !STEP_COMMON_FIELDS.has(key) && key !== 'payload')
-      .flatMap(([key, value]) => stringsIn(value, [key]));
-    for (const { path, text } of stringsToCheck) {
-      for (const reference of referencesIn(text)) {
-        const problem = checkReference(reference, index, steps, stepIds, paramNames);
-        if (problem) add(pathOf(path), problem);
-      }
-    }
-    if (step.when) {
-      const problem = checkReference(step.when.var, index, steps, stepIds, paramNames, true);
-      if (problem) add('when.var', problem);
-    }
-  });
-
-  // 4. Flow: every step reachable, every loop waits for something (needs distinct ids only).
-  if (stepIds.length === rawSteps.length && firstIndex.size === stepIds.length) problems.push(...checkFlow(rawSteps as FlowStep[]));
-
-  return { problems, steps: steps.filter((s): s is AuthoredStep => s !== undefined) };
+  }
+  if (step.when) {
+    const problem = checkReference(step.when.var, index, steps, stepIds, paramNames, true);
+    if (problem) add('when.var', problem);
+  }
 }
 
 /** Literal (reference-free) values must already have the right shape. */
@@ -229,9 +215,10 @@ function checkReference(
   return undefined;
 }
 
+/** What a step leaves under its id: its kind's outputs, or an `await` step's payload fields. */
 function outputsOf(step: AuthoredStep): string[] {
-  if (step.kind === 'await') return Object.keys(step.payload ?? {});
-  return STEP_OUTPUTS[step.kind];
+  const { outputs } = stepKindSpec(step.kind);
+  return outputs === 'payload' ? Object.keys((step as { payload?: object }).payload ?? {}) : [...outputs];
 }
 
 /** The parts of a step that decide where the flow goes; read from the raw steps. */

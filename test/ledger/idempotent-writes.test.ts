@@ -1,5 +1,6 @@
 // Chain writes survive activity retries: whatever point an attempt died at, the retry ends with
-// exactly one token and one transaction, never a second mint or a spurious failure.
+// exactly one token and one transaction, never a second mint or a spurious failure. Runs the step
+// activities that lifecycle definitions call (mint, transfer, record), as Temporal would retry them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -13,7 +14,6 @@ import { findParticipant } from '../../db/participants.js';
 import { chainTxs, ownership, stepRuns } from '../../db/schema.js';
 import { metadataHashOf, tokenIdOf } from '../../domain/chain/part-registry.js';
 import type { Core } from '../../app/wiring/core.js';
-import { BASIC_LIFECYCLE } from '../../workflows/types.js';
 import { openTestCore, uniqueId } from '../support/env.js';
 
 let core: Core;
@@ -30,19 +30,29 @@ function attempt<A extends unknown[], R>(n: number, fn: (...args: A) => Promise<
   return new MockActivityEnvironment({ attempt: n }, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
 }
 
+/** A part started as the interpreter starts one: the SQL row and a pending run per step. */
 async function registered(): Promise<string> {
   const partId = uniqueId();
-  await attempt(1, activities.registerPart, {
+  await attempt(1, activities.startPart, {
     partId,
-    ownerId: 'acme-foundry',
-    metadata: {},
-    lifecycle: { name: BASIC_LIFECYCLE.name, version: BASIC_LIFECYCLE.version },
-    steps: BASIC_LIFECYCLE.steps,
+    lifecycle: { name: 'idempotency', version: 1 },
+    params: {},
+    steps: [
+      { id: 'mint', kind: 'mint' },
+      { id: 'transfer', kind: 'transfer' },
+      { id: 'inspect', kind: 'record' },
+    ],
   });
   return partId;
 }
 
-const mintInput = (partId: string) => ({ partId, stepId: 'mint', ownerId: 'acme-foundry', metadata: {} });
+const mintInput = (partId: string) => ({ partId, stepId: 'mint', run: 1, params: { to: 'manufacturer', participant: 'acme-foundry', metadata: {} } });
+const transferInput = (partId: string, params: { to: string; participant?: string } = { to: 'distributor', participant: 'northwind-logistics' }) => ({
+  partId,
+  stepId: 'transfer',
+  run: 1,
+  params,
+});
 
 /** A seeded participant's ledger account, from its key in the key store. */
 async function accountOf(participantId: string) {
@@ -92,7 +102,7 @@ async function signAndStoreMint(partId: string, nonce?: number, gas?: bigint): P
 
 /** A retried mint that must not reuse `staleRawTx`: one new transaction, one token, remembered. */
 async function expectReplaced(partId: string, staleRawTx: Hex): Promise<void> {
-  const result = await attempt(2, activities.mintPart, mintInput(partId));
+  const result = await attempt(2, activities.mintStep, mintInput(partId));
   expect(result.txHash).not.toBe(keccak256(staleRawTx));
   expect(await mintEvents(partId)).toHaveLength(1);
   const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${partId}`));
@@ -107,8 +117,8 @@ describe('mint activity', () => {
   it('run twice for one part finds one token and sends one transaction', async () => {
     const partId = await registered();
     const before = await nonceOf((await minter()).address);
-    const first = await attempt(1, activities.mintPart, mintInput(partId));
-    const second = await attempt(2, activities.mintPart, mintInput(partId));
+    const first = await attempt(1, activities.mintStep, mintInput(partId));
+    const second = await attempt(2, activities.mintStep, mintInput(partId));
 
     expect(second).toEqual(first);
     expect(first.txHash).toMatch(/^0x[0-9a-f]{64}$/);
@@ -125,7 +135,7 @@ describe('mint activity', () => {
   it('re-broadcasts a transaction that was signed and stored but never sent', async () => {
     const partId = await registered();
     const rawTx = await signAndStoreMint(partId);
-    const result = await attempt(2, activities.mintPart, mintInput(partId));
+    const result = await attempt(2, activities.mintStep, mintInput(partId));
     expect(result.txHash).toBe(keccak256(rawTx));
     expect(await mintEvents(partId)).toHaveLength(1);
   });
@@ -136,7 +146,7 @@ describe('mint activity', () => {
     try {
       const rawTx = await signAndStoreMint(partId);
       await core.chain.client.sendRawTransaction({ serializedTransaction: rawTx });
-      const retry = attempt(2, activities.mintPart, mintInput(partId));
+      const retry = attempt(2, activities.mintStep, mintInput(partId));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await mintEvents(partId)).toHaveLength(0); // still pending: the retry is waiting, not re-sending
       await rpc('evm_mine');
@@ -191,15 +201,15 @@ describe('mint activity', () => {
 describe('transfer activity', () => {
   it('run twice moves the token once, signed by the owner', async () => {
     const partId = await registered();
-    await attempt(1, activities.mintPart, mintInput(partId));
+    await attempt(1, activities.mintStep, mintInput(partId));
     const owner = await minter();
     const ownerNonce = await nonceOf(owner.address);
-    const input = { partId, stepId: 'transfer', toId: 'northwind-logistics' };
-    const first = await attempt(1, activities.transferPart, input);
-    const second = await attempt(2, activities.transferPart, input);
+    const input = transferInput(partId);
+    const first = await attempt(1, activities.transferStep, input);
+    const second = await attempt(2, activities.transferStep, input);
 
     expect(second).toEqual(first);
-    expect(first.ownerId).toBe('northwind-logistics');
+    expect(first).toMatchObject({ part: partId, owner: 'northwind-logistics' });
     expect(await core.registry.ownerOf(tokenIdOf(partId))).toBe((await accountOf('northwind-logistics')).address);
     expect(await nonceOf(owner.address)).toBe(ownerNonce + 1);
     const history = await core.database.db.select().from(ownership).where(eq(ownership.partId, partId));
@@ -211,9 +221,49 @@ describe('transfer activity', () => {
 
   it('fails for good on an unknown participant', async () => {
     const partId = await registered();
-    await attempt(1, activities.mintPart, mintInput(partId));
-    await expect(attempt(1, activities.transferPart, { partId, stepId: 'transfer', toId: 'nobody' })).rejects.toMatchObject({
+    await attempt(1, activities.mintStep, mintInput(partId));
+    await expect(attempt(1, activities.transferStep, transferInput(partId, { to: 'distributor', participant: 'nobody' }))).rejects.toMatchObject({
       name: 'UnknownParticipantError',
     });
+  });
+});
+
+describe('record activity', () => {
+  const recordInput = (partId: string, run: number) => ({ partId, stepId: 'inspect', run, params: { event: 'inspected', data: { passed: true } } });
+
+  it('run twice anchors one event with one transaction; a loop\'s next run is a write of its own', async () => {
+    const partId = await registered();
+    await attempt(1, activities.mintStep, mintInput(partId));
+    const holder = await minter();
+    const nonce = await nonceOf(holder.address);
+
+    const first = await attempt(1, activities.recordStep, recordInput(partId, 1));
+    const retried = await attempt(2, activities.recordStep, recordInput(partId, 1));
+    expect(retried).toEqual(first);
+    expect(await nonceOf(holder.address)).toBe(nonce + 1);
+
+    const again = await attempt(1, activities.recordStep, recordInput(partId, 2));
+    expect(again.hash).not.toBe(first.hash);
+    expect(await nonceOf(holder.address)).toBe(nonce + 2);
+    const keys = (await core.database.db.select().from(chainTxs).where(eq(chainTxs.fromAddress, holder.address))).map((row) => row.key);
+    expect(keys).toEqual(expect.arrayContaining([`record:${partId}:inspect`, `record:${partId}:inspect:2`]));
+  });
+});
+
+describe('an operator\'s edited retry', () => {
+  it('is a new write under its own key, and retrying it sends nothing more', async () => {
+    const partId = await registered();
+    await attempt(1, activities.mintStep, mintInput(partId));
+    const owner = await minter();
+    const nonce = await nonceOf(owner.address);
+    const edited = { ...transferInput(partId, { to: 'retailer', participant: 'harbor-retail' }), revision: 1 };
+
+    const first = await attempt(1, activities.transferStep, edited);
+    const second = await attempt(2, activities.transferStep, edited);
+    expect(second).toEqual(first);
+    expect(first.owner).toBe('harbor-retail');
+    expect(await nonceOf(owner.address)).toBe(nonce + 1);
+    const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `transfer:${partId}:transfer:edit1`));
+    expect(row).toMatchObject({ status: 'mined', txHash: first.txHash });
   });
 });

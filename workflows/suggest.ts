@@ -1,4 +1,4 @@
-// "Did you mean …?" for names a process engineer mistyped.
+// "Did you mean …?" for names a process engineer or an operator mistyped. Pure: the workflow's edit check uses it too.
 
 function editDistance(a: string, b: string): number {
   const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
