@@ -14,6 +14,8 @@ import { killAllChildrenSync } from '../devstack/process.js';
 import { ApiCallError, registerOpsCommands } from './ops.js';
 import { serveApi } from '../wiring/api-server.js';
 import { openCore } from '../wiring/core.js';
+import { runDeploy } from '../wiring/deploy-process.js';
+import { applyMigrations } from '../deploy/deploy.js';
 import { startEventServices } from '../wiring/event-services.js';
 import { startServiceBusIntake } from '../wiring/service-bus.js';
 import { listDeadLetters, resubmitDeadLetters } from '../../domain/intake/service-bus.js';
@@ -38,12 +40,13 @@ function settings(): AppConfig {
  * Settings and core for the production commands, which share PostgreSQL and a chain with other
  * processes; the embedded defaults belong to `dev`.
  */
-async function openExternal(options: { deploy?: boolean } = {}) {
+async function openExternal() {
   const config = settings();
   if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required outside `tracewell dev` (which embeds PGlite)');
   if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required outside `tracewell dev` (which starts anvil)');
   const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
-  const core = await openCore({ config, rpcUrl: config.CHAIN_RPC_URL, dev: false, deploy: options.deploy, log });
+  // Checks that `tracewell deploy` has set up the schema and the deployment; sets up nothing itself.
+  const core = await openCore({ config, rpcUrl: config.CHAIN_RPC_URL, dev: false, log });
   return { config, temporal, core };
 }
 
@@ -135,8 +138,7 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (options: { json?: boolean }) => {
     const config = settings();
-    // A check changes nothing: not even the schema (run `tracewell migrate` for that).
-    const ledger = await openLedgerProcess(config, { migrate: false });
+    const ledger = await openLedgerProcess(config);
     try {
       const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, { batchBlocks: config.LEDGER_BATCH_BLOCKS });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
@@ -187,15 +189,18 @@ intake
 
 program
   .command('deploy')
-  .description('apply migrations, deploy the PartRegistry once (remembered in SQL) and seed participants (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .description(
+    'set up what every process checks at start, once: migrations, the PartRegistry (found or deployed) and its gateway registration, the document container, ' +
+      'participants and their on-chain roles, the admin API key, the lifecycles; concurrent runs wait for each other ' +
+      '(needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC, AZURE_STORAGE_CONNECTION_STRING, TRACEWELL_KEYSTORE_DIR, TRACEWELL_KEYSTORE_PASSPHRASE)',
+  )
   .action(async () => {
-    const { core } = await openExternal({ deploy: true });
-    await core.close();
+    await runDeploy(settings(), log);
   });
 
 program
   .command('migrate')
-  .description('apply database migrations (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR)')
+  .description('apply database migrations only, under the deploy lock (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR); `deploy` includes this')
   .action(async () => {
     const config = loadAppConfig();
     if (!config.DATABASE_URL && !config.TRACEWELL_DATA_DIR) {
@@ -206,8 +211,7 @@ program
       pgliteDir: config.TRACEWELL_DATA_DIR ? resolve(config.TRACEWELL_DATA_DIR, 'pglite') : undefined,
     });
     try {
-      await database.migrate();
-      log(`migrations applied (${database.kind})`);
+      await applyMigrations(database, log);
     } finally {
       await database.close();
     }
