@@ -25,7 +25,7 @@ import { openLedgerProcess } from '../wiring/ledger-listener.js';
 import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js';
 import { stopOnSignal } from '../wiring/shutdown.js';
 import { startStack } from '../wiring/stack.js';
-import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from '../wiring/temporal-worker.js';
+import { connectTemporalClient, requirePartSearchAttributes, startWorker } from '../wiring/temporal-worker.js';
 
 const log = (line: string) => console.log(`[tracewell] ${line}`);
 
@@ -54,7 +54,7 @@ const program = new Command('tracewell').description('Track and trace supply-cha
 
 program
   .command('dev')
-  .description('start the whole stack on embedded defaults: Temporal dev server, anvil, Azurite, PGlite, worker and API')
+  .description('start the whole stack on embedded defaults: Temporal dev server, anvil, Azurite, PGlite, the deploy, worker and API')
   .option('--data-dir <dir>', 'keep all state here so it survives a restart (TRACEWELL_DATA_DIR)')
   .action(async (options: { dataDir?: string }) => {
     const config = settings();
@@ -88,11 +88,11 @@ program
 
 program
   .command('worker')
-  .description('run a Temporal worker for part workflows (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .description('run a Temporal worker for part workflows, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
     const { temporal, core } = await openExternal();
     const client = await connectTemporalClient(temporal);
-    await ensurePartSearchAttributes(client, temporal.connection.namespace, log).finally(() => client.connection.close());
+    await requirePartSearchAttributes(client, temporal.connection.namespace).finally(() => client.connection.close());
     const worker = await startWorker(temporal, core.activityDeps);
     stopOnSignal(async () => {
       await worker.stop();
@@ -104,11 +104,11 @@ program
 
 program
   .command('api')
-  .description('serve the HTTP API (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .description('serve the HTTP API, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
     const { config, temporal, core } = await openExternal();
     const client = await connectTemporalClient(temporal);
-    await ensurePartSearchAttributes(client, temporal.connection.namespace, log);
+    await requirePartSearchAttributes(client, temporal.connection.namespace);
     const api = await serveApi(core, client, temporal, { host: config.API_HOST, port: config.API_PORT }, log);
     stopOnSignal(async () => {
       await api.close();
@@ -120,7 +120,7 @@ program
 
 program
   .command('listener')
-  .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions (needs DATABASE_URL, CHAIN_RPC_URL)')
+  .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL)')
   .action(async () => {
     const config = settings();
     const ledger = await openLedgerProcess(config, { log });
@@ -155,6 +155,10 @@ const intake = program
     const { config, temporal, core } = await openExternal();
     if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake`');
     const client = await connectTemporalClient(temporal);
+    await requirePartSearchAttributes(client, temporal.connection.namespace).catch(async (error: unknown) => {
+      await client.connection.close();
+      throw error;
+    });
     const running = startServiceBusIntake(config, commandDepsOf(core, client, temporal), log)!;
     stopOnSignal(async () => {
       await running.close();

@@ -4,6 +4,7 @@
 // it was already current. Worker, API, listener and intake processes only check the result.
 import { isDeepStrictEqual } from 'node:util';
 import type { ContainerClient } from '@azure/storage-blob';
+import type { Client } from '@temporalio/client';
 import type { Abi, Address, LocalAccount } from 'viem';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
 import type { Database } from '../../db/client.js';
@@ -22,6 +23,7 @@ import { REGISTRAR_KEY_REF } from '../../domain/participants/keystore.js';
 import type { KeyStore } from '../../domain/participants/keystore.js';
 import { syncParticipantOnChain } from '../../domain/participants/onboarding.js';
 import type { AppConfig } from '../config/app.js';
+import { ensurePartSearchAttributes } from '../wiring/temporal-worker.js';
 import { deploymentInputs } from './inputs.js';
 import { ensurePartRegistry } from './part-registry-deployment.js';
 import { ensureAdmin, loadParticipantsFile, seedParticipants } from './seed-participants.js';
@@ -40,6 +42,8 @@ export interface DeployOptions {
   fund: boolean;
   /** The bootstrap API key of the `admin` participant (TRACEWELL_ADMIN_API_KEY, or dev's own). */
   adminApiKey?: string;
+  /** Where to register the part workflows' search attributes (`tracewell dev` and the test stacks do it themselves). */
+  temporal?: { client: Client; namespace: string };
   log: (line: string) => void;
 }
 
@@ -138,8 +142,8 @@ async function record(options: DeployOptions, record: DeploymentRecord): Promise
 
 /**
  * Migrations, the PartRegistry (found or deployed), its gateway registration, the document
- * container, participants and their on-chain roles, the admin's API key and the lifecycles; then
- * the record processes check. Returns that record.
+ * container, Temporal's search attributes, participants and their on-chain roles, the admin's API
+ * key and the lifecycles; then the record processes check. Returns that record.
  */
 export async function deploy(options: DeployOptions): Promise<DeploymentRecord> {
   const { database, chain, keys, config, log } = options;
@@ -155,6 +159,7 @@ export async function deploy(options: DeployOptions): Promise<DeploymentRecord> 
     const registry = new PartRegistry(chain.client, found.address);
     await registerWithGateway(options, found.address);
     await ensureContainer(options);
+    if (options.temporal) await ensurePartSearchAttributes(options.temporal.client, options.temporal.namespace, log);
     await seedAndSyncRoles(options, registry, admin);
     await ensureAdminKey(options);
     await publishLifecycles(options);

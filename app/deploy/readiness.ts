@@ -26,28 +26,29 @@ export interface ReadinessCheck {
   container?: ContainerClient;
 }
 
-function refuse(problems: string[], fix: string): never {
+const RUN_DEPLOY = 'Run `tracewell deploy` (with this process\'s settings and seed files), then start this process again.';
+
+/** Refuses to start: every problem, then the fix (by default, `tracewell deploy`). */
+export function notDeployed(problems: string[], fix = RUN_DEPLOY): never {
   throw new DeploymentNotCurrent(`not deployed: ${problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`}\n${fix}`, problems);
 }
-
-const RUN_DEPLOY = 'Run `tracewell deploy` (with this process\'s DATABASE_URL, CHAIN_RPC_URL and seed files), then start this process again.';
 
 /** The PartRegistry to use, once the schema and the deployment are current; otherwise throws DeploymentNotCurrent. */
 export async function requireCurrentDeployment({ db, chain, config, container }: ReadinessCheck): Promise<Address> {
   const schema = await migrationStatus(db);
   if (schema.newer > 0) {
-    refuse(
+    notDeployed(
       [`database schema: ${schema.newer} applied migration(s) are newer than this build of tracewell knows`],
       'Start the tracewell release that last ran `tracewell deploy` on this database.',
     );
   }
   if (schema.pending.length > 0) {
     const tags = schema.pending.map((migration) => migration.tag).join(', ');
-    refuse([`database schema: ${schema.pending.length} of ${schema.known.length} migrations not applied (${tags})`], RUN_DEPLOY);
+    notDeployed([`database schema: ${schema.pending.length} of ${schema.known.length} migrations not applied (${tags})`]);
   }
 
   const deployment = await findDeployment(db, chain.chainId);
-  if (!deployment) refuse([`no deployment recorded for chain ${chain.chainId}`], RUN_DEPLOY);
+  if (!deployment) notDeployed([`no deployment recorded for chain ${chain.chainId}`]);
   const address = getAddress(deployment.partRegistry);
   const inputs = deploymentInputs(config);
   const problems: string[] = [];
@@ -62,6 +63,6 @@ export async function requireCurrentDeployment({ db, chain, config, container }:
   if (deployment.participantsHash !== inputs.participantsHash) problems.push(`participants: ${config.TRACEWELL_PARTICIPANTS} changed since the last deploy`);
   if (deployment.lifecyclesHash !== inputs.lifecyclesHash) problems.push(`lifecycles: the files in ${config.TRACEWELL_LIFECYCLES} changed since the last deploy`);
   if (container && !(await container.exists())) problems.push(`documents: blob container ${container.containerName} does not exist`);
-  if (problems.length > 0) refuse(problems, RUN_DEPLOY);
+  if (problems.length > 0) notDeployed(problems);
   return address;
 }

@@ -70,9 +70,10 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     const keys = openKeyStore(config, options.dev, mnemonic);
     const container = blobContainer(blobConnectionString, config.DOCUMENTS_CONTAINER);
     const fund = options.dev || config.CHAIN_FUND_PARTICIPANTS;
+    // Dev makes its own admin key when none is given, and prints it.
     let devKey: string | undefined;
     if (options.deploy) {
-      devKey = config.TRACEWELL_ADMIN_API_KEY ? undefined : options.dev ? devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key')) : undefined;
+      if (options.dev && !config.TRACEWELL_ADMIN_API_KEY) devKey = devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key'));
       await deploy({ database, chain, keys, config, container, fund, adminApiKey: config.TRACEWELL_ADMIN_API_KEY ?? devKey, log });
     }
     // Everything below only reads what the deploy set up.
