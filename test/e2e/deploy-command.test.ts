@@ -30,8 +30,8 @@ interface CliRun {
   output: string;
 }
 
-/** Runs `tracewell <args>` to its end with `env` on top of a clean environment for this run's services. */
-function tracewell(args: string[], env: Record<string, string>): Promise<CliRun> {
+/** Starts `tracewell <args>` with `env` on top of a clean environment for this run's services. */
+function start(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/tracewell.ts', ...args], {
     env: {
       PATH: process.env.PATH,
@@ -53,10 +53,28 @@ function tracewell(args: string[], env: Record<string, string>): Promise<CliRun>
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve, reject) => {
+  const exited = new Promise<CliRun>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, output }));
   });
+  return { child, output: () => output, exited };
+}
+
+/** Runs `tracewell <args>` to its end. */
+function tracewell(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return start(args, env).exited;
+}
+
+/** Starts a long-running `tracewell <args>`, waits until it prints `ready`, then stops it with Ctrl-C. */
+async function startsAndStops(args: string[], env: Record<string, string>, ready: RegExp): Promise<CliRun> {
+  const run = start(args, env);
+  const deadline = Date.now() + 60_000;
+  while (!ready.test(run.output())) {
+    if (run.child.exitCode !== null || Date.now() > deadline) throw new Error(`tracewell ${args.join(' ')} did not start:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  run.child.kill('SIGINT');
+  return run.exited;
 }
 
 async function query<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
@@ -175,6 +193,20 @@ describe.skipIf(!inject('databaseUrl'))('tracewell deploy', () => {
       expect.stringMatching(/^\[tracewell\] deployment: current \(chain 31337, tracewell \d+\.\d+\.\d+\)$/),
     ]);
   }, 60_000);
+
+  it('is all that api and listener processes need to start', async () => {
+    const before = await footprint(url);
+    const [api, listener] = await Promise.all([
+      startsAndStops(['api'], { ...env, API_PORT: '0' }, /API listening on http:/),
+      startsAndStops(['listener'], env, /ledger listener mirroring/),
+    ]);
+    expect(api.code, api.output).toBe(0);
+    expect(listener.code, listener.output).toBe(0);
+    expect(listener.output).toContain(`ledger listener mirroring ${registry} on chain 31337`);
+    // They set nothing up themselves.
+    expect(api.output).not.toMatch(/PartRegistry|migrations:|participants:/);
+    expect((await footprint(url)).participants).toBe(before.participants);
+  }, 90_000);
 });
 
 describe.skipIf(!inject('databaseUrl'))('worker, api and listener before `tracewell deploy`', () => {
