@@ -25,7 +25,8 @@ import { openLedgerProcess } from '../wiring/ledger-listener.js';
 import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js';
 import { stopOnSignal } from '../wiring/shutdown.js';
 import { startStack } from '../wiring/stack.js';
-import { connectTemporalClient, requirePartSearchAttributes, startWorker } from '../wiring/temporal-worker.js';
+import { connectTemporalClient, startWorker } from '../wiring/temporal-worker.js';
+import { requirePartSearchAttributes } from '../deploy/search-attributes.js';
 
 const log = (line: string) => console.log(`[tracewell] ${line}`);
 

@@ -23,7 +23,7 @@ import { REGISTRAR_KEY_REF } from '../../domain/participants/keystore.js';
 import type { KeyStore } from '../../domain/participants/keystore.js';
 import { syncParticipantOnChain } from '../../domain/participants/onboarding.js';
 import type { AppConfig } from '../config/app.js';
-import { ensurePartSearchAttributes } from '../wiring/temporal-worker.js';
+import { ensurePartSearchAttributes } from './search-attributes.js';
 import { deploymentInputs } from './inputs.js';
 import { ensurePartRegistry } from './part-registry-deployment.js';
 import { ensureAdmin, loadParticipantsFile, seedParticipants } from './seed-participants.js';

@@ -3,15 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createRequire } from 'node:module';
-import proto from '@temporalio/proto';
 import type { TemporalConfig } from '../config/temporal.js';
 import { createActivities } from '../../activities/index.js';
 import type { ActivityDeps } from '../../activities/index.js';
-import { PART_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
-import { notDeployed } from '../deploy/readiness.js';
-
-// @temporalio/proto is CommonJS: under plain Node ESM its namespace is the default export.
-const { IndexedValueType } = proto.temporal.api.enums.v1;
 
 const require = createRequire(import.meta.url);
 
@@ -69,38 +63,4 @@ export async function startWorker(config: TemporalConfig, deps: ActivityDeps, so
       await done;
     },
   };
-}
-
-async function missingPartSearchAttributes(client: Client, namespace: string) {
-  const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
-  return PART_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
-}
-
-/**
- * Registers the part workflows' search attributes on a Temporal server that lacks them (`tracewell
- * deploy`; the dev server gets them at start). Temporal Cloud refuses this call: there, add them
- * with `tcld` and this check only reports which are missing.
- */
-export async function ensurePartSearchAttributes(client: Client, namespace: string, log: (line: string) => void = () => {}): Promise<void> {
-  const missing = await missingPartSearchAttributes(client, namespace);
-  if (missing.length === 0) {
-    log(`temporal: search attributes current (namespace ${namespace})`);
-    return;
-  }
-  const names = missing.map((key) => key.name).join(', ');
-  try {
-    await client.connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]])),
-    });
-    log(`temporal: registered search attributes ${names} on namespace ${namespace}`);
-  } catch (error) {
-    throw new Error(`search attributes ${names} are missing on namespace ${namespace} and could not be added: ${(error as Error).message}`);
-  }
-}
-
-/** The start-up check of worker and API: the search attributes are there; registering them is `tracewell deploy`'s. */
-export async function requirePartSearchAttributes(client: Client, namespace: string): Promise<void> {
-  const missing = await missingPartSearchAttributes(client, namespace);
-  if (missing.length > 0) notDeployed([`temporal: search attributes ${missing.map((key) => key.name).join(', ')} are missing on namespace ${namespace}`]);
 }
