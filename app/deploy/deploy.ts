@@ -23,6 +23,7 @@ import { REGISTRAR_KEY_REF } from '../../domain/participants/keystore.js';
 import type { KeyStore } from '../../domain/participants/keystore.js';
 import { syncParticipantOnChain } from '../../domain/participants/onboarding.js';
 import type { AppConfig } from '../config/app.js';
+import { ConfigError } from '../config/errors.js';
 import { ensurePartSearchAttributes } from './search-attributes.js';
 import { deploymentInputs } from './inputs.js';
 import { ensurePartRegistry } from './part-registry-deployment.js';
@@ -55,7 +56,7 @@ function underDeployLock<T>(database: Database, log: (line: string) => void, fn:
 async function migrate(database: Database, log: (line: string) => void): Promise<string> {
   const before = await migrationStatus(database.db);
   if (before.newer > 0) {
-    throw new Error(`database schema: ${before.newer} applied migration(s) are newer than this build knows; deploy with the newer tracewell`);
+    throw new ConfigError(`database schema: ${before.newer} applied migration(s) are newer than this build of tracewell knows; deploy with the release that applied them`);
   }
   const last = before.known.at(-1)!.tag;
   if (before.pending.length === 0) {
