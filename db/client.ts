@@ -18,7 +18,30 @@ export interface Database {
   /** `postgres` or `pglite`, for logs and health checks. */
   kind: 'postgres' | 'pglite';
   migrate(): Promise<void>;
+  /**
+   * Runs `fn` while holding the PostgreSQL advisory lock `key` (on a connection of its own, so the
+   * pool stays free for `fn`): callers in any process run one at a time. `onWait` is called when
+   * another holder makes this one wait.
+   */
+  withAdvisoryLock<T>(key: bigint, fn: () => Promise<T>, onWait?: () => void): Promise<T>;
   close(): Promise<void>;
+}
+
+/** The session-lock calls both drivers share: take (waiting when `wait`), release. */
+type LockQuery = (text: string, key: string) => Promise<{ rows: Record<string, unknown>[] }>;
+
+async function holdingLock<T>(query: LockQuery, key: bigint, fn: () => Promise<T>, onWait?: () => void): Promise<T> {
+  const { rows } = await query('select pg_try_advisory_lock($1) as locked', key.toString());
+  if (!rows[0]!.locked) {
+    onWait?.();
+    await query('select pg_advisory_lock($1)', key.toString());
+  }
+  try {
+    return await fn();
+  } finally {
+    // A failed unlock is not the caller's failure: the lock ends with its session anyway.
+    await query('select pg_advisory_unlock($1)', key.toString()).catch(() => {});
+  }
 }
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -40,6 +63,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       db,
       kind: 'postgres',
       migrate: () => migratePg(drizzlePg(pool), { migrationsFolder: MIGRATIONS_DIR }),
+      withAdvisoryLock: async (key, fn, onWait) => {
+        const client = new pg.Client({ connectionString: options.url });
+        // A lost lock connection means the lock is gone: fail the work rather than crash the process.
+        let lost: Error | undefined;
+        client.on('error', (error) => (lost = error));
+        await client.connect();
+        try {
+          const result = await holdingLock((text, value) => client.query(text, [value]), key, fn, onWait);
+          if (lost) throw lost;
+          return result;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
       close: () => pool.end(),
     };
   }
@@ -49,6 +86,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db,
     kind: 'pglite',
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_DIR }),
+    // PGlite has one connection and one process; the same SQL keeps the code path the same.
+    withAdvisoryLock: (key, fn, onWait) => holdingLock((text, value) => client.query(text, [value]), key, fn, onWait),
     close: () => client.close(),
   };
 }

@@ -468,3 +468,23 @@ export const gatewayContracts = pgTable('gateway_contracts', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * What the last `tracewell deploy` set up on each chain. Worker, API, listener and intake processes
+ * compare it with what they would deploy and refuse to start when it is missing or out of date.
+ */
+export const deployments = pgTable('deployments', {
+  chainId: integer('chain_id').primaryKey(),
+  partRegistry: text('part_registry').notNull(),
+  /** keccak256 of the PartRegistry bytecode this build deploys; null when PART_REGISTRY_ADDRESS named an external one. */
+  registryBytecodeHash: text('registry_bytecode_hash'),
+  /** The last migration applied, by its journal tag. */
+  schemaTag: text('schema_tag').notNull(),
+  /** sha256 of the participants file and of the lifecycle files that were seeded. */
+  participantsHash: text('participants_hash').notNull(),
+  lifecyclesHash: text('lifecycles_hash').notNull(),
+  /** The package version of the `tracewell` that deployed. */
+  version: text('version').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});

@@ -14,6 +14,8 @@ import { killAllChildrenSync } from '../devstack/process.js';
 import { ApiCallError, registerOpsCommands } from './ops.js';
 import { serveApi } from '../wiring/api-server.js';
 import { openCore } from '../wiring/core.js';
+import { runDeploy } from '../wiring/deploy-process.js';
+import { applyMigrations } from '../deploy/deploy.js';
 import { startEventServices } from '../wiring/event-services.js';
 import { startServiceBusIntake } from '../wiring/service-bus.js';
 import { listDeadLetters, resubmitDeadLetters } from '../../domain/intake/service-bus.js';
@@ -23,7 +25,8 @@ import { openLedgerProcess } from '../wiring/ledger-listener.js';
 import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js';
 import { stopOnSignal } from '../wiring/shutdown.js';
 import { startStack } from '../wiring/stack.js';
-import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from '../wiring/temporal-worker.js';
+import { connectTemporalClient, startWorker } from '../wiring/temporal-worker.js';
+import { requirePartSearchAttributes } from '../deploy/search-attributes.js';
 
 const log = (line: string) => console.log(`[tracewell] ${line}`);
 
@@ -38,12 +41,13 @@ function settings(): AppConfig {
  * Settings and core for the production commands, which share PostgreSQL and a chain with other
  * processes; the embedded defaults belong to `dev`.
  */
-async function openExternal(options: { deploy?: boolean } = {}) {
+async function openExternal() {
   const config = settings();
   if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required outside `tracewell dev` (which embeds PGlite)');
   if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required outside `tracewell dev` (which starts anvil)');
   const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
-  const core = await openCore({ config, rpcUrl: config.CHAIN_RPC_URL, dev: false, deploy: options.deploy, log });
+  // Checks that `tracewell deploy` has set up the schema and the deployment; sets up nothing itself.
+  const core = await openCore({ config, rpcUrl: config.CHAIN_RPC_URL, dev: false, log });
   return { config, temporal, core };
 }
 
@@ -51,7 +55,7 @@ const program = new Command('tracewell').description('Track and trace supply-cha
 
 program
   .command('dev')
-  .description('start the whole stack on embedded defaults: Temporal dev server, anvil, Azurite, PGlite, worker and API')
+  .description('start the whole stack on embedded defaults: Temporal dev server, anvil, Azurite, PGlite, the deploy, worker and API')
   .option('--data-dir <dir>', 'keep all state here so it survives a restart (TRACEWELL_DATA_DIR)')
   .action(async (options: { dataDir?: string }) => {
     const config = settings();
@@ -85,11 +89,11 @@ program
 
 program
   .command('worker')
-  .description('run a Temporal worker for part workflows (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .description('run a Temporal worker for part workflows, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
     const { temporal, core } = await openExternal();
     const client = await connectTemporalClient(temporal);
-    await ensurePartSearchAttributes(client, temporal.connection.namespace, log).finally(() => client.connection.close());
+    await requirePartSearchAttributes(client, temporal.connection.namespace).finally(() => client.connection.close());
     const worker = await startWorker(temporal, core.activityDeps);
     stopOnSignal(async () => {
       await worker.stop();
@@ -101,11 +105,11 @@ program
 
 program
   .command('api')
-  .description('serve the HTTP API (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .description('serve the HTTP API, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
     const { config, temporal, core } = await openExternal();
     const client = await connectTemporalClient(temporal);
-    await ensurePartSearchAttributes(client, temporal.connection.namespace, log);
+    await requirePartSearchAttributes(client, temporal.connection.namespace);
     const api = await serveApi(core, client, temporal, { host: config.API_HOST, port: config.API_PORT }, log);
     stopOnSignal(async () => {
       await api.close();
@@ -117,7 +121,7 @@ program
 
 program
   .command('listener')
-  .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions (needs DATABASE_URL, CHAIN_RPC_URL)')
+  .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL)')
   .action(async () => {
     const config = settings();
     const ledger = await openLedgerProcess(config, { log });
@@ -135,8 +139,7 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (options: { json?: boolean }) => {
     const config = settings();
-    // A check changes nothing: not even the schema (run `tracewell migrate` for that).
-    const ledger = await openLedgerProcess(config, { migrate: false });
+    const ledger = await openLedgerProcess(config);
     try {
       const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, { batchBlocks: config.LEDGER_BATCH_BLOCKS });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
@@ -153,6 +156,10 @@ const intake = program
     const { config, temporal, core } = await openExternal();
     if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake`');
     const client = await connectTemporalClient(temporal);
+    await requirePartSearchAttributes(client, temporal.connection.namespace).catch(async (error: unknown) => {
+      await client.connection.close();
+      throw error;
+    });
     const running = startServiceBusIntake(config, commandDepsOf(core, client, temporal), log)!;
     stopOnSignal(async () => {
       await running.close();
@@ -187,15 +194,18 @@ intake
 
 program
   .command('deploy')
-  .description('apply migrations, deploy the PartRegistry once (remembered in SQL) and seed participants (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
+  .description(
+    'set up what every process checks at start, once: migrations, the PartRegistry (found or deployed) and its gateway registration, the document container, ' +
+      'participants and their on-chain roles, the admin API key, the lifecycles; concurrent runs wait for each other ' +
+      '(needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC, AZURE_STORAGE_CONNECTION_STRING, TRACEWELL_KEYSTORE_DIR, TRACEWELL_KEYSTORE_PASSPHRASE)',
+  )
   .action(async () => {
-    const { core } = await openExternal({ deploy: true });
-    await core.close();
+    await runDeploy(settings(), log);
   });
 
 program
   .command('migrate')
-  .description('apply database migrations (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR)')
+  .description('apply database migrations only, under the deploy lock (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR); `deploy` includes this')
   .action(async () => {
     const config = loadAppConfig();
     if (!config.DATABASE_URL && !config.TRACEWELL_DATA_DIR) {
@@ -206,8 +216,7 @@ program
       pgliteDir: config.TRACEWELL_DATA_DIR ? resolve(config.TRACEWELL_DATA_DIR, 'pglite') : undefined,
     });
     try {
-      await database.migrate();
-      log(`migrations applied (${database.kind})`);
+      await applyMigrations(database, log);
     } finally {
       await database.close();
     }

@@ -23,7 +23,7 @@ async function hasCode(chain: ChainConnection, address: Address): Promise<boolea
 }
 
 /** The configured PartRegistry, or the one remembered in SQL for this chain while its code is there; null when neither. */
-export async function findPartRegistry(db: Db, chain: ChainConnection, configuredAddress?: string): Promise<Address | null> {
+async function findPartRegistry(db: Db, chain: ChainConnection, configuredAddress?: string): Promise<Address | null> {
   if (configuredAddress) {
     const address = getAddress(configuredAddress);
     if (!(await hasCode(chain, address))) {
@@ -41,23 +41,11 @@ export async function findPartRegistry(db: Db, chain: ChainConnection, configure
   return null;
 }
 
-export async function ensurePartRegistry(
-  db: Db,
-  chain: ChainConnection,
-  registrar: LocalAccount,
-  configuredAddress?: string,
-  /** False for worker and API processes: several of them must not each deploy their own. */
-  allowDeploy = true,
-): Promise<Deployment> {
+/** Only `tracewell deploy` calls this, under its lock: concurrent deploys must not each deploy their own. */
+export async function ensurePartRegistry(db: Db, chain: ChainConnection, registrar: LocalAccount, configuredAddress?: string): Promise<Deployment> {
   const found = await findPartRegistry(db, chain, configuredAddress);
   if (found) return { address: found, deployed: false };
   const bytecodeHash = keccak256(partRegistryBytecode);
-
-  if (!allowDeploy) {
-    throw new ConfigError(
-      `PART_REGISTRY_ADDRESS: no PartRegistry is known for chain ${chain.chainId}; run \`tracewell deploy\` once, or set PART_REGISTRY_ADDRESS`,
-    );
-  }
   const wallet = createWalletClient({ account: registrar, chain: chain.client.chain, transport: http(chain.rpcUrl) });
   const txHash = await wallet.deployContract({ abi: partRegistryAbi, bytecode: partRegistryBytecode, args: [registrar.address] });
   const receipt = await chain.client.waitForTransactionReceipt({ hash: txHash });

@@ -1,10 +1,10 @@
-// Seeds participants from a YAML file into SQL (new ones get fresh keys in the key store), and
+// Seeds participants from a YAML file into SQL (part of `tracewell deploy`) (new ones get fresh keys in the key store), and
 // creates the `admin` participant that the bootstrap API key acts as.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
-import { generateApiKey, issueApiKey } from '../../db/api-keys.js';
+import { generateApiKey, issueApiKey, participantForApiKey } from '../../db/api-keys.js';
 import type { Db } from '../../db/client.js';
 import { findParticipant, insertParticipant, updateParticipant } from '../../db/participants.js';
 import type { Participant } from '../../db/participants.js';
@@ -42,18 +42,27 @@ export function loadParticipantsFile(path: string): ParticipantSeed[] {
   return result.data.participants;
 }
 
+export interface SeededParticipant {
+  participant: Participant;
+  outcome: 'created' | 'updated' | 'unchanged';
+}
+
+const sameRoles = (a: string[], b: string[]) => a.length === b.length && a.every((role, i) => role === b[i]);
+
 /** Creates the participants that are new (with new keys) and applies name and role edits to the rest. */
-export async function seedParticipants(db: Db, keys: KeyStore, seeds: ParticipantSeed[]): Promise<Participant[]> {
-  const seeded: Participant[] = [];
+export async function seedParticipants(db: Db, keys: KeyStore, seeds: ParticipantSeed[]): Promise<SeededParticipant[]> {
+  const seeded: SeededParticipant[] = [];
   for (const seed of seeds) {
     const existing = await findParticipant(db, seed.id);
-    if (existing) {
-      seeded.push((await updateParticipant(db, seed.id, { name: seed.name, roles: seed.roles }))!);
-      continue;
+    if (existing && existing.name === seed.name && sameRoles(existing.roles, seed.roles)) {
+      seeded.push({ participant: existing, outcome: 'unchanged' });
+    } else if (existing) {
+      seeded.push({ participant: (await updateParticipant(db, seed.id, { name: seed.name, roles: seed.roles }))!, outcome: 'updated' });
+    } else {
+      const participantKeys = await createParticipantKeys(keys, seed.id, seed.key);
+      await insertParticipant(db, { id: seed.id, name: seed.name, roles: seed.roles, ...participantKeys });
+      seeded.push({ participant: (await findParticipant(db, seed.id))!, outcome: 'created' });
     }
-    const participantKeys = await createParticipantKeys(keys, seed.id, seed.key);
-    await insertParticipant(db, { id: seed.id, name: seed.name, roles: seed.roles, ...participantKeys });
-    seeded.push((await findParticipant(db, seed.id))!);
   }
   return seeded;
 }
@@ -62,14 +71,18 @@ export const ADMIN_PARTICIPANT_ID = 'admin';
 
 /**
  * The `admin` participant (its ledger key is the contract admin's) and `apiKey` as one of its API
- * keys, so a fresh installation has someone who can create the other participants.
+ * keys, so a fresh installation has someone who can create the other participants. Says what it
+ * had to do.
  */
-export async function ensureAdmin(db: Db, keys: KeyStore, adminKeyRef: string, apiKey: string): Promise<void> {
-  if (!(await findParticipant(db, ADMIN_PARTICIPANT_ID))) {
+export async function ensureAdmin(db: Db, keys: KeyStore, adminKeyRef: string, apiKey: string): Promise<{ created: boolean; keyIssued: boolean }> {
+  const created = !(await findParticipant(db, ADMIN_PARTICIPANT_ID));
+  if (created) {
     const participantKeys = await createParticipantKeys(keys, ADMIN_PARTICIPANT_ID, adminKeyRef);
     await insertParticipant(db, { id: ADMIN_PARTICIPANT_ID, name: 'Tracewell administrator', roles: ['admin'], ...participantKeys });
   }
-  await issueApiKey(db, ADMIN_PARTICIPANT_ID, { key: apiKey, label: 'bootstrap (TRACEWELL_ADMIN_API_KEY)' });
+  const keyIssued = (await participantForApiKey(db, apiKey))?.id !== ADMIN_PARTICIPANT_ID;
+  if (keyIssued) await issueApiKey(db, ADMIN_PARTICIPANT_ID, { key: apiKey, label: 'bootstrap (TRACEWELL_ADMIN_API_KEY)' });
+  return { created, keyIssued };
 }
 
 /** The dev admin key: kept in the data directory so it survives restarts, else new each start. */

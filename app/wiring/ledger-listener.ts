@@ -12,7 +12,7 @@ import type { ChainConnection } from '../../domain/chain/connection.js';
 import { LedgerListener } from '../../domain/mirror/listener.js';
 import { PartRegistry } from '../../domain/chain/part-registry.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
-import { findPartRegistry } from '../deploy/part-registry-deployment.js';
+import { requireCurrentDeployment } from '../deploy/readiness.js';
 
 /**
  * The block the contract was deployed in, when this service deployed it (nothing before it can hold
@@ -58,16 +58,15 @@ export interface LedgerProcess {
   close(): Promise<void>;
 }
 
-export async function openLedgerProcess(config: AppConfig, options: { log?: (line: string) => void; migrate?: boolean } = {}): Promise<LedgerProcess> {
-  const { log, migrate = true } = options;
+/** Checks, like every process, that the schema and the deployment are current; changes neither. */
+export async function openLedgerProcess(config: AppConfig, options: { log?: (line: string) => void } = {}): Promise<LedgerProcess> {
+  const { log } = options;
   if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required outside `tracewell dev` (which embeds PGlite)');
   if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required outside `tracewell dev` (which starts anvil)');
   const database = await openDatabase({ url: config.DATABASE_URL });
   try {
-    if (migrate) await database.migrate();
     const chain = await connectChain(config.CHAIN_RPC_URL);
-    const address = await findPartRegistry(database.db, chain, config.PART_REGISTRY_ADDRESS);
-    if (!address) throw new ConfigError(`PART_REGISTRY_ADDRESS: no PartRegistry is known for chain ${chain.chainId}; run \`tracewell deploy\` once, or set PART_REGISTRY_ADDRESS`);
+    const address = await requireCurrentDeployment({ db: database.db, chain, config });
     const registry = new PartRegistry(chain.client, address);
     const signal = new MirrorSignal();
     const listener = await openLedgerListener(database.db, chain, registry, config, signal, log);

@@ -20,7 +20,8 @@ import { commandDepsOf } from './command-deps.js';
 import type { RunningEventServices } from './event-services.js';
 import { openCore } from './core.js';
 import type { Core } from './core.js';
-import { connectTemporalClient, ensurePartSearchAttributes, startWorker } from './temporal-worker.js';
+import { connectTemporalClient, startWorker } from './temporal-worker.js';
+import { ensurePartSearchAttributes } from '../deploy/search-attributes.js';
 import type { RunningWorker } from './temporal-worker.js';
 
 export interface StackOptions {

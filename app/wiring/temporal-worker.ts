@@ -3,14 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createRequire } from 'node:module';
-import proto from '@temporalio/proto';
 import type { TemporalConfig } from '../config/temporal.js';
 import { createActivities } from '../../activities/index.js';
 import type { ActivityDeps } from '../../activities/index.js';
-import { PART_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
-
-// @temporalio/proto is CommonJS: under plain Node ESM its namespace is the default export.
-const { IndexedValueType } = proto.temporal.api.enums.v1;
 
 const require = createRequire(import.meta.url);
 
@@ -68,26 +63,4 @@ export async function startWorker(config: TemporalConfig, deps: ActivityDeps, so
       await done;
     },
   };
-}
-
-/**
- * Registers the part workflows' search attributes on a Temporal server that lacks them (the dev
- * server gets them at start). Temporal Cloud refuses this call: there, add them with `tcld` and
- * this check only reports which are missing.
- */
-export async function ensurePartSearchAttributes(client: Client, namespace: string, log: (line: string) => void = () => {}): Promise<void> {
-  const operator = client.connection.operatorService;
-  const { customAttributes } = await operator.listSearchAttributes({ namespace });
-  const missing = PART_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
-  if (missing.length === 0) return;
-  const names = missing.map((key) => key.name).join(', ');
-  try {
-    await operator.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]])),
-    });
-    log(`registered search attributes ${names} on namespace ${namespace}`);
-  } catch (error) {
-    throw new Error(`search attributes ${names} are missing on namespace ${namespace} and could not be added: ${(error as Error).message}`);
-  }
 }

@@ -102,6 +102,10 @@ describe('tracewell dev', () => {
     const second = await startDev();
     try {
       expect(second.output()).toContain(`PartRegistry found at ${address}`);
+      // The deploy inside `dev` found everything it set up on the first start.
+      expect(second.output()).toContain('[tracewell] migrations: current');
+      expect(second.output()).toContain('[tracewell] participants: current');
+      expect(second.output()).toContain('[tracewell] deployment: current');
       // The admin key was kept in the data directory: the same key works after the restart.
       expect(second.apiKey).toBe(first.apiKey);
       const again: any = await (await fetch(`${second.apiUrl}/parts/${id}`, { headers: auth })).json();

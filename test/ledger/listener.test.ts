@@ -25,7 +25,10 @@ import type { ListenerOptions } from '../../domain/mirror/listener.js';
 import { PartRegistry, REGISTRAR_ROLE, tokenIdOf } from '../../domain/chain/part-registry.js';
 import { mirrorStatus } from '../../domain/mirror/mirror-status.js';
 import { verifyMirror } from '../../domain/mirror/verify.js';
-import { uniqueId } from '../support/env.js';
+import { testAppConfig, uniqueId } from '../support/env.js';
+import { deploymentInputs } from '../../app/deploy/inputs.js';
+import { recordDeployment } from '../../db/deployments.js';
+import { knownMigrations } from '../../db/migration-status.js';
 import { startRpcGate } from '../../tools/faults/rpc-gate.js';
 import type { RpcGate } from '../../tools/faults/rpc-gate.js';
 import { until } from '../support/until.js';
@@ -261,6 +264,11 @@ describe('ledger listener', () => {
       const [row] = await database.db.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, CHAIN_ID), eq(ledgerCursors.address, registry.address)));
       return BigInt(row!.blockNumber);
     };
+    // `tracewell listener` starts only on a deployed chain: record this file's contract as the chain's
+    // deployment, an external PartRegistry (PART_REGISTRY_ADDRESS) as `tracewell deploy` records it.
+    // No seeding here: its role grants would be events this test does not count.
+    const deployment = { ...deploymentInputs(testAppConfig()), registryBytecodeHash: null };
+    await recordDeployment(database.db, { ...deployment, chainId: CHAIN_ID, partRegistry: registry.address, schemaTag: knownMigrations().at(-1)!.tag });
     const before = (await mirrored()).length;
     for (let i = 0; i < 12; i += 1) await register();
     let child = run();
