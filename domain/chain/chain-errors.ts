@@ -2,10 +2,11 @@
 // error of the call that met them (e.g. ContractFunctionExecutionError around HttpRequestError); ops
 // filtering parked steps after an outage want one plain code for all of them.
 import { BaseError, HttpRequestError, TimeoutError, WebSocketRequestError } from 'viem';
+import { StepRejection } from '../errors/step-rejections.js';
 
 /** The JSON-RPC node could not be reached or did not answer: retrying later can succeed. */
 export class ChainUnavailableError extends Error {
-  override name = 'ChainUnavailableError';
+  override name = StepRejection.ChainUnavailable;
 }
 
 /** The error as a ChainUnavailableError when a transport failure caused it; otherwise unchanged. */
