@@ -126,8 +126,11 @@ export const Errors = catalogue({
 
   // --- The CLI and its settings
   invalid_configuration: [400, '{problem}'],
-  api_unreachable: [503, 'cannot reach the API at {url} ({reason}); start it or pass --api'],
+  invalid_lifecycle_file: [422, '{problems}'],
+  invalid_usage: [400, '{problem}'],
   invalid_option: [400, '{problem}'],
+  api_unreachable: [503, 'cannot reach the API at {url} ({reason}); start it or pass --api'],
+  api_stream_ended: [503, 'the API ended the stream without a summary'],
 });
 
 export type ErrorCode = keyof typeof Errors;

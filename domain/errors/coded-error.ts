@@ -59,6 +59,15 @@ export class CodedError<E extends ErrorEntry = ErrorEntry> extends Error {
     return this.entry.status;
   }
 
+  /**
+   * An error another process coded and formatted already (an API answer the CLI received), kept as
+   * it came: its entry's code and status, the message as sent.
+   */
+  static received(entry: ErrorEntry, message: string, details?: unknown): CodedError {
+    const asSent: ErrorEntry<string, '{message}'> = { code: entry.code, status: entry.status, message: '{message}' };
+    return new CodedError(asSent, { message }, details);
+  }
+
   /** The answer body every interface shows: `{ code, message, details? }`. */
   toJSON(): { code: string; message: string; details?: unknown } {
     return { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) };
