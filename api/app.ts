@@ -44,7 +44,8 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   document = apiDocument(app); // at start-up, so a schema that cannot be described fails here, not on a request
   app.notFound((c) => errorResponse(c, new CodedError(Errors.not_found, { what: `route for ${c.req.method} ${c.req.path}` })));
   app.onError((error, c) => {
-    if (error instanceof CodedError) return errorResponse(c, error);
+    // A coded 5xx (e.g. a key store's) is the server's own trouble: logged, and answered without its detail.
+    if (error instanceof CodedError && error.status < 500) return errorResponse(c, error);
     // Blob storage refused or failed: nothing was half-stored, and trying later may work.
     if (error instanceof RestError) {
       log(`blob storage failed on ${c.req.method} ${c.req.path}: ${error.statusCode ?? ''} ${error.code ?? ''} ${error.message}`);

@@ -266,7 +266,7 @@ export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps) {
       await out.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
     }, async (error, out) => {
       // The status line is sent already: say on the stream that the batch stopped, and why.
-      const answer = error instanceof CodedError ? error.toJSON() : { code: Errors.internal_error.code, message: error.message };
+      const answer = error instanceof CodedError && error.status < 500 ? error.toJSON() : { code: Errors.internal_error.code, message: error.message };
       await out.write(`${JSON.stringify({ type: 'error', code: answer.code, message: answer.message })}\n`);
     });
     // zod-openapi types a route's answers as JSON or text only: the NDJSON stream is a plain Response.

@@ -124,6 +124,13 @@ export const Errors = catalogue({
   unsupported_message_version: [400, 'version: {version} is not supported for {type}; expected 1'],
   invalid_message: [400, '{problems}'],
 
+  // --- Key stores (participants' ledger and document keys): the server's own setup, so a 500 to an
+  // API client, whose request was not at fault
+  unknown_key: [500, '{problem}'],
+  key_store_read_only: [500, '{problem}'],
+  key_passphrase_wrong: [500, '{problem}'],
+  invalid_key_file: [500, '{problem}'],
+
   // --- The CLI and its settings
   invalid_configuration: [400, '{problem}'],
   invalid_lifecycle_file: [422, '{problems}'],
