@@ -202,7 +202,7 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
     const lastEventId = c.req.valid('header')['last-event-id'];
     if (lastEventId) {
       const resumed = seqString.safeParse(lastEventId.trim());
-      if (!resumed.success) throw new CodedError(Errors.invalid_last_event_id);
+      if (!resumed.success) throw new CodedError(Errors.invalid_last_event_id, { problems: 'Last-Event-ID: expected the sequence number of an event' });
       cursor = resumed.data;
     }
 

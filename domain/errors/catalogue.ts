@@ -26,7 +26,7 @@ export const Errors = catalogue({
   invalid_path: [400, '{problems}'],
   invalid_header: [400, '{problems}'],
   invalid_idempotency_key: [400, '{problems}'],
-  invalid_last_event_id: [400, 'Last-Event-ID: expected the sequence number of an event'],
+  invalid_last_event_id: [400, '{problems}'],
   invalid_cursor: [400, 'cursor: pass back the nextCursor of the previous page'],
   invalid_multipart: [400, '{problem}'],
   filter_required: [400, 'give at least one of lifecycle, version, kind, step, code, olderThan, newerThan, partIds, or "all": true'],
