@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     let listed = 0;
     do {
       const p0 = performance.now();
-      const page: any = await call('GET', `${stack.apiUrl}/ops/failures?lifecycle=part-basic&code=ChainUnavailableError&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: any = await call('GET', `${stack.apiUrl}/ops/failures?lifecycle=part-basic&code=${StepRejection.ChainUnavailable}&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
       pageMs.push(performance.now() - p0);
       listed += page.failures.length;
       cursor = page.nextCursor;
