@@ -126,7 +126,7 @@ export const Errors = catalogue({
 
   // --- Key stores (participants' ledger and document keys): the server's own setup, so a 500 to an
   // API client, whose request was not at fault
-  unknown_key: [500, '{problem}'],
+  missing_key: [500, '{problem}'],
   key_store_read_only: [500, '{problem}'],
   key_passphrase_wrong: [500, '{problem}'],
   invalid_key_file: [500, '{problem}'],

@@ -51,7 +51,7 @@ export abstract class KeyStoreError extends CodedError<ErrorEntry<string, '{prob
 export class UnknownKeyError extends KeyStoreError {
   override name = 'UnknownKeyError';
   constructor(problem: string) {
-    super(Errors.unknown_key, problem);
+    super(Errors.missing_key, problem);
   }
 }
 /** The store cannot create keys (its keys are derived, not generated). */
