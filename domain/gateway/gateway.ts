@@ -1,6 +1,6 @@
 // The contract gateway: registered contracts, and invoking (a transaction signed by the calling
 // participant), querying (eth_call) and reading the events of any of them through their ABI, with
-// JSON in and out as abi-json.ts maps it. Refusals are CommandRefused: a value that does not fit
+// JSON in and out as abi-json.ts maps it. Refusals are coded errors: a value that does not fit
 // its type (400, naming the field), a revert with its custom error decoded (409).
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
