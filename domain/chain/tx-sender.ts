@@ -9,7 +9,7 @@ import type { Abi, Address, Hex, LocalAccount, Log, TransactionReceipt } from 'v
 import type { Db } from '../../db/client.js';
 import { chainTxs } from '../../db/schema.js';
 import type { ChainConnection } from './connection.js';
-import { nonceRefusalOf } from './tx-errors.js';
+import { nonceRefusalOf } from './chain-errors.js';
 
 export interface ChainWrite {
   /** Deterministic idempotency key: the same logical write always has the same key. */
