@@ -13,14 +13,23 @@ export function codedFailureOf(error: unknown): CodedError | undefined {
 }
 
 /** Prints the failure and says which exit code ends the process: the entry's, or 1 for an uncoded failure. */
-export function reportFailure(error: unknown, options: { json: boolean; out?: (line: string) => void; err?: (line: string) => void }): number {
+export function reportFailure(
+  error: unknown,
+  options: { json: boolean; out?: (line: string) => void; err?: (line: string) => void },
+): number {
   const out = options.out ?? ((line) => console.log(line));
   const err = options.err ?? ((line) => console.error(line));
   // commander printed its own message (and `--help` / `--version` end here with 0).
   if (error instanceof CommanderError && error.exitCode === 0) return 0;
   const coded = codedFailureOf(error);
   if (options.json) {
-    out(JSON.stringify({ error: coded ? coded.toJSON() : { code: Errors.internal_error.code, message: error instanceof Error ? error.message : String(error) } }));
+    out(
+      JSON.stringify({
+        error: coded
+          ? coded.toJSON()
+          : { code: Errors.internal_error.code, message: error instanceof Error ? error.message : String(error) },
+      }),
+    );
   } else if (coded && !(error instanceof CommanderError)) {
     err(`tracewell: ${coded.code}: ${coded.message}`);
   } else if (!coded) {

@@ -1,7 +1,15 @@
 // Reading viem's typed errors (walking the cause chain, never matching message text): an
 // unreachable chain told apart from everything else, and what a node's refusal of a transaction
 // says about its nonce.
-import { BaseError, HttpRequestError, NonceTooHighError, NonceTooLowError, RpcRequestError, TimeoutError, WebSocketRequestError } from 'viem';
+import {
+  BaseError,
+  HttpRequestError,
+  NonceTooHighError,
+  NonceTooLowError,
+  RpcRequestError,
+  TimeoutError,
+  WebSocketRequestError,
+} from 'viem';
 import { getNodeError } from 'viem/utils';
 import { StepRejection } from '../errors/step-rejections.js';
 

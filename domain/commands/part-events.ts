@@ -28,9 +28,14 @@ export interface EventTarget {
 export type PinnedLifecycle = (name: string, version: number) => Promise<CompiledLifecycle | undefined>;
 
 /** The version a part runs and whether it has ended: from its SQL row, or before that row exists, from Temporal. */
-async function pinnedVersionOf(deps: CommandDeps, id: string, handle: WorkflowHandle): Promise<{ name?: string; version?: number; ended?: string }> {
+async function pinnedVersionOf(
+  deps: CommandDeps,
+  id: string,
+  handle: WorkflowHandle,
+): Promise<{ name?: string; version?: number; ended?: string }> {
   const part = await getPart(deps.db, id);
-  if (part) return { name: part.lifecycle, version: part.lifecycleVersion, ended: ENDED_PART_STATUSES.has(part.status) ? part.status : undefined };
+  if (part)
+    return { name: part.lifecycle, version: part.lifecycleVersion, ended: ENDED_PART_STATUSES.has(part.status) ? part.status : undefined };
   const description = await describeIfExists(handle);
   if (!description) throw new CodedError(Errors.part_not_found, { id });
   return {
@@ -49,7 +54,13 @@ export async function eventTarget(deps: CommandDeps, pinnedLifecycle: PinnedLife
   if (awaiting.length === 0) {
     const events = lifecycle ? [...new Set(awaitSteps(lifecycle).map((s) => s.params.event as string))] : [];
     const awaited = events.length ? `; it awaits: ${events.join(', ')}` : '';
-    throw new CodedError(Errors.unknown_event, { id, lifecycle: pinned.name ?? 'no lifecycle', version: pinned.version ?? '?', event, awaited });
+    throw new CodedError(Errors.unknown_event, {
+      id,
+      lifecycle: pinned.name ?? 'no lifecycle',
+      version: pinned.version ?? '?',
+      event,
+      awaited,
+    });
   }
   if (pinned.ended) throw notActive(id, pinned.ended);
   return { id, event, handle, awaiting };
@@ -59,7 +70,12 @@ export async function eventTarget(deps: CommandDeps, pinnedLifecycle: PinnedLife
  * Delivers the event as a signal; checked here, since a signal cannot be refused by the workflow.
  * With a `requestId`, Temporal records a repeat of the same id once (the intake's message id).
  */
-export async function signalEvent(deps: CommandDeps, target: EventTarget, payload: Record<string, unknown>, requestId?: string): Promise<void> {
+export async function signalEvent(
+  deps: CommandDeps,
+  target: EventTarget,
+  payload: Record<string, unknown>,
+  requestId?: string,
+): Promise<void> {
   const { id, event, handle, awaiting } = target;
   // Checked against every step awaiting it.
   const problems = await Promise.all(awaiting.map((step) => fieldProblems(deps.db, step.params.payload as FieldSpecs, payload)));
@@ -85,7 +101,12 @@ export async function signalEvent(deps: CommandDeps, target: EventTarget, payloa
  * Delivers the event as an update, which the workflow judges. Temporal keeps one outcome per
  * `updateId`: a repeat with the same id is the same update, not a second event.
  */
-export async function updateEvent(deps: CommandDeps, target: EventTarget, payload: Record<string, unknown>, updateId?: string): Promise<AwaitAccepted> {
+export async function updateEvent(
+  deps: CommandDeps,
+  target: EventTarget,
+  payload: Record<string, unknown>,
+  updateId?: string,
+): Promise<AwaitAccepted> {
   const { id, event, handle, awaiting } = target;
   // The workflow's validator judges the payload's shape; whether named participants exist is for
   // SQL to say, once the shape is right.
@@ -93,7 +114,10 @@ export async function updateEvent(deps: CommandDeps, target: EventTarget, payloa
   const unknown = checkFields(specs, payload).length === 0 ? await unknownParticipants(deps.db, specs, payload) : [];
   if (unknown.length > 0) throw invalidPayload(event, unknown);
   try {
-    return await handle.executeUpdate<AwaitAccepted, [Record<string, unknown>]>(event, { args: [payload], ...(updateId ? { updateId } : {}) });
+    return await handle.executeUpdate<AwaitAccepted, [Record<string, unknown>]>(event, {
+      args: [payload],
+      ...(updateId ? { updateId } : {}),
+    });
   } catch (error) {
     throw refusalOfUpdate(error, id, event) ?? error;
   }

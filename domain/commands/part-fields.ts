@@ -16,8 +16,13 @@ export interface FieldProblem {
 export async function unknownParticipants(db: Db, specs: FieldSpecs, values: Record<string, unknown>): Promise<FieldProblem[]> {
   const named = Object.keys(specs).filter((name) => specs[name]!.type === 'participant' && typeof values[name] === 'string');
   if (named.length === 0) return [];
-  const known = await existingParticipantIds(db, named.map((name) => values[name] as string));
-  return named.filter((name) => !known.has(values[name] as string)).map((name) => ({ field: name, message: `unknown participant "${values[name]}"` }));
+  const known = await existingParticipantIds(
+    db,
+    named.map((name) => values[name] as string),
+  );
+  return named
+    .filter((name) => !known.has(values[name] as string))
+    .map((name) => ({ field: name, message: `unknown participant "${values[name]}"` }));
 }
 
 /** The declarations' problems with `values`; once the shape is right, unknown participants. */

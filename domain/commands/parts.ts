@@ -40,8 +40,13 @@ export function partCommands(deps: CommandDeps) {
     start: (request: StartPartRequest, createdBy: string, memo: Record<string, unknown> = {}) => startPart(deps, request, createdBy, memo),
     signal: async (id: string, event: string, payload: Record<string, unknown>, requestId?: string, known?: EventTarget): Promise<void> =>
       signalEvent(deps, known ?? (await target(id, event)), payload, requestId),
-    update: async (id: string, event: string, payload: Record<string, unknown>, updateId?: string, known?: EventTarget): Promise<AwaitAccepted> =>
-      updateEvent(deps, known ?? (await target(id, event)), payload, updateId),
+    update: async (
+      id: string,
+      event: string,
+      payload: Record<string, unknown>,
+      updateId?: string,
+      known?: EventTarget,
+    ): Promise<AwaitAccepted> => updateEvent(deps, known ?? (await target(id, event)), payload, updateId),
     eventTarget: target,
     pinnedLifecycle,
   };
@@ -75,10 +80,20 @@ async function lifecycleToStart(db: Db, request: StartPartRequest): Promise<Comp
  * Starts the part (its id is the workflow id). `memo` is kept with the workflow: the intake
  * names its message there, so a redelivered message finds the part it started.
  */
-async function startPart(deps: CommandDeps, request: StartPartRequest, createdBy: string, memo: Record<string, unknown>): Promise<StartedPart> {
+async function startPart(
+  deps: CommandDeps,
+  request: StartPartRequest,
+  createdBy: string,
+  memo: Record<string, unknown>,
+): Promise<StartedPart> {
   const lifecycle = await lifecycleToStart(deps.db, request);
   const problems = (await fieldProblems(deps.db, lifecycle.params, request.params)).map((p) => ({ ...p, field: `params.${p.field}` }));
-  if (problems.length > 0) throw new CodedError(Errors.invalid_params, { lifecycle: lifecycle.name, version: lifecycle.version, problems: listProblems(problems) }, problems);
+  if (problems.length > 0)
+    throw new CodedError(
+      Errors.invalid_params,
+      { lifecycle: lifecycle.name, version: lifecycle.version, problems: listProblems(problems) },
+      problems,
+    );
 
   const input: PartInput = { partId: request.id, lifecycle, params: request.params, policies: deps.policies, createdBy };
   try {

@@ -3,7 +3,15 @@ import { CodedError, isCoded } from '../errors/coded-error.js';
 import { Errors } from '../errors/catalogue.js';
 
 /** The checks of a stored document: each failure means it was altered after its sender signed it. */
-const INTEGRITY = [Errors.metadata_invalid, Errors.signature_invalid, Errors.key_unwrap_failed, Errors.ciphertext_tampered, Errors.size_mismatch, Errors.hash_mismatch, Errors.index_mismatch] as const;
+const INTEGRITY = [
+  Errors.metadata_invalid,
+  Errors.signature_invalid,
+  Errors.key_unwrap_failed,
+  Errors.ciphertext_tampered,
+  Errors.size_mismatch,
+  Errors.hash_mismatch,
+  Errors.index_mismatch,
+] as const;
 
 export type IntegrityCode = (typeof INTEGRITY)[number]['code'];
 

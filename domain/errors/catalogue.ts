@@ -12,7 +12,9 @@ type Definitions = Record<string, readonly [ErrorStatus, string]>;
 type Catalogue<D extends Definitions> = { readonly [K in keyof D & string]: ErrorEntry<K, D[K][1]> };
 
 function catalogue<const D extends Definitions>(definitions: D): Catalogue<D> {
-  return Object.fromEntries(Object.entries(definitions).map(([code, [status, message]]) => [code, { code, status, message }])) as Catalogue<D>;
+  return Object.fromEntries(
+    Object.entries(definitions).map(([code, [status, message]]) => [code, { code, status, message }]),
+  ) as Catalogue<D>;
 }
 
 export const Errors = catalogue({
@@ -92,7 +94,10 @@ export const Errors = catalogue({
   sender_without_key: [422, 'participant "{id}" has no document key, so it could not read its own document'],
   not_a_recipient: [403, 'participant "{caller}" is neither the sender nor a recipient of document {id}'],
   not_owner: [403, 'only {owner}, who sent document {id}, may delete it'],
-  document_anchored: [409, 'document {id} is the certificate anchored on {parts}; deleting it leaves those certificates unverifiable (add ?force=true to delete anyway)'],
+  document_anchored: [
+    409,
+    'document {id} is the certificate anchored on {parts}; deleting it leaves those certificates unverifiable (add ?force=true to delete anyway)',
+  ],
   // A stored document failed a check (GET /documents/:id/verify reports each one).
   metadata_invalid: [409, 'the stored document does not verify: {problem}; see GET /documents/:id/verify'],
   signature_invalid: [409, 'the stored document does not verify: {problem}; see GET /documents/:id/verify'],

@@ -6,7 +6,9 @@ import { EXIT_CODES, exitCodeOf } from './coded-error.js';
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 export function errorCatalogueMarkdown(): string {
-  const rows = ERROR_ENTRIES.map((entry) => `| \`${entry.code}\` | ${entry.status} | ${exitCodeOf(entry.status)} | ${cell(entry.message)} |`);
+  const rows = ERROR_ENTRIES.map(
+    (entry) => `| \`${entry.code}\` | ${entry.status} | ${exitCodeOf(entry.status)} | ${cell(entry.message)} |`,
+  );
   return [
     '# Error codes',
     '',

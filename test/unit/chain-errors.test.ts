@@ -1,7 +1,16 @@
 // Reading viem's typed errors, built here as viem builds them for eth_sendRawTransaction
 // (TransactionRejectedRpcError around an RpcRequestError carrying the node's words, as anvil answers),
 // never a match on message text: nonce refusals and bare reverts.
-import { ExecutionRevertedError, HttpRequestError, InternalRpcError, NonceTooHighError, NonceTooLowError, RpcRequestError, TransactionExecutionError, TransactionRejectedRpcError } from 'viem';
+import {
+  ExecutionRevertedError,
+  HttpRequestError,
+  InternalRpcError,
+  NonceTooHighError,
+  NonceTooLowError,
+  RpcRequestError,
+  TransactionExecutionError,
+  TransactionRejectedRpcError,
+} from 'viem';
 import { describe, expect, it } from 'vitest';
 import { nonceRefusalOf } from '../../domain/chain/chain-errors.js';
 import { ContractRevertError } from '../../domain/chain/tx-sender.js';

@@ -27,7 +27,11 @@ async function tracewell(...args: string[]): Promise<{ code: number; stdout: str
 
 describe('CLI failures', () => {
   it('exits by the status class of the error code', () => {
-    expect(report(new CodedError(Errors.invalid_option, { problem: '--set x' }), false)).toEqual({ code: 2, out: [], err: ['tracewell: invalid_option: --set x'] });
+    expect(report(new CodedError(Errors.invalid_option, { problem: '--set x' }), false)).toEqual({
+      code: 2,
+      out: [],
+      err: ['tracewell: invalid_option: --set x'],
+    });
     expect(report(new CodedError(Errors.part_not_found, { id: 'p' }), false).code).toBe(3);
     expect(report(new CodedError(Errors.part_not_parked, { reason: 'running' }), false).code).toBe(4);
     expect(report(new CodedError(Errors.api_unreachable, { url: 'http://x', reason: 'refused' }), false).code).toBe(5);
@@ -36,14 +40,23 @@ describe('CLI failures', () => {
   });
 
   it('prints the API error answer with --json', () => {
-    const answer = report(new CodedError(Errors.invalid_step_params, { problems: 'params.x: required' }, [{ field: 'params.x', message: 'required' }]), true);
+    const answer = report(
+      new CodedError(Errors.invalid_step_params, { problems: 'params.x: required' }, [{ field: 'params.x', message: 'required' }]),
+      true,
+    );
     expect(answer.code).toBe(2);
-    expect(JSON.parse(answer.out[0]!)).toEqual({ error: { code: 'invalid_step_params', message: 'params.x: required', details: [{ field: 'params.x', message: 'required' }] } });
+    expect(JSON.parse(answer.out[0]!)).toEqual({
+      error: { code: 'invalid_step_params', message: 'params.x: required', details: [{ field: 'params.x', message: 'required' }] },
+    });
     expect(JSON.parse(report(new Error('boom'), true).out[0]!)).toEqual({ error: { code: 'internal_error', message: 'boom' } });
   });
 
   it('treats a usage error as bad input, and help as success', () => {
-    expect(report(new CommanderError(1, 'commander.missingArgument', "error: missing required argument 'step'"), false)).toEqual({ code: 2, out: [], err: [] });
+    expect(report(new CommanderError(1, 'commander.missingArgument', "error: missing required argument 'step'"), false)).toEqual({
+      code: 2,
+      out: [],
+      err: [],
+    });
     expect(report(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'), true)).toEqual({ code: 0, out: [], err: [] });
   });
 

@@ -3,7 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_ENTRIES, entryFor, Errors } from '../../domain/errors/catalogue.js';
-import { CodedError, ERROR_STATUSES, EXIT_CODES, exitCodeOf, formatMessage, isCoded, templateParams } from '../../domain/errors/coded-error.js';
+import {
+  CodedError,
+  ERROR_STATUSES,
+  EXIT_CODES,
+  exitCodeOf,
+  formatMessage,
+  isCoded,
+  templateParams,
+} from '../../domain/errors/coded-error.js';
 import { errorCatalogueMarkdown } from '../../domain/errors/markdown.js';
 import { StepRejection } from '../../domain/errors/step-rejections.js';
 import { PartFailure } from '../../workflows/failures.js';
@@ -47,7 +55,11 @@ describe('error catalogue', () => {
   it('formats the answer every interface shows', () => {
     const error = new CodedError(Errors.part_not_found, { id: 'urn:x:1' });
     expect(error.message).toBe('part "urn:x:1" not found');
-    expect(new CodedError(Errors.invalid_params, { lifecycle: 'chip', version: 2, problems: 'params.batch: required' }, [{ field: 'params.batch', message: 'required' }]).toJSON()).toEqual({
+    expect(
+      new CodedError(Errors.invalid_params, { lifecycle: 'chip', version: 2, problems: 'params.batch: required' }, [
+        { field: 'params.batch', message: 'required' },
+      ]).toJSON(),
+    ).toEqual({
       code: 'invalid_params',
       message: 'params for chip v2: params.batch: required',
       details: [{ field: 'params.batch', message: 'required' }],
@@ -62,13 +74,20 @@ describe('error catalogue', () => {
 
   it('keeps one status per idea: a missing thing in the path is 404, one named in the body 422', () => {
     for (const entry of ERROR_ENTRIES.filter((e) => e.code.endsWith('_not_found'))) expect(entry.status, entry.code).toBe(404);
-    for (const entry of ERROR_ENTRIES.filter((e) => e.code.startsWith('unknown_') && e.code !== 'unknown_event' && e.code !== 'unknown_message_type')) expect(entry.status, entry.code).toBe(422);
+    for (const entry of ERROR_ENTRIES.filter(
+      (e) => e.code.startsWith('unknown_') && e.code !== 'unknown_event' && e.code !== 'unknown_message_type',
+    ))
+      expect(entry.status, entry.code).toBe(422);
   });
 
   it('keeps the workflow failure types and step rejections apart from the codes, and unchanged', () => {
     // Recorded in Temporal histories and SQL: their values must not change.
     expect(Object.values(PartFailure).every((type) => /^[A-Z][A-Za-z]+$/.test(type))).toBe(true);
-    expect(StepRejection).toMatchObject({ RoleMismatch: 'RoleMismatch', UnknownParticipant: 'UnknownParticipantError', ChainUnavailable: 'ChainUnavailableError' });
+    expect(StepRejection).toMatchObject({
+      RoleMismatch: 'RoleMismatch',
+      UnknownParticipant: 'UnknownParticipantError',
+      ChainUnavailable: 'ChainUnavailableError',
+    });
     for (const type of [...Object.values(PartFailure), ...Object.values(StepRejection)]) expect(entryFor(type)).toBeUndefined();
   });
 
