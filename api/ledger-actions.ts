@@ -99,7 +99,7 @@ const routes = {
         [403, 'The caller is not an accepted certifier (`not_a_certifier`)'],
         [404, 'No such part'],
         [409, 'The part is not on chain yet, or the certificate exists or its document is anchored elsewhere'],
-        [422, 'No such document in the vault, or one the caller did not send'],
+        [422, 'No such document in the vault (`unknown_document`), or one the caller did not send (`document_not_yours`)'],
       ),
     },
   }),
