@@ -4,7 +4,7 @@ import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { tokenIdOf } from '../domain/chain/part-registry.js';
 import type { ActivityDeps } from './context.js';
-import { stepRejected } from './errors.js';
+import { StepRejection, stepRejected } from './errors.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { StepCall } from './step-call.js';
 import { stepWrite } from './step-call.js';
@@ -26,7 +26,7 @@ export function createAssembleActivities(deps: ActivityDeps) {
     async assembleStep(call: StepCall<AssembleParams>): Promise<AssembleOutput> {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const components = [call.params.components].flat();
-        if (components.length === 0) throw stepRejected('NoComponents', 'components: the list is empty');
+        if (components.length === 0) throw stepRejected(StepRejection.NoComponents, 'components: the list is empty');
         const holder = await holderSigner(deps, call.partId);
         const componentIds = components.map(tokenIdOf);
         const sent = await sendMirrored(deps, {

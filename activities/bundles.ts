@@ -5,7 +5,7 @@ import type { Hex } from 'viem';
 import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { tokenIdOf } from '../domain/chain/part-registry.js';
 import type { ActivityDeps } from './context.js';
-import { stepRejected } from './errors.js';
+import { StepRejection, stepRejected } from './errors.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { StepCall } from './step-call.js';
 import { stepWrite } from './step-call.js';
@@ -28,7 +28,7 @@ export function createBundleActivities(deps: ActivityDeps) {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const bundleId = tokenIdOf(call.params.into);
         const tokenId = tokenIdOf(call.partId);
-        if (!(await registry.exists(bundleId))) throw stepRejected('BundleNotFound', `bundle ${call.params.into} has no token on chain (start it first)`);
+        if (!(await registry.exists(bundleId))) throw stepRejected(StepRejection.BundleNotFound, `bundle ${call.params.into} has no token on chain (start it first)`);
         const holder = await holderSigner(deps, call.params.into);
         const sent = await sendMirrored(deps, {
           ...stepWrite('bundle', call, call.params.into),
@@ -48,7 +48,7 @@ export function createBundleActivities(deps: ActivityDeps) {
         const current = await registry.bundleOf(tokenId);
         // After a lost reply the part is out already: the chain's Unbundled event names the bundle.
         const bundleId = current !== 0n ? current : await registry.lastBundleLeft(tokenId);
-        if (bundleId === null) throw stepRejected('PartNotBundled', `part ${call.partId} is in no bundle`);
+        if (bundleId === null) throw stepRejected(StepRejection.PartNotBundled, `part ${call.partId} is in no bundle`);
         const bundle = await registry.partIdOf(bundleId);
         const holder = await holderSigner(deps, bundle);
         const sent = await sendMirrored(deps, {

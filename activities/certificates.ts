@@ -15,7 +15,7 @@ import { nameHash, tokenIdOf } from '../domain/chain/part-registry.js';
 import { DOCUMENT_ID_PATTERN, isDocumentReference } from '../workflows/definition.js';
 import type { AttachedCertificate } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
-import { stepRejected } from './errors.js';
+import { StepRejection, stepRejected } from './errors.js';
 import { sendMirrored, signerOf } from './ledger-writes.js';
 import { resolveRole } from './participants.js';
 import type { StepCall } from './step-call.js';
@@ -51,23 +51,23 @@ export type { AttachedCertificate };
  * of the certificate's kind, its signature and content intact. Every refusal is final (non-retryable).
  */
 async function certificateDocument(deps: ActivityDeps, reference: string, issuer: Participant, kind: string): Promise<DocumentRow> {
-  if (!isDocumentReference(reference)) throw stepRejected('InvalidDocumentReference', `document: "${reference}" is neither a document id nor a 0x-prefixed SHA-256 hash`);
+  if (!isDocumentReference(reference)) throw stepRejected(StepRejection.InvalidDocumentReference, `document: "${reference}" is neither a document id nor a 0x-prefixed SHA-256 hash`);
   let row: DocumentRow | undefined;
   if (DOCUMENT_ID_PATTERN.test(reference)) {
     row = await getDocument(deps.db, reference.toLowerCase());
-    if (!row) throw stepRejected('DocumentNotFound', `no document "${reference}" in the vault`);
-    if (row.deletedAt) throw stepRejected('DocumentDeleted', `document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}`);
+    if (!row) throw stepRejected(StepRejection.DocumentNotFound, `no document "${reference}" in the vault`);
+    if (row.deletedAt) throw stepRejected(StepRejection.DocumentDeleted, `document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}`);
   } else {
     const candidates = await documentsWithHash(deps.db, reference);
     row = candidates.find((d) => d.owner === issuer.id && d.kind === kind) ?? candidates.find((d) => d.owner === issuer.id) ?? candidates[0];
-    if (!row) throw stepRejected('DocumentNotFound', `no document with hash ${reference.toLowerCase()} in the vault; the issuer uploads it first (POST /documents)`);
+    if (!row) throw stepRejected(StepRejection.DocumentNotFound, `no document with hash ${reference.toLowerCase()} in the vault; the issuer uploads it first (POST /documents)`);
   }
-  if (row.owner !== issuer.id) throw stepRejected('DocumentNotFromIssuer', `document ${row.id} was sent by ${row.owner}, not by the issuer ${issuer.id}`);
-  if (row.kind !== kind) throw stepRejected('DocumentKindMismatch', `document ${row.id} is a "${row.kind}" document, not "${kind}"`);
+  if (row.owner !== issuer.id) throw stepRejected(StepRejection.DocumentNotFromIssuer, `document ${row.id} was sent by ${row.owner}, not by the issuer ${issuer.id}`);
+  if (row.kind !== kind) throw stepRejected(StepRejection.DocumentKindMismatch, `document ${row.id} is a "${row.kind}" document, not "${kind}"`);
   const check = await deps.documents.check(row);
   if (!check.ok) {
     const failures = (['metadata', 'signature', 'content'] as const).filter((layer) => !check[layer].ok).map((layer) => `${layer}: ${check[layer].code ?? 'failed'} (${check[layer].message})`);
-    throw stepRejected('DocumentVerificationFailed', `document ${row.id} does not verify: ${failures.join('; ')}`);
+    throw stepRejected(StepRejection.DocumentVerificationFailed, `document ${row.id} does not verify: ${failures.join('; ')}`);
   }
   return row;
 }
@@ -84,7 +84,7 @@ export async function attachCertificate(
   // reusable to certify another part (its statement does not name the part).
   const elsewhere = (await anchorsOf(deps.db, registry, row.hash as Hex)).filter((a) => a.partId !== partId);
   if (elsewhere.length > 0) {
-    throw stepRejected('DocumentAnchoredElsewhere', `document ${row.id} already certifies ${elsewhere.map((a) => a.partId).join(', ')}; each part needs a certificate document of its own`);
+    throw stepRejected(StepRejection.DocumentAnchoredElsewhere, `document ${row.id} already certifies ${elsewhere.map((a) => a.partId).join(', ')}; each part needs a certificate document of its own`);
   }
   const tokenId = tokenIdOf(partId);
   const documentHash = row.hash as Hex;
@@ -163,7 +163,7 @@ export function createCertificateActivities(deps: ActivityDeps) {
           if (valid) found.push(valid);
           else problems.push(`${kind}: ${why}`);
         }
-        if (problems.length > 0) throw stepRejected('CertificationFailed', `part ${call.partId} lacks valid certificates: ${problems.join('; ')}`);
+        if (problems.length > 0) throw stepRejected(StepRejection.CertificationFailed, `part ${call.partId} lacks valid certificates: ${problems.join('; ')}`);
         return { certificates: found };
       });
     },

@@ -4,7 +4,8 @@
 // named by the certificate, so a repeated attempt is one decision.
 import { getClient } from '@temporalio/activity';
 import { listFailures } from '../db/failures.js';
-import { OperatorError } from '../domain/commands/operator-errors.js';
+import { isCoded } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { sendDecision } from '../domain/commands/decisions.js';
 import type { CertificationResumeRequest } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
@@ -33,7 +34,7 @@ export function createCertificationResumeActivities(deps: ActivityDeps) {
         return parked.stepId;
       } catch (error) {
         // Moved on meanwhile (an operator acted first): nothing to resume.
-        if (error instanceof OperatorError && ['part_not_parked', 'step_not_failed', 'part_not_active'].includes(error.code)) return null;
+        if (isCoded(error, Errors.part_not_parked, Errors.step_not_failed, Errors.part_not_active)) return null;
         throw error;
       }
     },

@@ -3,10 +3,14 @@
 // in a lifecycle definition refers to.
 import { ApplicationFailure } from '@temporalio/activity';
 import { ContractRevertError } from '../domain/chain/tx-sender.js';
+import { StepRejection } from '../domain/errors/step-rejections.js';
+import type { StepRejectionType } from '../domain/errors/step-rejections.js';
+
+export { StepRejection } from '../domain/errors/step-rejections.js';
 
 /** A participant id that is not registered: retrying cannot help. */
 export class UnknownParticipantError extends Error {
-  override name = 'UnknownParticipantError';
+  override name = StepRejection.UnknownParticipant;
   constructor(readonly participantId: string) {
     super(`unknown participant "${participantId}"`);
   }
@@ -14,14 +18,14 @@ export class UnknownParticipantError extends Error {
 
 /** The chain disagrees with what the step expects (e.g. the token is held by someone else). */
 export class PartConflictError extends Error {
-  override name = 'PartConflictError';
+  override name = StepRejection.PartConflict;
 }
 
 /**
  * A step that cannot succeed as things stand (a rule of the contract, a missing certificate, an
  * ambiguous role): it fails at once, without retries, and waits for an operator.
  */
-export function stepRejected(code: string, message: string): ApplicationFailure {
+export function stepRejected(code: StepRejectionType, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: code, message, nonRetryable: true });
 }
 
@@ -30,7 +34,12 @@ export async function rejectingReverts<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    if (error instanceof ContractRevertError && error.errorName) throw stepRejected(error.errorName, `the contract refused: ${error.message}`);
+    if (error instanceof ContractRevertError && error.errorName) throw contractRejected(error.errorName, `the contract refused: ${error.message}`);
     throw error;
   }
+}
+
+/** A step the contract refused, rejected with the contract's own error name (e.g. `NotHolder`, `PartIsBundled`). */
+function contractRejected(errorName: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: errorName, message, nonRetryable: true });
 }

@@ -6,7 +6,7 @@ import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { attachCertificate } from './certificates.js';
 import type { LedgerAction, LedgerActionRequest, LedgerActionResult } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
-import { stepRejected } from './errors.js';
+import { StepRejection, stepRejected } from './errors.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { Holder } from './ledger-writes.js';
 import { requireParticipant } from './participants.js';
@@ -43,7 +43,7 @@ export function createLedgerActionActivities(deps: ActivityDeps) {
       // checked again here, where it counts: the part may have moved since the API looked.
       const alreadyDone = request.action === 'transfer' ? holder.participant.id === request.to : await deps.registry.isDecommissioned(holder.tokenId);
       if (holder.participant.id !== request.actorId && !alreadyDone) {
-        throw stepRejected('NotHolder', `participant "${request.actorId}" does not hold ${request.partId} (${holder.participant.id} does)`);
+        throw stepRejected(StepRejection.NotHolder, `participant "${request.actorId}" does not hold ${request.partId} (${holder.participant.id} does)`);
       }
       if (request.action === 'transfer') {
         const to = await requireParticipant(deps.db, request.to);

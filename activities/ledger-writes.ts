@@ -5,7 +5,7 @@ import type { Participant } from '../db/participants.js';
 import { tokenIdOf } from '../domain/chain/part-registry.js';
 import type { ChainWrite, ChainWriteResult } from '../domain/chain/tx-sender.js';
 import type { ActivityDeps } from './context.js';
-import { rejectingReverts, stepRejected } from './errors.js';
+import { rejectingReverts, StepRejection, stepRejected } from './errors.js';
 import { holderOf } from './participants.js';
 
 export interface Holder {
@@ -18,7 +18,7 @@ export interface Holder {
 export async function holderSigner(deps: ActivityDeps, partId: string): Promise<Holder> {
   const tokenId = tokenIdOf(partId);
   const address = await deps.registry.ownerOf(tokenId);
-  if (!address) throw stepRejected('PartNotOnChain', `part ${partId} has no token on chain (was it minted?)`);
+  if (!address) throw stepRejected(StepRejection.PartNotOnChain, `part ${partId} has no token on chain (was it minted?)`);
   const participant = await holderOf(deps.db, address);
   return { tokenId, participant, account: await signerOf(deps, participant) };
 }

@@ -3,7 +3,7 @@ import type { Address } from 'viem';
 import { findParticipant, findParticipantByAddress, listParticipants } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
 import type { Db } from '../db/client.js';
-import { PartConflictError, UnknownParticipantError, stepRejected } from './errors.js';
+import { PartConflictError, UnknownParticipantError, StepRejection, stepRejected } from './errors.js';
 
 export async function requireParticipant(db: Db, id: string): Promise<Participant> {
   const found = await findParticipant(db, id);
@@ -19,15 +19,15 @@ export async function resolveRole(db: Db, role: string | undefined, participantI
   if (participantId !== undefined) {
     const named = await requireParticipant(db, participantId);
     if (role !== undefined && !named.roles.includes(role)) {
-      throw stepRejected('RoleMismatch', `participant "${named.id}" does not hold the role "${role}" (it holds: ${named.roles.join(', ') || 'none'})`);
+      throw stepRejected(StepRejection.RoleMismatch, `participant "${named.id}" does not hold the role "${role}" (it holds: ${named.roles.join(', ') || 'none'})`);
     }
     return named;
   }
-  if (role === undefined) throw stepRejected('NoRecipient', 'neither a role nor a participant was given');
+  if (role === undefined) throw stepRejected(StepRejection.NoRecipient, 'neither a role nor a participant was given');
   const holders = (await listParticipants(db)).filter((p) => p.roles.includes(role));
-  if (holders.length === 0) throw stepRejected('NoParticipantForRole', `no participant holds the role "${role}"`);
+  if (holders.length === 0) throw stepRejected(StepRejection.NoParticipantForRole, `no participant holds the role "${role}"`);
   if (holders.length > 1) {
-    throw stepRejected('AmbiguousRole', `several participants hold the role "${role}" (${holders.map((p) => p.id).join(', ')}); name one with participant:`);
+    throw stepRejected(StepRejection.AmbiguousRole, `several participants hold the role "${role}" (${holders.map((p) => p.id).join(', ')}); name one with participant:`);
   }
   return holders[0]!;
 }

@@ -3,13 +3,14 @@
 // health check and the docs).
 import { RestError } from '@azure/storage-blob';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { CommandRefused } from '../domain/commands/errors.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { contractRoutes } from './contract-gateway.js';
 import { apiDocument, docsRoutes, undocumentedRoutes } from './docs.js';
 import { documentRoutes } from './documents.js';
-import { ApiError, errorResponse } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
+import { errorResponse } from './errors.js';
 import { eventStreamRoutes } from './event-stream.js';
 import { eventSubscriptionRoutes } from './event-subscriptions.js';
 import { healthRoutes } from './health.js';
@@ -41,16 +42,17 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   const undocumented = undocumentedRoutes(app);
   if (undocumented.length > 0) throw new Error(`routes without an OpenAPI definition: ${undocumented.join(', ')}`);
   document = apiDocument(app); // at start-up, so a schema that cannot be described fails here, not on a request
-  app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => errorResponse(c, new CodedError(Errors.not_found, { what: `route for ${c.req.method} ${c.req.path}` })));
   app.onError((error, c) => {
-    if (error instanceof CommandRefused) return errorResponse(c, error);
+    // A coded 5xx (e.g. a key store's) is the server's own trouble: logged, and answered without its detail.
+    if (error instanceof CodedError && error.status < 500) return errorResponse(c, error);
     // Blob storage refused or failed: nothing was half-stored, and trying later may work.
     if (error instanceof RestError) {
       log(`blob storage failed on ${c.req.method} ${c.req.path}: ${error.statusCode ?? ''} ${error.code ?? ''} ${error.message}`);
-      return errorResponse(c, new ApiError(503, 'storage_unavailable', `blob storage did not complete the request (${error.code ?? error.statusCode ?? 'no answer'}); try again later`));
+      return errorResponse(c, new CodedError(Errors.storage_unavailable, { reason: error.code ?? error.statusCode ?? 'no answer' }));
     }
     log(`internal error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
-    return errorResponse(c, new ApiError(500, 'internal_error', 'internal error; see the server log'));
+    return errorResponse(c, new CodedError(Errors.internal_error));
   });
   return app;
 }

@@ -4,7 +4,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { participantForApiKey } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
 import type { Participant } from '../db/participants.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -35,8 +36,8 @@ function presentedKey(c: Context): string | undefined {
   return c.req.header('x-api-key');
 }
 
-function unauthenticated(message: string): ApiError {
-  return new ApiError(401, 'unauthenticated', message);
+function unauthenticated(message: string): CodedError {
+  return new CodedError(Errors.unauthenticated, { reason: message });
 }
 
 export function authenticate(db: Db): MiddlewareHandler {
@@ -66,5 +67,5 @@ export function roleRequired(...roles: ApiRole[]): MiddlewareHandler {
 export function requireRole(c: Context, ...roles: ApiRole[]): Participant {
   const participant = actingParticipant(c);
   if (participant.roles.includes(API_ROLES.admin) || roles.some((role) => participant.roles.includes(role))) return participant;
-  throw new ApiError(403, 'forbidden', `participant "${participant.id}" may not do this: it needs the role ${roles.map((r) => `"${r}"`).join(' or ')}`);
+  throw new CodedError(Errors.forbidden, { reason: `participant "${participant.id}" may not do this: it needs the role ${roles.map((r) => `"${r}"`).join(' or ')}` });
 }

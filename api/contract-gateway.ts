@@ -8,7 +8,7 @@ import { CONTRACT_NAME_PATTERN, contractEvents, getContract, invokeContract, lis
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
-import { idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
+import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
 
 const abiItem = z
   .object({ type: z.enum(['function', 'event', 'error', 'constructor', 'fallback', 'receive']) })

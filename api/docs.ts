@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { route } from './openapi.js';
 
 const VERSION = '0.1.0';
@@ -109,7 +110,7 @@ export function docsRoutes(document: () => object): OpenAPIHono {
   app.get('/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
     const type = ASSETS[file];
-    if (!type) throw new ApiError(404, 'not_found', `no docs asset "${file}"`);
+    if (!type) throw new CodedError(Errors.not_found, { what: `docs asset "${file}"` });
     if (!assets.has(file)) assets.set(file, file === 'docs.js' ? Promise.resolve(INITIALIZER) : readFile(join(assetDir, file)));
     const body = await assets.get(file)!;
     return c.body(typeof body === 'string' ? body : new Uint8Array(body), 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });

@@ -15,12 +15,13 @@ import { findParticipants } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
 import { NAME_PATTERN } from '../domain/lifecycles/authoring-schema.js';
 import { anchorsOf } from '../domain/documents/anchors.js';
-import { DocumentDeletedError, DocumentIntegrityError, DocumentNotFoundError, DocumentTooLargeError } from '../domain/documents/errors.js';
 import { DOCUMENT_ID_PATTERN, PARTICIPANT_ID_PATTERN } from '../workflows/definition.js';
 import type { Hex } from 'viem';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
+import { documentTooLarge } from '../domain/documents/errors.js';
 import { apiRouter, errors, invalidInput, jsonResponse, route } from './openapi.js';
 
 /** Folder and file names: one path segment each, safe in blob names and URLs. */
@@ -300,15 +301,6 @@ export function documentView(row: DocumentRow) {
   };
 }
 
-function tooLarge(limit: number): ApiError {
-  return new ApiError(413, 'document_too_large', `the document is larger than the limit of ${limit} bytes`, { limit });
-}
-
-/** A stored document that fails its checks is refused with the check's own code. */
-function integrityError(error: DocumentIntegrityError): ApiError {
-  return new ApiError(409, error.code, `the stored document does not verify: ${error.message}; see GET /documents/:id/verify`);
-}
-
 function isMultipart(c: Context): boolean {
   return (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 }
@@ -339,18 +331,18 @@ function readMultipart<T>(
     try {
       parser = busboy({ headers: { 'content-type': c.req.header('content-type')! }, limits: { files: 1, fields: 10, fieldSize: 4096 } });
     } catch (error) {
-      reject(new ApiError(400, 'invalid_multipart', `the multipart body cannot be read: ${(error as Error).message}`));
+      reject(new CodedError(Errors.invalid_multipart, { problem: `the multipart body cannot be read: ${(error as Error).message}` }));
       return;
     }
     const fields: Record<string, string> = {};
     let file: Promise<T> | undefined;
-    let problem: ApiError | undefined;
+    let problem: CodedError | undefined;
     // The store goes on to the end and is then discarded: stopping it halfway would race its commit.
-    const refuse = (error: ApiError) => {
+    const refuse = (error: CodedError) => {
       problem ??= error;
     };
     parser.on('field', (name, value) => {
-      if (file) return refuse(new ApiError(400, 'invalid_multipart', `field "${name}" comes after the file; send the fields first`));
+      if (file) return refuse(new CodedError(Errors.invalid_multipart, { problem: `field "${name}" comes after the file; send the fields first` }));
       // A repeated `recipients` field adds to the list.
       fields[name] = name === 'recipients' && fields[name] ? `${fields[name]},${value}` : value;
     });
@@ -361,9 +353,9 @@ function readMultipart<T>(
       // Settled (and answered) once the parser has seen the whole body.
       file.catch(() => stream.resume());
     });
-    parser.on('filesLimit', () => refuse(new ApiError(400, 'invalid_multipart', 'one file per upload')));
+    parser.on('filesLimit', () => refuse(new CodedError(Errors.invalid_multipart, { problem: 'one file per upload' })));
     parser.on('close', () => {
-      if (!file) return reject(problem ?? new ApiError(400, 'invalid_multipart', 'the multipart body has no file part'));
+      if (!file) return reject(problem ?? new CodedError(Errors.invalid_multipart, { problem: 'the multipart body has no file part' }));
       file.then(
         async (stored) => {
           if (!problem) return resolve(stored);
@@ -377,7 +369,7 @@ function readMultipart<T>(
     // A client that goes away mid-upload destroys the parser, which ends the file stream with the error
     // and so the store.
     pipeline(body, parser).catch((error: Error) => {
-      const failure = error instanceof ApiError ? error : new ApiError(400, 'invalid_multipart', `the multipart body cannot be read: ${error.message}`);
+      const failure = error instanceof CodedError ? error : new CodedError(Errors.invalid_multipart, { problem: `the multipart body cannot be read: ${error.message}` });
       refuse(failure);
       if (!file) reject(failure);
     });
@@ -394,30 +386,25 @@ export function documentRoutes(deps: ApiDeps) {
     const unknown = others.filter((id) => !known.has(id));
     if (unknown.length > 0) {
       const issues = unknown.map((id) => ({ field: 'recipients', message: `unknown participant "${id}"` }));
-      throw new ApiError(422, 'unknown_recipient', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+      throw new CodedError(Errors.unknown_recipient, { problems: issues.map((i) => `${i.field}: ${i.message}`).join('; ') }, issues);
     }
     const recipients = others.map((id) => known.get(id)!);
     const keyless = recipients.filter((r) => !r.documentPublicKey);
-    if (keyless.length > 0) throw new ApiError(422, 'recipient_without_key', `recipients: ${keyless.map((r) => r.id).join(', ')} ha${keyless.length > 1 ? 've' : 's'} no document key`);
+    if (keyless.length > 0) throw new CodedError(Errors.recipient_without_key, { ids: keyless.map((r) => r.id).join(', '), verb: keyless.length > 1 ? 'have' : 'has' });
     return recipients;
   }
 
   async function storeUpload(sender: Participant, raw: Record<string, string | undefined>, content: Readable, contentType: string) {
     const parsed = uploadFields.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
-    if (!parsed.success) throw invalidInput('invalid_request', parsed.error.issues, '(fields)');
+    if (!parsed.success) throw invalidInput(Errors.invalid_request, parsed.error.issues, '(fields)');
     const fields: UploadFields = parsed.data;
     // Kept in the blob's metadata, which Azure caps at 8 KB and wants in ASCII.
     if (!/^[\x20-\x7e]{1,200}$/.test(contentType)) {
-      throw new ApiError(400, 'invalid_request', 'content-type: at most 200 printable ASCII characters', [{ field: 'content-type', message: 'at most 200 printable ASCII characters' }]);
+      throw new CodedError(Errors.invalid_request, { problems: 'content-type: at most 200 printable ASCII characters' }, [{ field: 'content-type', message: 'at most 200 printable ASCII characters' }]);
     }
-    if (!sender.documentPublicKey) throw new ApiError(422, 'sender_without_key', `participant "${sender.id}" has no document key, so it could not read its own document`);
+    if (!sender.documentPublicKey) throw new CodedError(Errors.sender_without_key, { id: sender.id });
     const recipients = await recipientsOf(sender, fields.recipients);
-    try {
-      return await documents.store({ sender, folder: fields.folder, name: fields.name, kind: fields.kind, contentType, recipients, content });
-    } catch (error) {
-      if (error instanceof DocumentTooLargeError) throw tooLarge(error.limit);
-      throw error;
-    }
+    return documents.store({ sender, folder: fields.folder, name: fields.name, kind: fields.kind, contentType, recipients, content });
   }
 
   app.openapi(routes.upload, async (c) => {
@@ -427,7 +414,7 @@ export function documentRoutes(deps: ApiDeps) {
     // Refused before a byte is read; an undeclared length is counted as it streams.
     if (declared > limit) {
       c.header('connection', 'close');
-      throw tooLarge(documents.maxBytes);
+      throw documentTooLarge(documents.maxBytes);
     }
     try {
       const row = isMultipart(c)
@@ -465,10 +452,10 @@ export function documentRoutes(deps: ApiDeps) {
   /** The document, 404 when there is none; `read` also requires the caller to be its sender or a recipient. */
   async function documentFor(c: Context, id: string, access: 'read' | 'verify'): Promise<DocumentRow> {
     const row = DOCUMENT_ID_PATTERN.test(id) ? await getDocument(db, id.toLowerCase()) : undefined;
-    if (!row) throw new ApiError(404, 'document_not_found', `no document "${id}"`);
+    if (!row) throw new CodedError(Errors.document_not_found, { id });
     const caller = actingParticipant(c);
     if (access === 'read' && !canRead(row, caller.id)) {
-      throw new ApiError(403, 'not_a_recipient', `participant "${caller.id}" is neither the sender nor a recipient of document ${row.id}`);
+      throw new CodedError(Errors.not_a_recipient, { caller: caller.id, id: row.id });
     }
     return row;
   }
@@ -492,15 +479,8 @@ export function documentRoutes(deps: ApiDeps) {
       });
     }
     const reader = actingParticipant(c);
-    let opened;
-    try {
-      opened = await documents.open(row, reader);
-    } catch (error) {
-      if (error instanceof DocumentDeletedError) throw new ApiError(410, 'document_deleted', error.message);
-      if (error instanceof DocumentNotFoundError) throw new ApiError(410, 'document_content_missing', error.message);
-      if (error instanceof DocumentIntegrityError) throw integrityError(error);
-      throw error;
-    }
+    // Deleted, missing or altered content is refused with its own code (document_deleted, hash_mismatch, ...).
+    const opened = await documents.open(row, reader);
     const { envelope } = opened;
     const headers: Record<string, string> = {
       'content-type': envelope.contentType,
@@ -556,12 +536,12 @@ export function documentRoutes(deps: ApiDeps) {
   app.openapi(routes.delete, async (c) => {
     const row = await documentFor(c, c.req.valid('param').id, 'read');
     const caller = actingParticipant(c);
-    if (row.owner !== caller.id) throw new ApiError(403, 'not_owner', `only ${row.owner}, who sent document ${row.id}, may delete it`);
+    if (row.owner !== caller.id) throw new CodedError(Errors.not_owner, { owner: row.owner, id: row.id });
     if (row.deletedAt) return c.body(null, 204);
     // Certificates this owner issued with the document; another issuer's copy of the same content is theirs.
     const anchors = (await anchorsOf(db, deps.registry, row.hash as Hex)).filter((a) => a.issuerAddress.toLowerCase() === caller.address.toLowerCase());
     if (anchors.length > 0 && c.req.valid('query').force !== 'true') {
-      throw new ApiError(409, 'document_anchored', `document ${row.id} is the certificate anchored on ${anchors.map((a) => a.partId).join(', ')}; deleting it leaves those certificates unverifiable (add ?force=true to delete anyway)`, {
+      throw new CodedError(Errors.document_anchored, { id: row.id, parts: anchors.map((a) => a.partId).join(', ') }, {
         parts: anchors.map((a) => a.partId),
       });
     }

@@ -1,13 +1,8 @@
-// API errors: every failure answers `{ error: { code, message, details? } }` with a fitting status.
+// API errors: every failure answers `{ error: { code, message, details? } }` with the status its
+// catalogue entry gives (domain/errors/catalogue.ts); anything uncoded is a 500 `internal_error`.
 import type { Context } from 'hono';
-import { CommandRefused } from '../domain/commands/errors.js';
+import type { CodedError } from '../domain/errors/coded-error.js';
 
-/** An HTTP-only refusal (bad JSON, bad input, a missing role); commands shared with the intake throw CommandRefused. */
-export class ApiError extends CommandRefused {
-  override name = 'ApiError';
-}
-
-export function errorResponse(c: Context, error: CommandRefused): Response {
-  const body = { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
-  return c.json(body, error.status);
+export function errorResponse(c: Context, error: CodedError): Response {
+  return c.json({ error: error.toJSON() }, error.status);
 }

@@ -9,7 +9,8 @@ import { cursorOf, eventFilterSchema, eventsAfter, LEDGER_EVENT_NAMES, MAX_SEQ }
 import { MAX_WINDOW } from '../domain/streams/stream-session.js';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonResponse, route } from './openapi.js';
 
 export interface EventStreamOptions {
@@ -122,7 +123,7 @@ function filterOf(query: { events?: string[]; parts?: string[]; participant?: st
   });
   if (!result.success) {
     const issues = result.error.issues.map((issue) => ({ field: String(issue.path[0] ?? '(query)'), message: issue.message }));
-    throw new ApiError(400, 'invalid_query', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+    throw new CodedError(Errors.invalid_query, { problems: issues.map((i) => `${i.field}: ${i.message}`).join('; ') }, issues);
   }
   return result.data;
 }
@@ -187,10 +188,10 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
     let cursor: number;
     if (query.subscription !== undefined) {
       if (query.events || query.parts || query.participant || query.after !== undefined) {
-        throw new ApiError(400, 'invalid_query', 'subscription: a subscription brings its own filter and cursor; leave out events, parts, participant and after');
+        throw new CodedError(Errors.invalid_query, { problems: 'subscription: a subscription brings its own filter and cursor; leave out events, parts, participant and after' });
       }
       const subscription = await getSubscription(db, query.subscription);
-      if (!subscription || subscription.ownerId !== participant.id) throw new ApiError(404, 'subscription_not_found', `you have no subscription ${query.subscription}`);
+      if (!subscription || subscription.ownerId !== participant.id) throw new CodedError(Errors.subscription_not_found, { reason: `you have no subscription ${query.subscription}` });
       filter = subscription.filter;
       cursor = subscription.cursor;
     } else {
@@ -201,7 +202,7 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
     const lastEventId = c.req.valid('header')['last-event-id'];
     if (lastEventId) {
       const resumed = seqString.safeParse(lastEventId.trim());
-      if (!resumed.success) throw new ApiError(400, 'invalid_last_event_id', 'Last-Event-ID: expected the sequence number of an event');
+      if (!resumed.success) throw new CodedError(Errors.invalid_last_event_id, { problems: 'Last-Event-ID: expected the sequence number of an event' });
       cursor = resumed.data;
     }
 

@@ -11,7 +11,8 @@ import { findParticipant } from '../db/participants.js';
 import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema, LEDGER_EVENT_NAMES, MAX_SEQ } from '../domain/streams/events.js';
 import { API_ROLES, actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -204,14 +205,14 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
   /** The subscription if the caller may see it; 404 alike for a missing one and someone else's. */
   async function requireSubscription(c: Context, id: string): Promise<SubscriptionRow> {
     const row = UUID.test(id) ? await getSubscription(db, id.toLowerCase()) : undefined;
-    if (!row || (row.ownerId !== actingParticipant(c).id && !isAdmin(c))) throw new ApiError(404, 'subscription_not_found', `no subscription "${id}"`);
+    if (!row || (row.ownerId !== actingParticipant(c).id && !isAdmin(c))) throw new CodedError(Errors.subscription_not_found, { reason: `no subscription "${id}"` });
     return row;
   }
 
   /** A cursor past the latest event would silently skip the events up to it. */
   async function checkSeq(field: string, seq: number): Promise<void> {
     const latest = await latestSeq(db, ledger);
-    if (seq > latest) throw new ApiError(422, 'seq_out_of_range', `${field}: ${seq} is past the latest event (${latest})`, [{ field, message: `at most ${latest}` }]);
+    if (seq > latest) throw new CodedError(Errors.seq_out_of_range, { field, seq, latest }, [{ field, message: `at most ${latest}` }]);
   }
 
   app.openapi(routes.create, async (c) => {
@@ -219,7 +220,7 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
     const body = c.req.valid('json');
     const participant = body.filter.participant;
     if (participant !== undefined && !(await findParticipant(db, participant))) {
-      throw new ApiError(422, 'unknown_participant', `filter.participant: unknown participant "${participant}"`, [{ field: 'filter.participant', message: `unknown participant "${participant}"` }]);
+      throw new CodedError(Errors.unknown_participant, { field: 'filter.participant', problem: `no participant "${participant}"` }, [{ field: 'filter.participant', message: `unknown participant "${participant}"` }]);
     }
     if (typeof body.start === 'number') await checkSeq('start', body.start);
     const secret = body.kind === 'webhook' ? (body.secret ?? randomBytes(32).toString('hex')) : undefined;
@@ -233,13 +234,13 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
       url: body.url,
       secret,
     });
-    if (!row) throw new ApiError(409, 'subscription_exists', `you have a subscription named "${body.name}" already`);
+    if (!row) throw new CodedError(Errors.subscription_exists, { name: body.name });
     return c.json({ ...subscriptionView(row), ...(secret === undefined ? {} : { secret }) }, 201);
   });
 
   app.openapi(routes.list, async (c) => {
     const { all } = c.req.valid('query');
-    if (all === 'true' && !isAdmin(c)) throw new ApiError(403, 'forbidden', 'only an admin may list all subscriptions (all=true)');
+    if (all === 'true' && !isAdmin(c)) throw new CodedError(Errors.forbidden, { reason: 'only an admin may list all subscriptions (all=true)' });
     const rows = await listSubscriptions(db, all === 'true' ? undefined : actingParticipant(c).id);
     return c.json({ subscriptions: rows.map((row) => (all === 'true' ? { ...subscriptionView(row), ownerId: row.ownerId } : subscriptionView(row))) }, 200);
   });
@@ -265,7 +266,7 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
     const { from } = c.req.valid('json');
     if (from !== undefined) await checkSeq('from', from);
     const updated = await reactivateSubscription(db, row.id, from);
-    if (!updated) throw new ApiError(404, 'subscription_not_found', `no subscription "${row.id}"`);
+    if (!updated) throw new CodedError(Errors.subscription_not_found, { reason: `no subscription "${row.id}"` });
     return c.json(subscriptionView(updated), 200);
   });
 

@@ -15,9 +15,10 @@ import { DOCUMENT_ID_PATTERN } from '../workflows/definition.js';
 import { actingParticipant } from './auth.js';
 import { partIdParams } from './parts.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
-import { idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
+import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
 
 const transferBody = z
   .object({ to: z.string().min(1).openapi({ description: 'The participant to hand the part to', example: 'acme-assembly' }) })
@@ -98,7 +99,7 @@ const routes = {
         [403, 'The caller is not an accepted certifier (`not_a_certifier`)'],
         [404, 'No such part'],
         [409, 'The part is not on chain yet, or the certificate exists or its document is anchored elsewhere'],
-        [422, 'No such document in the vault, or one the caller did not send'],
+        [422, 'No such document in the vault (`unknown_document`), or one the caller did not send (`document_not_yours`)'],
       ),
     },
   }),
@@ -112,7 +113,7 @@ export function ledgerActionRoutes(deps: ApiDeps) {
   app.openapi(routes.transfer, async (c) => {
     const { to } = c.req.valid('json');
     if (!(await findParticipant(db, to))) {
-      throw new ApiError(422, 'unknown_participant', `to: no participant "${to}"`, [{ field: 'to', message: `unknown participant "${to}"` }]);
+      throw new CodedError(Errors.unknown_participant, { field: 'to', problem: `no participant "${to}"` }, [{ field: 'to', message: `unknown participant "${to}"` }]);
     }
     return c.json(await run(c, c.req.valid('param').id, { action: 'transfer', to }), 200);
   });

@@ -8,7 +8,8 @@ import { publishDefinition } from '../domain/lifecycles/publish.js';
 import { formatProblem } from '../domain/lifecycles/validate.js';
 import { API_ROLES, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonResponse, route } from './openapi.js';
 
 const SOURCE = 'request body';
@@ -22,7 +23,7 @@ function full(row: LifecycleRow) {
 }
 
 function versionParam(text: string): number {
-  if (!/^[1-9]\d{0,8}$/.test(text)) throw new ApiError(400, 'invalid_version', `version: expected a positive integer, got "${text}"`);
+  if (!/^[1-9]\d{0,8}$/.test(text)) throw new CodedError(Errors.invalid_version, { text });
   return Number(text);
 }
 
@@ -164,11 +165,11 @@ export function lifecycleRoutes({ db }: ApiDeps) {
 
   app.openapi(routes.publish, async (c) => {
     const text = await c.req.text();
-    if (text.trim() === '') throw new ApiError(400, 'invalid_request', 'the request body is empty; send a lifecycle definition as JSON or YAML');
+    if (text.trim() === '') throw new CodedError(Errors.invalid_request, { problems: 'the request body is empty; send a lifecycle definition as JSON or YAML' });
     const parsed = parseLifecycle(text);
     if (!parsed.ok) {
       const problems = parsed.problems.map((problem) => ({ ...problem, text: formatProblem(SOURCE, problem) }));
-      throw new ApiError(422, 'invalid_definition', `the definition has ${problems.length} problem${problems.length > 1 ? 's' : ''}: ${problems.map((p) => p.text).join('; ')}`, { problems });
+      throw new CodedError(Errors.invalid_definition, { count: problems.length, s: problems.length > 1 ? 's' : '', problems: problems.map((p) => p.text).join('; ') }, { problems });
     }
     const published = await publishDefinition(db, parsed.definition, 'api');
     switch (published.outcome) {
@@ -177,9 +178,9 @@ export function lifecycleRoutes({ db }: ApiDeps) {
       case 'unchanged':
         return c.json(full(published.row), 200);
       case 'version-exists':
-        throw new ApiError(409, 'version_exists', `${published.row.name} v${published.row.version} exists with other content; versions are immutable (omit version to publish the next one)`);
+        throw new CodedError(Errors.version_exists, { name: published.row.name, version: published.row.version });
       case 'version-gap':
-        throw new ApiError(409, 'version_gap', `${parsed.definition.name}: the next version is ${published.expected}, not ${parsed.definition.version}`);
+        throw new CodedError(Errors.version_gap, { name: parsed.definition.name, expected: published.expected, version: parsed.definition.version ?? '?' });
     }
   });
 
@@ -190,14 +191,14 @@ export function lifecycleRoutes({ db }: ApiDeps) {
   app.openapi(routes.versions, async (c) => {
     const { name } = c.req.valid('param');
     const versions = await listLifecycleVersions(db, name);
-    if (versions.length === 0) throw new ApiError(404, 'lifecycle_not_found', `no lifecycle named "${name}"`);
+    if (versions.length === 0) throw new CodedError(Errors.lifecycle_not_found, { name });
     return c.json({ name, latest: versions.at(-1)!.version, versions: versions.map(summary) }, 200);
   });
 
   app.openapi(routes.version, async (c) => {
     const { name, version } = c.req.valid('param');
     const row = await getLifecycle(db, name, versionParam(version));
-    if (!row) throw new ApiError(404, 'lifecycle_version_not_found', `lifecycle "${name}" has no version ${version}`);
+    if (!row) throw new CodedError(Errors.lifecycle_version_not_found, { name, version });
     return c.json(full(row), 200);
   });
 

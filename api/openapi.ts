@@ -4,15 +4,26 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Hook, RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { entryFor, Errors } from '../domain/errors/catalogue.js';
+import type { ErrorEntry } from '../domain/errors/coded-error.js';
 
-const INVALID_CODE = { json: 'invalid_request', query: 'invalid_query', param: 'invalid_path', header: 'invalid_header' } as const;
+const INVALID_CODE = { json: Errors.invalid_request, query: Errors.invalid_query, param: Errors.invalid_path, header: Errors.invalid_header } as const;
+
+/** The entries that answer invalid input, each with one `{problems}` parameter. */
+type InvalidInputEntry = ErrorEntry<string, '{problems}'>;
+
+/** A bad header the catalogue names (`invalid_idempotency_key`: clients branch on it), else `invalid_header`. */
+function headerEntry(header: string): InvalidInputEntry {
+  const entry = entryFor(`invalid_${header.replace(/-/g, '_')}`);
+  return entry?.message === '{problems}' ? (entry as InvalidInputEntry) : Errors.invalid_header;
+}
 const WHERE = { json: '(body)', query: '(query)', param: '(path)', header: '(headers)' } as const;
 
 /** 400 with one `{ field, message }` per issue, the message listing them all. */
-export function invalidInput(code: string, issues: z.ZodIssue[], where: string): ApiError {
+export function invalidInput(entry: InvalidInputEntry, issues: z.ZodIssue[], where: string): CodedError {
   const fields = issues.map((issue) => ({ field: issue.path.join('.') || where, message: issue.message }));
-  return new ApiError(400, code, fields.map((i) => `${i.field}: ${i.message}`).join('; '), fields);
+  return new CodedError(entry, { problems: fields.map((i) => `${i.field}: ${i.message}`).join('; ') }, fields);
 }
 
 /** A failed validation answers 400 with a code for where it failed and one issue per field. */
@@ -23,7 +34,7 @@ const rejectInvalid: Hook<any, any, any, any> = (result) => {
   const issues = result.error.issues;
   // A bad header is named in the code (`invalid_idempotency_key`): clients branch on it.
   const header = target === 'header' && issues.length === 1 && issues[0]!.path.length > 0 ? String(issues[0]!.path[0]) : undefined;
-  throw invalidInput(header ? `invalid_${header.replace(/-/g, '_')}` : INVALID_CODE[target], issues, WHERE[target]);
+  throw invalidInput(header ? headerEntry(header) : INVALID_CODE[target], issues, WHERE[target]);
 };
 
 /** A router whose routes document themselves and answer invalid input with the API's error shape. */
@@ -91,9 +102,9 @@ export const guardJsonBody: MiddlewareHandler = async (c, next) => {
     // promise, though its type says the value).
     const text = await c.req.text();
     if (text.trim() === '') (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve('{}');
-    else if (!parsesAsJson(text)) throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
+    else if (!parsesAsJson(text)) throw new CodedError(Errors.invalid_json);
   } else if (!(await isEmpty(c.req.raw))) {
-    throw new ApiError(415, 'unsupported_media_type', `send the body as JSON with "content-type: application/json"${type ? ` (got "${type}")` : ''}`);
+    throw new CodedError(Errors.unsupported_media_type, { got: type ? ` (got "${type}")` : '' });
   }
   await next();
 };

@@ -10,7 +10,8 @@ import { verifyMirror } from '../domain/mirror/verify.js';
 import { retryFailures } from '../domain/commands/bulk-retry.js';
 import { PART_ID_PATTERN, STEP_KINDS } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 
@@ -200,7 +201,7 @@ function decodeCursor(text: string): FailureCursor {
   } catch {
     // answered below
   }
-  throw new ApiError(400, 'invalid_cursor', 'cursor: pass back the nextCursor of the previous page');
+  throw new CodedError(Errors.invalid_cursor);
 }
 
 const encodeCursor = (cursor: FailureCursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
@@ -249,7 +250,7 @@ export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps) {
     const body = c.req.valid('json');
     const { all, reason, max, ...criteria } = body;
     if (!all && Object.values(criteria).every((value) => value === undefined)) {
-      throw new ApiError(400, 'filter_required', 'give at least one of lifecycle, version, kind, step, code, olderThan, newerThan, partIds, or "all": true');
+      throw new CodedError(Errors.filter_required);
     }
     const options = { actor: actingParticipant(c).id, reason, max };
     if (!(c.req.header('accept') ?? '').includes('application/x-ndjson')) {
@@ -265,7 +266,8 @@ export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps) {
       await out.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
     }, async (error, out) => {
       // The status line is sent already: say on the stream that the batch stopped, and why.
-      await out.write(`${JSON.stringify({ type: 'error', code: 'internal_error', message: error.message })}\n`);
+      const answer = error instanceof CodedError && error.status < 500 ? error.toJSON() : { code: Errors.internal_error.code, message: error.message };
+      await out.write(`${JSON.stringify({ type: 'error', code: answer.code, message: answer.message })}\n`);
     });
     // zod-openapi types a route's answers as JSON or text only: the NDJSON stream is a plain Response.
     return streamed as unknown as TypedResponse<never, 200, 'json'>;

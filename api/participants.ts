@@ -14,7 +14,8 @@ import { PARTICIPANT_SYNC_WORKFLOW_TYPE } from '../workflows/ledger-task-types.j
 import { PARTICIPANT_ID_PATTERN, PARTICIPANT_ROLES } from '../workflows/definition.js';
 import { API_ROLES, actingParticipant, requireRole, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 
 const KNOWN_ROLES: readonly string[] = [...PARTICIPANT_ROLES, ...Object.values(API_ROLES)];
@@ -193,7 +194,7 @@ function checkRoles(list: string[]): void {
   const unknown = list.filter((role) => !KNOWN_ROLES.includes(role));
   if (unknown.length === 0) return;
   const details = unknown.map((role) => ({ field: 'roles', message: `unknown role "${role}"${didYouMean(role, KNOWN_ROLES)}` }));
-  throw new ApiError(422, 'invalid_roles', `${details.map((d) => d.message).join('; ')}; roles: ${KNOWN_ROLES.join(', ')}`, details);
+  throw new CodedError(Errors.invalid_roles, { problems: details.map((d) => d.message).join('; '), roles: KNOWN_ROLES.join(', ') }, details);
 }
 
 export function participantRoutes(deps: ApiDeps) {
@@ -202,7 +203,7 @@ export function participantRoutes(deps: ApiDeps) {
 
   async function requireParticipant(id: string): Promise<Participant> {
     const participant = await findParticipant(db, id);
-    if (!participant) throw new ApiError(404, 'participant_not_found', `no participant "${id}"`);
+    if (!participant) throw new CodedError(Errors.participant_not_found, { id });
     return participant;
   }
 
@@ -230,10 +231,10 @@ export function participantRoutes(deps: ApiDeps) {
   app.openapi(routes.create, async (c) => {
     const body = c.req.valid('json');
     checkRoles(body.roles);
-    if (await findParticipant(db, body.id)) throw new ApiError(409, 'participant_exists', `participant "${body.id}" exists already`);
+    if (await findParticipant(db, body.id)) throw new CodedError(Errors.participant_exists, { id: body.id });
     const participantKeys = await createParticipantKeys(keys, body.id);
     if (!(await insertParticipant(db, { ...body, ...participantKeys }))) {
-      throw new ApiError(409, 'participant_exists', `participant "${body.id}" exists already`);
+      throw new CodedError(Errors.participant_exists, { id: body.id });
     }
     const apiKey = await issueApiKey(db, body.id, { label: 'first key' });
     const ledger = await syncLedger(body.id);
@@ -268,7 +269,7 @@ export function participantRoutes(deps: ApiDeps) {
     const { id, keyId } = c.req.valid('param');
     const number = Number(keyId);
     if (!Number.isSafeInteger(number) || !(await revokeApiKey(db, id, number))) {
-      throw new ApiError(404, 'api_key_not_found', `participant "${id}" has no active API key ${keyId}`);
+      throw new CodedError(Errors.api_key_not_found, { id, keyId });
     }
     return c.body(null, 204);
   });

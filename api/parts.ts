@@ -14,9 +14,10 @@ import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-type
 import type { PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
-import { asApiErrors, idempotencyKeyOf, IdempotencyKeyHeader } from './operator.js';
+import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
 import { partCommands } from '../domain/commands/parts.js';
 import { describeIfExists } from '../domain/commands/workflow-handles.js';
 
@@ -200,7 +201,7 @@ export function partRoutes(deps: ApiDeps) {
     const running = description?.status.name === 'RUNNING';
     const live = running && description.type === PART_WORKFLOW_TYPE ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined) : undefined;
     const record = await getPartRecord(db, id);
-    if (!record && !description) throw new ApiError(404, 'part_not_found', `part "${id}" not found`);
+    if (!record && !description) throw new CodedError(Errors.part_not_found, { id });
     const [owner, actions] = await Promise.all([
       record?.part.ownerId ? findParticipant(db, record.part.ownerId) : undefined,
       record ? listOperatorActions(db, id) : [],
@@ -263,28 +264,28 @@ export function partRoutes(deps: ApiDeps) {
     const body = c.req.valid('json');
     const { id, stepId: step } = c.req.valid('param');
     const decision = { action: 'retry' as const, step, actor: actingParticipant(c).id, ...body };
-    await asApiErrors(() => sendDecision(ops, id, decision, idempotencyKeyOf(c)));
+    await sendDecision(ops, id, decision, idempotencyKeyOf(c));
     return c.json({ id, step, action: 'retry' as const, ...(body.params ? { params: body.params } : {}) }, 200);
   });
 
   app.openapi(routes.skip, async (c) => {
     const { reason } = c.req.valid('json');
     const { id, stepId: step } = c.req.valid('param');
-    await asApiErrors(() => sendDecision(ops, id, { action: 'skip', step, reason, actor: actingParticipant(c).id }, idempotencyKeyOf(c)));
+    await sendDecision(ops, id, { action: 'skip', step, reason, actor: actingParticipant(c).id }, idempotencyKeyOf(c));
     return c.json({ id, step, action: 'skip' as const }, 200);
   });
 
   app.openapi(routes.abort, async (c) => {
     const { reason } = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const accepted = await asApiErrors(() => sendDecision(ops, id, { action: 'abort', reason, actor: actingParticipant(c).id }, idempotencyKeyOf(c)));
+    const accepted = await sendDecision(ops, id, { action: 'abort', reason, actor: actingParticipant(c).id }, idempotencyKeyOf(c));
     return c.json({ id, step: accepted.step, action: 'abort' as const }, 200);
   });
 
   app.openapi(routes.reset, async (c) => {
     const body = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const result = await asApiErrors(() => resetPart(ops, id, { ...body, actor: actingParticipant(c).id, requestId: idempotencyKeyOf(c) }));
+    const result = await resetPart(ops, id, { ...body, actor: actingParticipant(c).id, requestId: idempotencyKeyOf(c) });
     return c.json(result, 200);
   });
 

@@ -5,10 +5,11 @@
 import { z } from '@hono/zod-openapi';
 import { getPart } from '../db/parts.js';
 import { partHistory } from '../db/provenance.js';
-import { TraceTooLargeError, backwardTrace, forwardTrace } from '../domain/provenance/traces.js';
+import { backwardTrace, forwardTrace } from '../domain/provenance/traces.js';
 import { partIdParams } from './parts.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError } from './errors.js';
+import { CodedError } from '../domain/errors/coded-error.js';
+import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonResponse, route } from './openapi.js';
 
 const backwardQuery = z
@@ -152,19 +153,14 @@ export function provenanceRoutes({ db }: ApiDeps) {
   const app = apiRouter();
 
   async function requirePart(id: string) {
-    if (!(await getPart(db, id))) throw new ApiError(404, 'part_not_found', `no part "${id}"`);
+    if (!(await getPart(db, id))) throw new CodedError(Errors.part_not_found, { id });
   }
 
   app.openapi(routes.backward, async (c) => {
     const { id } = c.req.valid('param');
     const { shape } = c.req.valid('query');
     await requirePart(id);
-    try {
-      return c.json(await backwardTrace(db, id, shape), 200);
-    } catch (error) {
-      if (error instanceof TraceTooLargeError) throw new ApiError(422, 'trace_too_large', error.message);
-      throw error;
-    }
+    return c.json(await backwardTrace(db, id, shape), 200);
   });
 
   app.openapi(routes.forward, async (c) => {

@@ -2,11 +2,15 @@
 // (as it was, or with `--set key=value` edits), skips it, aborts or resets a part, and retries every
 // failure matching a filter with a progress bar.
 import type { Command } from 'commander';
+import { entryFor, Errors } from '../../domain/errors/catalogue.js';
+import { CodedError, ERROR_STATUSES } from '../../domain/errors/coded-error.js';
+import type { ErrorStatus } from '../../domain/errors/coded-error.js';
 import { progressOn } from './progress.js';
 
-/** An answer of the API that is not a success, as `code: message`. */
-export class ApiCallError extends Error {
-  override name = 'ApiCallError';
+/** The API's error answer as the coded error it was (a code this CLI does not know keeps the answer's status). */
+function answered(status: number, answer: { code: string; message: string; details?: unknown }): CodedError {
+  const known = ERROR_STATUSES.includes(status as ErrorStatus) ? (status as ErrorStatus) : 500;
+  return CodedError.received(entryFor(answer.code) ?? { code: answer.code, status: known, message: answer.message }, answer.message, answer.details);
 }
 
 interface Connection {
@@ -20,7 +24,7 @@ export function parseAssignments(pairs: string[]): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const pair of pairs) {
     const at = pair.indexOf('=');
-    if (at <= 0) throw new ApiCallError(`--set ${pair}: expected key=value`);
+    if (at <= 0) throw new CodedError(Errors.invalid_option, { problem: `--set ${pair}: expected key=value` });
     const text = pair.slice(at + 1);
     let value: unknown = text;
     try {
@@ -46,11 +50,11 @@ async function request(connection: Connection, method: string, path: string, bod
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
-    throw new ApiCallError(`cannot reach the API at ${connection.api} (${(error as Error).message}); start it or pass --api`);
+    throw new CodedError(Errors.api_unreachable, { url: connection.api, reason: (error as Error).message });
   }
   if (!response.ok) {
-    const answer = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-    throw new ApiCallError(answer.error ? `${answer.error.code}: ${answer.error.message}` : `HTTP ${response.status}`);
+    const answer = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string; details?: unknown } };
+    throw answered(response.status, answer.error ?? { code: Errors.internal_error.code, message: `HTTP ${response.status}` });
   }
   return response;
 }
@@ -101,13 +105,13 @@ export function registerOpsCommands(program: Command): void {
     .option('--status <status>', 'parked (default), failed or all')
     .option('--limit <n>', 'rows per page', '50')
     .option('--cursor <cursor>', 'the page after this cursor')
-    .option('--json', 'print the API answer as JSON')
     .action(async (options: Record<string, string | boolean>) => {
       const query = new URLSearchParams({ ...filtersOf(options), limit: String(options.limit) });
       if (options.status) query.set('status', String(options.status));
       if (options.cursor) query.set('cursor', String(options.cursor));
       const page = await callJson(connection(), 'GET', `/ops/failures?${query}`);
-      if (options.json) return void console.log(JSON.stringify(page, null, 2));
+      // `--json` is the program's option (it also makes failures JSON).
+      if (program.opts().json) return void console.log(JSON.stringify(page, null, 2));
       if (page.failures.length === 0) return void console.log('no failed steps match');
       const rows = page.failures.map((f: any) => [f.partId, `${f.lifecycle.name} v${f.lifecycle.version}`, `${f.step.id} (${f.step.kind})`, f.error.code ?? '', String(f.attempts), f.ageSeconds === null ? '-' : age(f.ageSeconds), f.partStatus, f.error.message ?? '']);
       console.log(table([['PART', 'LIFECYCLE', 'STEP', 'CODE', 'ATTEMPTS', 'AGE', 'STATUS', 'MESSAGE'], ...rows]));
@@ -180,11 +184,11 @@ export function registerOpsCommands(program: Command): void {
           const event = JSON.parse(line);
           if (event.type === 'progress') progress.update(event.done, event.total, event.outcome === 'retried' ? '' : `${event.partId}: ${event.outcome} (${event.code})`);
           if (event.type === 'summary') summary = event;
-          if (event.type === 'error') throw new ApiCallError(`${event.code}: ${event.message}`);
+          if (event.type === 'error') throw answered(500, event);
         }
       }
       progress.finish();
-      if (!summary) throw new ApiCallError('the API ended the stream without a summary');
+      if (!summary) throw new CodedError(Errors.api_stream_ended);
       console.log(`matched ${summary.matched}, retried ${summary.retried}, skipped ${summary.skipped}, errors ${summary.errors}`);
       for (const item of summary.notRetried) console.log(`  ${item.partId} ${item.stepId}: ${item.outcome} ${item.code}: ${item.message}`);
       if (summary.errors > 0) process.exitCode = 1;

@@ -10,8 +10,11 @@ import { loadTemporalConfig } from '../config/temporal.js';
 import { openDatabase } from '../../db/client.js';
 import { lifecycleJsonSchemaText } from '../../domain/lifecycles/json-schema.js';
 import { LifecycleFileError, readLifecycleFile } from '../../domain/lifecycles/load.js';
+import { Errors } from '../../domain/errors/catalogue.js';
+import { exitCodeOf } from '../../domain/errors/coded-error.js';
 import { killAllChildrenSync } from '../devstack/process.js';
-import { ApiCallError, registerOpsCommands } from './ops.js';
+import { EXIT_CODE_HELP, reportFailure } from './failures.js';
+import { registerOpsCommands } from './ops.js';
 import { serveApi } from '../wiring/api-server.js';
 import { openCore } from '../wiring/core.js';
 import { runDeploy } from '../wiring/deploy-process.js';
@@ -51,7 +54,10 @@ async function openExternal() {
   return { config, temporal, core };
 }
 
-const program = new Command('tracewell').description('Track and trace supply-chain parts on an Ethereum ledger');
+const program = new Command('tracewell')
+  .description('Track and trace supply-chain parts on an Ethereum ledger')
+  // Any command: a failure is printed as the API answers it, `{ "error": { code, message, details? } }`.
+  .option('--json', 'print results (where a command has them) and failures as JSON');
 
 program
   .command('dev')
@@ -136,13 +142,12 @@ program
 program
   .command('verify')
   .description('compare the SQL mirror with the chain\'s logs and check its hash chain; exits 1 on drift (needs DATABASE_URL, CHAIN_RPC_URL)')
-  .option('--json', 'print the report as JSON')
-  .action(async (options: { json?: boolean }) => {
+  .action(async () => {
     const config = settings();
     const ledger = await openLedgerProcess(config);
     try {
       const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, { batchBlocks: config.LEDGER_BATCH_BLOCKS });
-      console.log(options.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+      console.log(program.opts().json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
       process.exitCode = report.ok ? 0 : 1;
     } finally {
       await ledger.close();
@@ -173,8 +178,7 @@ intake
   .description('list the intake\'s dead-lettered messages with their reasons; --resubmit sends them back to the queue after a fix')
   .option('--resubmit <ids...>', 'message ids to send back to the queue')
   .option('--all', 'resubmit every dead-lettered message')
-  .option('--json', 'print JSON')
-  .action(async (options: { resubmit?: string[]; all?: boolean; json?: boolean }) => {
+  .action(async (options: { resubmit?: string[]; all?: boolean }) => {
     const config = settings();
     if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake dlq`');
     const client = new ServiceBusClient(config.SERVICE_BUS_CONNECTION_STRING);
@@ -182,7 +186,7 @@ intake
       const queue = config.SERVICE_BUS_INTAKE_QUEUE;
       const resubmit = options.all ? 'all' : options.resubmit;
       const messages = resubmit ? await resubmitDeadLetters(client, queue, resubmit) : await listDeadLetters(client, queue);
-      if (options.json) console.log(JSON.stringify(messages, null, 2));
+      if (program.opts().json) console.log(JSON.stringify(messages, null, 2));
       else {
         console.log(`${messages.length} message(s) ${resubmit ? 'resubmitted to' : 'dead-lettered in'} ${queue}`);
         for (const message of messages) console.log(`  ${message.messageId}  ${message.reason ?? '?'}: ${message.description ?? ''}`);
@@ -240,7 +244,7 @@ lifecycle
         failed = true;
       }
     }
-    process.exitCode = failed ? 1 : 0;
+    process.exitCode = failed ? exitCodeOf(Errors.invalid_lifecycle_file.status) : 0;
   });
 
 lifecycle
@@ -252,12 +256,16 @@ lifecycle
 
 registerOpsCommands(program);
 
+program.addHelpText('after', EXIT_CODE_HELP);
+// Every command (subcommands included) throws instead of exiting, so its exit code is the catalogue's.
+const overrideExits = (command: Command): void => {
+  command.exitOverride();
+  command.commands.forEach(overrideExits);
+};
+overrideExits(program);
+
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof LifecycleFileError || error instanceof ApiCallError) {
-    console.error(`tracewell: ${error.message}`);
-  } else {
-    console.error(error);
-  }
+  const code = reportFailure(error, { json: program.opts().json === true });
   killAllChildrenSync();
-  process.exit(1);
+  process.exit(code);
 });

@@ -4,11 +4,12 @@
 // a second one; only when the earlier transaction provably did not land, and the effect is not
 // already on chain, does it sign a new one.
 import { eq } from 'drizzle-orm';
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, keccak256, TransactionNotFoundError, TransactionReceiptNotFoundError } from 'viem';
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, ExecutionRevertedError, keccak256, TransactionNotFoundError, TransactionReceiptNotFoundError } from 'viem';
 import type { Abi, Address, Hex, LocalAccount, Log, TransactionReceipt } from 'viem';
 import type { Db } from '../../db/client.js';
 import { chainTxs } from '../../db/schema.js';
 import type { ChainConnection } from './connection.js';
+import { nonceRefusalOf } from './chain-errors.js';
 
 export interface ChainWrite {
   /** Deterministic idempotency key: the same logical write always has the same key. */
@@ -75,7 +76,8 @@ export class ContractRevertError extends Error {
         // not one of this contract's errors: fall through
       }
     }
-    if (/revert/i.test(error.message)) return new ContractRevertError(`reverted: ${error.shortMessage}`, undefined);
+    // A revert without data viem could decode (e.g. a bare `revert()`): viem's typed node error says so.
+    if (error.walk((e) => e instanceof ExecutionRevertedError || e instanceof ContractFunctionRevertedError)) return new ContractRevertError(`reverted: ${error.shortMessage}`, undefined);
     return undefined;
   }
 }
@@ -141,10 +143,10 @@ export class TxSender {
       try {
         await client.sendRawTransaction({ serializedTransaction: stored.rawTx as Hex });
       } catch (error) {
-        const message = String((error as Error).message);
-        if (!/already known/i.test(message)) {
-          // Any other refusal of our own signed bytes means the nonce went to another transaction.
-          if (!/nonce/i.test(message)) throw error;
+        if (!nonceRefusalOf(error)) throw error;
+        // Refused for its nonce: unless the node holds these very bytes ("already known"), the nonce
+        // went to another transaction.
+        if (!(await this.nodeHas(hash))) {
           await this.db.update(chainTxs).set({ status: 'replaced', updatedAt: new Date() }).where(eq(chainTxs.key, stored.key));
           return null;
         }
@@ -198,9 +200,15 @@ export class TxSender {
           this.nonces.set(address, nonce + 1);
           return txHash;
         } catch (error) {
+          const refusal = nonceRefusalOf(error);
+          // The node holds these very bytes already (signatures are deterministic): they are sent.
+          if (refusal === 'too_low' && (await this.nodeHas(txHash))) {
+            this.nonces.set(address, nonce + 1);
+            return txHash;
+          }
           this.nonces.delete(address);
           // Someone else (another process with this key) used the nonce: take the node's, once.
-          if (attempt > 1 || !/nonce/i.test(String((error as Error).message))) throw error;
+          if (attempt > 1 || !refusal) throw error;
           nonce = await client.getTransactionCount({ address, blockTag: 'pending' });
         }
       }
@@ -220,6 +228,17 @@ export class TxSender {
       if (error instanceof TransactionReceiptNotFoundError) return null;
       throw error;
     });
+  }
+
+  /** Whether the node holds the transaction, pending or mined. */
+  private async nodeHas(hash: Hex): Promise<boolean> {
+    return this.chain.client.getTransaction({ hash }).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof TransactionNotFoundError) return false;
+        throw error;
+      },
+    );
   }
 
   /** The receipt, at once when the node has it (instant-mining dev chains), else when it is mined. */

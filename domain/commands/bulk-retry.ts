@@ -5,7 +5,8 @@ import { listFailures } from '../../db/failures.js';
 import type { FailureFilter, FailureRow } from '../../db/failures.js';
 import { sendDecision } from './decisions.js';
 import type { OpsDeps } from './decisions.js';
-import { OperatorError } from './operator-errors.js';
+import { isCoded } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
 export type RetryOutcome =
   | { partId: string; stepId: string; outcome: 'retried' }
@@ -54,10 +55,10 @@ export async function retryFailures(deps: OpsDeps, filter: FailureFilter, option
       await sendDecision(deps, target.partId, { action: 'retry', step: target.stepId, actor: options.actor, reason: options.reason });
       return { ...where, outcome: 'retried' };
     } catch (error) {
-      if (error instanceof OperatorError && ['part_not_parked', 'step_not_failed', 'part_not_active'].includes(error.code)) {
+      if (isCoded(error, Errors.part_not_parked, Errors.step_not_failed, Errors.part_not_active)) {
         return { ...where, outcome: 'skipped', code: error.code, message: error.message };
       }
-      const code = error instanceof OperatorError ? error.code : 'internal_error';
+      const code = isCoded(error) ? error.code : Errors.internal_error.code;
       return { ...where, outcome: 'error', code, message: (error as Error).message };
     }
   };

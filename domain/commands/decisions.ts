@@ -13,7 +13,8 @@ import { referencesIn } from '../../workflows/definition.js';
 import { OPERATOR_UPDATE } from '../../workflows/part-types.js';
 import type { OperatorDecision, OperatorDecisionAccepted } from '../../workflows/part-types.js';
 import { PartFailure } from '../../workflows/failures.js';
-import { OperatorError } from './operator-errors.js';
+import { CodedError } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
 export interface OpsDeps {
   db: Db;
@@ -21,11 +22,11 @@ export interface OpsDeps {
 }
 
 /** Workflow refusals and the errors they become. */
-const REFUSALS: Record<string, OperatorError['code']> = {
-  [PartFailure.NotParked]: 'part_not_parked',
-  [PartFailure.WrongStep]: 'step_not_failed',
-  [PartFailure.InvalidDecision]: 'invalid_decision',
-  [PartFailure.InvalidStepParams]: 'invalid_step_params',
+const REFUSALS: Record<string, (message: string, details: unknown) => CodedError> = {
+  [PartFailure.NotParked]: (reason, details) => new CodedError(Errors.part_not_parked, { reason }, details),
+  [PartFailure.WrongStep]: (reason, details) => new CodedError(Errors.step_not_failed, { reason }, details),
+  [PartFailure.InvalidDecision]: (reason, details) => new CodedError(Errors.invalid_decision, { reason }, details),
+  [PartFailure.InvalidStepParams]: (problems, details) => new CodedError(Errors.invalid_step_params, { problems }, details),
 };
 
 /**
@@ -34,8 +35,8 @@ const REFUSALS: Record<string, OperatorError['code']> = {
  */
 export async function sendDecision(deps: OpsDeps, partId: string, decision: OperatorDecision, requestId?: string): Promise<OperatorDecisionAccepted> {
   const part = await getPart(deps.db, partId);
-  if (!part) throw new OperatorError('part_not_found', `part "${partId}" not found`);
-  if (ENDED_PART_STATUSES.has(part.status)) throw new OperatorError('part_not_active', `part "${partId}" is ${part.status}; only a reset can bring it back`);
+  if (!part) throw new CodedError(Errors.part_not_found, { id: partId });
+  if (ENDED_PART_STATUSES.has(part.status)) throw new CodedError(Errors.part_not_active, { id: partId, state: `is ${part.status}; only a reset can bring it back` });
   await checkParticipants(deps.db, decision.params);
   try {
     return await deps.temporal.workflow
@@ -43,10 +44,10 @@ export async function sendDecision(deps: OpsDeps, partId: string, decision: Oper
       .executeUpdate<OperatorDecisionAccepted, [OperatorDecision]>(OPERATOR_UPDATE, { args: [decision], ...(requestId ? { updateId: requestId } : {}) });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      const code = REFUSALS[error.cause.type ?? ''];
-      if (code) throw new OperatorError(code, error.cause.message, error.cause.details?.[0]);
+      const refusal = REFUSALS[error.cause.type ?? ''];
+      if (refusal) throw refusal(error.cause.message, error.cause.details?.[0]);
     }
-    if (error instanceof WorkflowNotFoundError) throw new OperatorError('part_not_active', `part "${partId}" has no running workflow`);
+    if (error instanceof WorkflowNotFoundError) throw new CodedError(Errors.part_not_active, { id: partId, state: 'has no running workflow' });
     throw error;
   }
 }
@@ -57,5 +58,5 @@ async function checkParticipants(db: Db, edits: Record<string, unknown> | undefi
   if (typeof named !== 'string' || referencesIn(named).length > 0) return;
   if ((await existingParticipantIds(db, [named])).has(named)) return;
   const problem = { field: 'params.participant', message: `unknown participant "${named}"` };
-  throw new OperatorError('invalid_step_params', `${problem.field}: ${problem.message}`, [problem]);
+  throw new CodedError(Errors.invalid_step_params, { problems: `${problem.field}: ${problem.message}` }, [problem]);
 }

@@ -3,7 +3,6 @@
 // is retried like every chain write; a request key makes repeats one action (the HTTP
 // Idempotency-Key, the Service Bus message id).
 import { randomUUID } from 'node:crypto';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { Address } from 'viem';
@@ -16,45 +15,55 @@ import { tokenIdOf } from '../chain/part-registry.js';
 import { LEDGER_ACTION_WORKFLOW_TYPE } from '../../workflows/ledger-task-types.js';
 import { describeIfExists } from './workflow-handles.js';
 import type { CommandDeps } from './deps.js';
-import { CommandRefused } from './errors.js';
+import { CodedError } from '../errors/coded-error.js';
+import type { ErrorEntry } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
+import { StepRejection } from '../errors/step-rejections.js';
 
-/** What the chain's refusals mean to a caller. */
-const REFUSALS: Record<string, { status: ContentfulStatusCode; code: string }> = {
-  NotHolder: { status: 403, code: 'not_holder' },
-  ERC721InsufficientApproval: { status: 403, code: 'not_holder' },
-  PartIsBundled: { status: 409, code: 'part_is_bundled' },
-  PartIsAssembled: { status: 409, code: 'part_is_assembled' },
-  PartIsDecommissioned: { status: 409, code: 'part_decommissioned' },
-  BundleNotEmpty: { status: 409, code: 'bundle_not_empty' },
-  UnknownParticipantError: { status: 422, code: 'unknown_participant' },
-  AccessControlUnauthorizedAccount: { status: 403, code: 'not_a_certifier' },
-  CertificateExists: { status: 409, code: 'certificate_exists' },
-  DocumentNotFound: { status: 422, code: 'document_not_found' },
-  DocumentDeleted: { status: 422, code: 'document_not_found' },
-  DocumentNotFromIssuer: { status: 422, code: 'document_not_yours' },
-  DocumentVerificationFailed: { status: 409, code: 'document_verification_failed' },
-  DocumentAnchoredElsewhere: { status: 409, code: 'document_anchored_elsewhere' },
+type Refusal = (reason: string, details: { reason: string }) => CodedError;
+
+/** A refusal whose message is the workflow's own. */
+const because =
+  (entry: ErrorEntry<string, '{reason}'>): Refusal =>
+  (reason, details) =>
+    new CodedError(entry, { reason }, details);
+
+/** What the ledger action workflow's refusals (a step rejection or the contract's error name) mean to a caller. */
+const REFUSALS: Record<string, Refusal> = {
+  [StepRejection.NotHolder]: because(Errors.not_holder),
+  ERC721InsufficientApproval: because(Errors.not_holder),
+  PartIsBundled: because(Errors.part_is_bundled),
+  PartIsAssembled: because(Errors.part_is_assembled),
+  PartIsDecommissioned: because(Errors.part_decommissioned),
+  BundleNotEmpty: because(Errors.bundle_not_empty),
+  [StepRejection.UnknownParticipant]: (problem, details) => new CodedError(Errors.unknown_participant, { field: 'to', problem }, details),
+  AccessControlUnauthorizedAccount: because(Errors.not_a_certifier),
+  CertificateExists: because(Errors.certificate_exists),
+  [StepRejection.DocumentNotFound]: (problem, details) => new CodedError(Errors.unknown_document, { problem }, details),
+  [StepRejection.DocumentDeleted]: (problem, details) => new CodedError(Errors.unknown_document, { problem }, details),
+  [StepRejection.DocumentNotFromIssuer]: because(Errors.document_not_yours),
+  [StepRejection.DocumentVerificationFailed]: because(Errors.document_verification_failed),
+  [StepRejection.DocumentAnchoredElsewhere]: because(Errors.document_anchored_elsewhere),
 };
 
-function refusalOf(error: unknown): CommandRefused | undefined {
+function refusalOf(error: unknown): CodedError | undefined {
   if (!(error instanceof WorkflowFailedError)) return undefined;
   const cause = error.cause instanceof ActivityFailure ? error.cause.cause : error.cause;
   if (!(cause instanceof ApplicationFailure) || !cause.type) return undefined;
-  const refusal = REFUSALS[cause.type] ?? { status: 409 as const, code: 'ledger_refused' };
-  return new CommandRefused(refusal.status, refusal.code, cause.message, { reason: cause.type });
+  return (REFUSALS[cause.type] ?? because(Errors.ledger_refused))(cause.message, { reason: cause.type });
 }
 
 /** Only the holder moves or decommissions a part. */
 async function requireHolder(deps: CommandDeps, actor: Participant, partId: string, action: LedgerAction): Promise<void> {
   const holder = await deps.registry.ownerOf(tokenIdOf(partId));
-  if (!holder) throw new CommandRefused(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
-  if (holder !== actor.address) throw new CommandRefused(403, 'not_holder', `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it`);
+  if (!holder) throw new CodedError(Errors.part_not_on_chain, { id: partId });
+  if (holder !== actor.address) throw new CodedError(Errors.not_holder, { reason: `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it` });
 }
 
 /** Only an accepted certifier attaches certificates. */
 async function requireCertifier(deps: CommandDeps, actor: Participant, partId: string): Promise<void> {
-  if (!(await deps.registry.exists(tokenIdOf(partId)))) throw new CommandRefused(409, 'part_not_on_chain', `part "${partId}" has no token on chain yet`);
-  if (!(await deps.registry.isAcceptedCertifier(actor.address as Address))) throw new CommandRefused(403, 'not_a_certifier', `participant "${actor.id}" is not an accepted certifier`);
+  if (!(await deps.registry.exists(tokenIdOf(partId)))) throw new CodedError(Errors.part_not_on_chain, { id: partId });
+  if (!(await deps.registry.isAcceptedCertifier(actor.address as Address))) throw new CodedError(Errors.not_a_certifier, { reason: `participant "${actor.id}" is not an accepted certifier` });
 }
 
 /** Runs the action as `actor`; with a request key, a repeat answers with the first one's outcome. */
@@ -64,7 +73,7 @@ export async function runLedgerAction(deps: CommandDeps, actor: Participant, par
   try {
     // A repeated request answers with the first one's outcome, whoever holds the part now.
     if (key && (await describeIfExists(temporal.workflow.getHandle(workflowId)))) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
-    if (!(await getPart(db, partId))) throw new CommandRefused(404, 'part_not_found', `no part "${partId}"`);
+    if (!(await getPart(db, partId))) throw new CodedError(Errors.part_not_found, { id: partId });
     if (action.action === 'attach-certificate') await requireCertifier(deps, actor, partId);
     else await requireHolder(deps, actor, partId, action);
     const handle = await temporal.workflow.start(LEDGER_ACTION_WORKFLOW_TYPE, {
@@ -91,8 +100,8 @@ export async function attachCertificate(
   key?: string,
 ): Promise<LedgerActionResult> {
   const row = await getDocument(deps.db, request.document.toLowerCase());
-  if (!row || row.deletedAt) throw new CommandRefused(422, 'document_not_found', `document: no document "${request.document}" in the vault`, [{ field: 'document', message: 'not found' }]);
-  if (row.owner !== actor.id) throw new CommandRefused(422, 'document_not_yours', `document: ${row.id} was sent by ${row.owner}; a certifier anchors only documents it signed`, [{ field: 'document', message: 'not sent by you' }]);
+  if (!row || row.deletedAt) throw new CodedError(Errors.unknown_document, { problem: `no document "${request.document}" in the vault` }, [{ field: 'document', message: 'not found' }]);
+  if (row.owner !== actor.id) throw new CodedError(Errors.document_not_yours, { reason: `document: ${row.id} was sent by ${row.owner}; a certifier anchors only documents it signed` }, [{ field: 'document', message: 'not sent by you' }]);
   const validForMs = request.validFor === undefined ? null : parseDuration(request.validFor)!;
   return runLedgerAction(deps, actor, partId, { action: 'attach-certificate', document: row.id, kind: row.kind, validForMs }, key);
 }

@@ -10,7 +10,8 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { getPart, setPartStatus } from '../../db/parts.js';
 import { insertOperatorAction } from '../../db/operator-actions.js';
 import type { OpsDeps } from './decisions.js';
-import { OperatorError } from './operator-errors.js';
+import { CodedError } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
 // @temporalio/proto is CommonJS: under plain Node ESM its namespace is the default export.
 const { EventType } = proto.temporal.api.enums.v1;
@@ -39,14 +40,14 @@ export interface ResetResult {
 
 export async function resetPart(deps: OpsDeps, partId: string, request: ResetRequest): Promise<ResetResult> {
   const part = await getPart(deps.db, partId);
-  if (!part) throw new OperatorError('part_not_found', `part "${partId}" not found`);
+  if (!part) throw new CodedError(Errors.part_not_found, { id: partId });
   const handle = deps.temporal.workflow.getHandle(partId);
   const description = await handle.describe().catch((error: unknown) => {
-    if (error instanceof WorkflowNotFoundError) throw new OperatorError('part_not_found', `part "${partId}" has no workflow`);
+    if (error instanceof WorkflowNotFoundError) throw new CodedError(Errors.part_not_found, { id: partId });
     throw error;
   });
   if (description.status.name === 'COMPLETED') {
-    throw new OperatorError('part_completed', `part "${partId}" completed (as ${part.status}); there is nothing to repair`);
+    throw new CodedError(Errors.part_completed, { id: partId, status: part.status });
   }
   const history = await deps.temporal.workflow.getHandle(partId, description.runId).fetchHistory();
   const events = history.events ?? [];
@@ -55,7 +56,7 @@ export async function resetPart(deps: OpsDeps, partId: string, request: ResetReq
   const eventId = request.eventId ?? (lastCompleted ? Number(lastCompleted.eventId) : undefined);
   if (eventId === undefined || !points.includes(eventId)) {
     const choices = points.slice(-10).join(', ');
-    throw new OperatorError('invalid_reset_point', `event ${request.eventId ?? '(last workflow task)'} is not the end of a workflow task of run ${description.runId}; choose one of: ${choices || 'none'}`);
+    throw new CodedError(Errors.invalid_reset_point, { event: request.eventId ?? '(last workflow task)', runId: description.runId, choices: choices || 'none' });
   }
 
   const requestId = request.requestId ?? randomUUID();

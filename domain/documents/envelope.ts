@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { constants, createGunzip, createGzip, gzipSync } from 'node:zlib';
 import type { Hex } from 'viem';
-import { DocumentIntegrityError, DocumentTooLargeError } from './errors.js';
+import { documentTooLarge, integrityFailure, isIntegrityFailure } from './errors.js';
 
 export const HASH_ALGORITHM = 'sha-256';
 export const CONTENT_ALGORITHM = 'aes-256-gcm';
@@ -87,7 +87,7 @@ function compressionFor(sample: Buffer): Compression {
 
 /**
  * Seals `plaintext` into `sink` under `contentKey`: the sink receives only ciphertext. Fails with
- * DocumentTooLargeError once more than `maxBytes` of plaintext arrive.
+ * a `document_too_large` error once more than `maxBytes` of plaintext arrive.
  */
 export async function sealContent(plaintext: AsyncIterable<Buffer>, sink: Writable, contentKey: Uint8Array, maxBytes: number): Promise<SealedContent> {
   const iterator = plaintext[Symbol.asyncIterator]();
@@ -101,7 +101,7 @@ export async function sealContent(plaintext: AsyncIterable<Buffer>, sink: Writab
     })(),
     { objectMode: false },
   );
-  const meter = new HashingMeter(maxBytes, () => new DocumentTooLargeError(maxBytes));
+  const meter = new HashingMeter(maxBytes, () => documentTooLarge(maxBytes));
   const iv = randomBytes(12);
   const cipher = createCipheriv(CONTENT_ALGORITHM, contentKey, iv);
   const stored = new Counter();
@@ -122,14 +122,14 @@ export interface OpenParams {
 
 /** Says what a failure of the opening stages means: altered ciphertext, or content that is not what was signed. */
 export function asIntegrityFailure(error: unknown): unknown {
-  if (error instanceof DocumentIntegrityError) return error;
+  if (isIntegrityFailure(error)) return error;
   const message = (error as Error).message ?? String(error);
   const code = (error as NodeJS.ErrnoException).code;
   // GCM's tag check (at the end) or the decompressor choking on altered bytes (often sooner).
   // Only the decipher's and the decompressor's own failures: a storage error (a 403 "failed to
   // authenticate" included) is not the document's fault and stays what it is.
   if (/^Unsupported state or unable to authenticate data$/.test(message) || (typeof code === 'string' && code.startsWith('Z_')) || (error as { errno?: number }).errno === constants.Z_DATA_ERROR) {
-    return new DocumentIntegrityError('ciphertext_tampered', `the stored ciphertext does not authenticate: it was altered (${message})`);
+    return integrityFailure('ciphertext_tampered', `the stored ciphertext does not authenticate: it was altered (${message})`);
   }
   return error;
 }
@@ -142,15 +142,15 @@ export function asIntegrityFailure(error: unknown): unknown {
 export function openingStages(params: OpenParams): Transform[] {
   const decipher = createDecipheriv(CONTENT_ALGORITHM, params.contentKey, params.iv);
   decipher.setAuthTag(params.tag);
-  const meter = new HashingMeter(params.size, () => new DocumentIntegrityError('size_mismatch', `the content is longer than the ${params.size} bytes its sender signed for`));
+  const meter = new HashingMeter(params.size, () => integrityFailure('size_mismatch', `the content is longer than the ${params.size} bytes its sender signed for`));
   const check = new Transform({
     transform(chunk, _encoding, callback) {
       callback(null, chunk);
     },
     flush(callback) {
-      if (meter.bytes !== params.size) return callback(new DocumentIntegrityError('size_mismatch', `the content has ${meter.bytes} bytes, its sender signed for ${params.size}`));
+      if (meter.bytes !== params.size) return callback(integrityFailure('size_mismatch', `the content has ${meter.bytes} bytes, its sender signed for ${params.size}`));
       const actual = meter.digest();
-      if (actual !== params.hash.toLowerCase()) return callback(new DocumentIntegrityError('hash_mismatch', `the content hashes to ${actual}, its sender signed ${params.hash}`));
+      if (actual !== params.hash.toLowerCase()) return callback(integrityFailure('hash_mismatch', `the content hashes to ${actual}, its sender signed ${params.hash}`));
       callback();
     },
   });

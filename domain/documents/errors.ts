@@ -1,38 +1,30 @@
-// What can go wrong with a document, each with the machine-readable code the API answers with.
+// What can go wrong with a document, as catalogue errors (domain/errors/catalogue.ts).
+import { CodedError, isCoded } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
-/** A check of a stored document failed: it was altered after its sender signed it. */
-export type IntegrityCode =
-  | 'metadata_invalid'
-  | 'signature_invalid'
-  | 'key_unwrap_failed'
-  | 'ciphertext_tampered'
-  | 'size_mismatch'
-  | 'hash_mismatch'
-  | 'index_mismatch';
+/** The checks of a stored document: each failure means it was altered after its sender signed it. */
+const INTEGRITY = [
+  Errors.metadata_invalid,
+  Errors.signature_invalid,
+  Errors.key_unwrap_failed,
+  Errors.ciphertext_tampered,
+  Errors.size_mismatch,
+  Errors.hash_mismatch,
+  Errors.index_mismatch,
+] as const;
 
-export class DocumentIntegrityError extends Error {
-  override name = 'DocumentIntegrityError';
-  constructor(
-    readonly code: IntegrityCode,
-    message: string,
-  ) {
-    super(message);
-  }
+export type IntegrityCode = (typeof INTEGRITY)[number]['code'];
+
+/** A failed check; `problem` says what the check found (GET /documents/:id/verify reports it as is). */
+export function integrityFailure(code: IntegrityCode, problem: string): CodedError {
+  return new CodedError(Errors[code], { problem });
+}
+
+export function isIntegrityFailure(error: unknown): error is CodedError {
+  return isCoded(error, ...INTEGRITY);
 }
 
 /** The plaintext is larger than the configured limit. */
-export class DocumentTooLargeError extends Error {
-  override name = 'DocumentTooLargeError';
-  constructor(readonly limit: number) {
-    super(`the document is larger than the limit of ${limit} bytes`);
-  }
-}
-
-export class DocumentNotFoundError extends Error {
-  override name = 'DocumentNotFoundError';
-}
-
-/** The version was deleted by its owner: its row (and any anchor) remains, its content does not. */
-export class DocumentDeletedError extends Error {
-  override name = 'DocumentDeletedError';
+export function documentTooLarge(limit: number): CodedError {
+  return new CodedError(Errors.document_too_large, { limit }, { limit });
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SEALED_BOX_ALGORITHM } from '../participants/sealed-box.js';
 import { CONTENT_ALGORITHM, HASH_ALGORITHM } from './envelope.js';
 import type { Compression } from './envelope.js';
-import { DocumentIntegrityError } from './errors.js';
+import { integrityFailure } from './errors.js';
 import { SIGNATURE_ALGORITHM } from './signature.js';
 import type { DocumentStatement } from './signature.js';
 
@@ -113,7 +113,7 @@ export function fromBlobMetadata(metadata: Record<string, string> | undefined): 
   const parsed = blobMetadata.safeParse(lower);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(metadata)'}: ${issue.message}`).join('; ');
-    throw new DocumentIntegrityError('metadata_invalid', `the document's metadata is not a valid Tracewell envelope (${problems})`);
+    throw integrityFailure('metadata_invalid', `the document's metadata is not a valid Tracewell envelope (${problems})`);
   }
   const m = parsed.data;
   return {

@@ -16,7 +16,9 @@ import type { KeyStore } from '../participants/keystore.js';
 import { SealedBoxError, sealTo } from '../participants/sealed-box.js';
 import { BlockUpload } from './block-upload.js';
 import { asIntegrityFailure, openingStages, sealContent } from './envelope.js';
-import { DocumentDeletedError, DocumentIntegrityError, DocumentNotFoundError } from './errors.js';
+import { integrityFailure, isIntegrityFailure } from './errors.js';
+import { CodedError, isCoded } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 import type { IntegrityCode } from './errors.js';
 import { currentAlgorithms, fromBlobMetadata, statementOf, toBlobMetadata } from './metadata.js';
 import type { DocumentEnvelope, Party } from './metadata.js';
@@ -147,7 +149,7 @@ export class DocumentVault {
 
   async row(id: string): Promise<DocumentRow> {
     const row = await getDocument(this.options.db, id);
-    if (!row) throw new DocumentNotFoundError(`no document "${id}"`);
+    if (!row) throw new CodedError(Errors.document_not_found, { id });
     return row;
   }
 
@@ -157,7 +159,7 @@ export class DocumentVault {
    * it was last recomputed. The plaintext is then streamed, checked again as it goes.
    */
   async open(row: DocumentRow, reader: Participant): Promise<OpenedDocument> {
-    if (row.deletedAt) throw new DocumentDeletedError(`document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}`);
+    if (row.deletedAt) throw new CodedError(Errors.document_deleted, { reason: `document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}` });
     const { etag, envelope } = await this.readEnvelope(row);
     const mismatch = indexMismatch(row, envelope);
     if (mismatch) throw mismatch;
@@ -190,8 +192,8 @@ export class DocumentVault {
     try {
       read = await this.readEnvelope(row);
     } catch (error) {
-      if (error instanceof DocumentIntegrityError) result.metadata = failed(error);
-      else if (error instanceof DocumentNotFoundError) result.metadata = { ok: false, code: 'content_missing', message: error.message };
+      if (isIntegrityFailure(error)) result.metadata = failed(error);
+      else if (isCoded(error, Errors.document_content_missing)) result.metadata = { ok: false, code: 'content_missing', message: error.message };
       else throw error;
       return result;
     }
@@ -202,7 +204,7 @@ export class DocumentVault {
     try {
       result.signature = { ok: true, signer: await this.checkSignature(row, envelope) };
     } catch (error) {
-      if (!(error instanceof DocumentIntegrityError)) throw error;
+      if (!isIntegrityFailure(error)) throw error;
       result.signature = failed(error);
     }
     try {
@@ -211,7 +213,7 @@ export class DocumentVault {
       result.content = { ok: true, hash: recomputed.hash, size: recomputed.size };
     } catch (error) {
       const failure = asIntegrityFailure(error);
-      if (!(failure instanceof DocumentIntegrityError)) throw failure;
+      if (!isIntegrityFailure(failure)) throw failure;
       result.content = failed(failure);
     }
     result.ok = result.metadata.ok && result.signature.ok && result.content.ok;
@@ -235,7 +237,7 @@ export class DocumentVault {
     try {
       properties = await this.options.container.getBlobClient(row.blobName).getProperties();
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) throw new DocumentNotFoundError(`the content of document ${row.id} is missing from blob storage`);
+      if ((error as { statusCode?: number }).statusCode === 404) throw new CodedError(Errors.document_content_missing, { reason: `the content of document ${row.id} is missing from blob storage` });
       throw error;
     }
     return { etag: properties.etag!, envelope: fromBlobMetadata(properties.metadata) };
@@ -245,12 +247,12 @@ export class DocumentVault {
   private async checkSignature(row: DocumentRow, envelope: DocumentEnvelope): Promise<Address> {
     const signer = await recoverDocumentSigner(this.options.chainId, statementOf(envelope), envelope.signature);
     if (!signer || signer.toLowerCase() !== envelope.sender.address) {
-      throw new DocumentIntegrityError('signature_invalid', `the signature is not ${envelope.sender.id}'s over this document's hash, kind, recipients and time${signer ? ` (it recovers to ${signer})` : ''}`);
+      throw integrityFailure('signature_invalid', `the signature is not ${envelope.sender.id}'s over this document's hash, kind, recipients and time${signer ? ` (it recovers to ${signer})` : ''}`);
     }
     // The signed address must still be the sender's participant record.
     const sender = await findParticipant(this.options.db, row.owner);
     if (!sender || sender.address.toLowerCase() !== signer.toLowerCase()) {
-      throw new DocumentIntegrityError('signature_invalid', `the document is signed by ${signer}, which is not participant ${row.owner}'s ledger address`);
+      throw integrityFailure('signature_invalid', `the document is signed by ${signer}, which is not participant ${row.owner}'s ledger address`);
     }
     return signer;
   }
@@ -258,11 +260,11 @@ export class DocumentVault {
   /** Unseals the content key with the reader's document key. */
   private async contentKeyFor(envelope: DocumentEnvelope, reader: Participant): Promise<Buffer> {
     const box = envelope.keys[reader.address.toLowerCase()];
-    if (!box || !reader.documentKeyRef) throw new DocumentIntegrityError('key_unwrap_failed', `the document holds no content key for ${reader.id}`);
+    if (!box || !reader.documentKeyRef) throw integrityFailure('key_unwrap_failed', `the document holds no content key for ${reader.id}`);
     try {
       return Buffer.from(await this.options.keys.unseal(reader.documentKeyRef, box));
     } catch (error) {
-      if (error instanceof SealedBoxError) throw new DocumentIntegrityError('key_unwrap_failed', `${reader.id}'s content key does not open: ${error.message}`);
+      if (error instanceof SealedBoxError) throw integrityFailure('key_unwrap_failed', `${reader.id}'s content key does not open: ${error.message}`);
       throw error;
     }
   }
@@ -279,7 +281,7 @@ export class DocumentVault {
         last = error;
       }
     }
-    throw last instanceof DocumentIntegrityError ? last : new DocumentIntegrityError('key_unwrap_failed', 'no party\'s content key opens');
+    throw isIntegrityFailure(last) ? last : integrityFailure('key_unwrap_failed', 'no party\'s content key opens');
   }
 
   private async plaintext(row: DocumentRow, envelope: DocumentEnvelope, contentKey: Buffer, etag: string): Promise<Readable> {
@@ -308,14 +310,14 @@ export class DocumentVault {
 }
 
 /** The index must describe the blob it points at. */
-function indexMismatch(row: DocumentRow, envelope: DocumentEnvelope): DocumentIntegrityError | undefined {
+function indexMismatch(row: DocumentRow, envelope: DocumentEnvelope): CodedError | undefined {
   if (envelope.hash === row.hash && envelope.kind === row.kind && envelope.sender.id === row.owner && envelope.size === row.size && envelope.contentType === row.contentType) return undefined;
-  return new DocumentIntegrityError(
+  return integrityFailure(
     'index_mismatch',
     `the blob's envelope (hash ${envelope.hash}, kind ${envelope.kind}, sender ${envelope.sender.id}, ${envelope.size} bytes) is not the indexed document's (hash ${row.hash}, kind ${row.kind}, sender ${row.owner}, ${row.size} bytes)`,
   );
 }
 
-function failed(error: DocumentIntegrityError): CheckResult {
-  return { ok: false, code: error.code, message: error.message };
+function failed(error: CodedError): CheckResult {
+  return { ok: false, code: error.code as IntegrityCode, message: String(error.params.problem) };
 }

@@ -1,12 +1,13 @@
 // The contract gateway: registered contracts, and invoking (a transaction signed by the calling
 // participant), querying (eth_call) and reading the events of any of them through their ABI, with
-// JSON in and out as abi-json.ts maps it. Refusals are CommandRefused: a value that does not fit
+// JSON in and out as abi-json.ts maps it. Refusals are coded errors: a value that does not fit
 // its type (400, naming the field), a revert with its custom error decoded (409).
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import { AbiDecodingZeroDataError, BaseError, decodeFunctionResult, encodeFunctionData, getAddress, InsufficientFundsError, isAddress, parseEventLogs } from 'viem';
 import type { Abi, AbiEvent, AbiFunction, Address, Hex, Log } from 'viem';
-import { CommandRefused } from '../commands/errors.js';
+import { CodedError } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 import type { Db } from '../../db/client.js';
 import type { Participant } from '../../db/participants.js';
 import { gatewayContracts } from '../../db/schema.js';
@@ -34,12 +35,12 @@ export const CONTRACT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 /** Registers (or re-registers) a contract under `name` on this chain. */
 export async function registerContract(db: Db, chainId: number, contract: { name: string; address: string; abi: Abi }, registeredBy: string): Promise<{ contract: GatewayContract; created: boolean }> {
-  if (!isAddress(contract.address, { strict: false })) throw new CommandRefused(400, 'invalid_request', 'address: expected a 0x-prefixed 20-byte address');
+  if (!isAddress(contract.address, { strict: false })) throw new CodedError(Errors.invalid_request, { problems: 'address: expected a 0x-prefixed 20-byte address' });
   try {
     // Its document is built from every argument and result type: one that does not map to JSON is refused here.
     contractOpenApi(contract);
   } catch (error) {
-    throw new CommandRefused(400, 'invalid_abi', `abi: ${(error as Error).message}`);
+    throw new CodedError(Errors.invalid_abi, { problem: (error as Error).message });
   }
   const [existing] = await db.select({ name: gatewayContracts.name }).from(gatewayContracts).where(eq(gatewayContracts.name, contract.name));
   const values = { chainId, address: getAddress(contract.address), abi: contract.abi as unknown[], registeredBy, updatedAt: new Date() };
@@ -57,7 +58,7 @@ export async function listContracts(db: Db, chainId: number): Promise<GatewayCon
 
 export async function getContract(db: Db, chainId: number, name: string): Promise<GatewayContract> {
   const [row] = await db.select().from(gatewayContracts).where(and(eq(gatewayContracts.name, name), eq(gatewayContracts.chainId, chainId)));
-  if (!row) throw new CommandRefused(404, 'contract_not_found', `no contract "${name}" is registered (see GET /contracts)`);
+  if (!row) throw new CodedError(Errors.contract_not_found, { name });
   return row;
 }
 
@@ -65,7 +66,7 @@ function functionOf(contract: GatewayContract, method: string): AbiFunction {
   const methods = methodKeys(contract.abi as Abi);
   const fn = methods.get(method) ?? [...methods.values()].find((candidate) => signatureOf(candidate) === method);
   if (!fn) {
-    throw new CommandRefused(404, 'method_not_found', `${contract.name} has no function "${method}"; its functions: ${[...methods.keys()].join(', ')}`);
+    throw new CodedError(Errors.method_not_found, { contract: contract.name, method, methods: [...methods.keys()].join(', ') });
   }
   return fn;
 }
@@ -74,7 +75,7 @@ function argsOf(fn: AbiFunction, input: unknown): unknown[] {
   try {
     return toAbiArgs(fn.inputs, input ?? {}, 'input');
   } catch (error) {
-    if (error instanceof AbiValueError) throw new CommandRefused(400, 'invalid_argument', error.message, [{ field: error.field, message: error.message.slice(error.field.length + 2) }]);
+    if (error instanceof AbiValueError) throw new CodedError(Errors.invalid_argument, { problem: error.message }, [{ field: error.field, message: error.message.slice(error.field.length + 2) }]);
     throw error;
   }
 }
@@ -83,22 +84,22 @@ function argsOf(fn: AbiFunction, input: unknown): unknown[] {
  * A refusal the caller can act on: a revert (its custom error's name, signature and arguments as
  * JSON), a caller without gas money, or an address without a contract answering the call.
  */
-function revertOf(error: unknown, abi: Abi): CommandRefused | undefined {
+function revertOf(error: unknown, abi: Abi): CodedError | undefined {
   if (error instanceof BaseError && error.walk((e) => e instanceof InsufficientFundsError)) {
-    return new CommandRefused(422, 'insufficient_funds', 'the calling participant cannot pay for the transaction (no gas money on this chain)');
+    return new CodedError(Errors.insufficient_funds, {}, undefined, { cause: error });
   }
   if (error instanceof BaseError && error.walk((e) => e instanceof AbiDecodingZeroDataError)) {
-    return new CommandRefused(422, 'no_result', 'the call returned no data: is the contract deployed at the registered address on this chain?');
+    return new CodedError(Errors.no_result, {}, undefined, { cause: error });
   }
   // Mined, then reverted (the simulation before sending passed): nothing more to decode.
-  if (error instanceof TransactionRevertedError) return new CommandRefused(409, 'contract_reverted', error.message, { name: null, args: {}, txHash: error.txHash });
+  if (error instanceof TransactionRevertedError) return new CodedError(Errors.contract_reverted, { reason: error.message }, { name: null, args: {}, txHash: error.txHash });
   const revert = error instanceof ContractRevertError ? error : ContractRevertError.from(error, abi);
   if (!revert) return undefined;
   // The entry viem decoded it with, when the contract declares it (Solidity's Error and Panic it does not).
   const decodedWith = revert.abiItem && signatureOf(revert.abiItem);
   const definition = abi.find((item): item is AbiError => item.type === 'error' && signatureOf(item) === decodedWith);
   const args = definition ? Object.fromEntries(definition.inputs.map((input, index) => [fieldName(input, index), fromAbiValue(input, revert.args[index])])) : {};
-  return new CommandRefused(409, 'contract_reverted', revert.message, { name: revert.errorName ?? null, ...(definition ? { signature: signatureOf(definition) } : {}), args });
+  return new CodedError(Errors.contract_reverted, { reason: revert.message }, { name: revert.errorName ?? null, ...(definition ? { signature: signatureOf(definition) } : {}), args });
 }
 
 /** The decoded events of logs, as JSON. */
@@ -137,9 +138,9 @@ export async function invokeContract(deps: GatewayDeps, contract: GatewayContrac
   const abi = contract.abi as Abi;
   const fn = functionOf(contract, method);
   if (fn.stateMutability === 'view' || fn.stateMutability === 'pure') {
-    throw new CommandRefused(400, 'read_only_method', `${signatureOf(fn)} is ${fn.stateMutability}: use POST /contracts/${contract.name}/query/${method}`);
+    throw new CodedError(Errors.read_only_method, { signature: signatureOf(fn), mutability: fn.stateMutability, contract: contract.name, method });
   }
-  if (body.value !== undefined && fn.stateMutability !== 'payable') throw new CommandRefused(400, 'invalid_argument', `value: ${signatureOf(fn)} is not payable`);
+  if (body.value !== undefined && fn.stateMutability !== 'payable') throw new CodedError(Errors.invalid_argument, { problem: `value: ${signatureOf(fn)} is not payable` });
   const data = encodeFunctionData({ abi: [fn], functionName: fn.name, args: argsOf(fn, body.input) });
   const key = `gateway:${contract.name}:${caller.id}:${idempotencyKey ?? randomUUID()}`;
   try {
@@ -161,7 +162,7 @@ export async function invokeContract(deps: GatewayDeps, contract: GatewayContrac
 export async function contractEvents(deps: GatewayDeps, contract: GatewayContract, filter: { event?: string; fromBlock?: bigint; toBlock?: bigint | 'latest' }) {
   const abi = contract.abi as Abi;
   if (filter.event && !abi.some((item) => item.type === 'event' && item.name === filter.event)) {
-    throw new CommandRefused(400, 'invalid_query', `event: ${contract.name} emits no "${filter.event}"`);
+    throw new CodedError(Errors.invalid_query, { problems: `event: ${contract.name} emits no "${filter.event}"` });
   }
   // In spans the node accepts (hosted nodes refuse wide eth_getLogs ranges), up to MAX_EVENTS.
   const last = filter.toBlock === undefined || filter.toBlock === 'latest' ? await deps.chain.client.getBlockNumber({ cacheTime: 0 }) : filter.toBlock;

@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../lifecycles/authoring-schema.js';
 import { DOCUMENT_ID_PATTERN, PART_ID_PATTERN } from '../../workflows/definition.js';
+import { CodedError } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
 const partId = z.string().regex(PART_ID_PATTERN, 'a part id: letters, digits and : . _ - (at most 200)');
 const participant = z.string().min(1).max(100);
@@ -60,17 +62,6 @@ export const INTAKE_MESSAGE_TYPES = Object.keys(SCHEMAS) as (keyof typeof SCHEMA
 
 export type IntakeMessage = z.infer<typeof startPart> | z.infer<typeof deliverEvent> | z.infer<typeof attachDocument>;
 
-/** Why a message can never be applied: the dead-letter reason and a description that says what to fix. */
-export class InvalidMessage extends Error {
-  override name = 'InvalidMessage';
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** The body as JSON: the SDK hands over what the sender sent (an object, a string or bytes). */
 function jsonOf(body: unknown): unknown {
   if (body instanceof Uint8Array) body = Buffer.from(body).toString('utf8');
@@ -78,20 +69,20 @@ function jsonOf(body: unknown): unknown {
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw new InvalidMessage('InvalidJson', `the body is not JSON: ${(error as Error).message}`);
+    throw new CodedError(Errors.message_not_json, { problem: (error as Error).message });
   }
 }
 
 export function parseIntakeMessage(body: unknown): IntakeMessage {
   const json = jsonOf(body);
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new InvalidMessage('SchemaError', 'the body must be a JSON object with "type" and "version"');
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new CodedError(Errors.invalid_message, { problems: 'the body must be a JSON object with "type" and "version"' });
   const { type, version } = json as { type?: unknown; version?: unknown };
   const schema = typeof type === 'string' && Object.hasOwn(SCHEMAS, type) ? SCHEMAS[type as keyof typeof SCHEMAS] : undefined;
-  if (!schema) throw new InvalidMessage('UnknownMessageType', `type: ${JSON.stringify(type ?? null)} is not a message type; expected one of ${INTAKE_MESSAGE_TYPES.join(', ')}`);
-  if (version !== 1) throw new InvalidMessage('UnsupportedVersion', `version: ${JSON.stringify(version ?? null)} is not supported for ${String(type)}; expected 1`);
+  if (!schema) throw new CodedError(Errors.unknown_message_type, { type: JSON.stringify(type ?? null), types: INTAKE_MESSAGE_TYPES.join(', ') });
+  if (version !== 1) throw new CodedError(Errors.unsupported_message_version, { version: JSON.stringify(version ?? null), type: String(type) });
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new InvalidMessage('SchemaError', parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; '));
+    throw new CodedError(Errors.invalid_message, { problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ') });
   }
   return parsed.data;
 }

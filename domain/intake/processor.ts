@@ -8,13 +8,14 @@ import { eq, ne } from 'drizzle-orm';
 import type { WorkflowHandle } from '@temporalio/client';
 import { attachCertificate } from '../commands/ledger-actions.js';
 import type { CommandDeps } from '../commands/deps.js';
-import { CommandRefused } from '../commands/errors.js';
 import { partCommands } from '../commands/parts.js';
 import { describeIfExists } from '../commands/workflow-handles.js';
 import { findParticipant } from '../../db/participants.js';
 import { intakeMessages } from '../../db/schema.js';
 import type { IntakeStatus } from '../../db/schema.js';
-import { InvalidMessage, parseIntakeMessage } from './messages.js';
+import { CodedError, isCoded } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
+import { parseIntakeMessage } from './messages.js';
 import type { IntakeMessage } from './messages.js';
 
 /** A received message, as the processor needs it. */
@@ -37,11 +38,8 @@ export interface IntakeProcessorOptions {
   retry?: { initialMs: number; maxMs: number };
 }
 
-/** Refusal codes that mean the message names something that does not exist. */
-const UNKNOWN: Record<string, string> = { part_not_found: 'UnknownPart', lifecycle_not_found: 'UnknownLifecycle', lifecycle_version_not_found: 'UnknownLifecycle' };
-
 /** Refusals that may pass later, without any change to the message: the part has not reached the step. */
-const NOT_YET = new Set(['not_awaiting', 'part_not_on_chain']);
+const NOT_YET = [Errors.not_awaiting, Errors.part_not_on_chain];
 
 export class IntakeProcessor {
   private readonly parts;
@@ -87,14 +85,14 @@ export class IntakeProcessor {
 
   private async apply(message: IntakeMessage, key: string): Promise<Record<string, unknown>> {
     const actor = await findParticipant(this.deps.db, message.participant);
-    if (!actor) throw new InvalidMessage('UnknownParticipant', `participant: no participant "${message.participant}"`);
+    if (!actor) throw new CodedError(Errors.unknown_participant, { field: 'participant', problem: `no participant "${message.participant}"` });
     switch (message.type) {
       case 'start-part':
         try {
           return { ...(await this.parts.start(message.part, actor.id, { intakeMessage: key })) };
         } catch (error) {
           // Started by an earlier delivery of this very message, which did not get to record it.
-          if (error instanceof CommandRefused && error.code === 'part_exists' && (await this.startedBy(message.part.id)) === key) return { id: message.part.id, started: 'earlier' };
+          if (isCoded(error, Errors.part_exists) && (await this.startedBy(message.part.id)) === key) return { id: message.part.id, started: 'earlier' };
           throw error;
         }
       case 'deliver-event':
@@ -133,14 +131,11 @@ export class IntakeProcessor {
     return description?.memo?.intakeMessage;
   }
 
-  /** A message that can never be applied as it is: its dead-letter reason and description. */
+  /** A message that can never be applied as it is: its dead-letter reason (the error's catalogue code) and description. */
   private refusalOf(error: unknown): { reason: string; description: string } | undefined {
-    if (error instanceof InvalidMessage) return { reason: error.reason, description: error.message.slice(0, 4096) };
-    if (error instanceof CommandRefused && !NOT_YET.has(error.code)) {
-      const details = Array.isArray(error.details) ? ` (${(error.details as { field: string; message: string }[]).map((d) => `${d.field}: ${d.message}`).join('; ')})` : '';
-      return { reason: UNKNOWN[error.code] ?? error.code, description: `${error.message}${details}`.slice(0, 4096) };
-    }
-    return undefined;
+    if (!isCoded(error) || NOT_YET.some((entry) => entry.code === error.code)) return undefined;
+    const details = Array.isArray(error.details) ? ` (${(error.details as { field: string; message: string }[]).map((d) => `${d.field}: ${d.message}`).join('; ')})` : '';
+    return { reason: error.code, description: `${error.message}${details}`.slice(0, 4096) };
   }
 
   private async statusOf(key: string): Promise<IntakeStatus | undefined> {

@@ -6,6 +6,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type { IntakeProcessor } from './processor.js';
+import { CodedError } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
 /** A resubmitted message keeps its first id here, so it stays one effect with the original. */
 export const ORIGINAL_MESSAGE_ID = 'tracewell-original-message-id';
@@ -37,7 +39,8 @@ export function startIntake(client: ServiceBusClient, processor: IntakeProcessor
     const key = intakeKey(message);
     if (key === undefined) {
       // Service Bus gives every message an id; one without is not from a sender we can deduplicate.
-      await receiver.deadLetterMessage(message, { deadLetterReason: 'MissingMessageId', deadLetterErrorDescription: 'the message has no message id, the key that keeps its effect single' });
+      const missing = new CodedError(Errors.missing_message_id);
+      await receiver.deadLetterMessage(message, { deadLetterReason: missing.code, deadLetterErrorDescription: missing.message });
       return;
     }
     const outcome = await processor.handle({ key, body: message.body, deliveryCount: message.deliveryCount ?? 0 });

@@ -6,6 +6,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { AuthoredLifecycle } from './authoring-schema.js';
 import { formatProblem, validateLifecycle } from './validate.js';
 import type { DefinitionProblem } from './validate.js';
+import { CodedError } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
 export type ParseResult = { ok: true; definition: AuthoredLifecycle } | { ok: false; problems: DefinitionProblem[] };
 
@@ -36,13 +38,13 @@ export function parseLifecycle(text: string): ParseResult {
   return result;
 }
 
-export class LifecycleFileError extends Error {
+export class LifecycleFileError extends CodedError<typeof Errors.invalid_lifecycle_file> {
   override name = 'LifecycleFileError';
   constructor(
     readonly file: string,
     readonly problems: DefinitionProblem[],
   ) {
-    super(problems.map((problem) => formatProblem(file, problem)).join('\n'));
+    super(Errors.invalid_lifecycle_file, { problems: problems.map((problem) => formatProblem(file, problem)).join('\n') }, problems);
   }
 }
 

@@ -12,6 +12,9 @@ import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem
 import type { HDAccount } from 'viem/accounts';
 import { z } from 'zod';
 import { unsealWithPrivateKey } from './sealed-box.js';
+import { CodedError } from '../errors/coded-error.js';
+import type { ErrorEntry } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
 export interface KeyStore {
   /** The reference prefixes this store serves, e.g. `['file:']`; routing errors name them. */
@@ -37,24 +40,40 @@ interface LoadedKey {
   privateKey: Hex;
 }
 
-export class KeyStoreError extends Error {
+/** A key store's refusal, coded by its catalogue entry (the subclasses say which). */
+export abstract class KeyStoreError extends CodedError<ErrorEntry<string, '{problem}'>> {
   override name = 'KeyStoreError';
+  constructor(entry: ErrorEntry<string, '{problem}'>, problem: string) {
+    super(entry, { problem });
+  }
 }
 /** No store, file or derivation serves the reference. */
 export class UnknownKeyError extends KeyStoreError {
   override name = 'UnknownKeyError';
+  constructor(problem: string) {
+    super(Errors.missing_key, problem);
+  }
 }
 /** The store cannot create keys (its keys are derived, not generated). */
 export class KeyStoreReadOnlyError extends KeyStoreError {
   override name = 'KeyStoreReadOnlyError';
+  constructor(problem: string) {
+    super(Errors.key_store_read_only, problem);
+  }
 }
 /** The key file's MAC does not match: a wrong passphrase or a corrupted file. */
 export class KeyStorePassphraseError extends KeyStoreError {
   override name = 'KeyStorePassphraseError';
+  constructor(problem: string) {
+    super(Errors.key_passphrase_wrong, problem);
+  }
 }
 /** The file is not a Web3 Secret Storage v3 key file this store can read. */
 export class InvalidKeyFileError extends KeyStoreError {
   override name = 'InvalidKeyFileError';
+  constructor(problem: string) {
+    super(Errors.invalid_key_file, problem);
+  }
 }
 
 /** The registrar (contract admin and minter) uses the first key; participants use the next ones. */

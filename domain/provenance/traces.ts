@@ -3,11 +3,9 @@
 import type { Db } from '../../db/client.js';
 import { MAX_TRACE_NODES, backwardLinks, forwardLinks, partFacts } from '../../db/provenance.js';
 import type { CertificateRow, CustodyRow, LinkRow } from '../../db/provenance.js';
+import { CodedError } from '../errors/coded-error.js';
+import { Errors } from '../errors/catalogue.js';
 
-/** The backward trace has more nodes than an answer may carry. */
-export class TraceTooLargeError extends Error {
-  override name = 'TraceTooLargeError';
-}
 
 function certificateView(row: CertificateRow, now: Date) {
   return {
@@ -68,7 +66,8 @@ export type TraceShape = 'tree' | 'graph';
 export async function backwardTrace(db: Db, id: string, shape: TraceShape = 'tree') {
   const rows = await backwardLinks(db, id);
   if (rows.length > MAX_TRACE_NODES) {
-    throw new TraceTooLargeError(`the backward trace of ${id} has more than ${MAX_TRACE_NODES} nodes; trace one of its components instead`);
+    // More nodes than an answer may carry.
+    throw new CodedError(Errors.trace_too_large, { id, limit: MAX_TRACE_NODES });
   }
   // A part's inputs are the same on every path to it, so both shapes are built from links by parent.
   const inputs = new Map<string, Map<string, LinkRow>>();

@@ -340,8 +340,8 @@ describe('tracewell ops (the CLI)', () => {
     expect(listed.stdout).toMatch(/^PART\s+LIFECYCLE\s+STEP\s+CODE\s+ATTEMPTS\s+AGE\s+STATUS\s+MESSAGE$/m);
     for (const id of outage) expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+${LIFECYCLE} v1\\s+mint \\(mint\\)\\s+ChainUnavailableError\\s+5\\s+\\d+s\\s+parked\\s+the chain node is unavailable`, 'm'));
 
-    expect(await cli('skip', refused, 'ship')).toMatchObject({ code: 1, stderr: expect.stringContaining("required option '--reason <text>' not specified") });
-    expect(await cli('retry', refused, 'ship', '--set', 'participant=nobody-inc')).toMatchObject({ code: 1, stderr: 'tracewell: invalid_step_params: params.participant: unknown participant "nobody-inc"\n' });
+    expect(await cli('skip', refused, 'ship')).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--reason <text>' not specified") });
+    expect(await cli('retry', refused, 'ship', '--set', 'participant=nobody-inc')).toMatchObject({ code: 2, stderr: 'tracewell: invalid_step_params: params.participant: unknown participant "nobody-inc"\n' });
     expect(await cli('retry', refused, 'ship', '--set', 'participant=northwind-logistics', '--reason', 'buyer corrected')).toMatchObject({
       code: 0,
       stdout: `retrying ${refused} step ship with {"participant":"northwind-logistics"}\n`,

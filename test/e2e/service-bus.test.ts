@@ -117,13 +117,13 @@ describe('Service Bus intake', () => {
   it('dead-letters each message that can never apply, saying why, and resubmits one after a fix', async () => {
     const later = uniqueId('urn:test:sb-later');
     const invalid: [string, unknown, string, RegExp][] = [
-      ['bad-json', '{"type": "start-part",', 'InvalidJson', /^the body is not JSON/],
-      ['unknown-type', { type: 'ship-part', version: 1 }, 'UnknownMessageType', /^type: "ship-part" is not a message type; expected one of start-part, deliver-event, attach-document$/],
-      ['old-version', { ...startPart(uniqueId()), version: 2 }, 'UnsupportedVersion', /^version: 2 is not supported/],
-      ['schema', { type: 'start-part', version: 1, participant: 'acme-foundry', part: { lifecycle: 'part-basic' } }, 'SchemaError', /^part\.id: Required$/],
-      ['unknown-part', sold(later), 'UnknownPart', /^part "urn:test:sb-later:.*" not found$/],
-      ['unknown-participant', startPart(uniqueId(), 'ghost-co'), 'UnknownParticipant', /^participant: no participant "ghost-co"$/],
-      ['unknown-lifecycle', startPart(uniqueId(), 'acme-foundry', 'no-such-lifecycle'), 'UnknownLifecycle', /^no lifecycle named "no-such-lifecycle"/],
+      ['bad-json', '{"type": "start-part",', 'message_not_json', /^the body is not JSON/],
+      ['unknown-type', { type: 'ship-part', version: 1 }, 'unknown_message_type', /^type: "ship-part" is not a message type; expected one of start-part, deliver-event, attach-document$/],
+      ['old-version', { ...startPart(uniqueId()), version: 2 }, 'unsupported_message_version', /^version: 2 is not supported/],
+      ['schema', { type: 'start-part', version: 1, participant: 'acme-foundry', part: { lifecycle: 'part-basic' } }, 'invalid_message', /^part\.id: Required$/],
+      ['unknown-part', sold(later), 'part_not_found', /^part "urn:test:sb-later:.*" not found$/],
+      ['unknown-participant', startPart(uniqueId(), 'ghost-co'), 'unknown_participant', /^participant: no participant "ghost-co"$/],
+      ['unknown-lifecycle', startPart(uniqueId(), 'acme-foundry', 'no-such-lifecycle'), 'lifecycle_not_found', /^no lifecycle named "no-such-lifecycle"/],
       ['bad-params', { ...startPart(uniqueId()), part: { id: uniqueId(), lifecycle: 'part-basic', params: { batch: 7 } } }, 'invalid_params', /params\.batch/],
     ];
     const ids = invalid.map(([name]) => `${name}-${run}`);
@@ -137,7 +137,7 @@ describe('Service Bus intake', () => {
       expect(letter!.description).toMatch(description);
     }
     expect(broker.peek(QUEUE)).toEqual([]);
-    expect(await intakeRow(`unknown-part-${run}`)).toMatchObject({ status: 'dead-lettered', reason: 'UnknownPart' });
+    expect(await intakeRow(`unknown-part-${run}`)).toMatchObject({ status: 'dead-lettered', reason: 'part_not_found' });
 
     // The fix: the part now exists and waits for its sale. The message goes back and applies.
     expect((await api.call('POST', '/parts', { id: later, lifecycle: 'part-basic', params: { batch: 'SB-2' } })).status).toBe(201);

@@ -4,10 +4,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
-import { CommandRefused } from '../../domain/commands/errors.js';
+import { CodedError } from '../../domain/errors/coded-error.js';
 import { apiDocument, undocumentedRoutes } from '../../api/docs.js';
 import { errorResponse } from '../../api/errors.js';
-import { IdempotencyKeyHeader } from '../../api/operator.js';
+import { IdempotencyKeyHeader } from '../../api/idempotency.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from '../../api/openapi.js';
 
 const Order = z.object({ sku: z.string().min(1), qty: z.number().int().positive(), note: z.string().optional() }).strict().openapi('Order');
@@ -29,7 +29,7 @@ function orders() {
   );
   const root = new OpenAPIHono();
   root.route('/shops', app);
-  root.onError((error, c) => (error instanceof CommandRefused ? errorResponse(c, error) : c.json({ error: String(error) }, 500)));
+  root.onError((error, c) => (error instanceof CodedError ? errorResponse(c, error) : c.json({ error: String(error) }, 500)));
   return root;
 }
 

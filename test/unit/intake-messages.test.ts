@@ -1,13 +1,14 @@
 // The intake's message formats: what is accepted, and the dead-letter reason and description of
 // everything that is not.
 import { describe, expect, it } from 'vitest';
-import { InvalidMessage, parseIntakeMessage } from '../../domain/intake/messages.js';
+import { CodedError } from '../../domain/errors/coded-error.js';
+import { parseIntakeMessage } from '../../domain/intake/messages.js';
 
 function refusal(body: unknown): { reason: string; message: string } {
   try {
     parseIntakeMessage(body);
   } catch (error) {
-    if (error instanceof InvalidMessage) return { reason: error.reason, message: error.message };
+    if (error instanceof CodedError) return { reason: error.code, message: error.message };
     throw error;
   }
   throw new Error('expected the message to be refused');
@@ -24,12 +25,12 @@ describe('intake messages', () => {
   });
 
   it('names what is wrong with a message it refuses', () => {
-    expect(refusal('{not json')).toMatchObject({ reason: 'InvalidJson' });
-    expect(refusal([1, 2])).toMatchObject({ reason: 'SchemaError', message: 'the body must be a JSON object with "type" and "version"' });
-    expect(refusal({ type: 'ship-part', version: 1 })).toEqual({ reason: 'UnknownMessageType', message: 'type: "ship-part" is not a message type; expected one of start-part, deliver-event, attach-document' });
-    expect(refusal({ type: 'toString', version: 1 })).toMatchObject({ reason: 'UnknownMessageType' });
-    expect(refusal({ type: 'start-part', version: 2 })).toMatchObject({ reason: 'UnsupportedVersion', message: 'version: 2 is not supported for start-part; expected 1' });
-    expect(refusal({ type: 'start-part', version: 1, participant: 'acme-foundry', part: { lifecycle: 'part-basic' } })).toEqual({ reason: 'SchemaError', message: 'part.id: Required' });
+    expect(refusal('{not json')).toMatchObject({ reason: 'message_not_json' });
+    expect(refusal([1, 2])).toMatchObject({ reason: 'invalid_message', message: 'the body must be a JSON object with "type" and "version"' });
+    expect(refusal({ type: 'ship-part', version: 1 })).toEqual({ reason: 'unknown_message_type', message: 'type: "ship-part" is not a message type; expected one of start-part, deliver-event, attach-document' });
+    expect(refusal({ type: 'toString', version: 1 })).toMatchObject({ reason: 'unknown_message_type' });
+    expect(refusal({ type: 'start-part', version: 2 })).toMatchObject({ reason: 'unsupported_message_version', message: 'version: 2 is not supported for start-part; expected 1' });
+    expect(refusal({ type: 'start-part', version: 1, participant: 'acme-foundry', part: { lifecycle: 'part-basic' } })).toEqual({ reason: 'invalid_message', message: 'part.id: Required' });
     expect(refusal({ type: 'deliver-event', version: 1, participant: 'a', part: 'bad id!', event: 'sold', extra: 1 }).message).toBe(
       "part: a part id: letters, digits and : . _ - (at most 200); (body): Unrecognized key(s) in object: 'extra'",
     );

@@ -27,7 +27,7 @@ describe('tracewell lifecycle validate', () => {
     const file = join(dir, 'chip.yaml');
     writeFileSync(file, readFileSync('app/seed/lifecycles/chip.yaml', 'utf8').replace('    to: distributor\n', '    to: distributer\n').replace('kind: certify', 'kind: certfy'));
     const result = await validate('app/seed/lifecycles/pallet.yaml', file);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2); // invalid_lifecycle_file (422): bad input
     expect(result.stdout).toBe('app/seed/lifecycles/pallet.yaml: ok (pallet, 1 steps)\n');
     expect(result.stderr.trim().split('\n')).toEqual([
       `${file}:47: steps[6].kind [step "certify"]: unknown step kind "certfy" (did you mean "certify"?); kinds: mint, transfer, await, record, attach-certificate, certify, bundle, unbundle, assemble, decommission`,

@@ -8,6 +8,7 @@ import { and, eq, like } from 'drizzle-orm';
 import { loadAppConfig } from '../../app/config/app.js';
 import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { stepRuns } from '../../db/schema.js';
+import { StepRejection } from '../../domain/errors/step-rejections.js';
 import { freePort } from '../../app/devstack/process.js';
 import { startAnvil } from '../../app/devstack/services.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     let listed = 0;
     do {
       const p0 = performance.now();
-      const page: any = await call('GET', `${stack.apiUrl}/ops/failures?lifecycle=part-basic&code=ChainUnavailableError&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: any = await call('GET', `${stack.apiUrl}/ops/failures?lifecycle=part-basic&code=${StepRejection.ChainUnavailable}&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
       pageMs.push(performance.now() - p0);
       listed += page.failures.length;
       cursor = page.nextCursor;
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
 
     gate.mode = 'open';
     const r0 = performance.now();
-    const summary = await call('POST', `${stack.apiUrl}/ops/failures/retry`, { lifecycle: 'part-basic', code: 'ChainUnavailableError', reason: 'bench: chain back' });
+    const summary = await call('POST', `${stack.apiUrl}/ops/failures/retry`, { lifecycle: 'part-basic', code: StepRejection.ChainUnavailable, reason: 'bench: chain back' });
     const retryS = (performance.now() - r0) / 1000;
     await until('every part to pass its mint step', async () => (await countAt('sold', 'running')) === parts);
     const recoverS = (performance.now() - r0) / 1000;
