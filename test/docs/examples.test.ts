@@ -1,0 +1,58 @@
+// Every shell example in README.md and docs/*.md, run against the real stack (Temporal, anvil,
+// Azurite, SQL, worker and API, started once for the file) so an example cannot rot. Each page's
+// blocks run in order in one reader's shell (see examples.ts) with A, the API's base URL, and KEY,
+// the admin API key, as the docs tell a reader to set them. A block marked
+// `not-run: covered by <test file>` must name a test file that exists.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../app/wiring/stack.js';
+import { startTestStack, TEST_ADMIN_API_KEY } from '../support/env.js';
+import { outputMatches, PageShell, shellBlocks } from './examples.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f))];
+const BLOCK_TIMEOUT_MS = 90_000;
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.stop());
+
+describe('docs examples', () => {
+  it('mark every block they do not run with a test file that exists', () => {
+    const problems: string[] = [];
+    for (const page of pages) {
+      for (const block of shellBlocks(join(ROOT, page))) {
+        const where = `${page}:${block.line}`;
+        if (block.notRunUnnamed) problems.push(`${where}: not-run must say "covered by <test file>"`);
+        if (block.coveredBy && !existsSync(join(ROOT, block.coveredBy))) problems.push(`${where}: ${block.coveredBy} does not exist`);
+        if (block.coveredBy && !/\.test\.ts$/.test(block.coveredBy)) problems.push(`${where}: ${block.coveredBy} is not a test file`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("run README's test command as CI's last step", () => {
+    const readme = shellBlocks(join(ROOT, 'README.md')).map((b) => b.code.trim());
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').trim().split('\n');
+    expect(readme).toContain(ci.at(-1));
+    expect(ci.at(-1)).toBe('npm test');
+  });
+
+  for (const page of pages) {
+    it(`${page}: every shell example runs`, { timeout: 10 * 60_000 }, async () => {
+      const blocks = shellBlocks(join(ROOT, page)).filter((b) => !b.coveredBy && !b.notRunUnnamed);
+      const shell = new PageShell({ ...process.env, A: stack.apiUrl, KEY: TEST_ADMIN_API_KEY }, ROOT);
+      for (const block of blocks) {
+        const result = await shell.run(block, BLOCK_TIMEOUT_MS);
+        const where = `${relative(ROOT, block.file)}:${block.line}`;
+        const report = `${where}\n$ ${block.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+        expect(result.status, report).toBe(block.exit);
+        if (block.output !== undefined) expect(outputMatches(block.output, result.stdout), `${report}\n--- shown\n${block.output}`).toBe(true);
+      }
+    });
+  }
+});
