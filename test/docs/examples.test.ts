@@ -42,6 +42,29 @@ describe('docs examples', () => {
     expect(ci.at(-1)).toBe('npm test');
   });
 
+  it('name only npm scripts that exist, with flags their scripts take', () => {
+    const scripts: Record<string, string> = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;
+    const problems: string[] = [];
+    let named = 0;
+    for (const page of pages) {
+      for (const [, name, flags = ''] of readFileSync(join(ROOT, page), 'utf8').matchAll(/`npm run ([\w:-]+)(?: -- ([^`]*))?`/g)) {
+        named++;
+        const script = scripts[name!];
+        if (!script) {
+          problems.push(`${page}: npm run ${name}: no such script`);
+          continue;
+        }
+        const file = script.split(/\s+/).find((word) => word.endsWith('.ts'));
+        const source = file ? readFileSync(join(ROOT, file), 'utf8') : '';
+        for (const [, flag] of flags.matchAll(/--([\w-]+)/g)) {
+          if (!source.includes(`${flag}:`) && !source.includes(`'${flag}':`)) problems.push(`${page}: npm run ${name} -- --${flag}: ${file ?? script} takes no such option`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(named).toBeGreaterThan(0);
+  });
+
   for (const page of pages) {
     it(`${page}: every shell example runs`, { timeout: 10 * 60_000 }, async () => {
       const blocks = shellBlocks(join(ROOT, page)).filter((b) => !b.coveredBy && !b.notRunUnnamed);
