@@ -35,6 +35,10 @@ describe('docs examples', () => {
     expect(problems).toEqual([]);
   });
 
+  it('keep the README short enough to read (about 12 KB; the rest lives in docs/)', () => {
+    expect(readFileSync(join(ROOT, 'README.md')).length).toBeLessThanOrEqual(12 * 1024);
+  });
+
   it("run README's test command as CI's last step", () => {
     const readme = shellBlocks(join(ROOT, 'README.md')).map((b) => b.code.trim());
     const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').trim().split('\n');
