@@ -39,6 +39,12 @@ describe('docs examples', () => {
     expect(readFileSync(join(ROOT, 'README.md')).length).toBeLessThanOrEqual(12 * 1024);
   });
 
+  it('say what `npm start` is: `tracewell dev`, which test/e2e/dev-command.test.ts runs', () => {
+    const scripts: Record<string, string> = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;
+    expect(scripts.start).toMatch(/app\/cli\/tracewell\.ts dev$/);
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('`npm start` (`tracewell dev`)');
+  });
+
   it("run README's test command as CI's last step", () => {
     const readme = shellBlocks(join(ROOT, 'README.md')).map((b) => b.code.trim());
     const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').trim().split('\n');
