@@ -82,7 +82,8 @@ describe('docs examples', () => {
       for (const block of blocks) {
         const result = await shell.run(block, BLOCK_TIMEOUT_MS);
         const where = `${relative(ROOT, block.file)}:${block.line}`;
-        const report = `${where}\n$ ${block.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+        const killed = result.status === null ? ` (killed after ${BLOCK_TIMEOUT_MS / 1000} s)` : '';
+        const report = `${where}${killed}\n$ ${block.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
         expect(result.status, report).toBe(block.exit);
         if (block.output !== undefined) expect(outputMatches(block.output, result.stdout), `${report}\n--- shown\n${block.output}`).toBe(true);
       }

@@ -122,12 +122,20 @@ export class PageShell {
         cwd: this.cwd,
         env: { ...this.env, CURL_HOME: this.dir, __DOCS_BASH_VARS: bashOwnVariables() },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // A group of its own, so a block that hangs is killed with everything it started.
+        detached: true,
       });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
       child.stderr.on('data', (chunk) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, timeoutMs);
       child.on('error', reject);
       child.on('close', (status) => {
         clearTimeout(timer);
