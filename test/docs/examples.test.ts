@@ -2,14 +2,17 @@
 // Azurite, SQL, worker and API, started once for the file) so an example cannot rot. Each page's
 // blocks run in order in one reader's shell (see examples.ts) with A, the API's base URL, and KEY,
 // the admin API key, as the docs tell a reader to set them. A block marked
-// `not-run: covered by <test file>` must name a test file that exists.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// `not-run: covered by <test file>` must name a test file that exists. Lifecycle definitions shown in
+// ```yaml blocks must validate.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../app/wiring/stack.js';
 import { startTestStack, TEST_ADMIN_API_KEY } from '../support/env.js';
-import { outputMatches, PageShell, shellBlocks } from './examples.js';
+import { readLifecycleFile } from '../../domain/lifecycles/load.js';
+import { fences, outputMatches, PageShell, shellBlocks } from './examples.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f))];
@@ -73,6 +76,21 @@ describe('docs examples', () => {
     }
     expect(problems).toEqual([]);
     expect(named).toBeGreaterThan(0);
+  });
+
+  it('show lifecycle definitions that validate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tracewell-docs-lifecycles-'));
+    let checked = 0;
+    for (const page of pages) {
+      for (const fence of fences(readFileSync(join(ROOT, page), 'utf8'))) {
+        if (!/^ya?ml\b/.test(fence.info) || !/^steps:/m.test(fence.code)) continue;
+        const file = join(dir, `${page.replace(/\W/g, '_')}-${fence.line}.yaml`);
+        writeFileSync(file, fence.code);
+        expect(() => readLifecycleFile(file), `${page}:${fence.line}`).not.toThrow();
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 
   for (const page of pages) {

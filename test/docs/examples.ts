@@ -24,7 +24,7 @@ export interface ShellBlock {
   output?: string;
 }
 
-interface Fence {
+export interface Fence {
   info: string;
   line: number;
   code: string;
@@ -32,7 +32,8 @@ interface Fence {
   gap: string;
 }
 
-function fences(markdown: string): Fence[] {
+/** Every fenced block of a Markdown text, with its info string and opening line. */
+export function fences(markdown: string): Fence[] {
   const lines = markdown.split('\n');
   const found: Fence[] = [];
   let gapStart = 0;
