@@ -7,7 +7,7 @@
 // a repeated request one action.
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { LedgerAction } from '../activities/ledger-actions.js';
+import type { LedgerAction } from '../workflows/activity-contract.js';
 import { attachCertificate, runLedgerAction } from '../domain/commands/ledger-actions.js';
 import { DURATION_PATTERN } from '../domain/lifecycles/authoring-schema.js';
 import { findParticipant } from '../db/participants.js';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { Address } from 'viem';
-import type { LedgerAction, LedgerActionResult } from '../../activities/ledger-actions.js';
+import type { LedgerAction, LedgerActionResult } from '../../workflows/activity-contract.js';
 import { parseDuration } from '../lifecycles/duration.js';
 import { getDocument } from '../../db/documents.js';
 import type { Participant } from '../../db/participants.js';
