@@ -35,7 +35,8 @@ export function createAssembleActivities(deps: ActivityDeps) {
           to: registry.address,
           data: registry.assembleCall(holder.tokenId, componentIds),
           abi: partRegistryAbi,
-          isDone: async () => (await Promise.all(componentIds.map((id) => registry.assembledInto(id)))).every((into) => into === holder.tokenId),
+          isDone: async () =>
+            (await Promise.all(componentIds.map((id) => registry.assembledInto(id)))).every((into) => into === holder.tokenId),
         });
         return { components, txHash: sent.txHash };
       });

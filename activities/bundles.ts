@@ -28,7 +28,8 @@ export function createBundleActivities(deps: ActivityDeps) {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const bundleId = tokenIdOf(call.params.into);
         const tokenId = tokenIdOf(call.partId);
-        if (!(await registry.exists(bundleId))) throw stepRejected(StepRejection.BundleNotFound, `bundle ${call.params.into} has no token on chain (start it first)`);
+        if (!(await registry.exists(bundleId)))
+          throw stepRejected(StepRejection.BundleNotFound, `bundle ${call.params.into} has no token on chain (start it first)`);
         const holder = await holderSigner(deps, call.params.into);
         const sent = await sendMirrored(deps, {
           ...stepWrite('bundle', call, call.params.into),

@@ -51,22 +51,36 @@ export type { AttachedCertificate };
  * of the certificate's kind, its signature and content intact. Every refusal is final (non-retryable).
  */
 async function certificateDocument(deps: ActivityDeps, reference: string, issuer: Participant, kind: string): Promise<DocumentRow> {
-  if (!isDocumentReference(reference)) throw stepRejected(StepRejection.InvalidDocumentReference, `document: "${reference}" is neither a document id nor a 0x-prefixed SHA-256 hash`);
+  if (!isDocumentReference(reference))
+    throw stepRejected(
+      StepRejection.InvalidDocumentReference,
+      `document: "${reference}" is neither a document id nor a 0x-prefixed SHA-256 hash`,
+    );
   let row: DocumentRow | undefined;
   if (DOCUMENT_ID_PATTERN.test(reference)) {
     row = await getDocument(deps.db, reference.toLowerCase());
     if (!row) throw stepRejected(StepRejection.DocumentNotFound, `no document "${reference}" in the vault`);
-    if (row.deletedAt) throw stepRejected(StepRejection.DocumentDeleted, `document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}`);
+    if (row.deletedAt)
+      throw stepRejected(StepRejection.DocumentDeleted, `document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}`);
   } else {
     const candidates = await documentsWithHash(deps.db, reference);
-    row = candidates.find((d) => d.owner === issuer.id && d.kind === kind) ?? candidates.find((d) => d.owner === issuer.id) ?? candidates[0];
-    if (!row) throw stepRejected(StepRejection.DocumentNotFound, `no document with hash ${reference.toLowerCase()} in the vault; the issuer uploads it first (POST /documents)`);
+    row =
+      candidates.find((d) => d.owner === issuer.id && d.kind === kind) ?? candidates.find((d) => d.owner === issuer.id) ?? candidates[0];
+    if (!row)
+      throw stepRejected(
+        StepRejection.DocumentNotFound,
+        `no document with hash ${reference.toLowerCase()} in the vault; the issuer uploads it first (POST /documents)`,
+      );
   }
-  if (row.owner !== issuer.id) throw stepRejected(StepRejection.DocumentNotFromIssuer, `document ${row.id} was sent by ${row.owner}, not by the issuer ${issuer.id}`);
-  if (row.kind !== kind) throw stepRejected(StepRejection.DocumentKindMismatch, `document ${row.id} is a "${row.kind}" document, not "${kind}"`);
+  if (row.owner !== issuer.id)
+    throw stepRejected(StepRejection.DocumentNotFromIssuer, `document ${row.id} was sent by ${row.owner}, not by the issuer ${issuer.id}`);
+  if (row.kind !== kind)
+    throw stepRejected(StepRejection.DocumentKindMismatch, `document ${row.id} is a "${row.kind}" document, not "${kind}"`);
   const check = await deps.documents.check(row);
   if (!check.ok) {
-    const failures = (['metadata', 'signature', 'content'] as const).filter((layer) => !check[layer].ok).map((layer) => `${layer}: ${check[layer].code ?? 'failed'} (${check[layer].message})`);
+    const failures = (['metadata', 'signature', 'content'] as const)
+      .filter((layer) => !check[layer].ok)
+      .map((layer) => `${layer}: ${check[layer].code ?? 'failed'} (${check[layer].message})`);
     throw stepRejected(StepRejection.DocumentVerificationFailed, `document ${row.id} does not verify: ${failures.join('; ')}`);
   }
   return row;
@@ -75,7 +89,14 @@ async function certificateDocument(deps: ActivityDeps, reference: string, issuer
 /** Anchors a verified certificate document on the part, signed by its issuer. */
 export async function attachCertificate(
   deps: ActivityDeps,
-  request: { partId: string; kind: string; document: string; issuer: Participant; validForMs: number | null; origin?: { partId: string; stepId: string } },
+  request: {
+    partId: string;
+    kind: string;
+    document: string;
+    issuer: Participant;
+    validForMs: number | null;
+    origin?: { partId: string; stepId: string };
+  },
 ): Promise<AttachedCertificate> {
   const { registry } = deps;
   const { partId, kind, issuer, validForMs } = request;
@@ -84,7 +105,10 @@ export async function attachCertificate(
   // reusable to certify another part (its statement does not name the part).
   const elsewhere = (await anchorsOf(deps.db, registry, row.hash as Hex)).filter((a) => a.partId !== partId);
   if (elsewhere.length > 0) {
-    throw stepRejected(StepRejection.DocumentAnchoredElsewhere, `document ${row.id} already certifies ${elsewhere.map((a) => a.partId).join(', ')}; each part needs a certificate document of its own`);
+    throw stepRejected(
+      StepRejection.DocumentAnchoredElsewhere,
+      `document ${row.id} already certifies ${elsewhere.map((a) => a.partId).join(', ')}; each part needs a certificate document of its own`,
+    );
   }
   const tokenId = tokenIdOf(partId);
   const documentHash = row.hash as Hex;
@@ -114,11 +138,16 @@ export function createCertificateActivities(deps: ActivityDeps) {
   const { db, registry, documents } = deps;
 
   /** Why a certificate does not count, or the vault document it is valid with. */
-  async function judge(certificate: { documentHash: Hex; issuer: `0x${string}`; validUntil: bigint }, kind: string, now: bigint): Promise<{ valid?: CertificateView; why?: string }> {
+  async function judge(
+    certificate: { documentHash: Hex; issuer: `0x${string}`; validUntil: bigint },
+    kind: string,
+    now: bigint,
+  ): Promise<{ valid?: CertificateView; why?: string }> {
     const issuer = await findParticipantByAddress(db, certificate.issuer);
     const issuerName = issuer?.id ?? certificate.issuer;
     // Accepted now, on chain: a certifier the admin has since revoked no longer counts.
-    if (!(await registry.isAcceptedCertifier(certificate.issuer))) return { why: `issued by ${issuerName}, which is not an accepted certifier` };
+    if (!(await registry.isAcceptedCertifier(certificate.issuer)))
+      return { why: `issued by ${issuerName}, which is not an accepted certifier` };
     if (certificate.validUntil !== 0n && certificate.validUntil <= now) return { why: `expired ${isoOfChainTime(certificate.validUntil)}` };
     const hash = certificate.documentHash.toLowerCase();
     const candidates = (await documentsWithHash(db, hash)).filter((d) => d.owner === issuer?.id && d.kind === kind);
@@ -126,7 +155,16 @@ export function createCertificateActivities(deps: ActivityDeps) {
     let why = '';
     for (const row of candidates) {
       const check = await documents.check(row);
-      if (check.ok) return { valid: { kind, documentHash: hash as Hex, document: row.id, issuer: issuerName, validUntil: isoOfChainTime(certificate.validUntil) } };
+      if (check.ok)
+        return {
+          valid: {
+            kind,
+            documentHash: hash as Hex,
+            document: row.id,
+            issuer: issuerName,
+            validUntil: isoOfChainTime(certificate.validUntil),
+          },
+        };
       const layer = (['metadata', 'signature', 'content'] as const).find((l) => !check[l].ok)!;
       why = `document ${row.id} fails verification (${check[layer].code ?? layer})`;
     }
@@ -138,8 +176,19 @@ export function createCertificateActivities(deps: ActivityDeps) {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
         const { certificate, document, validForMs } = call.params;
         // The issuer signs: the contract accepts only certifiers the admin accepted.
-        const issuer = await resolveRole(db, call.params.participant === undefined ? call.params.issuer : undefined, call.params.participant);
-        return attachCertificate(deps, { partId: call.partId, kind: certificate, document, issuer, validForMs, origin: { partId: call.partId, stepId: call.stepId } });
+        const issuer = await resolveRole(
+          db,
+          call.params.participant === undefined ? call.params.issuer : undefined,
+          call.params.participant,
+        );
+        return attachCertificate(deps, {
+          partId: call.partId,
+          kind: certificate,
+          document,
+          issuer,
+          validForMs,
+          origin: { partId: call.partId, stepId: call.stepId },
+        });
       });
     },
 
@@ -163,7 +212,8 @@ export function createCertificateActivities(deps: ActivityDeps) {
           if (valid) found.push(valid);
           else problems.push(`${kind}: ${why}`);
         }
-        if (problems.length > 0) throw stepRejected(StepRejection.CertificationFailed, `part ${call.partId} lacks valid certificates: ${problems.join('; ')}`);
+        if (problems.length > 0)
+          throw stepRejected(StepRejection.CertificationFailed, `part ${call.partId} lacks valid certificates: ${problems.join('; ')}`);
         return { certificates: found };
       });
     },

@@ -34,7 +34,8 @@ export async function rejectingReverts<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    if (error instanceof ContractRevertError && error.errorName) throw contractRejected(error.errorName, `the contract refused: ${error.message}`);
+    if (error instanceof ContractRevertError && error.errorName)
+      throw contractRejected(error.errorName, `the contract refused: ${error.message}`);
     throw error;
   }
 }

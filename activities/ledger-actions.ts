@@ -34,16 +34,26 @@ export function createLedgerActionActivities(deps: ActivityDeps) {
     async ledgerAction(request: LedgerActionRequest): Promise<LedgerActionResult> {
       if (request.action === 'attach-certificate') {
         const issuer = await requireParticipant(deps.db, request.actorId);
-        const certificate = await attachCertificate(deps, { partId: request.partId, kind: request.kind, document: request.document, issuer, validForMs: request.validForMs });
+        const certificate = await attachCertificate(deps, {
+          partId: request.partId,
+          kind: request.kind,
+          document: request.document,
+          issuer,
+          validForMs: request.validForMs,
+        });
         return { part: request.partId, action: 'attach-certificate', txHash: certificate.txHash, certificate };
       }
       const holder = await holderSigner(deps, request.partId);
       const key = `action:${request.requestId}`;
       // A retry after the action landed finds it done, with the new holder; otherwise the holder is
       // checked again here, where it counts: the part may have moved since the API looked.
-      const alreadyDone = request.action === 'transfer' ? holder.participant.id === request.to : await deps.registry.isDecommissioned(holder.tokenId);
+      const alreadyDone =
+        request.action === 'transfer' ? holder.participant.id === request.to : await deps.registry.isDecommissioned(holder.tokenId);
       if (holder.participant.id !== request.actorId && !alreadyDone) {
-        throw stepRejected(StepRejection.NotHolder, `participant "${request.actorId}" does not hold ${request.partId} (${holder.participant.id} does)`);
+        throw stepRejected(
+          StepRejection.NotHolder,
+          `participant "${request.actorId}" does not hold ${request.partId} (${holder.participant.id} does)`,
+        );
       }
       if (request.action === 'transfer') {
         const to = await requireParticipant(deps.db, request.to);

@@ -12,7 +12,11 @@ export function createOnboardingActivities(deps: ActivityDeps) {
     async syncParticipantLedger(request: ParticipantSyncRequest): Promise<LedgerStanding & { participant: string }> {
       const participant = await requireParticipant(deps.db, request.participantId);
       const admin = await deps.keys.account(deps.registrarKeyRef);
-      const standing = await syncParticipantOnChain({ registry: deps.registry, txSender: deps.txSender, admin, fund: deps.fundParticipants }, participant, request.requestId);
+      const standing = await syncParticipantOnChain(
+        { registry: deps.registry, txSender: deps.txSender, admin, fund: deps.fundParticipants },
+        participant,
+        request.requestId,
+      );
       return { participant: participant.id, ...standing };
     },
   };

@@ -28,12 +28,23 @@ export function createPartRecordActivities({ db }: ActivityDeps): PartRecordActi
     },
 
     /** A step that runs in the workflow itself: an `await` waiting or completed, a skipped step. */
-    async recordStepStatus(input: { partId: string; stepId: string; status: 'running' | 'succeeded' | 'skipped'; output?: Record<string, unknown> }): Promise<void> {
+    async recordStepStatus(input: {
+      partId: string;
+      stepId: string;
+      status: 'running' | 'succeeded' | 'skipped';
+      output?: Record<string, unknown>;
+    }): Promise<void> {
       await setStepStatus(db, input.partId, input.stepId, input.status, input.output);
     },
 
     /** A step failed for good: the part is parked for an operator, or failed. */
-    async recordStepFailure(input: { partId: string; stepId: string; code: string; message: string; outcome?: 'parked' | 'failed' }): Promise<void> {
+    async recordStepFailure(input: {
+      partId: string;
+      stepId: string;
+      code: string;
+      message: string;
+      outcome?: 'parked' | 'failed';
+    }): Promise<void> {
       await db.transaction(async (tx) => {
         await markStepFailed(tx, input.partId, input.stepId, input.code, input.message);
         await setPartStatus(tx, input.partId, input.outcome ?? 'failed');

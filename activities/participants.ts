@@ -19,7 +19,10 @@ export async function resolveRole(db: Db, role: string | undefined, participantI
   if (participantId !== undefined) {
     const named = await requireParticipant(db, participantId);
     if (role !== undefined && !named.roles.includes(role)) {
-      throw stepRejected(StepRejection.RoleMismatch, `participant "${named.id}" does not hold the role "${role}" (it holds: ${named.roles.join(', ') || 'none'})`);
+      throw stepRejected(
+        StepRejection.RoleMismatch,
+        `participant "${named.id}" does not hold the role "${role}" (it holds: ${named.roles.join(', ') || 'none'})`,
+      );
     }
     return named;
   }
@@ -27,7 +30,10 @@ export async function resolveRole(db: Db, role: string | undefined, participantI
   const holders = (await listParticipants(db)).filter((p) => p.roles.includes(role));
   if (holders.length === 0) throw stepRejected(StepRejection.NoParticipantForRole, `no participant holds the role "${role}"`);
   if (holders.length > 1) {
-    throw stepRejected(StepRejection.AmbiguousRole, `several participants hold the role "${role}" (${holders.map((p) => p.id).join(', ')}); name one with participant:`);
+    throw stepRejected(
+      StepRejection.AmbiguousRole,
+      `several participants hold the role "${role}" (${holders.map((p) => p.id).join(', ')}); name one with participant:`,
+    );
   }
   return holders[0]!;
 }

@@ -23,7 +23,9 @@ export interface RecordOutput {
 
 /** The anchored hash: keccak256 of the canonical JSON of what was recorded. */
 export function eventHashOf(call: StepCall<RecordParams>): Hex {
-  return keccak256(toHex(canonicalJson({ part: call.partId, step: call.stepId, run: call.run, event: call.params.event, data: call.params.data ?? {} })));
+  return keccak256(
+    toHex(canonicalJson({ part: call.partId, step: call.stepId, run: call.run, event: call.params.event, data: call.params.data ?? {} })),
+  );
 }
 
 export function createRecordActivities(deps: ActivityDeps) {

@@ -13,6 +13,10 @@ export function writeKey(kind: string, call: StepCall<unknown>, ...extra: string
 }
 
 /** The key and origin of a step's chain write, spread into `TxSender.send`. */
-export function stepWrite(kind: string, call: StepCall<unknown>, ...extra: string[]): { key: string; origin: { partId: string; stepId: string } } {
+export function stepWrite(
+  kind: string,
+  call: StepCall<unknown>,
+  ...extra: string[]
+): { key: string; origin: { partId: string; stepId: string } } {
   return { key: writeKey(kind, call, ...extra), origin: { partId: call.partId, stepId: call.stepId } };
 }

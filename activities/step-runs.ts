@@ -77,7 +77,13 @@ export async function markStepFailed(db: Db, partId: string, stepId: string, cod
 }
 
 /** A step the workflow runs itself: an `await` waiting (running) or done, or a step it skipped. */
-export async function setStepStatus(db: Db, partId: string, stepId: string, status: 'running' | 'succeeded' | 'skipped', output?: Record<string, unknown>): Promise<void> {
+export async function setStepStatus(
+  db: Db,
+  partId: string,
+  stepId: string,
+  status: 'running' | 'succeeded' | 'skipped',
+  output?: Record<string, unknown>,
+): Promise<void> {
   const now = new Date();
   await db
     .update(stepRuns)

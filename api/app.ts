@@ -24,7 +24,10 @@ import { provenanceRoutes } from './provenance.js';
 export function createApi(deps: ApiDeps, log: (line: string) => void = console.error): OpenAPIHono {
   const app = new OpenAPIHono();
   let document: object | undefined;
-  app.route('/', docsRoutes(() => document!));
+  app.route(
+    '/',
+    docsRoutes(() => document!),
+  );
   app.route('/healthz', healthRoutes(deps));
   // Everything but the health check acts as the participant of an API key.
   app.use('*', authenticate(deps.db));

@@ -67,5 +67,7 @@ export function roleRequired(...roles: ApiRole[]): MiddlewareHandler {
 export function requireRole(c: Context, ...roles: ApiRole[]): Participant {
   const participant = actingParticipant(c);
   if (participant.roles.includes(API_ROLES.admin) || roles.some((role) => participant.roles.includes(role))) return participant;
-  throw new CodedError(Errors.forbidden, { reason: `participant "${participant.id}" may not do this: it needs the role ${roles.map((r) => `"${r}"`).join(' or ')}` });
+  throw new CodedError(Errors.forbidden, {
+    reason: `participant "${participant.id}" may not do this: it needs the role ${roles.map((r) => `"${r}"`).join(' or ')}`,
+  });
 }

@@ -4,7 +4,15 @@
 import { z } from '@hono/zod-openapi';
 import type { Abi } from 'viem';
 import { contractOpenApi, methodKeys } from '../domain/gateway/contract-openapi.js';
-import { CONTRACT_NAME_PATTERN, contractEvents, getContract, invokeContract, listContracts, queryContract, registerContract } from '../domain/gateway/gateway.js';
+import {
+  CONTRACT_NAME_PATTERN,
+  contractEvents,
+  getContract,
+  invokeContract,
+  listContracts,
+  queryContract,
+  registerContract,
+} from '../domain/gateway/gateway.js';
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
@@ -17,8 +25,14 @@ const abiItem = z
 
 const registerBody = z
   .object({
-    name: z.string().regex(CONTRACT_NAME_PATTERN, 'a letter, then letters, digits, _ or - (at most 64)').openapi({ description: 'The name it is served under', example: 'PartRegistry' }),
-    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address').openapi({ example: '0x5FbDB2315678afecb367f032d93F642f64180aa3' }),
+    name: z
+      .string()
+      .regex(CONTRACT_NAME_PATTERN, 'a letter, then letters, digits, _ or - (at most 64)')
+      .openapi({ description: 'The name it is served under', example: 'PartRegistry' }),
+    address: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address')
+      .openapi({ example: '0x5FbDB2315678afecb367f032d93F642f64180aa3' }),
     abi: z.array(abiItem).min(1),
   })
   .strict()
@@ -26,8 +40,15 @@ const registerBody = z
 
 const callBody = z
   .object({
-    input: z.record(z.unknown()).default({}).openapi({ description: "The function's arguments by name (`arg0`, `arg1`, … for unnamed ones), as JSON" }),
-    value: z.string().regex(/^[0-9]{1,78}$/, 'wei as a decimal string').optional().openapi({ description: 'Wei sent with a payable call', example: '0' }),
+    input: z
+      .record(z.unknown())
+      .default({})
+      .openapi({ description: "The function's arguments by name (`arg0`, `arg1`, … for unnamed ones), as JSON" }),
+    value: z
+      .string()
+      .regex(/^[0-9]{1,78}$/, 'wei as a decimal string')
+      .optional()
+      .openapi({ description: 'Wei sent with a payable call', example: '0' }),
   })
   .strict()
   .openapi('ContractCall');
@@ -35,9 +56,20 @@ const callBody = z
 const eventsQuery = z
   .object({
     event: z.string().min(1).optional().openapi({ description: 'Only events of this name' }),
-    fromBlock: z.string().regex(/^[0-9]+$/, 'a block number').transform(BigInt).optional().openapi({ description: 'The first block (default: 0)' }),
+    fromBlock: z
+      .string()
+      .regex(/^[0-9]+$/, 'a block number')
+      .transform(BigInt)
+      .optional()
+      .openapi({ description: 'The first block (default: 0)' }),
     toBlock: z
-      .union([z.literal('latest'), z.string().regex(/^[0-9]+$/, 'a block number').transform(BigInt)])
+      .union([
+        z.literal('latest'),
+        z
+          .string()
+          .regex(/^[0-9]+$/, 'a block number')
+          .transform(BigInt),
+      ])
       .optional()
       .openapi({ description: 'The last block, or `latest` (the default)' }),
   })
@@ -74,7 +106,7 @@ const ContractEventSchema = z
   .openapi('ContractEvent');
 
 const ContractQueryResultSchema = z
-  .object({ output: z.record(z.unknown()).openapi({ description: "The decoded return values, by name (`arg0`, … for unnamed ones)" }) })
+  .object({ output: z.record(z.unknown()).openapi({ description: 'The decoded return values, by name (`arg0`, … for unnamed ones)' }) })
   .openapi('ContractQueryResult');
 
 const ContractReceiptSchema = z
@@ -94,7 +126,9 @@ const ContractEventsSchema = z
   .openapi('ContractEvents');
 
 const nameParams = z.object({ name: z.string().openapi({ description: "The contract's registered name", example: 'PartRegistry' }) });
-const methodParams = nameParams.extend({ method: z.string().openapi({ description: "A function's name, or its signature when overloaded", example: 'ownerOf' }) });
+const methodParams = nameParams.extend({
+  method: z.string().openapi({ description: "A function's name, or its signature when overloaded", example: 'ownerOf' }),
+});
 
 const tags = ['Contracts'];
 const perContract = 'Its arguments and result depend on the function: `/contracts/{name}/openapi.json` documents each exactly.';
@@ -119,17 +153,24 @@ const routes = {
     path: '/',
     tags,
     summary: 'The contracts registered on this chain',
-    responses: { 200: jsonResponse(z.object({ contracts: z.array(ContractSchema) }).openapi('ContractList'), 'The contracts'), ...errors(401) },
+    responses: {
+      200: jsonResponse(z.object({ contracts: z.array(ContractSchema) }).openapi('ContractList'), 'The contracts'),
+      ...errors(401),
+    },
   }),
   openapi: route({
     method: 'get',
     path: '/{name}/openapi.json',
     tags,
     summary: "A contract's OpenAPI 3.1 document, generated from its ABI",
-    description: 'A path per function to query and (unless view or pure) invoke, with exact argument and result schemas, its events and its custom errors.',
+    description:
+      'A path per function to query and (unless view or pure) invoke, with exact argument and result schemas, its events and its custom errors.',
     request: { params: nameParams },
     // z.any, not z.unknown: zod-openapi types a top-level `Record<string, unknown>` response as never.
-    responses: { 200: jsonResponse(z.record(z.any()).openapi({ description: 'An OpenAPI 3.1 document' }), 'The document'), ...errors(401, [404, 'No such contract']) },
+    responses: {
+      200: jsonResponse(z.record(z.any()).openapi({ description: 'An OpenAPI 3.1 document' }), 'The document'),
+      ...errors(401, [404, 'No such contract']),
+    },
   }),
   query: route({
     method: 'post',
@@ -159,7 +200,10 @@ const routes = {
     responses: {
       200: jsonResponse(ContractReceiptSchema, 'The mined transaction with its decoded events'),
       ...errors(
-        [400, 'Invalid input, an argument that does not fit its ABI type (`invalid_argument`), a value for a function that is not payable, or a view function (`read_only_method`)'],
+        [
+          400,
+          'Invalid input, an argument that does not fit its ABI type (`invalid_argument`), a value for a function that is not payable, or a view function (`read_only_method`)',
+        ],
         401,
         [404, 'No such contract or function'],
         [409, 'The transaction would revert (`contract_reverted`, its custom error decoded in `details`)'],
@@ -173,7 +217,10 @@ const routes = {
     tags,
     summary: "A contract's events, decoded, oldest first (at most 10,000 per answer)",
     request: { params: nameParams, query: eventsQuery },
-    responses: { 200: jsonResponse(ContractEventsSchema, 'The events'), ...errors([400, 'A bad filter, or an event the contract does not emit'], 401, [404, 'No such contract']) },
+    responses: {
+      200: jsonResponse(ContractEventsSchema, 'The events'),
+      ...errors([400, 'A bad filter, or an event the contract does not emit'], 401, [404, 'No such contract']),
+    },
   }),
 };
 

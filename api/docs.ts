@@ -12,8 +12,17 @@ const VERSION = '0.1.0';
 
 /** The OpenAPI 3.1 document of every route registered on `app`. */
 export function apiDocument(app: OpenAPIHono) {
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'The same API key, as a header' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key: `Authorization: Bearer <key>`',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Api-Key',
+    description: 'The same API key, as a header',
+  });
   return app.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {
@@ -32,9 +41,13 @@ export function apiDocument(app: OpenAPIHono) {
 export function undocumentedRoutes(app: OpenAPIHono, ignore: RegExp = /^\/docs\/assets\//): string[] {
   const normal = (path: string) => path.replace(/:([^/]+)/g, '{$1}').replace(/\/+$/, '') || '/';
   const documented = new Set(
-    app.openAPIRegistry.definitions.flatMap((def) => (def.type === 'route' ? [`${def.route.method.toUpperCase()} ${normal(def.route.path)}`] : [])),
+    app.openAPIRegistry.definitions.flatMap((def) =>
+      def.type === 'route' ? [`${def.route.method.toUpperCase()} ${normal(def.route.path)}`] : [],
+    ),
   );
-  return [...new Set(app.routes.filter((r) => r.method !== 'ALL' && !ignore.test(r.path)).map((r) => `${r.method} ${normal(r.path)}`))].filter((key) => !documented.has(key));
+  return [
+    ...new Set(app.routes.filter((r) => r.method !== 'ALL' && !ignore.test(r.path)).map((r) => `${r.method} ${normal(r.path)}`)),
+  ].filter((key) => !documented.has(key));
 }
 
 const ASSETS: Record<string, string> = {
@@ -89,7 +102,9 @@ export function docsRoutes(document: () => object): OpenAPIHono {
       tags,
       summary: 'This document (OpenAPI 3.1)',
       security: [],
-      responses: { 200: { description: 'The OpenAPI document of this API', content: { 'application/json': { schema: { type: 'object' } } } } },
+      responses: {
+        200: { description: 'The OpenAPI document of this API', content: { 'application/json': { schema: { type: 'object' } } } },
+      },
     }),
     (c) => c.json(document(), 200),
   );
@@ -113,7 +128,10 @@ export function docsRoutes(document: () => object): OpenAPIHono {
     if (!type) throw new CodedError(Errors.not_found, { what: `docs asset "${file}"` });
     if (!assets.has(file)) assets.set(file, file === 'docs.js' ? Promise.resolve(INITIALIZER) : readFile(join(assetDir, file)));
     const body = await assets.get(file)!;
-    return c.body(typeof body === 'string' ? body : new Uint8Array(body), 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
+    return c.body(typeof body === 'string' ? body : new Uint8Array(body), 200, {
+      'content-type': type,
+      'cache-control': 'public, max-age=86400',
+    });
   });
 
   return app;

@@ -38,8 +38,19 @@ const uploadFields = z
     recipients: z
       .string()
       .default('')
-      .transform((list) => [...new Set(list.split(',').map((id) => id.trim()).filter(Boolean))])
-      .pipe(z.array(z.string().regex(PARTICIPANT_ID_PATTERN, 'participant ids, comma-separated')).max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`)),
+      .transform((list) => [
+        ...new Set(
+          list
+            .split(',')
+            .map((id) => id.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .pipe(
+        z
+          .array(z.string().regex(PARTICIPANT_ID_PATTERN, 'participant ids, comma-separated'))
+          .max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`),
+      ),
   })
   .strict();
 type UploadFields = z.infer<typeof uploadFields>;
@@ -50,8 +61,15 @@ const listQuery = z
     folder: z.string().regex(SEGMENT).optional(),
     name: z.string().regex(SEGMENT).optional(),
     kind: z.string().regex(NAME_PATTERN).optional().openapi({ example: 'quality' }),
-    hash: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed SHA-256 hash').optional().openapi({ description: "The content's SHA-256" }),
-    box: z.enum(['sent', 'received']).optional().openapi({ description: "`sent`: the caller's own; `received`: sealed to it by others (default: both)" }),
+    hash: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed SHA-256 hash')
+      .optional()
+      .openapi({ description: "The content's SHA-256" }),
+    box: z
+      .enum(['sent', 'received'])
+      .optional()
+      .openapi({ description: "`sent`: the caller's own; `received`: sealed to it by others (default: both)" }),
     deleted: z.enum(['true', 'false']).default('false').openapi({ description: 'Include deleted versions' }),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: z
@@ -63,12 +81,18 @@ const listQuery = z
   })
   .strict();
 
-const idParams = z.object({ id: z.string().openapi({ description: "The document's id (a UUID; anything else is not found)", example: '3f2b8c1e-9a4d-4c55-8e21-6b0f1d2a7c90' }) });
+const idParams = z.object({
+  id: z
+    .string()
+    .openapi({ description: "The document's id (a UUID; anything else is not found)", example: '3f2b8c1e-9a4d-4c55-8e21-6b0f1d2a7c90' }),
+});
 
 const DocumentSchema = z
   .object({
     id: z.string().openapi({ format: 'uuid' }),
-    path: z.string().openapi({ description: '`/{owner}/{folder}/{name}`: its versions share it', example: '/tuv-assurance/certs/report.pdf' }),
+    path: z
+      .string()
+      .openapi({ description: '`/{owner}/{folder}/{name}`: its versions share it', example: '/tuv-assurance/certs/report.pdf' }),
     owner: z.string().openapi({ description: 'The sender, who signed it' }),
     folder: z.string(),
     name: z.string(),
@@ -89,7 +113,10 @@ const DocumentSchema = z
   .openapi('Document');
 
 const DocumentPageSchema = z
-  .object({ documents: z.array(DocumentSchema).openapi({ description: 'Newest first' }), nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last' }) })
+  .object({
+    documents: z.array(DocumentSchema).openapi({ description: 'Newest first' }),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last' }),
+  })
   .openapi('DocumentPage');
 
 const DocumentVersionsSchema = z.object({ path: z.string(), versions: z.array(DocumentSchema) }).openapi('DocumentVersions');
@@ -115,7 +142,14 @@ const AnchorSchema = z
 
 const VerificationSchema = z
   .object({
-    document: z.object({ id: z.string(), hash: z.string(), kind: z.string(), sender: z.string(), version: z.number().int(), signedAt: z.string().datetime() }),
+    document: z.object({
+      id: z.string(),
+      hash: z.string(),
+      kind: z.string(),
+      sender: z.string(),
+      version: z.number().int(),
+      signedAt: z.string().datetime(),
+    }),
     valid: z.boolean().openapi({ description: 'Metadata, signature and content all hold: the content is what the sender signed' }),
     anchored: z.boolean().openapi({ description: 'A certificate on chain carries its hash' }),
     checks: z.object({
@@ -128,7 +162,11 @@ const VerificationSchema = z
   .openapi('DocumentVerification');
 
 const binary = { type: 'string' as const, format: 'binary' };
-const text = (description: string, pattern?: RegExp) => ({ type: 'string' as const, description, ...(pattern ? { pattern: pattern.source } : {}) });
+const text = (description: string, pattern?: RegExp) => ({
+  type: 'string' as const,
+  description,
+  ...(pattern ? { pattern: pattern.source } : {}),
+});
 
 /** The upload's fields, as query parameters or multipart fields. Documented only: uploadFields checks them. */
 const uploadFieldDocs = {
@@ -155,7 +193,7 @@ const routes = {
     tags,
     summary: 'Upload a document into one of your folders, signed by you and sealed to the recipients you name',
     description:
-      'Send the raw bytes with the fields as query parameters (the content type is stored as the document\'s), or a multipart form: ' +
+      "Send the raw bytes with the fields as query parameters (the content type is stored as the document's), or a multipart form: " +
       'the fields first, then one file part. A new upload to the same folder and name is its next version. ' +
       'The content streams through: a body over the size limit is refused as it arrives.',
     parameters: Object.entries(uploadFieldDocs).map(([name, schema]) => ({
@@ -171,7 +209,13 @@ const routes = {
         description: 'The document: raw bytes of any media type but multipart, or a multipart form',
         content: {
           'application/octet-stream': { schema: binary },
-          'multipart/form-data': { schema: { type: 'object', properties: { ...uploadFieldDocs, file: { ...binary, description: 'The document (the last part)' } }, required: ['file'] } },
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              properties: { ...uploadFieldDocs, file: { ...binary, description: 'The document (the last part)' } },
+              required: ['file'],
+            },
+          },
         },
       },
     },
@@ -201,7 +245,10 @@ const routes = {
     summary: "A download's headers without the content",
     request: { params: idParams },
     responses: {
-      200: { description: 'Readable', headers: { 'content-length': { description: 'Bytes of content', schema: { type: 'string' } }, ...documentHeaders } },
+      200: {
+        description: 'Readable',
+        headers: { 'content-length': { description: 'Bytes of content', schema: { type: 'string' } }, ...documentHeaders },
+      },
       401: { description: 'No API key, or one that is unknown or revoked' },
       403: { description: 'Neither its sender nor a recipient' },
       404: { description: 'Not found' },
@@ -222,9 +269,18 @@ const routes = {
           ...documentHeaders,
           'tracewell-signer': { description: "The signer's id and address", schema: { type: 'string' } },
           'tracewell-signed-at': { description: 'When it was signed', schema: { type: 'string', format: 'date-time' } },
-          'tracewell-hash-check': { description: '`recomputed` just now in full, or `unchanged` (the blob is byte for byte the one last hashed)', schema: { type: 'string', enum: ['recomputed', 'unchanged'] } },
-          'tracewell-signature-verified': { description: 'Always `true`: a signature that does not verify is refused (409)', schema: { type: 'string', enum: ['true'] } },
-          'tracewell-hash-verified': { description: 'Always `true`: a hash that does not match is refused (409) or cuts the stream short', schema: { type: 'string', enum: ['true'] } },
+          'tracewell-hash-check': {
+            description: '`recomputed` just now in full, or `unchanged` (the blob is byte for byte the one last hashed)',
+            schema: { type: 'string', enum: ['recomputed', 'unchanged'] },
+          },
+          'tracewell-signature-verified': {
+            description: 'Always `true`: a signature that does not verify is refused (409)',
+            schema: { type: 'string', enum: ['true'] },
+          },
+          'tracewell-hash-verified': {
+            description: 'Always `true`: a hash that does not match is refused (409) or cuts the stream short',
+            schema: { type: 'string', enum: ['true'] },
+          },
           'content-disposition': { description: 'attachment, with the name it was stored under', schema: { type: 'string' } },
         },
         content: { '*/*': { schema: binary } },
@@ -253,7 +309,10 @@ const routes = {
     tags,
     summary: "Every version of a document's path that you may read",
     request: { params: idParams },
-    responses: { 200: jsonResponse(DocumentVersionsSchema, 'The versions'), ...errors(401, [403, 'Neither its sender nor a recipient'], 404) },
+    responses: {
+      200: jsonResponse(DocumentVersionsSchema, 'The versions'),
+      ...errors(401, [403, 'Neither its sender nor a recipient'], 404),
+    },
   }),
   verify: route({
     method: 'get',
@@ -271,11 +330,22 @@ const routes = {
     summary: 'Delete a document you sent: its content goes, its entry (and hash) stays',
     request: {
       params: idParams,
-      query: z.object({ force: z.string().optional().openapi({ description: '`true` deletes it even when your certificates on chain anchor it', example: 'true' }) }),
+      query: z.object({
+        force: z
+          .string()
+          .optional()
+          .openapi({ description: '`true` deletes it even when your certificates on chain anchor it', example: 'true' }),
+      }),
     },
     responses: {
       204: { description: 'Deleted (or deleted before)' },
-      ...errors(401, [403, 'Not its sender (not_owner), or not a reader'], 404, [409, 'Your certificates on chain anchor it (document_anchored); add ?force=true'], 503),
+      ...errors(
+        401,
+        [403, 'Not its sender (not_owner), or not a reader'],
+        404,
+        [409, 'Your certificates on chain anchor it (document_anchored); add ?force=true'],
+        503,
+      ),
     },
   }),
 };
@@ -342,7 +412,8 @@ function readMultipart<T>(
       problem ??= error;
     };
     parser.on('field', (name, value) => {
-      if (file) return refuse(new CodedError(Errors.invalid_multipart, { problem: `field "${name}" comes after the file; send the fields first` }));
+      if (file)
+        return refuse(new CodedError(Errors.invalid_multipart, { problem: `field "${name}" comes after the file; send the fields first` }));
       // A repeated `recipients` field adds to the list.
       fields[name] = name === 'recipients' && fields[name] ? `${fields[name]},${value}` : value;
     });
@@ -369,7 +440,10 @@ function readMultipart<T>(
     // A client that goes away mid-upload destroys the parser, which ends the file stream with the error
     // and so the store.
     pipeline(body, parser).catch((error: Error) => {
-      const failure = error instanceof CodedError ? error : new CodedError(Errors.invalid_multipart, { problem: `the multipart body cannot be read: ${error.message}` });
+      const failure =
+        error instanceof CodedError
+          ? error
+          : new CodedError(Errors.invalid_multipart, { problem: `the multipart body cannot be read: ${error.message}` });
       refuse(failure);
       if (!file) reject(failure);
     });
@@ -390,7 +464,11 @@ export function documentRoutes(deps: ApiDeps) {
     }
     const recipients = others.map((id) => known.get(id)!);
     const keyless = recipients.filter((r) => !r.documentPublicKey);
-    if (keyless.length > 0) throw new CodedError(Errors.recipient_without_key, { ids: keyless.map((r) => r.id).join(', '), verb: keyless.length > 1 ? 'have' : 'has' });
+    if (keyless.length > 0)
+      throw new CodedError(Errors.recipient_without_key, {
+        ids: keyless.map((r) => r.id).join(', '),
+        verb: keyless.length > 1 ? 'have' : 'has',
+      });
     return recipients;
   }
 
@@ -400,7 +478,9 @@ export function documentRoutes(deps: ApiDeps) {
     const fields: UploadFields = parsed.data;
     // Kept in the blob's metadata, which Azure caps at 8 KB and wants in ASCII.
     if (!/^[\x20-\x7e]{1,200}$/.test(contentType)) {
-      throw new CodedError(Errors.invalid_request, { problems: 'content-type: at most 200 printable ASCII characters' }, [{ field: 'content-type', message: 'at most 200 printable ASCII characters' }]);
+      throw new CodedError(Errors.invalid_request, { problems: 'content-type: at most 200 printable ASCII characters' }, [
+        { field: 'content-type', message: 'at most 200 printable ASCII characters' },
+      ]);
     }
     if (!sender.documentPublicKey) throw new CodedError(Errors.sender_without_key, { id: sender.id });
     const recipients = await recipientsOf(sender, fields.recipients);
@@ -420,7 +500,13 @@ export function documentRoutes(deps: ApiDeps) {
       const row = isMultipart(c)
         ? await readMultipart(
             c,
-            (fields, file, info) => storeUpload(sender, { ...c.req.query(), ...fields, name: fields.name ?? c.req.query('name') ?? info.filename }, file, info.mimeType),
+            (fields, file, info) =>
+              storeUpload(
+                sender,
+                { ...c.req.query(), ...fields, name: fields.name ?? c.req.query('name') ?? info.filename },
+                file,
+                info.mimeType,
+              ),
             (stored) => documents.discard(stored),
           )
         : await storeUpload(sender, c.req.query(), requestBody(c), c.req.header('content-type') ?? 'application/octet-stream');
@@ -519,12 +605,25 @@ export function documentRoutes(deps: ApiDeps) {
     const signer = check.envelope?.sender;
     const anchorResult =
       anchors.length > 0
-        ? { ok: true, anchors: anchors.map((a) => ({ ...a, issuedBySigner: signer !== undefined && a.issuerAddress.toLowerCase() === signer.address })) }
+        ? {
+            ok: true,
+            anchors: anchors.map((a) => ({
+              ...a,
+              issuedBySigner: signer !== undefined && a.issuerAddress.toLowerCase() === signer.address,
+            })),
+          }
         : { ok: false, code: 'not_anchored', message: `no part carries a certificate with hash ${row.hash} on chain`, anchors: [] };
     const { envelope: _envelope, row: _row, ...layers } = check;
     return c.json(
       {
-        document: { id: row.id, hash: row.hash, kind: row.kind, sender: row.owner, version: row.version, signedAt: row.signedAt.toISOString() },
+        document: {
+          id: row.id,
+          hash: row.hash,
+          kind: row.kind,
+          sender: row.owner,
+          version: row.version,
+          signedAt: row.signedAt.toISOString(),
+        },
         valid: check.ok,
         anchored: anchorResult.ok,
         checks: { metadata: layers.metadata, signature: layers.signature, content: layers.content, anchor: anchorResult },
@@ -539,11 +638,17 @@ export function documentRoutes(deps: ApiDeps) {
     if (row.owner !== caller.id) throw new CodedError(Errors.not_owner, { owner: row.owner, id: row.id });
     if (row.deletedAt) return c.body(null, 204);
     // Certificates this owner issued with the document; another issuer's copy of the same content is theirs.
-    const anchors = (await anchorsOf(db, deps.registry, row.hash as Hex)).filter((a) => a.issuerAddress.toLowerCase() === caller.address.toLowerCase());
+    const anchors = (await anchorsOf(db, deps.registry, row.hash as Hex)).filter(
+      (a) => a.issuerAddress.toLowerCase() === caller.address.toLowerCase(),
+    );
     if (anchors.length > 0 && c.req.valid('query').force !== 'true') {
-      throw new CodedError(Errors.document_anchored, { id: row.id, parts: anchors.map((a) => a.partId).join(', ') }, {
-        parts: anchors.map((a) => a.partId),
-      });
+      throw new CodedError(
+        Errors.document_anchored,
+        { id: row.id, parts: anchors.map((a) => a.partId).join(', ') },
+        {
+          parts: anchors.map((a) => a.partId),
+        },
+      );
     }
     // Marked first: a blob left behind by a failure is unreachable, never a row without its content.
     await markDocumentDeleted(db, row.id, caller.id);

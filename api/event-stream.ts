@@ -25,11 +25,21 @@ export interface EventStreamOptions {
 const SSE_BATCH = 100;
 
 /** A sequence number in a query or header: digits, small enough to stay an exact number. */
-const seqString = z.string().regex(/^\d{1,15}$/, 'expected a sequence number').transform(Number).pipe(z.number().max(MAX_SEQ, `at most ${MAX_SEQ}`));
+const seqString = z
+  .string()
+  .regex(/^\d{1,15}$/, 'expected a sequence number')
+  .transform(Number)
+  .pipe(z.number().max(MAX_SEQ, `at most ${MAX_SEQ}`));
 
 /** `a,b,c` → ['a', 'b', 'c'] (blanks dropped). */
 // `?parts=a,b` or `?parts=a&parts=b` (a repeated key arrives as an array).
-const csv = z.union([z.string(), z.array(z.string())]).transform((value) => [value].flat().flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean));
+const csv = z.union([z.string(), z.array(z.string())]).transform((value) =>
+  [value]
+    .flat()
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 const filterParams = {
   events: csv.optional().openapi({ description: `Event names, comma-separated: ${LEDGER_EVENT_NAMES.join(', ')}` }),
@@ -40,12 +50,22 @@ const filterParams = {
 const listQuerySchema = z.object({
   ...filterParams,
   after: seqString.default('0').openapi({ description: 'The sequence number to read after (the `next` of the previous page)' }),
-  limit: z.string().regex(/^\d{1,4}$/, 'expected a number').transform(Number).pipe(z.number().int().min(1).max(500)).default('100').openapi({ description: '1 to 500' }),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, 'expected a number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(500))
+    .default('100')
+    .openapi({ description: '1 to 500' }),
 });
 
 const streamQuerySchema = z.object({
   ...filterParams,
-  subscription: z.string().uuid().optional().openapi({ description: "A durable subscription of yours: its filter, and its stored cursor to start after (SSE never moves it)" }),
+  subscription: z
+    .string()
+    .uuid()
+    .optional()
+    .openapi({ description: 'A durable subscription of yours: its filter, and its stored cursor to start after (SSE never moves it)' }),
   after: z
     .union([z.literal('oldest'), z.literal('newest'), seqString])
     .optional()
@@ -54,7 +74,10 @@ const streamQuerySchema = z.object({
 
 const LedgerEventSchema = z
   .object({
-    seq: z.number().int().openapi({ description: "The mirror's sequence number: increasing in chain order; what a subscriber acknowledges" }),
+    seq: z
+      .number()
+      .int()
+      .openapi({ description: "The mirror's sequence number: increasing in chain order; what a subscriber acknowledges" }),
     id: z.string().openapi({ description: 'Stable across redeliveries and reorg re-reads: `chainId:txHash:logIndex`' }),
     name: z.string().openapi({ example: 'Transfer' }),
     chainId: z.number().int(),
@@ -96,20 +119,22 @@ const routes = {
     description:
       'Each event is an SSE message: `id` its sequence number, `event` its name, `data` the event as JSON (a LedgerEvent). ' +
       'Comment lines keep an idle stream open. A stream that fails sends an `error` event and ends; reconnect to resume. ' +
-      'SSE never moves a subscription\'s cursor: for acknowledged delivery use the WebSocket or a webhook.',
+      "SSE never moves a subscription's cursor: for acknowledged delivery use the WebSocket or a webhook.",
     request: {
       query: streamQuerySchema,
       headers: z.object({
-        'last-event-id': z.string().optional().openapi({ description: 'The id of the last event seen (EventSource sends it on reconnect): resume right after it, over `after` and a subscription\'s cursor' }),
+        'last-event-id': z.string().optional().openapi({
+          description:
+            "The id of the last event seen (EventSource sends it on reconnect): resume right after it, over `after` and a subscription's cursor",
+        }),
       }),
     },
     responses: {
       200: { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-      ...errors(
-        [400, 'An invalid query (invalid_query) or Last-Event-ID (invalid_last_event_id)'],
-        401,
-        [404, 'No such subscription of yours (subscription_not_found)'],
-      ),
+      ...errors([400, 'An invalid query (invalid_query) or Last-Event-ID (invalid_last_event_id)'], 401, [
+        404,
+        'No such subscription of yours (subscription_not_found)',
+      ]),
     },
   }),
 };
@@ -158,11 +183,15 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
     method: 'get',
     path: '/ws',
     tags,
-    summary: 'Ledger events over a WebSocket (an upgrade only; a plain GET answers 404): acknowledged, flow-controlled, resumable with a durable subscription',
+    summary:
+      'Ledger events over a WebSocket (an upgrade only; a plain GET answers 404): acknowledged, flow-controlled, resumable with a durable subscription',
     description: WEBSOCKET_PROTOCOL,
     request: {
       query: z.object({
-        access_token: z.string().optional().openapi({ description: 'The API key, for clients that cannot set headers on a WebSocket (browsers)' }),
+        access_token: z
+          .string()
+          .optional()
+          .openapi({ description: 'The API key, for clients that cannot set headers on a WebSocket (browsers)' }),
       }),
     },
     responses: {
@@ -188,10 +217,13 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
     let cursor: number;
     if (query.subscription !== undefined) {
       if (query.events || query.parts || query.participant || query.after !== undefined) {
-        throw new CodedError(Errors.invalid_query, { problems: 'subscription: a subscription brings its own filter and cursor; leave out events, parts, participant and after' });
+        throw new CodedError(Errors.invalid_query, {
+          problems: 'subscription: a subscription brings its own filter and cursor; leave out events, parts, participant and after',
+        });
       }
       const subscription = await getSubscription(db, query.subscription);
-      if (!subscription || subscription.ownerId !== participant.id) throw new CodedError(Errors.subscription_not_found, { reason: `you have no subscription ${query.subscription}` });
+      if (!subscription || subscription.ownerId !== participant.id)
+        throw new CodedError(Errors.subscription_not_found, { reason: `you have no subscription ${query.subscription}` });
       filter = subscription.filter;
       cursor = subscription.cursor;
     } else {
@@ -202,7 +234,8 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
     const lastEventId = c.req.valid('header')['last-event-id'];
     if (lastEventId) {
       const resumed = seqString.safeParse(lastEventId.trim());
-      if (!resumed.success) throw new CodedError(Errors.invalid_last_event_id, { problems: 'Last-Event-ID: expected the sequence number of an event' });
+      if (!resumed.success)
+        throw new CodedError(Errors.invalid_last_event_id, { problems: 'Last-Event-ID: expected the sequence number of an event' });
       cursor = resumed.data;
     }
 
@@ -231,7 +264,10 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
       } catch (error) {
         // The client reconnects (EventSource does by itself) and resumes with Last-Event-ID.
         log(`event stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: 'internal_error', message: 'the stream failed; reconnect to resume' }) });
+        await stream.writeSSE({
+          event: 'error',
+          data: JSON.stringify({ code: 'internal_error', message: 'the stream failed; reconnect to resume' }),
+        });
       }
     });
   });

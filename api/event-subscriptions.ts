@@ -5,7 +5,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { createSubscription, deleteSubscription, getSubscription, listDeliveries, listSubscriptions, reactivateSubscription } from '../db/event-subscriptions.js';
+import {
+  createSubscription,
+  deleteSubscription,
+  getSubscription,
+  listDeliveries,
+  listSubscriptions,
+  reactivateSubscription,
+} from '../db/event-subscriptions.js';
 import type { DeliveryRow, SubscriptionRow } from '../db/event-subscriptions.js';
 import { findParticipant } from '../db/participants.js';
 import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema, LEDGER_EVENT_NAMES, MAX_SEQ } from '../domain/streams/events.js';
@@ -30,26 +37,40 @@ const createBody = z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits and . _ -, at most 100 characters')
       .openapi({ description: 'Unique among your subscriptions', example: 'erp-sync' }),
-    kind: z.enum(['webhook', 'websocket']).openapi({ description: 'A webhook is pushed to `url`; a WebSocket subscriber connects to the API' }),
+    kind: z
+      .enum(['webhook', 'websocket'])
+      .openapi({ description: 'A webhook is pushed to `url`; a WebSocket subscriber connects to the API' }),
     filter: eventFilterSchema.default({}).openapi({ description: 'Which events; an empty or missing list matches everything' }),
     start: streamStartSchema
       .default('newest')
       .openapi({ description: '`oldest` (every event), `newest` (events from now on) or the sequence number to start after' }),
     url: webhookUrl.optional(),
-    secret: z.string().min(16).max(200).optional().openapi({ description: 'The HMAC-SHA256 key of the signature (webhooks only; default: a random one, shown once)' }),
+    secret: z
+      .string()
+      .min(16)
+      .max(200)
+      .optional()
+      .openapi({ description: 'The HMAC-SHA256 key of the signature (webhooks only; default: a random one, shown once)' }),
   })
   .strict()
   .superRefine((body, ctx) => {
-    if (body.kind === 'webhook' && body.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required for a webhook' });
+    if (body.kind === 'webhook' && body.url === undefined)
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'required for a webhook' });
     if (body.kind === 'websocket') {
-      if (body.url !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'only for a webhook (a WebSocket subscriber connects to the API)' });
+      if (body.url !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'only for a webhook (a WebSocket subscriber connects to the API)' });
       if (body.secret !== undefined) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'only for a webhook' });
     }
   })
   .openapi('NewSubscription');
 
 const listQuery = z
-  .object({ all: z.enum(['true', 'false']).default('false').openapi({ description: "`true`: everyone's subscriptions, with their owners (admin only)" }) })
+  .object({
+    all: z
+      .enum(['true', 'false'])
+      .default('false')
+      .openapi({ description: "`true`: everyone's subscriptions, with their owners (admin only)" }),
+  })
   .strict();
 
 const deliveriesQuery = z
@@ -60,7 +81,9 @@ const deliveriesQuery = z
   .strict();
 
 const redeliverBody = z
-  .object({ from: z.number().int().min(0).max(MAX_SEQ).optional().openapi({ description: 'Deliver the events after this sequence number (again)' }) })
+  .object({
+    from: z.number().int().min(0).max(MAX_SEQ).optional().openapi({ description: 'Deliver the events after this sequence number (again)' }),
+  })
   .strict()
   .openapi('Redelivery');
 
@@ -73,7 +96,10 @@ const SubscriptionSchema = z
     name: z.string(),
     kind: z.enum(['webhook', 'websocket']),
     filter: z.object({
-      events: z.array(z.string()).optional().openapi({ description: `Event names: ${LEDGER_EVENT_NAMES.join(', ')}` }),
+      events: z
+        .array(z.string())
+        .optional()
+        .openapi({ description: `Event names: ${LEDGER_EVENT_NAMES.join(', ')}` }),
       parts: z.array(z.string()).optional().openapi({ description: 'Events of any of these parts' }),
       participant: z.string().optional().openapi({ description: 'Events involving this participant' }),
     }),
@@ -93,7 +119,9 @@ const CreatedSubscriptionSchema = SubscriptionSchema.extend({
 }).openapi('CreatedSubscription');
 
 const SubscriptionListSchema = z
-  .object({ subscriptions: z.array(SubscriptionSchema.extend({ ownerId: z.string().optional().openapi({ description: 'With `all=true` only' }) })) })
+  .object({
+    subscriptions: z.array(SubscriptionSchema.extend({ ownerId: z.string().optional().openapi({ description: 'With `all=true` only' }) })),
+  })
   .openapi('SubscriptionList');
 
 const DeliverySchema = z
@@ -110,7 +138,10 @@ const DeliverySchema = z
   .openapi('WebhookDelivery');
 
 const DeliveryPageSchema = z
-  .object({ deliveries: z.array(DeliverySchema), nextBefore: z.number().int().nullable().openapi({ description: 'Pass as `before` for the next page; null on the last' }) })
+  .object({
+    deliveries: z.array(DeliverySchema),
+    nextBefore: z.number().int().nullable().openapi({ description: 'Pass as `before` for the next page; null on the last' }),
+  })
   .openapi('WebhookDeliveryPage');
 
 const tags = ['Event subscriptions'];
@@ -125,16 +156,24 @@ const routes = {
     request: { body: jsonBody(createBody) },
     responses: {
       201: jsonResponse(CreatedSubscriptionSchema, 'Subscribed'),
-      ...errors(400, 401, [409, 'You have a subscription of this name'], [422, 'An unknown participant in the filter, or a start past the latest event']),
+      ...errors(
+        400,
+        401,
+        [409, 'You have a subscription of this name'],
+        [422, 'An unknown participant in the filter, or a start past the latest event'],
+      ),
     },
   }),
   list: route({
     method: 'get',
     path: '/',
     tags,
-    summary: 'Your subscriptions (everyone\'s with `all=true`: admin only)',
+    summary: "Your subscriptions (everyone's with `all=true`: admin only)",
     request: { query: listQuery },
-    responses: { 200: jsonResponse(SubscriptionListSchema, 'The subscriptions, oldest first'), ...errors(400, 401, [403, '`all=true` without the admin role']) },
+    responses: {
+      200: jsonResponse(SubscriptionListSchema, 'The subscriptions, oldest first'),
+      ...errors(400, 401, [403, '`all=true` without the admin role']),
+    },
   }),
   get: route({
     method: 'get',
@@ -167,7 +206,10 @@ const routes = {
     summary: 'Put a subscription back to work (its owner or an admin)',
     description: 'Active again, no failures, due now; with `from`, the events after it are delivered (again).',
     request: { params: idParams, body: jsonBody(redeliverBody, { required: false }) },
-    responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription'), ...errors(400, 401, 404, [422, '`from` is past the latest event']) },
+    responses: {
+      200: jsonResponse(SubscriptionSchema, 'The subscription'),
+      ...errors(400, 401, 404, [422, '`from` is past the latest event']),
+    },
   }),
 };
 
@@ -205,7 +247,8 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
   /** The subscription if the caller may see it; 404 alike for a missing one and someone else's. */
   async function requireSubscription(c: Context, id: string): Promise<SubscriptionRow> {
     const row = UUID.test(id) ? await getSubscription(db, id.toLowerCase()) : undefined;
-    if (!row || (row.ownerId !== actingParticipant(c).id && !isAdmin(c))) throw new CodedError(Errors.subscription_not_found, { reason: `no subscription "${id}"` });
+    if (!row || (row.ownerId !== actingParticipant(c).id && !isAdmin(c)))
+      throw new CodedError(Errors.subscription_not_found, { reason: `no subscription "${id}"` });
     return row;
   }
 
@@ -220,7 +263,9 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
     const body = c.req.valid('json');
     const participant = body.filter.participant;
     if (participant !== undefined && !(await findParticipant(db, participant))) {
-      throw new CodedError(Errors.unknown_participant, { field: 'filter.participant', problem: `no participant "${participant}"` }, [{ field: 'filter.participant', message: `unknown participant "${participant}"` }]);
+      throw new CodedError(Errors.unknown_participant, { field: 'filter.participant', problem: `no participant "${participant}"` }, [
+        { field: 'filter.participant', message: `unknown participant "${participant}"` },
+      ]);
     }
     if (typeof body.start === 'number') await checkSeq('start', body.start);
     const secret = body.kind === 'webhook' ? (body.secret ?? randomBytes(32).toString('hex')) : undefined;
@@ -240,9 +285,13 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
 
   app.openapi(routes.list, async (c) => {
     const { all } = c.req.valid('query');
-    if (all === 'true' && !isAdmin(c)) throw new CodedError(Errors.forbidden, { reason: 'only an admin may list all subscriptions (all=true)' });
+    if (all === 'true' && !isAdmin(c))
+      throw new CodedError(Errors.forbidden, { reason: 'only an admin may list all subscriptions (all=true)' });
     const rows = await listSubscriptions(db, all === 'true' ? undefined : actingParticipant(c).id);
-    return c.json({ subscriptions: rows.map((row) => (all === 'true' ? { ...subscriptionView(row), ownerId: row.ownerId } : subscriptionView(row))) }, 200);
+    return c.json(
+      { subscriptions: rows.map((row) => (all === 'true' ? { ...subscriptionView(row), ownerId: row.ownerId } : subscriptionView(row))) },
+      200,
+    );
   });
 
   app.openapi(routes.get, async (c) => c.json(subscriptionView(await requireSubscription(c, c.req.valid('param').id)), 200));

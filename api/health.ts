@@ -13,7 +13,9 @@ async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; erro
   }
 }
 
-const CheckSchema = z.object({ ok: z.boolean(), error: z.string().optional().openapi({ description: 'Why the probe failed' }) }).openapi('HealthCheck');
+const CheckSchema = z
+  .object({ ok: z.boolean(), error: z.string().optional().openapi({ description: 'Why the probe failed' }) })
+  .openapi('HealthCheck');
 
 const HealthSchema = z
   .object({

@@ -26,8 +26,15 @@ const transferBody = z
   .openapi('TransferPart');
 const certificateBody = z
   .object({
-    document: z.string().regex(DOCUMENT_ID_PATTERN, 'a document id from POST /documents').openapi({ description: 'The certificate document, uploaded and signed by the certifier (POST /documents)' }),
-    validFor: z.string().regex(DURATION_PATTERN, 'a duration such as 30d or 12h').optional().openapi({ description: 'How long it is valid (default: no expiry)', example: '365d' }),
+    document: z
+      .string()
+      .regex(DOCUMENT_ID_PATTERN, 'a document id from POST /documents')
+      .openapi({ description: 'The certificate document, uploaded and signed by the certifier (POST /documents)' }),
+    validFor: z
+      .string()
+      .regex(DURATION_PATTERN, 'a duration such as 30d or 12h')
+      .optional()
+      .openapi({ description: 'How long it is valid (default: no expiry)', example: '365d' }),
   })
   .strict()
   .openapi('AttachCertificate');
@@ -48,7 +55,11 @@ const LedgerActionResultSchema = z
         txHash: z.string().nullable(),
       })
       .optional(),
-    resumed: z.string().nullable().optional().openapi({ description: 'For a certificate: the `certify` step the part was parked on and now retries' }),
+    resumed: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: 'For a certificate: the `certify` step the part was parked on and now retries' }),
   })
   .openapi('LedgerActionResult');
 
@@ -82,7 +93,13 @@ const routes = {
     request: { params: partIdParams, headers: IdempotencyKeyHeader },
     responses: {
       200: done('Decommissioned, on chain'),
-      ...errors(400, 401, [403, 'The caller does not hold the part (`not_holder`)'], [404, 'No such part'], [409, 'The part is not on chain yet, bundled, assembled or already decommissioned']),
+      ...errors(
+        400,
+        401,
+        [403, 'The caller does not hold the part (`not_holder`)'],
+        [404, 'No such part'],
+        [409, 'The part is not on chain yet, bundled, assembled or already decommissioned'],
+      ),
     },
   }),
   certificate: route({
@@ -108,12 +125,15 @@ const routes = {
 export function ledgerActionRoutes(deps: ApiDeps) {
   const { db } = deps;
   const app = apiRouter();
-  const run = (c: Context, partId: string, action: LedgerAction) => runLedgerAction(deps, actingParticipant(c), partId, action, idempotencyKeyOf(c));
+  const run = (c: Context, partId: string, action: LedgerAction) =>
+    runLedgerAction(deps, actingParticipant(c), partId, action, idempotencyKeyOf(c));
 
   app.openapi(routes.transfer, async (c) => {
     const { to } = c.req.valid('json');
     if (!(await findParticipant(db, to))) {
-      throw new CodedError(Errors.unknown_participant, { field: 'to', problem: `no participant "${to}"` }, [{ field: 'to', message: `unknown participant "${to}"` }]);
+      throw new CodedError(Errors.unknown_participant, { field: 'to', problem: `no participant "${to}"` }, [
+        { field: 'to', message: `unknown participant "${to}"` },
+      ]);
     }
     return c.json(await run(c, c.req.valid('param').id, { action: 'transfer', to }), 200);
   });

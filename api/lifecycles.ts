@@ -36,7 +36,12 @@ const componentRef = (name: string) => `#/components/schemas/${name}`;
  * rebase and its `#/$defs/…` refs would resolve against the OpenAPI document and break.
  */
 function lifecycleSchemaComponents(): Record<string, Record<string, unknown>> {
-  const { $schema: _schema, $id: _id, $defs, ...root } = lifecycleJsonSchema() as Record<string, unknown> & { $defs?: Record<string, unknown> };
+  const {
+    $schema: _schema,
+    $id: _id,
+    $defs,
+    ...root
+  } = lifecycleJsonSchema() as Record<string, unknown> & { $defs?: Record<string, unknown> };
   const names = new Map(Object.keys($defs ?? {}).map((name) => [name, `${DEFINITION}_${name.replace(/[^\w.-]/g, '_')}`]));
   const refOf = (ref: string): string => {
     const local = ref.startsWith(SCHEMA_ID) ? ref.slice(SCHEMA_ID.length) || '#' : ref;
@@ -80,15 +85,23 @@ const LifecycleVersionSchema = LifecycleSummarySchema.extend({
   compiled: z.record(z.unknown()).openapi({ description: 'The compiled form its workflows run' }),
 }).openapi('LifecycleVersion');
 
-const LifecycleListSchema = z.object({ lifecycles: z.array(LifecycleSummarySchema).openapi({ description: 'Each name with its latest version' }) }).openapi('LifecycleList');
+const LifecycleListSchema = z
+  .object({ lifecycles: z.array(LifecycleSummarySchema).openapi({ description: 'Each name with its latest version' }) })
+  .openapi('LifecycleList');
 
 const LifecycleVersionsSchema = z
-  .object({ name: z.string(), latest: z.number().int(), versions: z.array(LifecycleSummarySchema).openapi({ description: 'Oldest first' }) })
+  .object({
+    name: z.string(),
+    latest: z.number().int(),
+    versions: z.array(LifecycleSummarySchema).openapi({ description: 'Oldest first' }),
+  })
   .openapi('LifecycleVersions');
 
 const nameParams = z.object({ name: z.string().openapi({ description: "The lifecycle's name", example: 'part-basic' }) });
 // `version` stays a string here: the handler answers a bad one with 400 `invalid_version`.
-const versionParams = nameParams.extend({ version: z.string().openapi({ description: 'A version number: a positive integer', example: '1' }) });
+const versionParams = nameParams.extend({
+  version: z.string().openapi({ description: 'A version number: a positive integer', example: '1' }),
+});
 
 const definitionBody = { schema: { $ref: componentRef(DEFINITION) } };
 
@@ -136,7 +149,10 @@ const routes = {
     tags,
     summary: 'The JSON Schema (2020-12) of the lifecycle definition format, for editors',
     // z.any, not z.unknown: zod-openapi types a top-level `Record<string, unknown>` response as never.
-    responses: { 200: jsonResponse(z.record(z.any()).openapi({ description: 'A JSON Schema document' }), 'The JSON Schema'), ...errors(401) },
+    responses: {
+      200: jsonResponse(z.record(z.any()).openapi({ description: 'A JSON Schema document' }), 'The JSON Schema'),
+      ...errors(401),
+    },
   }),
   versions: route({
     method: 'get',
@@ -165,11 +181,16 @@ export function lifecycleRoutes({ db }: ApiDeps) {
 
   app.openapi(routes.publish, async (c) => {
     const text = await c.req.text();
-    if (text.trim() === '') throw new CodedError(Errors.invalid_request, { problems: 'the request body is empty; send a lifecycle definition as JSON or YAML' });
+    if (text.trim() === '')
+      throw new CodedError(Errors.invalid_request, { problems: 'the request body is empty; send a lifecycle definition as JSON or YAML' });
     const parsed = parseLifecycle(text);
     if (!parsed.ok) {
       const problems = parsed.problems.map((problem) => ({ ...problem, text: formatProblem(SOURCE, problem) }));
-      throw new CodedError(Errors.invalid_definition, { count: problems.length, s: problems.length > 1 ? 's' : '', problems: problems.map((p) => p.text).join('; ') }, { problems });
+      throw new CodedError(
+        Errors.invalid_definition,
+        { count: problems.length, s: problems.length > 1 ? 's' : '', problems: problems.map((p) => p.text).join('; ') },
+        { problems },
+      );
     }
     const published = await publishDefinition(db, parsed.definition, 'api');
     switch (published.outcome) {
@@ -180,7 +201,11 @@ export function lifecycleRoutes({ db }: ApiDeps) {
       case 'version-exists':
         throw new CodedError(Errors.version_exists, { name: published.row.name, version: published.row.version });
       case 'version-gap':
-        throw new CodedError(Errors.version_gap, { name: parsed.definition.name, expected: published.expected, version: parsed.definition.version ?? '?' });
+        throw new CodedError(Errors.version_gap, {
+          name: parsed.definition.name,
+          expected: published.expected,
+          version: parsed.definition.version ?? '?',
+        });
     }
   });
 

@@ -8,7 +8,12 @@ import { CodedError } from '../domain/errors/coded-error.js';
 import { entryFor, Errors } from '../domain/errors/catalogue.js';
 import type { ErrorEntry } from '../domain/errors/coded-error.js';
 
-const INVALID_CODE = { json: Errors.invalid_request, query: Errors.invalid_query, param: Errors.invalid_path, header: Errors.invalid_header } as const;
+const INVALID_CODE = {
+  json: Errors.invalid_request,
+  query: Errors.invalid_query,
+  param: Errors.invalid_path,
+  header: Errors.invalid_header,
+} as const;
 
 /** The entries that answer invalid input, each with one `{problems}` parameter. */
 type InvalidInputEntry = ErrorEntry<string, '{problems}'>;

@@ -16,7 +16,9 @@ import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 
 const duration = (description: string) =>
-  durationSchema.optional().openapi({ description: `${description}: e.g. 500ms, 30s, 5m, 1h, 2d (a bare number is milliseconds)`, example: '1h' });
+  durationSchema
+    .optional()
+    .openapi({ description: `${description}: e.g. 500ms, 30s, 5m, 1h, 2d (a bare number is milliseconds)`, example: '1h' });
 
 /** The filter of GET /ops/failures (query string) and POST /ops/failures/retry (body). */
 const filterFields = {
@@ -32,7 +34,10 @@ const filterFields = {
 const listQuery = z
   .object({
     ...filterFields,
-    status: z.enum(['parked', 'failed', 'all']).default('parked').openapi({ description: 'Parked parts wait for an operator; failed ones ended' }),
+    status: z
+      .enum(['parked', 'failed', 'all'])
+      .default('parked')
+      .openapi({ description: 'Parked parts wait for an operator; failed ones ended' }),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: z.string().optional().openapi({ description: 'The `nextCursor` of the previous page' }),
   })
@@ -51,7 +56,11 @@ const bulkRetryBody = z
   .strict()
   .openapi('BulkRetry');
 
-const verifyQuery = z.object({ maxDrift: z.coerce.number().int().min(1).max(100_000).default(1000).openapi({ description: 'Stop listing drift after this many' }) }).strict();
+const verifyQuery = z
+  .object({
+    maxDrift: z.coerce.number().int().min(1).max(100_000).default(1000).openapi({ description: 'Stop listing drift after this many' }),
+  })
+  .strict();
 
 const LedgerRefSchema = z.object({ chainId: z.number().int(), address: z.string() });
 
@@ -82,12 +91,17 @@ const VerifyReportSchema = z
 const MirrorStatusSchema = z
   .object({
     ledger: LedgerRefSchema,
-    cursor: z.object({ blockNumber: z.number().int(), blockHash: z.string().nullable(), updatedAt: z.string() }).nullable().openapi({ description: 'The last block mirrored' }),
+    cursor: z
+      .object({ blockNumber: z.number().int(), blockHash: z.string().nullable(), updatedAt: z.string() })
+      .nullable()
+      .openapi({ description: 'The last block mirrored' }),
     head: z.number().int().nullable().openapi({ description: 'The chain head now; null when the node does not answer' }),
     blocksBehind: z.number().int().nullable(),
     events: z.number().int(),
     lastMirroredAt: z.string().nullable(),
-    reorgs: z.array(z.object({ fromBlock: z.number().int(), toBlock: z.number().int(), removedEvents: z.number().int(), detectedAt: z.string() })),
+    reorgs: z.array(
+      z.object({ fromBlock: z.number().int(), toBlock: z.number().int(), removedEvents: z.number().int(), detectedAt: z.string() }),
+    ),
     lastError: z.object({ message: z.string(), at: z.string().nullable(), failures: z.number().int() }).nullable(),
     chainError: z.string().optional().openapi({ description: 'Why `head` is null' }),
   })
@@ -118,7 +132,13 @@ const FailurePageSchema = z
   })
   .openapi('FailurePage');
 
-const notRetried = z.object({ partId: z.string(), stepId: z.string(), outcome: z.enum(['skipped', 'error']), code: z.string(), message: z.string() });
+const notRetried = z.object({
+  partId: z.string(),
+  stepId: z.string(),
+  outcome: z.enum(['skipped', 'error']),
+  code: z.string(),
+  message: z.string(),
+});
 const BulkRetrySummarySchema = z
   .object({
     matched: z.number().int(),
@@ -130,11 +150,22 @@ const BulkRetrySummarySchema = z
   .openapi('BulkRetrySummary');
 const BulkRetryLineSchema = z
   .union([
-    z.object({ type: z.literal('progress'), done: z.number().int(), total: z.number().int(), partId: z.string(), stepId: z.string(), outcome: z.enum(['retried', 'skipped', 'error']), code: z.string().optional(), message: z.string().optional() }),
+    z.object({
+      type: z.literal('progress'),
+      done: z.number().int(),
+      total: z.number().int(),
+      partId: z.string(),
+      stepId: z.string(),
+      outcome: z.enum(['retried', 'skipped', 'error']),
+      code: z.string().optional(),
+      message: z.string().optional(),
+    }),
     BulkRetrySummarySchema.extend({ type: z.literal('summary') }),
     z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
   ])
-  .openapi('BulkRetryLine', { description: 'One line of the NDJSON stream: a progress line per part, then the summary (or an error that stopped the batch)' });
+  .openapi('BulkRetryLine', {
+    description: 'One line of the NDJSON stream: a progress line per part, then the summary (or an error that stopped the batch)',
+  });
 
 const tags = ['Ops'];
 
@@ -243,7 +274,10 @@ export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps) {
       listFailures(db, filter, { limit: query.limit, after: query.cursor ? decodeCursor(query.cursor) : undefined }, now),
       countFailures(db, filter, now),
     ]);
-    return c.json({ failures: page.rows.map((row) => failureView(row, now)), total, nextCursor: page.next ? encodeCursor(page.next) : null }, 200);
+    return c.json(
+      { failures: page.rows.map((row) => failureView(row, now)), total, nextCursor: page.next ? encodeCursor(page.next) : null },
+      200,
+    );
   });
 
   app.openapi(routes.retry, async (c) => {
@@ -258,17 +292,22 @@ export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps) {
     }
     // Streamed: one line per part as it is retried, then the summary (for progress bars).
     c.header('content-type', 'application/x-ndjson');
-    const streamed = stream(c, async (out) => {
-      const summary = await retryFailures({ db, temporal }, filterOf(body), {
-        ...options,
-        onOutcome: (outcome, done, total) => out.write(`${JSON.stringify({ type: 'progress', done, total, ...outcome })}\n`),
-      });
-      await out.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
-    }, async (error, out) => {
-      // The status line is sent already: say on the stream that the batch stopped, and why.
-      const answer = error instanceof CodedError && error.status < 500 ? error.toJSON() : { code: Errors.internal_error.code, message: error.message };
-      await out.write(`${JSON.stringify({ type: 'error', code: answer.code, message: answer.message })}\n`);
-    });
+    const streamed = stream(
+      c,
+      async (out) => {
+        const summary = await retryFailures({ db, temporal }, filterOf(body), {
+          ...options,
+          onOutcome: (outcome, done, total) => out.write(`${JSON.stringify({ type: 'progress', done, total, ...outcome })}\n`),
+        });
+        await out.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
+      },
+      async (error, out) => {
+        // The status line is sent already: say on the stream that the batch stopped, and why.
+        const answer =
+          error instanceof CodedError && error.status < 500 ? error.toJSON() : { code: Errors.internal_error.code, message: error.message };
+        await out.write(`${JSON.stringify({ type: 'error', code: answer.code, message: answer.message })}\n`);
+      },
+    );
     // zod-openapi types a route's answers as JSON or text only: the NDJSON stream is a plain Response.
     return streamed as unknown as TypedResponse<never, 200, 'json'>;
   });

@@ -87,7 +87,10 @@ const ApiKeySchema = z
 const LedgerSyncSchema = z
   .union([
     z.object({ status: z.literal('synced'), registrar: z.boolean(), certifier: z.boolean() }),
-    z.object({ status: z.literal('pending'), workflowId: z.string().openapi({ description: 'The workflow still making the chain match' }) }),
+    z.object({
+      status: z.literal('pending'),
+      workflowId: z.string().openapi({ description: 'The workflow still making the chain match' }),
+    }),
   ])
   .openapi('LedgerSync', { description: "Whether the chain knows the participant's roles yet (registrar, accepted certifier)" });
 
@@ -163,7 +166,10 @@ const routes = {
     tags,
     summary: "A participant's API keys, revoked ones included (the participant itself or an admin)",
     request: { params: idParams },
-    responses: { 200: jsonResponse(z.object({ apiKeys: z.array(ApiKeySchema) }).openapi('ApiKeyList'), 'The keys (never the keys themselves)'), ...errors(401, 403, 404) },
+    responses: {
+      200: jsonResponse(z.object({ apiKeys: z.array(ApiKeySchema) }).openapi('ApiKeyList'), 'The keys (never the keys themselves)'),
+      ...errors(401, 403, 404),
+    },
   }),
   issueKey: route({
     middleware: [selfOrAdmin],
@@ -172,7 +178,10 @@ const routes = {
     tags,
     summary: 'Issue an API key (the participant itself or an admin); the key is shown once',
     request: { params: idParams, body: jsonBody(apiKeyBody, { required: false }) },
-    responses: { 201: jsonResponse(z.object({ apiKey: IssuedApiKeySchema }).openapi('ApiKeyIssued'), 'Issued'), ...errors(400, 401, 403, 404) },
+    responses: {
+      201: jsonResponse(z.object({ apiKey: IssuedApiKeySchema }).openapi('ApiKeyIssued'), 'Issued'),
+      ...errors(400, 401, 403, 404),
+    },
   }),
   revokeKey: route({
     middleware: [selfOrAdmin],
@@ -194,7 +203,11 @@ function checkRoles(list: string[]): void {
   const unknown = list.filter((role) => !KNOWN_ROLES.includes(role));
   if (unknown.length === 0) return;
   const details = unknown.map((role) => ({ field: 'roles', message: `unknown role "${role}"${didYouMean(role, KNOWN_ROLES)}` }));
-  throw new CodedError(Errors.invalid_roles, { problems: details.map((d) => d.message).join('; '), roles: KNOWN_ROLES.join(', ') }, details);
+  throw new CodedError(
+    Errors.invalid_roles,
+    { problems: details.map((d) => d.message).join('; '), roles: KNOWN_ROLES.join(', ') },
+    details,
+  );
 }
 
 export function participantRoutes(deps: ApiDeps) {

@@ -37,15 +37,34 @@ const createPartSchema = z
   .openapi('StartPart');
 
 /** An event's payload: a JSON object (`{}` when the event carries nothing). */
-const eventPayloadSchema = z.record(z.unknown()).openapi('EventPayload', { description: "The event's fields, as the awaiting step declares them" });
+const eventPayloadSchema = z
+  .record(z.unknown())
+  .openapi('EventPayload', { description: "The event's fields, as the awaiting step declares them" });
 
 const reason = z.string().trim().min(1, 'required').max(1000).openapi({ description: 'Why, for the audit trail' });
-const retryBody = z.object({ params: z.record(z.unknown()).optional().openapi({ description: "Replaces the step's input for this run" }), reason: reason.optional() }).strict();
+const retryBody = z
+  .object({
+    params: z.record(z.unknown()).optional().openapi({ description: "Replaces the step's input for this run" }),
+    reason: reason.optional(),
+  })
+  .strict();
 const reasonBody = z.object({ reason }).strict();
-const resetBody = z.object({ reason, eventId: z.number().int().positive().optional().openapi({ description: 'The history event to reset to (default: the last workflow task before the failure)' }) }).strict();
+const resetBody = z
+  .object({
+    reason,
+    eventId: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: 'The history event to reset to (default: the last workflow task before the failure)' }),
+  })
+  .strict();
 
 /** The `{id}` of every /parts/{id}… route (any string: an unknown id answers 404, not 400). */
-export const partIdParams = z.object({ id: z.string().openapi({ description: "The part's id", example: 'urn:epc:id:sgtin:0614141.107346.2017' }) });
+export const partIdParams = z.object({
+  id: z.string().openapi({ description: "The part's id", example: 'urn:epc:id:sgtin:0614141.107346.2017' }),
+});
 const eventParams = partIdParams.extend({ name: z.string().openapi({ description: 'The event an await step waits for' }) });
 const stepParams = partIdParams.extend({ stepId: z.string().openapi({ description: 'The step the part is parked on' }) });
 
@@ -82,19 +101,51 @@ const PartSchema = z
       }),
     ),
     variables: z.record(z.unknown()),
-    ownership: z.array(z.object({ from: z.string().nullable(), to: z.string().nullable(), txHash: z.string(), blockNumber: z.string().nullable().openapi({ description: 'decimal' }), at: z.string() })),
-    workflow: z.object({ id: z.string(), runId: z.string(), type: z.string(), status: z.string(), state: z.string().optional() }).nullable(),
+    ownership: z.array(
+      z.object({
+        from: z.string().nullable(),
+        to: z.string().nullable(),
+        txHash: z.string(),
+        blockNumber: z.string().nullable().openapi({ description: 'decimal' }),
+        at: z.string(),
+      }),
+    ),
+    workflow: z
+      .object({ id: z.string(), runId: z.string(), type: z.string(), status: z.string(), state: z.string().optional() })
+      .nullable(),
     operatorActions: z.array(
-      z.object({ id: z.number().int(), action: z.string(), step: z.string().nullable(), actor: z.string(), reason: z.string().nullable(), before: z.unknown(), after: z.unknown(), at: z.string() }),
+      z.object({
+        id: z.number().int(),
+        action: z.string(),
+        step: z.string().nullable(),
+        actor: z.string(),
+        reason: z.string().nullable(),
+        before: z.unknown(),
+        after: z.unknown(),
+        at: z.string(),
+      }),
     ),
     createdAt: z.string().optional(),
     updatedAt: z.string().optional(),
   })
   .openapi('Part');
 
-const DeliveredSchema = z.object({ id: z.string(), event: z.string(), delivered: z.enum(['signal', 'update']), step: z.string().optional(), payload: z.record(z.unknown()).optional() });
-const DecisionSchema = z.object({ id: z.string(), step: z.string().optional(), action: z.enum(['retry', 'skip', 'abort']), params: z.record(z.unknown()).optional() });
-const ResetSchema = z.object({ partId: z.string(), previousRunId: z.string(), runId: z.string(), eventId: z.number().int() }).openapi('PartReset');
+const DeliveredSchema = z.object({
+  id: z.string(),
+  event: z.string(),
+  delivered: z.enum(['signal', 'update']),
+  step: z.string().optional(),
+  payload: z.record(z.unknown()).optional(),
+});
+const DecisionSchema = z.object({
+  id: z.string(),
+  step: z.string().optional(),
+  action: z.enum(['retry', 'skip', 'abort']),
+  params: z.record(z.unknown()).optional(),
+});
+const ResetSchema = z
+  .object({ partId: z.string(), previousRunId: z.string(), runId: z.string(), eventId: z.number().int() })
+  .openapi('PartReset');
 
 const tags = ['Parts'];
 const opsTags = ['Ops'];
@@ -126,11 +177,17 @@ const routes = {
     method: 'post',
     path: '/',
     tags,
-    summary: "Start a part on a lifecycle version (its workflow pins the version)",
+    summary: 'Start a part on a lifecycle version (its workflow pins the version)',
     request: { body: jsonBody(createPartSchema) },
     responses: {
       201: jsonResponse(StartedPartSchema, 'Started; `location` names the part'),
-      ...errors(400, 401, [404, 'No such lifecycle or version'], [409, 'A part with this id exists'], [422, 'Params that the definition refuses']),
+      ...errors(
+        400,
+        401,
+        [404, 'No such lifecycle or version'],
+        [409, 'A part with this id exists'],
+        [422, 'Params that the definition refuses'],
+      ),
     },
   }),
   get: route({
@@ -149,7 +206,13 @@ const routes = {
     request: { params: eventParams, body: jsonBody(eventPayloadSchema, { required: false }) },
     responses: {
       202: jsonResponse(DeliveredSchema, 'Delivered'),
-      ...errors(400, 401, [404, 'No such part (part_not_found), or no step of its version waits for this event (unknown_event)'], [409, 'The part has ended (part_not_active)'], [422, 'A payload the step refuses']),
+      ...errors(
+        400,
+        401,
+        [404, 'No such part (part_not_found), or no step of its version waits for this event (unknown_event)'],
+        [409, 'The part has ended (part_not_active)'],
+        [422, 'A payload the step refuses'],
+      ),
     },
   }),
   update: route({
@@ -158,7 +221,10 @@ const routes = {
     tags,
     summary: 'Deliver an event as an update: validated by the workflow, answered once the step has taken it',
     request: { params: eventParams, body: jsonBody(eventPayloadSchema, { required: false }) },
-    responses: { 200: jsonResponse(DeliveredSchema, 'Taken by the step'), ...errors(400, 401, 404, [409, 'The part is not waiting for this event'], [422, 'A payload the step refuses']) },
+    responses: {
+      200: jsonResponse(DeliveredSchema, 'Taken by the step'),
+      ...errors(400, 401, 404, [409, 'The part is not waiting for this event'], [422, 'A payload the step refuses']),
+    },
   }),
   retry: operatorRoute({
     path: '/{id}/steps/{stepId}/retry',
@@ -168,8 +234,22 @@ const routes = {
     result: DecisionSchema,
     answered: decided,
   }),
-  skip: operatorRoute({ path: '/{id}/steps/{stepId}/skip', summary: 'Skip the failed step a part is parked on', params: stepParams, body: jsonBody(reasonBody), result: DecisionSchema, answered: decided }),
-  abort: operatorRoute({ path: '/{id}/abort', summary: 'Abort a parked part', params: partIdParams, body: jsonBody(reasonBody), result: DecisionSchema, answered: decided }),
+  skip: operatorRoute({
+    path: '/{id}/steps/{stepId}/skip',
+    summary: 'Skip the failed step a part is parked on',
+    params: stepParams,
+    body: jsonBody(reasonBody),
+    result: DecisionSchema,
+    answered: decided,
+  }),
+  abort: operatorRoute({
+    path: '/{id}/abort',
+    summary: 'Abort a parked part',
+    params: partIdParams,
+    body: jsonBody(reasonBody),
+    result: DecisionSchema,
+    answered: decided,
+  }),
   reset: operatorRoute({
     path: '/{id}/reset',
     summary: "Reset a part's workflow to an earlier point of its history (a new run; state before it kept)",
@@ -199,7 +279,10 @@ export function partRoutes(deps: ApiDeps) {
     // afterwards is never older than the state the workflow reported.
     const description = await describeIfExists(handle);
     const running = description?.status.name === 'RUNNING';
-    const live = running && description.type === PART_WORKFLOW_TYPE ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined) : undefined;
+    const live =
+      running && description.type === PART_WORKFLOW_TYPE
+        ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined)
+        : undefined;
     const record = await getPartRecord(db, id);
     if (!record && !description) throw new CodedError(Errors.part_not_found, { id });
     const [owner, actions] = await Promise.all([
@@ -225,7 +308,13 @@ export function partRoutes(deps: ApiDeps) {
           at: change.createdAt,
         })),
         workflow: description
-          ? { id: description.workflowId, runId: description.runId, type: description.type, status: description.status.name, state: live?.status }
+          ? {
+              id: description.workflowId,
+              runId: description.runId,
+              type: description.type,
+              status: description.status.name,
+              state: live?.status,
+            }
           : null,
         operatorActions: actions.map((action) => ({
           id: action.id,

@@ -14,7 +14,9 @@ import { apiRouter, errors, jsonResponse, route } from './openapi.js';
 
 const backwardQuery = z
   .object({
-    shape: z.enum(['tree', 'graph']).default('tree').openapi({ description: '`tree`: a part shared by several paths appears under each; `graph`: every part once, with links to its inputs' }),
+    shape: z.enum(['tree', 'graph']).default('tree').openapi({
+      description: '`tree`: a part shared by several paths appears under each; `graph`: every part once, with links to its inputs',
+    }),
   })
   .strict();
 
@@ -54,7 +56,13 @@ const nodeFields = {
 };
 
 // null only at the root; zod-openapi leaves null out of a nullable enum's list, so it is listed here.
-const linkKind = z.enum(['component', 'source', 'content']).nullable().openapi({ enum: ['component', 'source', 'content', null], description: '`component` (consumed by assembly), `source` (a lot it was derived from) or `content` (in a bundle)' });
+const linkKind = z
+  .enum(['component', 'source', 'content'])
+  .nullable()
+  .openapi({
+    enum: ['component', 'source', 'content', null],
+    description: '`component` (consumed by assembly), `source` (a lot it was derived from) or `content` (in a bundle)',
+  });
 const linkFields = {
   link: linkKind,
   linkedTx: z.string().nullable(),
@@ -77,11 +85,20 @@ const TraceTreeNodeSchema = z.record(z.unknown()).openapi('TraceTreeNode', {
 
 const BackwardTraceSchema = z
   .discriminatedUnion('shape', [
-    z.object({ shape: z.literal('tree'), part: TraceTreeNodeSchema, parts: z.number().int().openapi({ description: 'Distinct parts found' }), depth: z.number().int() }),
+    z.object({
+      shape: z.literal('tree'),
+      part: TraceTreeNodeSchema,
+      parts: z.number().int().openapi({ description: 'Distinct parts found' }),
+      depth: z.number().int(),
+    }),
     z.object({
       shape: z.literal('graph'),
       root: z.string(),
-      nodes: z.array(TraceNodeSchema.extend({ components: z.array(TraceLinkSchema.extend({ id: z.string() })).openapi({ description: "The part's inputs" }) })),
+      nodes: z.array(
+        TraceNodeSchema.extend({
+          components: z.array(TraceLinkSchema.extend({ id: z.string() })).openapi({ description: "The part's inputs" }),
+        }),
+      ),
       parts: z.number().int().openapi({ description: 'Distinct parts found' }),
       depth: z.number().int(),
     }),
@@ -91,12 +108,26 @@ const BackwardTraceSchema = z
 const ForwardTraceSchema = z
   .object({
     part: TraceNodeSchema,
-    reached: z.array(TraceNodeSchema.extend({ via: z.string().nullable().openapi({ description: 'The part it was reached from' }), depth: z.number().int(), ...linkFields })),
+    reached: z.array(
+      TraceNodeSchema.extend({
+        via: z.string().nullable().openapi({ description: 'The part it was reached from' }),
+        depth: z.number().int(),
+        ...linkFields,
+      }),
+    ),
     products: z.array(z.string()).openapi({ description: 'Parts it reached as a component' }),
     bundles: z.array(z.string()).openapi({ description: 'Bundles it reached as content' }),
-    holders: z.array(
-      z.object({ participant: z.string().nullable(), address: z.string(), parts: z.array(z.string()), firstAt: z.string().nullable(), lastAt: z.string().nullable() }),
-    ).openapi({ description: 'Everyone who held any of these parts, with when they first and last received one' }),
+    holders: z
+      .array(
+        z.object({
+          participant: z.string().nullable(),
+          address: z.string(),
+          parts: z.array(z.string()),
+          firstAt: z.string().nullable(),
+          lastAt: z.string().nullable(),
+        }),
+      )
+      .openapi({ description: 'Everyone who held any of these parts, with when they first and last received one' }),
   })
   .openapi('ForwardTrace');
 
@@ -112,7 +143,7 @@ const PartHistorySchema = z
           txHash: z.string(),
         })
         .catchall(z.unknown())
-        .openapi({ description: "An event, with its arguments as further fields" }),
+        .openapi({ description: 'An event, with its arguments as further fields' }),
     ),
   })
   .openapi('PartHistory');
@@ -128,7 +159,12 @@ const routes = {
     request: { params: partIdParams, query: backwardQuery },
     responses: {
       200: jsonResponse(BackwardTraceSchema, 'The backward trace, in the requested shape'),
-      ...errors([400, 'An unknown query parameter or shape'], 401, [404, 'No such part'], [422, 'More nodes than an answer may carry (`trace_too_large`): trace a component instead']),
+      ...errors(
+        [400, 'An unknown query parameter or shape'],
+        401,
+        [404, 'No such part'],
+        [422, 'More nodes than an answer may carry (`trace_too_large`): trace a component instead'],
+      ),
     },
   }),
   forward: route({

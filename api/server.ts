@@ -17,7 +17,12 @@ export interface ListenOptions {
   onServer?: (server: Server) => ServerAttachment | void;
 }
 
-export function listen(app: { fetch: (request: Request) => Response | Promise<Response> }, host: string, port: number, options: ListenOptions = {}): Promise<RunningApi> {
+export function listen(
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+  host: string,
+  port: number,
+  options: ListenOptions = {},
+): Promise<RunningApi> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
       resolve({

@@ -18,7 +18,10 @@ export async function insertDocumentVersion(db: Db, row: NewDocumentRow): Promis
           .select({ version: max(documents.version) })
           .from(documents)
           .where(and(eq(documents.owner, row.owner), eq(documents.folder, row.folder), eq(documents.name, row.name)));
-        const [inserted] = await tx.insert(documents).values({ ...row, version: (latest?.version ?? 0) + 1 }).returning();
+        const [inserted] = await tx
+          .insert(documents)
+          .values({ ...row, version: (latest?.version ?? 0) + 1 })
+          .returning();
         return inserted!;
       });
     } catch (error) {

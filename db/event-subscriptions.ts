@@ -53,7 +53,14 @@ export async function advanceCursor(db: Db, id: string, seq: number): Promise<vo
 export async function reactivateSubscription(db: Db, id: string, cursor?: number): Promise<SubscriptionRow | undefined> {
   const [row] = await db
     .update(eventSubscriptions)
-    .set({ status: 'active', failures: 0, nextAttemptAt: null, lastError: null, updatedAt: new Date(), ...(cursor === undefined ? {} : { cursor }) })
+    .set({
+      status: 'active',
+      failures: 0,
+      nextAttemptAt: null,
+      lastError: null,
+      updatedAt: new Date(),
+      ...(cursor === undefined ? {} : { cursor }),
+    })
     .where(eq(eventSubscriptions.id, id))
     .returning();
   return row;
@@ -64,7 +71,13 @@ export async function activeSubscriptions(db: Db, kind: SubscriptionKind): Promi
   return db
     .select()
     .from(eventSubscriptions)
-    .where(and(eq(eventSubscriptions.kind, kind), eq(eventSubscriptions.status, 'active'), sql`(${eventSubscriptions.nextAttemptAt} is null or ${eventSubscriptions.nextAttemptAt} <= now())`))
+    .where(
+      and(
+        eq(eventSubscriptions.kind, kind),
+        eq(eventSubscriptions.status, 'active'),
+        sql`(${eventSubscriptions.nextAttemptAt} is null or ${eventSubscriptions.nextAttemptAt} <= now())`,
+      ),
+    )
     .orderBy(asc(eventSubscriptions.createdAt));
 }
 
@@ -142,9 +155,19 @@ export type AttemptOutcome =
 export async function settleWebhookAttempt(db: Db, lease: Date, attempt: NewDelivery, outcome: AttemptOutcome): Promise<Date | undefined> {
   const change =
     outcome.kind === 'delivered'
-      ? { cursor: sql<number>`greatest(${eventSubscriptions.cursor}, ${attempt.eventSeq})`, failures: 0, lastError: null, nextAttemptAt: inMs(outcome.leaseMs) }
+      ? {
+          cursor: sql<number>`greatest(${eventSubscriptions.cursor}, ${attempt.eventSeq})`,
+          failures: 0,
+          lastError: null,
+          nextAttemptAt: inMs(outcome.leaseMs),
+        }
       : outcome.kind === 'failed'
-        ? { failures: outcome.failures, lastError: outcome.lastError, status: outcome.dead ? ('dead' as const) : ('active' as const), nextAttemptAt: outcome.dead ? null : inMs(outcome.retryInMs) }
+        ? {
+            failures: outcome.failures,
+            lastError: outcome.lastError,
+            status: outcome.dead ? ('dead' as const) : ('active' as const),
+            nextAttemptAt: outcome.dead ? null : inMs(outcome.retryInMs),
+          }
         : { nextAttemptAt: null };
   return db.transaction(async (tx) => {
     const [held] = await tx
@@ -174,7 +197,12 @@ export async function listDeliveries(db: Db, subscriptionId: string, page: { lim
   return db
     .select()
     .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.subscriptionId, subscriptionId), page.before === undefined ? undefined : lt(webhookDeliveries.id, page.before)))
+    .where(
+      and(
+        eq(webhookDeliveries.subscriptionId, subscriptionId),
+        page.before === undefined ? undefined : lt(webhookDeliveries.id, page.before),
+      ),
+    )
     .orderBy(desc(webhookDeliveries.id))
     .limit(page.limit);
 }

@@ -79,7 +79,11 @@ export async function getLifecycle(db: Db, name: string, version?: number): Prom
   const [row] = await db
     .select()
     .from(lifecycleDefinitions)
-    .where(version === undefined ? eq(lifecycleDefinitions.name, name) : and(eq(lifecycleDefinitions.name, name), eq(lifecycleDefinitions.version, version)))
+    .where(
+      version === undefined
+        ? eq(lifecycleDefinitions.name, name)
+        : and(eq(lifecycleDefinitions.name, name), eq(lifecycleDefinitions.version, version)),
+    )
     .orderBy(desc(lifecycleDefinitions.version))
     .limit(1);
   return row;

@@ -8,7 +8,11 @@ export type NewOperatorAction = Omit<typeof operatorActions.$inferInsert, 'id' |
 
 /** Records an action once per request id; false when it was recorded before (a retried write). */
 export async function insertOperatorAction(db: Db, action: NewOperatorAction): Promise<boolean> {
-  const inserted = await db.insert(operatorActions).values(action).onConflictDoNothing({ target: operatorActions.requestId }).returning({ id: operatorActions.id });
+  const inserted = await db
+    .insert(operatorActions)
+    .values(action)
+    .onConflictDoNothing({ target: operatorActions.requestId })
+    .returning({ id: operatorActions.id });
   return inserted.length > 0;
 }
 

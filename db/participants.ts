@@ -11,7 +11,10 @@ export async function findParticipant(db: Db, id: string): Promise<Participant |
 }
 
 export async function findParticipantByAddress(db: Db, address: string): Promise<Participant | undefined> {
-  const [row] = await db.select().from(participants).where(sql`lower(${participants.address}) = lower(${address})`);
+  const [row] = await db
+    .select()
+    .from(participants)
+    .where(sql`lower(${participants.address}) = lower(${address})`);
   return row;
 }
 

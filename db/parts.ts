@@ -39,7 +39,9 @@ export async function insertPart(db: Db, part: NewPart): Promise<void> {
       .onConflictDoNothing();
     await tx
       .insert(stepRuns)
-      .values(part.steps.map((step, position) => ({ partId: part.id, stepId: step.id, position, kind: step.kind, status: 'pending' as const })))
+      .values(
+        part.steps.map((step, position) => ({ partId: part.id, stepId: step.id, position, kind: step.kind, status: 'pending' as const })),
+      )
       .onConflictDoNothing();
   });
 }

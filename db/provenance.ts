@@ -26,7 +26,8 @@ export interface LinkRow {
 }
 
 /** Raw rows come back with timestamps as text or as Date, depending on the driver. */
-const dateOf = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
+const dateOf = (value: unknown): Date | null =>
+  value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value));
 
 async function linkRows(db: Db, query: SQL): Promise<LinkRow[]> {
   const { rows } = (await db.execute(query)) as unknown as { rows: LinkRow[] };
@@ -71,7 +72,10 @@ export function forwardLinks(db: Db, partId: string): Promise<LinkRow[]> {
   );
 }
 
-export type PartSummary = Pick<typeof parts.$inferSelect, 'id' | 'lifecycle' | 'lifecycleVersion' | 'status' | 'ownerId' | 'decommissionedAt'>;
+export type PartSummary = Pick<
+  typeof parts.$inferSelect,
+  'id' | 'lifecycle' | 'lifecycleVersion' | 'status' | 'ownerId' | 'decommissionedAt'
+>;
 export type CertificateRow = typeof certificates.$inferSelect;
 export type CustodyRow = typeof ownership.$inferSelect;
 
@@ -79,7 +83,14 @@ export type CustodyRow = typeof ownership.$inferSelect;
 export async function partFacts(db: Db, partIds: string[]) {
   const [partRows, certificateRows, custodyRows] = await Promise.all([
     db
-      .select({ id: parts.id, lifecycle: parts.lifecycle, lifecycleVersion: parts.lifecycleVersion, status: parts.status, ownerId: parts.ownerId, decommissionedAt: parts.decommissionedAt })
+      .select({
+        id: parts.id,
+        lifecycle: parts.lifecycle,
+        lifecycleVersion: parts.lifecycleVersion,
+        status: parts.status,
+        ownerId: parts.ownerId,
+        decommissionedAt: parts.decommissionedAt,
+      })
       .from(parts)
       .where(inArray(parts.id, partIds)),
     db.select().from(certificates).where(inArray(certificates.partId, partIds)).orderBy(asc(certificates.attachedAt)),

@@ -3,7 +3,20 @@
 import { sql } from 'drizzle-orm';
 import type { CompiledLifecycle } from '../workflows/definition.js';
 import type { StepStatus } from '../workflows/types.js';
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -16,7 +29,10 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull(
 export const participants = pgTable('participants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
+  roles: text('roles')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   address: text('address').notNull().unique(),
   keyRef: text('key_ref').notNull(),
   documentKeyRef: text('document_key_ref'),
@@ -32,7 +48,9 @@ export const apiKeys = pgTable(
   'api_keys',
   {
     id: serial('id').primaryKey(),
-    participantId: text('participant_id').notNull().references(() => participants.id),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
     keyHash: text('key_hash').notNull().unique(),
     prefix: text('prefix').notNull(),
     label: text('label'),
@@ -90,12 +108,13 @@ export const lifecycleDefinitions = pgTable(
   (t) => [primaryKey({ columns: [t.name, t.version] })],
 );
 
-
 /** One execution of one lifecycle step for one part. */
 export const stepRuns = pgTable(
   'step_runs',
   {
-    partId: text('part_id').notNull().references(() => parts.id),
+    partId: text('part_id')
+      .notNull()
+      .references(() => parts.id),
     stepId: text('step_id').notNull(),
     position: integer('position').notNull(),
     kind: text('kind').notNull(),
@@ -115,7 +134,9 @@ export const stepRuns = pgTable(
     primaryKey({ columns: [t.partId, t.stepId] }),
     index('step_runs_status_idx').on(t.status),
     // The ops failure list reads failed steps oldest first.
-    index('step_runs_failed_idx').on(t.finishedAt, t.partId).where(sql`status = 'failed'`),
+    index('step_runs_failed_idx')
+      .on(t.finishedAt, t.partId)
+      .where(sql`status = 'failed'`),
   ],
 );
 
@@ -130,7 +151,9 @@ export const operatorActions = pgTable(
   {
     id: serial('id').primaryKey(),
     requestId: text('request_id').notNull().unique(),
-    partId: text('part_id').notNull().references(() => parts.id),
+    partId: text('part_id')
+      .notNull()
+      .references(() => parts.id),
     stepId: text('step_id'),
     action: text('action').$type<OperatorActionKind>().notNull(),
     actor: text('actor').notNull(),
@@ -265,7 +288,9 @@ export const eventSubscriptions = pgTable(
   'event_subscriptions',
   {
     id: uuid('id').primaryKey(),
-    ownerId: text('owner_id').notNull().references(() => participants.id),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => participants.id),
     name: text('name').notNull(),
     kind: text('kind').$type<SubscriptionKind>().notNull(),
     filter: jsonb('filter').$type<EventFilter>().notNull(),
@@ -301,7 +326,10 @@ export const webhookDeliveries = pgTable(
     delivered: boolean('delivered').notNull(),
     at: createdAt(),
   },
-  (t) => [index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id), index('webhook_deliveries_event_idx').on(t.subscriptionId, t.eventSeq)],
+  (t) => [
+    index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id),
+    index('webhook_deliveries_event_idx').on(t.subscriptionId, t.eventSeq),
+  ],
 );
 
 export type PartLinkKind = 'component' | 'source' | 'content';
@@ -323,10 +351,7 @@ export const partLinks = pgTable(
     unlinkedTx: text('unlinked_tx'),
     unlinkedAt: timestamp('unlinked_at', { withTimezone: true }),
   },
-  (t) => [
-    uniqueIndex('part_links_link_idx').on(t.parentId, t.childId, t.kind, t.linkedTx),
-    index('part_links_child_idx').on(t.childId),
-  ],
+  (t) => [uniqueIndex('part_links_link_idx').on(t.parentId, t.childId, t.kind, t.linkedTx), index('part_links_child_idx').on(t.childId)],
 );
 
 /** Certificates anchored on chain: the document hash, its kind, who issued it and until when. */
@@ -399,7 +424,9 @@ export const documents = pgTable(
     id: uuid('id').primaryKey(),
     /** Upload order, for stable pages. */
     seq: serial('seq').notNull().unique(),
-    owner: text('owner').notNull().references(() => participants.id),
+    owner: text('owner')
+      .notNull()
+      .references(() => participants.id),
     folder: text('folder').notNull(),
     name: text('name').notNull(),
     version: integer('version').notNull(),

@@ -58,7 +58,12 @@ export interface PartRecordActivities {
   /** Creates the part and a pending run per step in the SQL mirror; a repeat changes nothing. */
   startPart(input: StartPartInput): Promise<void>;
   /** A step that runs in the workflow itself: an `await` waiting or completed, a skipped step. */
-  recordStepStatus(input: { partId: string; stepId: string; status: 'running' | 'succeeded' | 'skipped'; output?: Record<string, unknown> }): Promise<void>;
+  recordStepStatus(input: {
+    partId: string;
+    stepId: string;
+    status: 'running' | 'succeeded' | 'skipped';
+    output?: Record<string, unknown>;
+  }): Promise<void>;
   /** A step failed for good: the part is parked for an operator, or failed. */
   recordStepFailure(input: { partId: string; stepId: string; code: string; message: string; outcome?: 'parked' | 'failed' }): Promise<void>;
   /** An operator's decision on a parked step: the audit row and the state it leads to, at once. */

@@ -116,7 +116,8 @@ function checkValue(spec: FieldSpec, value: unknown): string | undefined {
       if (typeof value !== 'string' || !isDocumentReference(value)) return 'expected a document id or its 0x-prefixed SHA-256 hash';
       break;
   }
-  if (spec.enum && !spec.enum.includes(value as string | number)) return `expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (spec.enum && !spec.enum.includes(value as string | number))
+    return `expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}`;
   if (typeof value === 'number') {
     if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min}`;
     if (spec.max !== undefined && value > spec.max) return `must be at most ${spec.max}`;

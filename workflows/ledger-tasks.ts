@@ -19,7 +19,12 @@ export async function ledgerAction(input: LedgerActionRequest & { policy: Activi
   // A part parked on `certify` retries it now that a certificate arrived.
   if (result.certificate) {
     const { certificate } = result;
-    result.resumed = await resumeCertification({ partId: result.part, kind: certificate.certificate, documentHash: certificate.documentHash, issuerId: certificate.issuer });
+    result.resumed = await resumeCertification({
+      partId: result.part,
+      kind: certificate.certificate,
+      documentHash: certificate.documentHash,
+      issuerId: certificate.issuer,
+    });
   }
   return result;
 }

@@ -19,8 +19,16 @@ function waitingStep(run: PartRun, event: string): CompiledStep | undefined {
 
 function notAwaiting(run: PartRun, event: string): ApplicationFailure {
   const { state } = run;
-  const where = state.status === 'awaiting' ? `step "${state.currentStep}"` : state.currentStep ? `step "${state.currentStep}" (${state.status})` : state.status;
-  return ApplicationFailure.nonRetryable(`part ${run.partId} is not waiting for "${event}" now; it is at ${where}`, PartFailure.NotAwaiting);
+  const where =
+    state.status === 'awaiting'
+      ? `step "${state.currentStep}"`
+      : state.currentStep
+        ? `step "${state.currentStep}" (${state.status})`
+        : state.status;
+  return ApplicationFailure.nonRetryable(
+    `part ${run.partId} is not waiting for "${event}" now; it is at ${where}`,
+    PartFailure.NotAwaiting,
+  );
 }
 
 /** Registers the signal and the update of every event the definition awaits. */
@@ -44,7 +52,11 @@ export function registerEventHandlers(run: PartRun): void {
           if (!step) throw notAwaiting(run, event);
           const problems = checkFields(step.params.payload as FieldSpecs, payload);
           if (problems.length > 0) {
-            throw ApplicationFailure.nonRetryable(problems.map((p) => `${p.field}: ${p.message}`).join('; '), PartFailure.InvalidPayload, problems);
+            throw ApplicationFailure.nonRetryable(
+              problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+              PartFailure.InvalidPayload,
+              problems,
+            );
           }
         },
       },

@@ -20,17 +20,34 @@ type Decision = OperatorDecision & { requestId: string };
 function refusal(run: PartRun, request: OperatorDecision): ApplicationFailure | undefined {
   const { state, partId } = run;
   if (state.status !== 'parked') {
-    return ApplicationFailure.nonRetryable(`part ${partId} is ${state.status}${state.currentStep ? ` at step "${state.currentStep}"` : ''}, not parked`, PartFailure.NotParked);
+    return ApplicationFailure.nonRetryable(
+      `part ${partId} is ${state.status}${state.currentStep ? ` at step "${state.currentStep}"` : ''}, not parked`,
+      PartFailure.NotParked,
+    );
   }
-  if (!['retry', 'skip', 'abort'].includes(request?.action)) return ApplicationFailure.nonRetryable('action: one of retry, skip, abort', PartFailure.InvalidDecision);
+  if (!['retry', 'skip', 'abort'].includes(request?.action))
+    return ApplicationFailure.nonRetryable('action: one of retry, skip, abort', PartFailure.InvalidDecision);
   if (request.step !== undefined && request.step !== state.currentStep) {
-    return ApplicationFailure.nonRetryable(`step "${request.step}" is not the failed step; part ${partId} is parked on "${state.currentStep}"`, PartFailure.WrongStep);
+    return ApplicationFailure.nonRetryable(
+      `step "${request.step}" is not the failed step; part ${partId} is parked on "${state.currentStep}"`,
+      PartFailure.WrongStep,
+    );
   }
-  if (request.action !== 'retry' && !request.reason) return ApplicationFailure.nonRetryable(`reason: required to ${request.action}`, PartFailure.InvalidDecision);
+  if (request.action !== 'retry' && !request.reason)
+    return ApplicationFailure.nonRetryable(`reason: required to ${request.action}`, PartFailure.InvalidDecision);
   if (request.params === undefined) return undefined;
-  if (request.action !== 'retry') return ApplicationFailure.nonRetryable(`params: only a retry takes edited step parameters, not ${request.action}`, PartFailure.InvalidDecision);
+  if (request.action !== 'retry')
+    return ApplicationFailure.nonRetryable(
+      `params: only a retry takes edited step parameters, not ${request.action}`,
+      PartFailure.InvalidDecision,
+    );
   const edits = checkStepEdits(stepAt(run).kind, request.params);
-  if (!edits.ok) return ApplicationFailure.nonRetryable(edits.problems.map((p) => `${p.field}: ${p.message}`).join('; '), PartFailure.InvalidStepParams, edits.problems);
+  if (!edits.ok)
+    return ApplicationFailure.nonRetryable(
+      edits.problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+      PartFailure.InvalidStepParams,
+      edits.problems,
+    );
   return undefined;
 }
 
@@ -66,7 +83,10 @@ export function auditOf(
     action: decision.action,
     actor: decision.actor ?? 'unknown',
     reason: decision.reason ?? null,
-    before: { partStatus: 'parked', step: { status: 'failed', run: failed.run, error: failed.failure, ...(failed.params ? { params: failed.params } : {}) } },
+    before: {
+      partStatus: 'parked',
+      step: { status: 'failed', run: failed.run, error: failed.failure, ...(failed.params ? { params: failed.params } : {}) },
+    },
     after: {
       partStatus: decision.action === 'abort' ? 'aborted' : 'active',
       step: { status: { retry: 'retrying', skip: 'skipped', abort: 'failed' }[decision.action], ...edits },
@@ -78,14 +98,21 @@ export function auditOf(
  * Waits for the operator's decision on the parked step, audits it and applies it to the part's
  * state. Answers the decision; for a retry, its edits have been counted on the step.
  */
-export async function awaitDecision(run: PartRun, step: CompiledStep, stepState: PartRunStep, failure: { code: string; message: string }): Promise<Decision> {
+export async function awaitDecision(
+  run: PartRun,
+  step: CompiledStep,
+  stepState: PartRunStep,
+  failure: { code: string; message: string },
+): Promise<Decision> {
   run.decision = undefined;
   await condition(() => run.decision !== undefined);
   const chosen = run.decision!;
   const { state } = run;
   state.lastDecision = { step: step.id, action: chosen.action, reason: chosen.reason, actor: chosen.actor };
   // The audit row and the state change it describes are one SQL transaction.
-  await run.sql.recordOperatorDecision(auditOf(chosen, { partId: run.partId, stepId: step.id, run: stepState.runs, failure, params: run.attemptParams }));
+  await run.sql.recordOperatorDecision(
+    auditOf(chosen, { partId: run.partId, stepId: step.id, run: stepState.runs, failure, params: run.attemptParams }),
+  );
   run.failureCode = null;
   state.status = chosen.action === 'abort' ? 'aborted' : 'running';
   publishSearchAttributes(run);

@@ -7,7 +7,14 @@ import type { PartRecordActivities } from './activity-contract.js';
 import { activityOptions } from './activity-options.js';
 import type { CompiledLifecycle, CompiledStep } from './definition.js';
 import type { OperatorDecision, PartInput, PartRunState } from './part-types.js';
-import { ERROR_CODE_ATTRIBUTE, LIFECYCLE_ATTRIBUTE, LIFECYCLE_VERSION_ATTRIBUTE, PART_ID_ATTRIBUTE, STATUS_ATTRIBUTE, STEP_ATTRIBUTE } from './search-attributes.js';
+import {
+  ERROR_CODE_ATTRIBUTE,
+  LIFECYCLE_ATTRIBUTE,
+  LIFECYCLE_VERSION_ATTRIBUTE,
+  PART_ID_ATTRIBUTE,
+  STATUS_ATTRIBUTE,
+  STEP_ATTRIBUTE,
+} from './search-attributes.js';
 
 /** A step that failed in the workflow itself (not in an activity), with its error code. */
 export class StepFailure extends Error {

@@ -3,7 +3,16 @@
 // `await` steps wait for a named signal or update (part-inbox); a failed step parks the part for an
 // operator (part-operator) or fails it. Long lifecycles continue as new with their state.
 // Deterministic: no I/O here.
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, deprecatePatch, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  deprecatePatch,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { END, conditionHolds } from './definition.js';
 import type { CompiledStep } from './definition.js';
 import { PartFailure } from './failures.js';

@@ -21,9 +21,13 @@ export function paramProblem(spec: StepParamSpec, value: unknown): string | unde
     case 'text':
       return isText(value) ? undefined : 'expected a non-empty string';
     case 'texts':
-      return isText(value) || (Array.isArray(value) && value.length > 0 && value.every(isText)) ? undefined : 'expected a string or a non-empty list of strings';
+      return isText(value) || (Array.isArray(value) && value.length > 0 && value.every(isText))
+        ? undefined
+        : 'expected a string or a non-empty list of strings';
     case 'name':
-      return typeof value === 'string' && NAME_PATTERN.test(value) ? undefined : `${spec.what}: lowercase letters, digits and dashes, starting with a letter`;
+      return typeof value === 'string' && NAME_PATTERN.test(value)
+        ? undefined
+        : `${spec.what}: lowercase letters, digits and dashes, starting with a letter`;
     case 'names':
       return Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && NAME_PATTERN.test(item))
         ? undefined
@@ -58,12 +62,18 @@ function compileEdits(kind: LifecycleStepKind, edits: Record<string, unknown>): 
  * compiled parameters; or every problem, each naming its field (`params.to`).
  */
 export function checkStepEdits(kind: LifecycleStepKind, edits: unknown): StepEditResult {
-  if (edits === null || typeof edits !== 'object' || Array.isArray(edits)) return { ok: false, problems: [{ field: 'params', message: 'expected an object of step parameters' }] };
+  if (edits === null || typeof edits !== 'object' || Array.isArray(edits))
+    return { ok: false, problems: [{ field: 'params', message: 'expected an object of step parameters' }] };
   const fields = Object.keys(edits);
   const spec = stepKindSpec(kind);
   if (spec.activity === undefined) {
     // Such a step runs in the workflow itself (`await`): there is nothing to edit.
-    return fields.length === 0 ? { ok: true, params: {} } : { ok: false, problems: [{ field: `params.${fields[0]}`, message: `an ${kind} step has no parameters to edit; retry it as it is` }] };
+    return fields.length === 0
+      ? { ok: true, params: {} }
+      : {
+          ok: false,
+          problems: [{ field: `params.${fields[0]}`, message: `an ${kind} step has no parameters to edit; retry it as it is` }],
+        };
   }
   const editable = paramsOf(kind);
   const problems: FieldProblem[] = [];

@@ -50,14 +50,21 @@ export const STEP_KIND_REGISTRY = {
     params: {
       ...recipient,
       metadata: { type: 'object', optional: true },
-      from: { type: 'texts', optional: true, description: 'the parts this one is made from (held by the minter, not consumed), e.g. its ore lot' },
+      from: {
+        type: 'texts',
+        optional: true,
+        description: 'the parts this one is made from (held by the minter, not consumed), e.g. its ore lot',
+      },
     },
     outputs: ['tokenId', 'owner', 'txHash'],
     activity: 'mintStep',
   },
   transfer: {
     description: 'move a token to a participant',
-    params: { ...recipient, part: { type: 'text', optional: true, description: 'another part to move, e.g. the pallet (default: this part)' } },
+    params: {
+      ...recipient,
+      part: { type: 'text', optional: true, description: 'another part to move, e.g. the pallet (default: this part)' },
+    },
     outputs: ['part', 'owner', 'txHash'],
     activity: 'transferStep',
   },
@@ -76,7 +83,10 @@ export const STEP_KIND_REGISTRY = {
     description: 'the issuer anchors the hash of its signed certificate document (from the vault) on chain',
     params: {
       certificate: { type: 'name', what: 'certificate kind' },
-      document: { type: 'text', description: 'the certificate document in the vault: its id or SHA-256 hash, usually a reference such as ${report.document}' },
+      document: {
+        type: 'text',
+        description: 'the certificate document in the vault: its id or SHA-256 hash, usually a reference such as ${report.document}',
+      },
       issuer: { type: 'role' },
       participant: { type: 'text', optional: true, description: 'which participant holding the issuer role (default: the only one)' },
       validFor: { type: 'duration', optional: true },

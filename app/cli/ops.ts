@@ -10,7 +10,11 @@ import { progressOn } from './progress.js';
 /** The API's error answer as the coded error it was (a code this CLI does not know keeps the answer's status). */
 function answered(status: number, answer: { code: string; message: string; details?: unknown }): CodedError {
   const known = ERROR_STATUSES.includes(status as ErrorStatus) ? (status as ErrorStatus) : 500;
-  return CodedError.received(entryFor(answer.code) ?? { code: answer.code, status: known, message: answer.message }, answer.message, answer.details);
+  return CodedError.received(
+    entryFor(answer.code) ?? { code: answer.code, status: known, message: answer.message },
+    answer.message,
+    answer.details,
+  );
 }
 
 interface Connection {
@@ -37,7 +41,13 @@ export function parseAssignments(pairs: string[]): Record<string, unknown> {
   return params;
 }
 
-async function request(connection: Connection, method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+async function request(
+  connection: Connection,
+  method: string,
+  path: string,
+  body?: unknown,
+  accept = 'application/json',
+): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(`${connection.api}${path}`, {
@@ -59,7 +69,8 @@ async function request(connection: Connection, method: string, path: string, bod
   return response;
 }
 
-const callJson = async (connection: Connection, method: string, path: string, body?: unknown) => (await request(connection, method, path, body)).json() as Promise<any>;
+const callJson = async (connection: Connection, method: string, path: string, body?: unknown) =>
+  (await request(connection, method, path, body)).json() as Promise<any>;
 
 const FILTERS = ['lifecycle', 'version', 'kind', 'step', 'code', 'olderThan', 'newerThan'] as const;
 
@@ -87,15 +98,21 @@ function age(seconds: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n');
+  return rows
+    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '))
+    .join('\n');
 }
 
 export function registerOpsCommands(program: Command): void {
   const ops = program
     .command('ops')
     .description('see failed steps and retry, skip, abort or reset parts (through the HTTP API)')
-    .option('--api <url>', 'the Tracewell API (TRACEWELL_API_URL)', process.env.TRACEWELL_API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? 3000}`)
-    .option('--api-key <key>', 'an operator\'s API key (TRACEWELL_API_KEY)', process.env.TRACEWELL_API_KEY);
+    .option(
+      '--api <url>',
+      'the Tracewell API (TRACEWELL_API_URL)',
+      process.env.TRACEWELL_API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? 3000}`,
+    )
+    .option('--api-key <key>', "an operator's API key (TRACEWELL_API_KEY)", process.env.TRACEWELL_API_KEY);
   const connection = (): Connection => {
     const options = ops.opts<{ api: string; apiKey?: string }>();
     return { api: options.api.replace(/\/$/, ''), apiKey: options.apiKey };
@@ -113,7 +130,16 @@ export function registerOpsCommands(program: Command): void {
       // `--json` is the program's option (it also makes failures JSON).
       if (program.opts().json) return void console.log(JSON.stringify(page, null, 2));
       if (page.failures.length === 0) return void console.log('no failed steps match');
-      const rows = page.failures.map((f: any) => [f.partId, `${f.lifecycle.name} v${f.lifecycle.version}`, `${f.step.id} (${f.step.kind})`, f.error.code ?? '', String(f.attempts), f.ageSeconds === null ? '-' : age(f.ageSeconds), f.partStatus, f.error.message ?? '']);
+      const rows = page.failures.map((f: any) => [
+        f.partId,
+        `${f.lifecycle.name} v${f.lifecycle.version}`,
+        `${f.step.id} (${f.step.kind})`,
+        f.error.code ?? '',
+        String(f.attempts),
+        f.ageSeconds === null ? '-' : age(f.ageSeconds),
+        f.partStatus,
+        f.error.message ?? '',
+      ]);
       console.log(table([['PART', 'LIFECYCLE', 'STEP', 'CODE', 'ATTEMPTS', 'AGE', 'STATUS', 'MESSAGE'], ...rows]));
       console.log(`\n${page.failures.length} of ${page.total} shown${page.nextCursor ? `; next page: --cursor ${page.nextCursor}` : ''}`);
     });
@@ -127,7 +153,10 @@ export function registerOpsCommands(program: Command): void {
     .option('--reason <text>', 'why, for the audit trail')
     .action(async (part: string, step: string, options: { set?: string[]; reason?: string }) => {
       const params = options.set ? parseAssignments(options.set) : undefined;
-      await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/steps/${encodeURIComponent(step)}/retry`, { ...(params ? { params } : {}), ...(options.reason ? { reason: options.reason } : {}) });
+      await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/steps/${encodeURIComponent(step)}/retry`, {
+        ...(params ? { params } : {}),
+        ...(options.reason ? { reason: options.reason } : {}),
+      });
       console.log(`retrying ${part} step ${step}${params ? ` with ${JSON.stringify(params)}` : ''}`);
     });
 
@@ -138,7 +167,9 @@ export function registerOpsCommands(program: Command): void {
     .argument('<step>', 'the failed step')
     .requiredOption('--reason <text>', 'why (required)')
     .action(async (part: string, step: string, options: { reason: string }) => {
-      await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/steps/${encodeURIComponent(step)}/skip`, { reason: options.reason });
+      await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/steps/${encodeURIComponent(step)}/skip`, {
+        reason: options.reason,
+      });
       console.log(`skipped ${part} step ${step}`);
     });
 
@@ -159,7 +190,10 @@ export function registerOpsCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why (required)')
     .option('--event-id <n>', 'reset to this workflow task event instead')
     .action(async (part: string, options: { reason: string; eventId?: string }) => {
-      const answer = await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/reset`, { reason: options.reason, ...(options.eventId ? { eventId: Number(options.eventId) } : {}) });
+      const answer = await callJson(connection(), 'POST', `/parts/${encodeURIComponent(part)}/reset`, {
+        reason: options.reason,
+        ...(options.eventId ? { eventId: Number(options.eventId) } : {}),
+      });
       console.log(`reset ${part} to event ${answer.eventId}: run ${answer.previousRunId} -> ${answer.runId}`);
     });
 
@@ -170,7 +204,12 @@ export function registerOpsCommands(program: Command): void {
     .action(async (options: Record<string, string | boolean>) => {
       const filters: Record<string, unknown> = filtersOf(options);
       if (filters.version !== undefined) filters.version = Number(filters.version);
-      const body = { ...filters, ...(options.all ? { all: true } : {}), ...(options.reason ? { reason: options.reason } : {}), max: Number(options.max) };
+      const body = {
+        ...filters,
+        ...(options.all ? { all: true } : {}),
+        ...(options.reason ? { reason: options.reason } : {}),
+        max: Number(options.max),
+      };
       const response = await request(connection(), 'POST', '/ops/failures/retry', body, 'application/x-ndjson');
       const progress = progressOn(process.stderr);
       let summary: any;
@@ -182,7 +221,12 @@ export function registerOpsCommands(program: Command): void {
         buffered = lines.pop()!;
         for (const line of lines.filter(Boolean)) {
           const event = JSON.parse(line);
-          if (event.type === 'progress') progress.update(event.done, event.total, event.outcome === 'retried' ? '' : `${event.partId}: ${event.outcome} (${event.code})`);
+          if (event.type === 'progress')
+            progress.update(
+              event.done,
+              event.total,
+              event.outcome === 'retried' ? '' : `${event.partId}: ${event.outcome} (${event.code})`,
+            );
           if (event.type === 'summary') summary = event;
           if (event.type === 'error') throw answered(500, event);
         }

@@ -127,7 +127,9 @@ program
 
 program
   .command('listener')
-  .description('mirror the contract\'s events into SQL and deliver them to webhook subscriptions, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL)')
+  .description(
+    "mirror the contract's events into SQL and deliver them to webhook subscriptions, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL)",
+  )
   .action(async () => {
     const config = settings();
     const ledger = await openLedgerProcess(config, { log });
@@ -141,12 +143,16 @@ program
 
 program
   .command('verify')
-  .description('compare the SQL mirror with the chain\'s logs and check its hash chain; exits 1 on drift (needs DATABASE_URL, CHAIN_RPC_URL)')
+  .description(
+    "compare the SQL mirror with the chain's logs and check its hash chain; exits 1 on drift (needs DATABASE_URL, CHAIN_RPC_URL)",
+  )
   .action(async () => {
     const config = settings();
     const ledger = await openLedgerProcess(config);
     try {
-      const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, { batchBlocks: config.LEDGER_BATCH_BLOCKS });
+      const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, {
+        batchBlocks: config.LEDGER_BATCH_BLOCKS,
+      });
       console.log(program.opts().json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
       process.exitCode = report.ok ? 0 : 1;
     } finally {
@@ -156,7 +162,9 @@ program
 
 const intake = program
   .command('intake')
-  .description('receive the Service Bus intake queue: start parts, deliver events, attach documents (needs SERVICE_BUS_CONNECTION_STRING and what `worker` needs)')
+  .description(
+    'receive the Service Bus intake queue: start parts, deliver events, attach documents (needs SERVICE_BUS_CONNECTION_STRING and what `worker` needs)',
+  )
   .action(async () => {
     const { config, temporal, core } = await openExternal();
     if (!config.SERVICE_BUS_CONNECTION_STRING) throw new ConfigError('SERVICE_BUS_CONNECTION_STRING: required by `tracewell intake`');
@@ -175,7 +183,7 @@ const intake = program
 
 intake
   .command('dlq')
-  .description('list the intake\'s dead-lettered messages with their reasons; --resubmit sends them back to the queue after a fix')
+  .description("list the intake's dead-lettered messages with their reasons; --resubmit sends them back to the queue after a fix")
   .option('--resubmit <ids...>', 'message ids to send back to the queue')
   .option('--all', 'resubmit every dead-lettered message')
   .action(async (options: { resubmit?: string[]; all?: boolean }) => {
@@ -209,7 +217,9 @@ program
 
 program
   .command('migrate')
-  .description('apply database migrations only, under the deploy lock (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR); `deploy` includes this')
+  .description(
+    'apply database migrations only, under the deploy lock (DATABASE_URL, or the PGlite database under TRACEWELL_DATA_DIR); `deploy` includes this',
+  )
   .action(async () => {
     const config = loadAppConfig();
     if (!config.DATABASE_URL && !config.TRACEWELL_DATA_DIR) {

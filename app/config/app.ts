@@ -22,14 +22,27 @@ const appEnvSchema = z.object({
   CHAIN_MNEMONIC: optionalString,
   CHAIN_RECEIPT_TIMEOUT: z.coerce.number().int().positive().default(60_000),
   /** Give every participant gas money from the admin account (dev and test chains; `tracewell dev` always does). */
-  CHAIN_FUND_PARTICIPANTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  PART_REGISTRY_ADDRESS: optionalString.refine((v) => v === undefined || /^0x[0-9a-fA-F]{40}$/.test(v), 'expected a 0x-prefixed 20-byte address'),
+  CHAIN_FUND_PARTICIPANTS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  PART_REGISTRY_ADDRESS: optionalString.refine(
+    (v) => v === undefined || /^0x[0-9a-fA-F]{40}$/.test(v),
+    'expected a 0x-prefixed 20-byte address',
+  ),
   AZURE_STORAGE_CONNECTION_STRING: optionalString,
   AZURITE_PORT: port(10000),
   /** The blob container of the document vault. */
-  DOCUMENTS_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'a blob container name: 3-63 lowercase letters, digits and single dashes').default('documents'),
+  DOCUMENTS_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'a blob container name: 3-63 lowercase letters, digits and single dashes')
+    .default('documents'),
   /** Largest document accepted, in bytes (default 128 MiB); larger uploads answer 413. */
-  DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(128 * 1024 * 1024),
+  DOCUMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(128 * 1024 * 1024),
   /** Blocks on top of a block before the ledger listener mirrors it (0 on a dev chain; a public chain wants more). */
   LEDGER_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** Most blocks one eth_getLogs call asks for (halved automatically while a node refuses the range). */
@@ -56,7 +69,13 @@ const appEnvSchema = z.object({
   /** Unlocks the key files; required outside `tracewell dev`. */
   TRACEWELL_KEYSTORE_PASSPHRASE: optionalString,
   /** scrypt cost of new key files (a power of two). */
-  TRACEWELL_KEYSTORE_SCRYPT_N: z.coerce.number().int().min(2).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'a power of two').default(131072),
+  TRACEWELL_KEYSTORE_SCRYPT_N: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(2 ** 20)
+    .refine((n) => (n & (n - 1)) === 0, 'a power of two')
+    .default(131072),
   /** An API key for the `admin` participant, created at start-up: how the first admin gets in. */
   TRACEWELL_ADMIN_API_KEY: optionalString.refine((v) => v === undefined || v.length >= 24, 'at least 24 characters'),
   /** Lifecycle definitions published at start-up (each changed file becomes a new version). */

@@ -17,9 +17,7 @@ const retrySchema = z
   })
   .strict();
 
-const activityPolicySchema = z
-  .object({ startToCloseTimeout: durationSchema, retry: retrySchema })
-  .strict();
+const activityPolicySchema = z.object({ startToCloseTimeout: durationSchema, retry: retrySchema }).strict();
 
 const temporalConfigSchema = z
   .object({
@@ -78,11 +76,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 /** Validates a parsed document (plus env overrides); `source` names the file in error messages. */
-export function parseTemporalConfig(
-  document: unknown,
-  env: NodeJS.ProcessEnv = process.env,
-  source = 'temporal.yaml',
-): TemporalConfig {
+export function parseTemporalConfig(document: unknown, env: NodeJS.ProcessEnv = process.env, source = 'temporal.yaml'): TemporalConfig {
   const merged = structuredClone((document ?? {}) as Record<string, unknown>);
   if (typeof merged !== 'object' || Array.isArray(merged)) {
     throw new ConfigError(`${source}: expected a mapping at the top level`);

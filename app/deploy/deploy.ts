@@ -56,7 +56,9 @@ function underDeployLock<T>(database: Database, log: (line: string) => void, fn:
 async function migrate(database: Database, log: (line: string) => void): Promise<string> {
   const before = await migrationStatus(database.db);
   if (before.newer > 0) {
-    throw new ConfigError(`database schema: ${before.newer} applied migration(s) are newer than this build of tracewell knows; deploy with the release that applied them`);
+    throw new ConfigError(
+      `database schema: ${before.newer} applied migration(s) are newer than this build of tracewell knows; deploy with the release that applied them`,
+    );
   }
   const last = before.known.at(-1)!.tag;
   if (before.pending.length === 0) {
@@ -77,7 +79,8 @@ async function registerWithGateway(options: DeployOptions, address: Address): Pr
   const { database, chain, log } = options;
   // jsonb keeps no key order; deep equality ignores it.
   const [existing] = await database.db.select().from(gatewayContracts).where(eq(gatewayContracts.name, 'PartRegistry'));
-  const current = existing && existing.chainId === chain.chainId && existing.address === address && isDeepStrictEqual(existing.abi, partRegistryAbi);
+  const current =
+    existing && existing.chainId === chain.chainId && existing.address === address && isDeepStrictEqual(existing.abi, partRegistryAbi);
   if (current) {
     log('gateway: PartRegistry already registered');
     return;
@@ -90,7 +93,11 @@ async function seedAndSyncRoles(options: DeployOptions, registry: PartRegistry, 
   const { database, chain, keys, config, fund, log } = options;
   const seeded = await seedParticipants(database.db, keys, loadParticipantsFile(config.TRACEWELL_PARTICIPANTS));
   const changed = seeded.filter((entry) => entry.outcome !== 'unchanged');
-  log(changed.length === 0 ? `participants: current (${seeded.length})` : `participants: ${changed.map((entry) => `${entry.outcome} ${entry.participant.id}`).join(', ')}`);
+  log(
+    changed.length === 0
+      ? `participants: current (${seeded.length})`
+      : `participants: ${changed.map((entry) => `${entry.outcome} ${entry.participant.id}`).join(', ')}`,
+  );
 
   // Seeded participants get their on-chain roles here; those created over the API, by a workflow.
   const txSender = new TxSender(database.db, chain, config.CHAIN_RECEIPT_TIMEOUT);
@@ -98,10 +105,14 @@ async function seedAndSyncRoles(options: DeployOptions, registry: PartRegistry, 
   const roleChanges: string[] = [];
   for (const { participant } of seeded) {
     const address = participant.address as Address;
-    const before = { registrar: await registry.hasRole(REGISTRAR_ROLE, address), certifier: await registry.hasRole(CERTIFIER_ROLE, address) };
+    const before = {
+      registrar: await registry.hasRole(REGISTRAR_ROLE, address),
+      certifier: await registry.hasRole(CERTIFIER_ROLE, address),
+    };
     const after = await syncParticipantOnChain(onboarding, participant, `seed:${registry.address}`);
     for (const role of ['registrar', 'certifier'] as const) {
-      if (before[role] !== after[role]) roleChanges.push(`${after[role] ? 'granted' : 'revoked'} ${role} ${after[role] ? 'to' : 'from'} ${participant.id}`);
+      if (before[role] !== after[role])
+        roleChanges.push(`${after[role] ? 'granted' : 'revoked'} ${role} ${after[role] ? 'to' : 'from'} ${participant.id}`);
     }
   }
   log(roleChanges.length === 0 ? 'on-chain roles: current' : `on-chain roles: ${roleChanges.join(', ')}`);

@@ -29,7 +29,8 @@ function readSeed(path: string, setting: string): Buffer {
 }
 
 const packageVersion = (): string =>
-  (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version: string })
+    .version;
 
 export function deploymentInputs(config: AppConfig): DeploymentInputs {
   let files: string[];

@@ -42,7 +42,12 @@ async function findPartRegistry(db: Db, chain: ChainConnection, configuredAddres
 }
 
 /** Only `tracewell deploy` calls this, under its lock: concurrent deploys must not each deploy their own. */
-export async function ensurePartRegistry(db: Db, chain: ChainConnection, registrar: LocalAccount, configuredAddress?: string): Promise<Deployment> {
+export async function ensurePartRegistry(
+  db: Db,
+  chain: ChainConnection,
+  registrar: LocalAccount,
+  configuredAddress?: string,
+): Promise<Deployment> {
   const found = await findPartRegistry(db, chain, configuredAddress);
   if (found) return { address: found, deployed: false };
   const bytecodeHash = keccak256(partRegistryBytecode);
@@ -55,6 +60,9 @@ export async function ensurePartRegistry(db: Db, chain: ChainConnection, registr
   await db
     .insert(contractDeployments)
     .values(row)
-    .onConflictDoUpdate({ target: [contractDeployments.chainId, contractDeployments.name], set: { address, txHash, bytecodeHash, createdAt: new Date() } });
+    .onConflictDoUpdate({
+      target: [contractDeployments.chainId, contractDeployments.name],
+      set: { address, txHash, bytecodeHash, createdAt: new Date() },
+    });
   return { address, deployed: true };
 }

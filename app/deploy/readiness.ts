@@ -26,11 +26,14 @@ export interface ReadinessCheck {
   container?: ContainerClient;
 }
 
-const RUN_DEPLOY = 'Run `tracewell deploy` (with this process\'s settings and seed files), then start this process again.';
+const RUN_DEPLOY = "Run `tracewell deploy` (with this process's settings and seed files), then start this process again.";
 
 /** Refuses to start: every problem, then the fix (by default, `tracewell deploy`). */
 export function notDeployed(problems: string[], fix = RUN_DEPLOY): never {
-  throw new DeploymentNotCurrent(`not deployed: ${problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`}\n${fix}`, problems);
+  throw new DeploymentNotCurrent(
+    `not deployed: ${problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`}\n${fix}`,
+    problems,
+  );
 }
 
 /** The PartRegistry to use, once the schema and the deployment are current; otherwise throws DeploymentNotCurrent. */
@@ -53,15 +56,19 @@ export async function requireCurrentDeployment({ db, chain, config, container }:
   const inputs = deploymentInputs(config);
   const problems: string[] = [];
   if (config.PART_REGISTRY_ADDRESS && getAddress(config.PART_REGISTRY_ADDRESS) !== address) {
-    problems.push(`PART_REGISTRY_ADDRESS is ${getAddress(config.PART_REGISTRY_ADDRESS)}, but the deployment on chain ${chain.chainId} uses ${address}`);
+    problems.push(
+      `PART_REGISTRY_ADDRESS is ${getAddress(config.PART_REGISTRY_ADDRESS)}, but the deployment on chain ${chain.chainId} uses ${address}`,
+    );
   }
   const code = await chain.client.getCode({ address });
   if (!code || code === '0x') problems.push(`PartRegistry: no contract at ${address} on chain ${chain.chainId} (was the chain reset?)`);
   else if (deployment.registryBytecodeHash && deployment.registryBytecodeHash !== inputs.registryBytecodeHash) {
     problems.push(`PartRegistry: the contract at ${address} is another build's (this build deploys a different bytecode)`);
   }
-  if (deployment.participantsHash !== inputs.participantsHash) problems.push(`participants: ${config.TRACEWELL_PARTICIPANTS} changed since the last deploy`);
-  if (deployment.lifecyclesHash !== inputs.lifecyclesHash) problems.push(`lifecycles: the files in ${config.TRACEWELL_LIFECYCLES} changed since the last deploy`);
+  if (deployment.participantsHash !== inputs.participantsHash)
+    problems.push(`participants: ${config.TRACEWELL_PARTICIPANTS} changed since the last deploy`);
+  if (deployment.lifecyclesHash !== inputs.lifecyclesHash)
+    problems.push(`lifecycles: the files in ${config.TRACEWELL_LIFECYCLES} changed since the last deploy`);
   if (container && !(await container.exists())) problems.push(`documents: blob container ${container.containerName} does not exist`);
   if (problems.length > 0) notDeployed(problems);
   return address;

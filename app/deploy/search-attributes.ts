@@ -39,5 +39,6 @@ export async function ensurePartSearchAttributes(client: Client, namespace: stri
 /** The start-up check of worker and API: the search attributes are there; registering them is `tracewell deploy`'s. */
 export async function requirePartSearchAttributes(client: Client, namespace: string): Promise<void> {
   const missing = await missingPartSearchAttributes(client, namespace);
-  if (missing.length > 0) notDeployed([`temporal: search attributes ${missing.map((key) => key.name).join(', ')} are missing on namespace ${namespace}`]);
+  if (missing.length > 0)
+    notDeployed([`temporal: search attributes ${missing.map((key) => key.name).join(', ')} are missing on namespace ${namespace}`]);
 }

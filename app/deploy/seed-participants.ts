@@ -21,7 +21,10 @@ const participantsFileSchema = z
           name: z.string().min(1),
           roles: z.array(z.string().min(1)).default([]),
           /** An existing ledger key (e.g. hd:<index> from CHAIN_MNEMONIC); default: a new key. */
-          key: z.string().regex(/^hd:\d+$/, 'expected hd:<index>').optional(),
+          key: z
+            .string()
+            .regex(/^hd:\d+$/, 'expected hd:<index>')
+            .optional(),
         })
         .strict(),
     ),
@@ -74,7 +77,12 @@ export const ADMIN_PARTICIPANT_ID = 'admin';
  * keys, so a fresh installation has someone who can create the other participants. Says what it
  * had to do.
  */
-export async function ensureAdmin(db: Db, keys: KeyStore, adminKeyRef: string, apiKey: string): Promise<{ created: boolean; keyIssued: boolean }> {
+export async function ensureAdmin(
+  db: Db,
+  keys: KeyStore,
+  adminKeyRef: string,
+  apiKey: string,
+): Promise<{ created: boolean; keyIssued: boolean }> {
   const created = !(await findParticipant(db, ADMIN_PARTICIPANT_ID));
   if (created) {
     const participantKeys = await createParticipantKeys(keys, ADMIN_PARTICIPANT_ID, adminKeyRef);

@@ -66,7 +66,9 @@ export async function startService(spec: ServiceSpec): Promise<RunningService> {
     exited = `exited with ${signal ?? `code ${code}`}`;
     running.delete(child);
   });
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(new ServiceStartError(`${spec.name}: cannot start ${spec.command}: ${e.message}`))));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (e) => reject(new ServiceStartError(`${spec.name}: cannot start ${spec.command}: ${e.message}`))),
+  );
   spawnError.catch(() => undefined);
 
   const stop = async () => {
@@ -86,7 +88,8 @@ export async function startService(spec: ServiceSpec): Promise<RunningService> {
       if (exited) throw new ServiceStartError(`${spec.name} ${exited} before it was ready${tail ? `:\n${tail}` : ''}`);
       const ok = await Promise.race([spec.ready().catch(() => false), spawnError]);
       if (ok) break;
-      if (Date.now() > deadline) throw new ServiceStartError(`${spec.name} was not ready within ${spec.readyTimeoutMs ?? 30_000} ms${tail ? `:\n${tail}` : ''}`);
+      if (Date.now() > deadline)
+        throw new ServiceStartError(`${spec.name} was not ready within ${spec.readyTimeoutMs ?? 30_000} ms${tail ? `:\n${tail}` : ''}`);
       await sleep(100);
     }
   } catch (error) {

@@ -117,7 +117,16 @@ export function azuriteConnectionString(port: number): string {
 
 export async function startAzurite(options: AzuriteOptions): Promise<RunningService> {
   const main = require.resolve('azurite/dist/src/blob/main.js');
-  const args = [main, '--blobHost', '127.0.0.1', '--blobPort', String(options.port), '--silent', '--disableTelemetry', '--skipApiVersionCheck'];
+  const args = [
+    main,
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(options.port),
+    '--silent',
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+  ];
   args.push(...(options.location ? ['--location', options.location] : ['--inMemoryPersistence', '--extentMemoryLimit', '256']));
   return startService({
     name: 'azurite',

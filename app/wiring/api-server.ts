@@ -32,6 +32,7 @@ export function serveApi(
   const app = createApi(apiDepsOf(core, client, temporal), log);
   // WebSocket streams upgrade on the same port as the API.
   return listen(app, address.host, address.port, {
-    onServer: (server) => attachEventSocket(server, { db: core.database.db, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal, log }),
+    onServer: (server) =>
+      attachEventSocket(server, { db: core.database.db, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal, log }),
   });
 }

@@ -7,5 +7,11 @@ import type { TemporalConfig } from '../config/temporal.js';
 import type { Core } from './core.js';
 
 export function commandDepsOf(core: Pick<Core, 'database' | 'registry'>, client: Client, temporal: TemporalConfig): CommandDeps {
-  return { db: core.database.db, temporal: client, taskQueue: temporal.taskQueue, policies: activityPolicies(temporal), registry: core.registry };
+  return {
+    db: core.database.db,
+    temporal: client,
+    taskQueue: temporal.taskQueue,
+    policies: activityPolicies(temporal),
+    registry: core.registry,
+  };
 }

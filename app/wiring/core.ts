@@ -59,7 +59,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
   const { config, log = () => {} } = options;
   const mnemonic = chainMnemonic(config, options.dev, options.devMnemonic);
   const blobConnectionString = options.blobConnectionString ?? config.AZURE_STORAGE_CONNECTION_STRING;
-  if (!blobConnectionString) throw new ConfigError('AZURE_STORAGE_CONNECTION_STRING: required outside `tracewell dev` (the document vault lives in blob storage)');
+  if (!blobConnectionString)
+    throw new ConfigError('AZURE_STORAGE_CONNECTION_STRING: required outside `tracewell dev` (the document vault lives in blob storage)');
 
   const database = await openDatabase({
     url: config.DATABASE_URL,
@@ -73,7 +74,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     // Dev makes its own admin key when none is given, and prints it.
     let devKey: string | undefined;
     if (options.deploy) {
-      if (options.dev && !config.TRACEWELL_ADMIN_API_KEY) devKey = devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key'));
+      if (options.dev && !config.TRACEWELL_ADMIN_API_KEY)
+        devKey = devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key'));
       await deploy({ database, chain, keys, config, container, fund, adminApiKey: config.TRACEWELL_ADMIN_API_KEY ?? devKey, log });
     }
     // Everything below only reads what the deploy set up.
@@ -92,7 +94,16 @@ export async function openCore(options: CoreOptions): Promise<Core> {
       listener,
       mirrorSignal,
       documents,
-      activityDeps: { db: database.db, keys, registry, txSender, mirror: listener, documents, registrarKeyRef: REGISTRAR_KEY_REF, fundParticipants: fund },
+      activityDeps: {
+        db: database.db,
+        keys,
+        registry,
+        txSender,
+        mirror: listener,
+        documents,
+        registrarKeyRef: REGISTRAR_KEY_REF,
+        fundParticipants: fund,
+      },
       devAdminApiKey: devKey,
       close: () => database.close(),
     };

@@ -12,9 +12,11 @@ import { connectTemporalClient } from './temporal-worker.js';
 import { loadTemporalConfig } from '../config/temporal.js';
 
 export async function runDeploy(config: AppConfig, log: (line: string) => void): Promise<DeploymentRecord> {
-  if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required by `tracewell deploy` (`tracewell dev` deploys into its embedded PGlite itself)');
+  if (!config.DATABASE_URL)
+    throw new ConfigError('DATABASE_URL: required by `tracewell deploy` (`tracewell dev` deploys into its embedded PGlite itself)');
   if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required by `tracewell deploy`');
-  if (!config.AZURE_STORAGE_CONNECTION_STRING) throw new ConfigError('AZURE_STORAGE_CONNECTION_STRING: required by `tracewell deploy` (it creates the document container)');
+  if (!config.AZURE_STORAGE_CONNECTION_STRING)
+    throw new ConfigError('AZURE_STORAGE_CONNECTION_STRING: required by `tracewell deploy` (it creates the document container)');
   const keys = openKeyStore(config, false, chainMnemonic(config, false));
   const chain = await connectChain(config.CHAIN_RPC_URL);
   const container = blobContainer(config.AZURE_STORAGE_CONNECTION_STRING, config.DOCUMENTS_CONTAINER);

@@ -11,9 +11,22 @@ export interface RunningEventServices {
   stop(): Promise<void>;
 }
 
-export function startEventServices(db: Db, listener: LedgerListener, signal: MirrorSignal, config: AppConfig, log?: (line: string) => void): RunningEventServices {
+export function startEventServices(
+  db: Db,
+  listener: LedgerListener,
+  signal: MirrorSignal,
+  config: AppConfig,
+  log?: (line: string) => void,
+): RunningEventServices {
   listener.start();
-  const webhooks = new WebhookDispatcher({ db, ledger: listener.ledger, signal, maxFailures: config.WEBHOOK_MAX_FAILURES, timeoutMs: config.WEBHOOK_TIMEOUT_MS, log });
+  const webhooks = new WebhookDispatcher({
+    db,
+    ledger: listener.ledger,
+    signal,
+    maxFailures: config.WEBHOOK_MAX_FAILURES,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    log,
+  });
   webhooks.start();
   const topic = startEventTopic(config, db, listener.ledger, signal, log);
   return {

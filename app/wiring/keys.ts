@@ -22,14 +22,26 @@ export function chainMnemonic(config: AppConfig, dev: boolean, devMnemonic?: str
 
 export function openKeyStore(config: AppConfig, dev: boolean, mnemonic: string): KeyStore {
   const passphrase = config.TRACEWELL_KEYSTORE_PASSPHRASE ?? (dev ? DEV_KEYSTORE_PASSPHRASE : undefined);
-  if (!passphrase) throw new ConfigError('TRACEWELL_KEYSTORE_PASSPHRASE: required outside `tracewell dev` (it unlocks the participants\' key files)');
+  if (!passphrase)
+    throw new ConfigError("TRACEWELL_KEYSTORE_PASSPHRASE: required outside `tracewell dev` (it unlocks the participants' key files)");
   // A throwaway key store only goes with a throwaway database: participants kept in a database
   // outlive the process, and so must their keys.
   const ephemeral = dev && !config.DATABASE_URL;
   const dir =
     config.TRACEWELL_KEYSTORE_DIR ??
-    (config.TRACEWELL_DATA_DIR ? join(config.TRACEWELL_DATA_DIR, 'keystore') : ephemeral ? mkdtempSync(join(tmpdir(), 'tracewell-keystore-')) : undefined);
-  if (!dir) throw new ConfigError('TRACEWELL_KEYSTORE_DIR: say where the participants\' key files live (or set TRACEWELL_DATA_DIR); they must last as long as the database');
-  const files = new FileKeyStore({ dir, passphrase, scryptN: config.TRACEWELL_KEYSTORE_PASSPHRASE || !dev ? config.TRACEWELL_KEYSTORE_SCRYPT_N : DEV_SCRYPT_N });
+    (config.TRACEWELL_DATA_DIR
+      ? join(config.TRACEWELL_DATA_DIR, 'keystore')
+      : ephemeral
+        ? mkdtempSync(join(tmpdir(), 'tracewell-keystore-'))
+        : undefined);
+  if (!dir)
+    throw new ConfigError(
+      "TRACEWELL_KEYSTORE_DIR: say where the participants' key files live (or set TRACEWELL_DATA_DIR); they must last as long as the database",
+    );
+  const files = new FileKeyStore({
+    dir,
+    passphrase,
+    scryptN: config.TRACEWELL_KEYSTORE_PASSPHRASE || !dev ? config.TRACEWELL_KEYSTORE_SCRYPT_N : DEV_SCRYPT_N,
+  });
   return new CompositeKeyStore([new HdKeyStore(mnemonic), files], { createWith: files });
 }

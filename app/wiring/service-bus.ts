@@ -18,7 +18,11 @@ export interface RunningServiceBus {
 export function startServiceBusIntake(config: AppConfig, deps: CommandDeps, log?: (line: string) => void): RunningServiceBus | undefined {
   if (!config.SERVICE_BUS_CONNECTION_STRING) return undefined;
   const client = new ServiceBusClient(config.SERVICE_BUS_CONNECTION_STRING);
-  const intake = startIntake(client, new IntakeProcessor(deps), { queue: config.SERVICE_BUS_INTAKE_QUEUE, concurrency: config.SERVICE_BUS_INTAKE_CONCURRENCY, log });
+  const intake = startIntake(client, new IntakeProcessor(deps), {
+    queue: config.SERVICE_BUS_INTAKE_QUEUE,
+    concurrency: config.SERVICE_BUS_INTAKE_CONCURRENCY,
+    log,
+  });
   log?.(`service bus intake receiving from ${config.SERVICE_BUS_INTAKE_QUEUE}`);
   return {
     async close() {
@@ -29,7 +33,13 @@ export function startServiceBusIntake(config: AppConfig, deps: CommandDeps, log?
 }
 
 /** The ledger-event topic publisher; undefined without a connection string, or with the topic `off`. */
-export function startEventTopic(config: AppConfig, db: Db, ledger: LedgerRef, signal: MirrorSignal, log?: (line: string) => void): RunningServiceBus | undefined {
+export function startEventTopic(
+  config: AppConfig,
+  db: Db,
+  ledger: LedgerRef,
+  signal: MirrorSignal,
+  log?: (line: string) => void,
+): RunningServiceBus | undefined {
   if (!config.SERVICE_BUS_CONNECTION_STRING || config.SERVICE_BUS_EVENTS_TOPIC === 'off') return undefined;
   const client = new ServiceBusClient(config.SERVICE_BUS_CONNECTION_STRING);
   const publisher = new TopicPublisher({ db, ledger, client, topic: config.SERVICE_BUS_EVENTS_TOPIC, signal, log });

@@ -105,7 +105,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     let rpcUrl = config.CHAIN_RPC_URL;
     if (!rpcUrl) {
       const port = await portOrFree(config.CHAIN_PORT);
-      services.push(await startAnvil({ port, stateFile: dataDir ? join(dataDir, 'anvil-state.json') : undefined, logFile: dataDir ? join(dataDir, 'logs', 'anvil.log') : undefined }));
+      services.push(
+        await startAnvil({
+          port,
+          stateFile: dataDir ? join(dataDir, 'anvil-state.json') : undefined,
+          logFile: dataDir ? join(dataDir, 'logs', 'anvil.log') : undefined,
+        }),
+      );
       rpcUrl = `http://127.0.0.1:${port}`;
       log(`anvil ready at ${rpcUrl}`);
     }
@@ -118,7 +124,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       log(`azurite ready at http://127.0.0.1:${port}`);
     }
 
-    core = await openCore({ config, rpcUrl, blobConnectionString, dev: !config.CHAIN_RPC_URL, deploy: true, devMnemonic: DEV_MNEMONIC, log });
+    core = await openCore({
+      config,
+      rpcUrl,
+      blobConnectionString,
+      dev: !config.CHAIN_RPC_URL,
+      deploy: true,
+      devMnemonic: DEV_MNEMONIC,
+      log,
+    });
     events = startEventServices(core.database.db, core.listener, core.mirrorSignal, config, log);
     client = await connectTemporalClient(temporal);
     // The dev server has them from its start; an external server may need them registered.
@@ -129,7 +143,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const commands = commandDepsOf(core, client, temporal);
     intake = startServiceBusIntake(config, commands, log);
 
-    return { apiUrl: api.url, temporalAddress: temporal.connection.address, temporalUiUrl, rpcUrl, blobConnectionString, core, client, commands, stop };
+    return {
+      apiUrl: api.url,
+      temporalAddress: temporal.connection.address,
+      temporalUiUrl,
+      rpcUrl,
+      blobConnectionString,
+      core,
+      client,
+      commands,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

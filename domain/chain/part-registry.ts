@@ -51,7 +51,12 @@ export class PartRegistry {
   /** The current owner, or null when the token does not exist (one call: ownerOf reverts then). */
   async ownerOf(tokenId: bigint): Promise<Address | null> {
     try {
-      const owner = await this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'ownerOf', args: [tokenId] });
+      const owner = await this.client.readContract({
+        address: this.address,
+        abi: partRegistryAbi,
+        functionName: 'ownerOf',
+        args: [tokenId],
+      });
       return getAddress(owner);
     } catch (error) {
       if (ContractRevertError.from(error, partRegistryAbi)?.errorName === 'ERC721NonexistentToken') return null;
@@ -61,7 +66,13 @@ export class PartRegistry {
 
   /** The bundle `tokenId` was last taken out of, from its Unbundled events; null if never. */
   async lastBundleLeft(tokenId: bigint): Promise<bigint | null> {
-    const logs = await this.client.getContractEvents({ address: this.address, abi: partRegistryAbi, eventName: 'Unbundled', args: { tokenId }, fromBlock: 0n });
+    const logs = await this.client.getContractEvents({
+      address: this.address,
+      abi: partRegistryAbi,
+      eventName: 'Unbundled',
+      args: { tokenId },
+      fromBlock: 0n,
+    });
     return logs.at(-1)?.args.bundleId ?? null;
   }
 
@@ -88,11 +99,21 @@ export class PartRegistry {
   }
 
   async hasCertificate(tokenId: bigint, documentHash: Hex): Promise<boolean> {
-    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'hasCertificate', args: [tokenId, documentHash] });
+    return this.client.readContract({
+      address: this.address,
+      abi: partRegistryAbi,
+      functionName: 'hasCertificate',
+      args: [tokenId, documentHash],
+    });
   }
 
   async isRecorded(tokenId: bigint, eventHash: Hex): Promise<boolean> {
-    return this.client.readContract({ address: this.address, abi: partRegistryAbi, functionName: 'isRecorded', args: [tokenId, eventHash] });
+    return this.client.readContract({
+      address: this.address,
+      abi: partRegistryAbi,
+      functionName: 'isRecorded',
+      args: [tokenId, eventHash],
+    });
   }
 
   /** The bundle holding `tokenId`, or 0n. */

@@ -4,7 +4,15 @@
 // a second one; only when the earlier transaction provably did not land, and the effect is not
 // already on chain, does it sign a new one.
 import { eq } from 'drizzle-orm';
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, ExecutionRevertedError, keccak256, TransactionNotFoundError, TransactionReceiptNotFoundError } from 'viem';
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  decodeErrorResult,
+  ExecutionRevertedError,
+  keccak256,
+  TransactionNotFoundError,
+  TransactionReceiptNotFoundError,
+} from 'viem';
 import type { Abi, Address, Hex, LocalAccount, Log, TransactionReceipt } from 'viem';
 import type { Db } from '../../db/client.js';
 import { chainTxs } from '../../db/schema.js';
@@ -71,13 +79,19 @@ export class ContractRevertError extends Error {
     if (raw?.data && abi) {
       try {
         const decoded = decodeErrorResult({ abi, data: raw.data });
-        return new ContractRevertError(`reverted with ${decoded.errorName}(${(decoded.args ?? []).join(', ')})`, decoded.errorName, decoded.args ?? [], errorItem(decoded.abiItem));
+        return new ContractRevertError(
+          `reverted with ${decoded.errorName}(${(decoded.args ?? []).join(', ')})`,
+          decoded.errorName,
+          decoded.args ?? [],
+          errorItem(decoded.abiItem),
+        );
       } catch {
         // not one of this contract's errors: fall through
       }
     }
     // A revert without data viem could decode (e.g. a bare `revert()`): viem's typed node error says so.
-    if (error.walk((e) => e instanceof ExecutionRevertedError || e instanceof ContractFunctionRevertedError)) return new ContractRevertError(`reverted: ${error.shortMessage}`, undefined);
+    if (error.walk((e) => e instanceof ExecutionRevertedError || e instanceof ContractFunctionRevertedError))
+      return new ContractRevertError(`reverted: ${error.shortMessage}`, undefined);
     return undefined;
   }
 }
@@ -178,7 +192,9 @@ export class TxSender {
     const hash = await this.serialized(address, async () => {
       let nonce = this.nonces.get(address) ?? (await client.getTransactionCount({ address, blockTag: 'pending' }));
       for (let attempt = 1; ; attempt++) {
-        const rawTx = await write.account.signTransaction!({ ...request, nonce } as Parameters<NonNullable<LocalAccount['signTransaction']>>[0]);
+        const rawTx = await write.account.signTransaction!({ ...request, nonce } as Parameters<
+          NonNullable<LocalAccount['signTransaction']>
+        >[0]);
         const txHash = keccak256(rawTx);
         const row = {
           key: write.key,

@@ -33,21 +33,29 @@ const REFUSALS: Record<string, (message: string, details: unknown) => CodedError
  * Delivers the decision and answers once the workflow has taken it. `requestId` (e.g. an
  * Idempotency-Key) makes a repeated request one decision: Temporal deduplicates updates by id.
  */
-export async function sendDecision(deps: OpsDeps, partId: string, decision: OperatorDecision, requestId?: string): Promise<OperatorDecisionAccepted> {
+export async function sendDecision(
+  deps: OpsDeps,
+  partId: string,
+  decision: OperatorDecision,
+  requestId?: string,
+): Promise<OperatorDecisionAccepted> {
   const part = await getPart(deps.db, partId);
   if (!part) throw new CodedError(Errors.part_not_found, { id: partId });
-  if (ENDED_PART_STATUSES.has(part.status)) throw new CodedError(Errors.part_not_active, { id: partId, state: `is ${part.status}; only a reset can bring it back` });
+  if (ENDED_PART_STATUSES.has(part.status))
+    throw new CodedError(Errors.part_not_active, { id: partId, state: `is ${part.status}; only a reset can bring it back` });
   await checkParticipants(deps.db, decision.params);
   try {
-    return await deps.temporal.workflow
-      .getHandle(partId)
-      .executeUpdate<OperatorDecisionAccepted, [OperatorDecision]>(OPERATOR_UPDATE, { args: [decision], ...(requestId ? { updateId: requestId } : {}) });
+    return await deps.temporal.workflow.getHandle(partId).executeUpdate<OperatorDecisionAccepted, [OperatorDecision]>(OPERATOR_UPDATE, {
+      args: [decision],
+      ...(requestId ? { updateId: requestId } : {}),
+    });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       const refusal = REFUSALS[error.cause.type ?? ''];
       if (refusal) throw refusal(error.cause.message, error.cause.details?.[0]);
     }
-    if (error instanceof WorkflowNotFoundError) throw new CodedError(Errors.part_not_active, { id: partId, state: 'has no running workflow' });
+    if (error instanceof WorkflowNotFoundError)
+      throw new CodedError(Errors.part_not_active, { id: partId, state: 'has no running workflow' });
     throw error;
   }
 }

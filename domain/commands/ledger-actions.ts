@@ -57,22 +57,33 @@ function refusalOf(error: unknown): CodedError | undefined {
 async function requireHolder(deps: CommandDeps, actor: Participant, partId: string, action: LedgerAction): Promise<void> {
   const holder = await deps.registry.ownerOf(tokenIdOf(partId));
   if (!holder) throw new CodedError(Errors.part_not_on_chain, { id: partId });
-  if (holder !== actor.address) throw new CodedError(Errors.not_holder, { reason: `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it` });
+  if (holder !== actor.address)
+    throw new CodedError(Errors.not_holder, {
+      reason: `participant "${actor.id}" does not hold ${partId}; only its holder may ${action.action} it`,
+    });
 }
 
 /** Only an accepted certifier attaches certificates. */
 async function requireCertifier(deps: CommandDeps, actor: Participant, partId: string): Promise<void> {
   if (!(await deps.registry.exists(tokenIdOf(partId)))) throw new CodedError(Errors.part_not_on_chain, { id: partId });
-  if (!(await deps.registry.isAcceptedCertifier(actor.address as Address))) throw new CodedError(Errors.not_a_certifier, { reason: `participant "${actor.id}" is not an accepted certifier` });
+  if (!(await deps.registry.isAcceptedCertifier(actor.address as Address)))
+    throw new CodedError(Errors.not_a_certifier, { reason: `participant "${actor.id}" is not an accepted certifier` });
 }
 
 /** Runs the action as `actor`; with a request key, a repeat answers with the first one's outcome. */
-export async function runLedgerAction(deps: CommandDeps, actor: Participant, partId: string, action: LedgerAction, key?: string): Promise<LedgerActionResult> {
+export async function runLedgerAction(
+  deps: CommandDeps,
+  actor: Participant,
+  partId: string,
+  action: LedgerAction,
+  key?: string,
+): Promise<LedgerActionResult> {
   const { db, temporal, taskQueue, policies } = deps;
   const workflowId = `ledger-action:${action.action}:${partId}:${actor.id}:${key ?? randomUUID()}`;
   try {
     // A repeated request answers with the first one's outcome, whoever holds the part now.
-    if (key && (await describeIfExists(temporal.workflow.getHandle(workflowId)))) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
+    if (key && (await describeIfExists(temporal.workflow.getHandle(workflowId))))
+      return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
     if (!(await getPart(db, partId))) throw new CodedError(Errors.part_not_found, { id: partId });
     if (action.action === 'attach-certificate') await requireCertifier(deps, actor, partId);
     else await requireHolder(deps, actor, partId, action);
@@ -86,7 +97,8 @@ export async function runLedgerAction(deps: CommandDeps, actor: Participant, par
     return (await handle.result()) as LedgerActionResult;
   } catch (error) {
     // Two requests with one key raced past the check: the first one's outcome.
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
+    if (error instanceof WorkflowExecutionAlreadyStartedError)
+      return (await temporal.workflow.getHandle(workflowId).result()) as LedgerActionResult;
     throw refusalOf(error) ?? error;
   }
 }
@@ -100,8 +112,16 @@ export async function attachCertificate(
   key?: string,
 ): Promise<LedgerActionResult> {
   const row = await getDocument(deps.db, request.document.toLowerCase());
-  if (!row || row.deletedAt) throw new CodedError(Errors.unknown_document, { problem: `no document "${request.document}" in the vault` }, [{ field: 'document', message: 'not found' }]);
-  if (row.owner !== actor.id) throw new CodedError(Errors.document_not_yours, { reason: `document: ${row.id} was sent by ${row.owner}; a certifier anchors only documents it signed` }, [{ field: 'document', message: 'not sent by you' }]);
+  if (!row || row.deletedAt)
+    throw new CodedError(Errors.unknown_document, { problem: `no document "${request.document}" in the vault` }, [
+      { field: 'document', message: 'not found' },
+    ]);
+  if (row.owner !== actor.id)
+    throw new CodedError(
+      Errors.document_not_yours,
+      { reason: `document: ${row.id} was sent by ${row.owner}; a certifier anchors only documents it signed` },
+      [{ field: 'document', message: 'not sent by you' }],
+    );
   const validForMs = request.validFor === undefined ? null : parseDuration(request.validFor)!;
   return runLedgerAction(deps, actor, partId, { action: 'attach-certificate', document: row.id, kind: row.kind, validForMs }, key);
 }

@@ -56,7 +56,11 @@ export async function resetPart(deps: OpsDeps, partId: string, request: ResetReq
   const eventId = request.eventId ?? (lastCompleted ? Number(lastCompleted.eventId) : undefined);
   if (eventId === undefined || !points.includes(eventId)) {
     const choices = points.slice(-10).join(', ');
-    throw new CodedError(Errors.invalid_reset_point, { event: request.eventId ?? '(last workflow task)', runId: description.runId, choices: choices || 'none' });
+    throw new CodedError(Errors.invalid_reset_point, {
+      event: request.eventId ?? '(last workflow task)',
+      runId: description.runId,
+      choices: choices || 'none',
+    });
   }
 
   const requestId = request.requestId ?? randomUUID();

@@ -46,7 +46,10 @@ export class BlockUpload extends Writable {
 
   /** Commits the staged blocks as the blob's content, with its metadata; answers the blob's ETag. */
   async commit(metadata: Record<string, string>): Promise<string> {
-    const response = await this.blob.commitBlockList(this.blockIds, { metadata, blobHTTPHeaders: { blobContentType: 'application/octet-stream' } });
+    const response = await this.blob.commitBlockList(this.blockIds, {
+      metadata,
+      blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
+    });
     return response.etag!;
   }
 

@@ -89,7 +89,12 @@ function compressionFor(sample: Buffer): Compression {
  * Seals `plaintext` into `sink` under `contentKey`: the sink receives only ciphertext. Fails with
  * a `document_too_large` error once more than `maxBytes` of plaintext arrive.
  */
-export async function sealContent(plaintext: AsyncIterable<Buffer>, sink: Writable, contentKey: Uint8Array, maxBytes: number): Promise<SealedContent> {
+export async function sealContent(
+  plaintext: AsyncIterable<Buffer>,
+  sink: Writable,
+  contentKey: Uint8Array,
+  maxBytes: number,
+): Promise<SealedContent> {
   const iterator = plaintext[Symbol.asyncIterator]();
   const { head, ended } = await readHead(iterator, SAMPLE_BYTES);
   const compression = compressionFor(Buffer.concat(head));
@@ -128,7 +133,11 @@ export function asIntegrityFailure(error: unknown): unknown {
   // GCM's tag check (at the end) or the decompressor choking on altered bytes (often sooner).
   // Only the decipher's and the decompressor's own failures: a storage error (a 403 "failed to
   // authenticate" included) is not the document's fault and stays what it is.
-  if (/^Unsupported state or unable to authenticate data$/.test(message) || (typeof code === 'string' && code.startsWith('Z_')) || (error as { errno?: number }).errno === constants.Z_DATA_ERROR) {
+  if (
+    /^Unsupported state or unable to authenticate data$/.test(message) ||
+    (typeof code === 'string' && code.startsWith('Z_')) ||
+    (error as { errno?: number }).errno === constants.Z_DATA_ERROR
+  ) {
     return integrityFailure('ciphertext_tampered', `the stored ciphertext does not authenticate: it was altered (${message})`);
   }
   return error;
@@ -142,15 +151,19 @@ export function asIntegrityFailure(error: unknown): unknown {
 export function openingStages(params: OpenParams): Transform[] {
   const decipher = createDecipheriv(CONTENT_ALGORITHM, params.contentKey, params.iv);
   decipher.setAuthTag(params.tag);
-  const meter = new HashingMeter(params.size, () => integrityFailure('size_mismatch', `the content is longer than the ${params.size} bytes its sender signed for`));
+  const meter = new HashingMeter(params.size, () =>
+    integrityFailure('size_mismatch', `the content is longer than the ${params.size} bytes its sender signed for`),
+  );
   const check = new Transform({
     transform(chunk, _encoding, callback) {
       callback(null, chunk);
     },
     flush(callback) {
-      if (meter.bytes !== params.size) return callback(integrityFailure('size_mismatch', `the content has ${meter.bytes} bytes, its sender signed for ${params.size}`));
+      if (meter.bytes !== params.size)
+        return callback(integrityFailure('size_mismatch', `the content has ${meter.bytes} bytes, its sender signed for ${params.size}`));
       const actual = meter.digest();
-      if (actual !== params.hash.toLowerCase()) return callback(integrityFailure('hash_mismatch', `the content hashes to ${actual}, its sender signed ${params.hash}`));
+      if (actual !== params.hash.toLowerCase())
+        return callback(integrityFailure('hash_mismatch', `the content hashes to ${actual}, its sender signed ${params.hash}`));
       callback();
     },
   });

@@ -68,30 +68,48 @@ export function toBlobMetadata(envelope: DocumentEnvelope): Record<string, strin
   };
 }
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((a) => a.toLowerCase() as Address);
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/)
+  .transform((a) => a.toLowerCase() as Address);
 const party = z.object({ id: z.string().min(1), address });
-const base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).transform((b) => Buffer.from(b, 'base64'));
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+  .transform((b) => Buffer.from(b, 'base64'));
 const json = <S extends z.ZodTypeAny>(schema: S) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
-const digits = z.string().regex(/^\d{1,15}$/).transform(Number);
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+const digits = z
+  .string()
+  .regex(/^\d{1,15}$/)
+  .transform(Number);
 
 const blobMetadata = z.object({
   tw_format: z.literal(ENVELOPE_FORMAT),
   tw_kind: z.string().min(1),
-  tw_hash: z.string().regex(/^0x[0-9a-f]{64}$/).transform((h) => h as Hex),
+  tw_hash: z
+    .string()
+    .regex(/^0x[0-9a-f]{64}$/)
+    .transform((h) => h as Hex),
   tw_size: digits,
   tw_content_type: z.string().min(1),
   tw_sender: json(party),
   tw_recipients: json(z.array(party)),
   tw_timestamp: digits,
-  tw_signature: z.string().regex(/^0x[0-9a-fA-F]+$/).transform((s) => s as Hex),
+  tw_signature: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]+$/)
+    .transform((s) => s as Hex),
   tw_alg: json(
     z.object({
       hash: z.literal(HASH_ALGORITHM),

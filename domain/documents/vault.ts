@@ -116,7 +116,9 @@ export class DocumentVault {
         algorithms: currentAlgorithms(sealed.compression),
         iv: sealed.iv,
         tag: sealed.tag,
-        keys: Object.fromEntries(parties.map((p) => [p.address.toLowerCase(), Buffer.from(sealTo(p.documentPublicKey as Hex, contentKey))])),
+        keys: Object.fromEntries(
+          parties.map((p) => [p.address.toLowerCase(), Buffer.from(sealTo(p.documentPublicKey as Hex, contentKey))]),
+        ),
       };
       envelope.signature = await signDocument(await keys.account(sender.keyRef), chainId, statementOf(envelope));
       const etag = await upload.commit(toBlobMetadata(envelope));
@@ -159,7 +161,8 @@ export class DocumentVault {
    * it was last recomputed. The plaintext is then streamed, checked again as it goes.
    */
   async open(row: DocumentRow, reader: Participant): Promise<OpenedDocument> {
-    if (row.deletedAt) throw new CodedError(Errors.document_deleted, { reason: `document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}` });
+    if (row.deletedAt)
+      throw new CodedError(Errors.document_deleted, { reason: `document ${row.id} was deleted by ${row.deletedBy ?? 'its owner'}` });
     const { etag, envelope } = await this.readEnvelope(row);
     const mismatch = indexMismatch(row, envelope);
     if (mismatch) throw mismatch;
@@ -185,7 +188,10 @@ export class DocumentVault {
       ok: false,
     };
     if (row.deletedAt) {
-      result.metadata = result.signature = result.content = { ok: false, code: 'content_missing', message: `deleted by ${row.deletedBy ?? 'its owner'}` };
+      result.metadata =
+        result.signature =
+        result.content =
+          { ok: false, code: 'content_missing', message: `deleted by ${row.deletedBy ?? 'its owner'}` };
       return result;
     }
     let read: { etag: string; envelope: DocumentEnvelope };
@@ -193,7 +199,8 @@ export class DocumentVault {
       read = await this.readEnvelope(row);
     } catch (error) {
       if (isIntegrityFailure(error)) result.metadata = failed(error);
-      else if (isCoded(error, Errors.document_content_missing)) result.metadata = { ok: false, code: 'content_missing', message: error.message };
+      else if (isCoded(error, Errors.document_content_missing))
+        result.metadata = { ok: false, code: 'content_missing', message: error.message };
       else throw error;
       return result;
     }
@@ -237,7 +244,8 @@ export class DocumentVault {
     try {
       properties = await this.options.container.getBlobClient(row.blobName).getProperties();
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) throw new CodedError(Errors.document_content_missing, { reason: `the content of document ${row.id} is missing from blob storage` });
+      if ((error as { statusCode?: number }).statusCode === 404)
+        throw new CodedError(Errors.document_content_missing, { reason: `the content of document ${row.id} is missing from blob storage` });
       throw error;
     }
     return { etag: properties.etag!, envelope: fromBlobMetadata(properties.metadata) };
@@ -247,12 +255,18 @@ export class DocumentVault {
   private async checkSignature(row: DocumentRow, envelope: DocumentEnvelope): Promise<Address> {
     const signer = await recoverDocumentSigner(this.options.chainId, statementOf(envelope), envelope.signature);
     if (!signer || signer.toLowerCase() !== envelope.sender.address) {
-      throw integrityFailure('signature_invalid', `the signature is not ${envelope.sender.id}'s over this document's hash, kind, recipients and time${signer ? ` (it recovers to ${signer})` : ''}`);
+      throw integrityFailure(
+        'signature_invalid',
+        `the signature is not ${envelope.sender.id}'s over this document's hash, kind, recipients and time${signer ? ` (it recovers to ${signer})` : ''}`,
+      );
     }
     // The signed address must still be the sender's participant record.
     const sender = await findParticipant(this.options.db, row.owner);
     if (!sender || sender.address.toLowerCase() !== signer.toLowerCase()) {
-      throw integrityFailure('signature_invalid', `the document is signed by ${signer}, which is not participant ${row.owner}'s ledger address`);
+      throw integrityFailure(
+        'signature_invalid',
+        `the document is signed by ${signer}, which is not participant ${row.owner}'s ledger address`,
+      );
     }
     return signer;
   }
@@ -264,7 +278,8 @@ export class DocumentVault {
     try {
       return Buffer.from(await this.options.keys.unseal(reader.documentKeyRef, box));
     } catch (error) {
-      if (error instanceof SealedBoxError) throw integrityFailure('key_unwrap_failed', `${reader.id}'s content key does not open: ${error.message}`);
+      if (error instanceof SealedBoxError)
+        throw integrityFailure('key_unwrap_failed', `${reader.id}'s content key does not open: ${error.message}`);
       throw error;
     }
   }
@@ -281,18 +296,32 @@ export class DocumentVault {
         last = error;
       }
     }
-    throw isIntegrityFailure(last) ? last : integrityFailure('key_unwrap_failed', 'no party\'s content key opens');
+    throw isIntegrityFailure(last) ? last : integrityFailure('key_unwrap_failed', "no party's content key opens");
   }
 
   private async plaintext(row: DocumentRow, envelope: DocumentEnvelope, contentKey: Buffer, etag: string): Promise<Readable> {
-    const response = await this.options.container.getBlobClient(row.blobName).download(0, undefined, { conditions: { ifMatch: etag }, maxRetryRequests: 5 });
-    const stages = openingStages({ contentKey, iv: envelope.iv, tag: envelope.tag, compression: envelope.algorithms.compression, size: envelope.size, hash: envelope.hash });
+    const response = await this.options.container
+      .getBlobClient(row.blobName)
+      .download(0, undefined, { conditions: { ifMatch: etag }, maxRetryRequests: 5 });
+    const stages = openingStages({
+      contentKey,
+      iv: envelope.iv,
+      tag: envelope.tag,
+      compression: envelope.algorithms.compression,
+      size: envelope.size,
+      hash: envelope.hash,
+    });
     // One failing stage destroys them all, and a reader that stops early releases the download.
     return streamPipeline([response.readableStreamBody as Readable, ...stages], () => {}) as unknown as Readable;
   }
 
   /** Opens the whole content and discards it: a full check of ciphertext, size and hash. */
-  private async drain(row: DocumentRow, envelope: DocumentEnvelope, contentKey: Buffer, etag: string): Promise<{ hash: Hex; size: number }> {
+  private async drain(
+    row: DocumentRow,
+    envelope: DocumentEnvelope,
+    contentKey: Buffer,
+    etag: string,
+  ): Promise<{ hash: Hex; size: number }> {
     let size = 0;
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -311,7 +340,14 @@ export class DocumentVault {
 
 /** The index must describe the blob it points at. */
 function indexMismatch(row: DocumentRow, envelope: DocumentEnvelope): CodedError | undefined {
-  if (envelope.hash === row.hash && envelope.kind === row.kind && envelope.sender.id === row.owner && envelope.size === row.size && envelope.contentType === row.contentType) return undefined;
+  if (
+    envelope.hash === row.hash &&
+    envelope.kind === row.kind &&
+    envelope.sender.id === row.owner &&
+    envelope.size === row.size &&
+    envelope.contentType === row.contentType
+  )
+    return undefined;
   return integrityFailure(
     'index_mismatch',
     `the blob's envelope (hash ${envelope.hash}, kind ${envelope.kind}, sender ${envelope.sender.id}, ${envelope.size} bytes) is not the indexed document's (hash ${row.hash}, kind ${row.kind}, sender ${row.owner}, ${row.size} bytes)`,

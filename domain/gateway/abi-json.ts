@@ -42,7 +42,10 @@ export function fieldName(parameter: AbiParameter, index: number): string {
 
 /** The JSON Schema of values of one ABI parameter. */
 export function schemaOf(parameter: AbiParameter): JsonSchema {
-  const described = (schema: JsonSchema) => ({ ...schema, ...(parameter.internalType && parameter.internalType !== parameter.type ? { description: parameter.internalType } : {}) });
+  const described = (schema: JsonSchema) => ({
+    ...schema,
+    ...(parameter.internalType && parameter.internalType !== parameter.type ? { description: parameter.internalType } : {}),
+  });
   const array = arrayOf(parameter.type);
   if (array) {
     const items = schemaOf({ ...parameter, type: array.element, name: '' } as AbiParameter);
@@ -56,7 +59,11 @@ export function schemaOf(parameter: AbiParameter): JsonSchema {
   const integer = INTEGER.exec(parameter.type);
   if (integer) {
     const bits = Number(integer[2] || 256);
-    return described({ type: 'string', pattern: integer[1] ? '^[0-9]{1,78}$' : '^-?[0-9]{1,78}$', description: `${parameter.type}: a ${integer[1] ? 'non-negative ' : ''}${bits}-bit integer as a decimal string` });
+    return described({
+      type: 'string',
+      pattern: integer[1] ? '^[0-9]{1,78}$' : '^-?[0-9]{1,78}$',
+      description: `${parameter.type}: a ${integer[1] ? 'non-negative ' : ''}${bits}-bit integer as a decimal string`,
+    });
   }
   if (parameter.type === 'address') return described({ type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' });
   if (parameter.type === 'bool') return described({ type: 'boolean' });
@@ -72,7 +79,8 @@ export function toAbiValue(parameter: AbiParameter, value: unknown, field: strin
   const array = arrayOf(parameter.type);
   if (array) {
     if (!Array.isArray(value)) throw new AbiValueError(field, `expected an array (${parameter.type})`);
-    if (array.length !== undefined && value.length !== array.length) throw new AbiValueError(field, `expected ${array.length} items, got ${value.length}`);
+    if (array.length !== undefined && value.length !== array.length)
+      throw new AbiValueError(field, `expected ${array.length} items, got ${value.length}`);
     const element = { ...parameter, type: array.element } as AbiParameter;
     return value.map((item, index) => toAbiValue(element, item, `${field}[${index}]`));
   }
@@ -88,12 +96,16 @@ export function toAbiValue(parameter: AbiParameter, value: unknown, field: strin
       return toAbiValue(component, (value as Record<string, unknown>)[name], `${field}.${name}`);
     });
     // viem takes named tuples as objects, unnamed ones as arrays.
-    return components.every((component) => component.name) ? Object.fromEntries(names.map((name, index) => [name, converted[index]])) : converted;
+    return components.every((component) => component.name)
+      ? Object.fromEntries(names.map((name, index) => [name, converted[index]]))
+      : converted;
   }
   const integer = INTEGER.exec(parameter.type);
   if (integer) {
-    if (typeof value !== 'string' && !(typeof value === 'number' && Number.isSafeInteger(value))) throw new AbiValueError(field, `expected a decimal string (${parameter.type})`);
-    if (typeof value === 'string' && !/^-?[0-9]+$/.test(value)) throw new AbiValueError(field, `expected a decimal string (${parameter.type}), got "${value}"`);
+    if (typeof value !== 'string' && !(typeof value === 'number' && Number.isSafeInteger(value)))
+      throw new AbiValueError(field, `expected a decimal string (${parameter.type})`);
+    if (typeof value === 'string' && !/^-?[0-9]+$/.test(value))
+      throw new AbiValueError(field, `expected a decimal string (${parameter.type}), got "${value}"`);
     const big = BigInt(value);
     const bits = BigInt(Number(integer[2] || 256));
     const [min, max] = integer[1] ? [0n, 2n ** bits - 1n] : [-(2n ** (bits - 1n)), 2n ** (bits - 1n) - 1n];
@@ -101,7 +113,8 @@ export function toAbiValue(parameter: AbiParameter, value: unknown, field: strin
     return big;
   }
   if (parameter.type === 'address') {
-    if (typeof value !== 'string' || !isAddress(value, { strict: false })) throw new AbiValueError(field, 'expected a 0x-prefixed 20-byte address');
+    if (typeof value !== 'string' || !isAddress(value, { strict: false }))
+      throw new AbiValueError(field, 'expected a 0x-prefixed 20-byte address');
     return getAddress(value);
   }
   if (parameter.type === 'bool') {
@@ -115,7 +128,11 @@ export function toAbiValue(parameter: AbiParameter, value: unknown, field: strin
   const fixed = FIXED_BYTES.exec(parameter.type);
   if (parameter.type === 'bytes' || fixed) {
     const pattern = fixed ? new RegExp(`^0x[0-9a-fA-F]{${Number(fixed[1]) * 2}}$`) : /^0x([0-9a-fA-F]{2})*$/;
-    if (typeof value !== 'string' || !pattern.test(value)) throw new AbiValueError(field, fixed ? `expected 0x and ${Number(fixed[1]) * 2} hex digits (${parameter.type})` : 'expected 0x-prefixed hex bytes');
+    if (typeof value !== 'string' || !pattern.test(value))
+      throw new AbiValueError(
+        field,
+        fixed ? `expected 0x and ${Number(fixed[1]) * 2} hex digits (${parameter.type})` : 'expected 0x-prefixed hex bytes',
+      );
     return value.toLowerCase();
   }
   throw new AbiValueError(field, `unsupported ABI type ${parameter.type}`);

@@ -21,7 +21,10 @@ export function methodKeys(abi: Abi): Map<string, AbiFunction> {
   return new Map(functions.map((fn) => [counts.get(fn.name)! > 1 ? signatureOf(fn) : fn.name, fn]));
 }
 
-const errorResponse = (description: string, schema: JsonSchema = { $ref: '#/components/schemas/Error' }) => ({ description, content: { 'application/json': { schema } } });
+const errorResponse = (description: string, schema: JsonSchema = { $ref: '#/components/schemas/Error' }) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 
 /** A revert without a custom error of the ABI (a `require` message, a panic): its name if any, no arguments. */
 const UNDECLARED_REVERT: JsonSchema = {
@@ -44,7 +47,11 @@ export function contractOpenApi(contract: { name: string; abi: Abi; address?: st
   paths[`${base}/events`] = { get: eventsOperation(contract.name, events) };
   return {
     openapi: '3.1.0',
-    info: { title: `${contract.name} contract`, version: '1', description: `REST gateway to ${contract.name}${contract.address ? ` at ${contract.address}` : ''}, generated from its ABI.` },
+    info: {
+      title: `${contract.name} contract`,
+      version: '1',
+      description: `REST gateway to ${contract.name}${contract.address ? ` at ${contract.address}` : ''}, generated from its ABI.`,
+    },
     paths,
     components: {
       schemas: { ...envelopeSchemas(errors), ...eventSchemas(events), ...errorSchemas(errors) },
@@ -65,7 +72,13 @@ function envelopeSchemas(errors: AbiError[]): Record<string, JsonSchema> {
     Error: {
       type: 'object',
       required: ['error'],
-      properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+      properties: {
+        error: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+        },
+      },
     },
     Revert: {
       type: 'object',
@@ -79,7 +92,9 @@ function envelopeSchemas(errors: AbiError[]): Record<string, JsonSchema> {
             code: { const: 'contract_reverted' },
             message: { type: 'string' },
             // Exactly one: a custom error (by its signature), or a revert the ABI does not declare.
-            details: { oneOf: [...errors.map((error) => ({ $ref: `#/components/schemas/${schemaName('Error', error)}` })), UNDECLARED_REVERT] },
+            details: {
+              oneOf: [...errors.map((error) => ({ $ref: `#/components/schemas/${schemaName('Error', error)}` })), UNDECLARED_REVERT],
+            },
           },
         },
       },
@@ -97,14 +112,22 @@ function envelopeSchemas(errors: AbiError[]): Record<string, JsonSchema> {
     DecodedEvent: {
       type: 'object',
       required: ['name', 'args'],
-      properties: { name: { type: 'string' }, args: { type: 'object' }, blockNumber: { type: 'string' }, logIndex: { type: 'integer' }, txHash: { type: 'string' } },
+      properties: {
+        name: { type: 'string' },
+        args: { type: 'object' },
+        blockNumber: { type: 'string' },
+        logIndex: { type: 'integer' },
+        txHash: { type: 'string' },
+      },
     },
   };
 }
 
 /** One schema per event: its arguments, described by its signature. */
 function eventSchemas(events: AbiEvent[]): Record<string, JsonSchema> {
-  return Object.fromEntries(events.map((event) => [schemaName('Event', event), { ...argsSchemaOf(event.inputs), description: signatureOf(event) }]));
+  return Object.fromEntries(
+    events.map((event) => [schemaName('Event', event), { ...argsSchemaOf(event.inputs), description: signatureOf(event) }]),
+  );
 }
 
 /** One schema per custom error, as a revert's `details` carries it. */
@@ -125,7 +148,12 @@ function errorSchemas(errors: AbiError[]): Record<string, JsonSchema> {
 /** A function's body: its arguments as `input`, which may be left out (it defaults to {}) when it takes none. */
 function functionRequestBody(fn: AbiFunction, extra: Record<string, JsonSchema> = {}) {
   const inputRequired = fn.inputs.length > 0 ? { required: ['input'] } : {};
-  const schema = { type: 'object', properties: { input: argsSchemaOf(fn.inputs), ...extra }, ...inputRequired, additionalProperties: false };
+  const schema = {
+    type: 'object',
+    properties: { input: argsSchemaOf(fn.inputs), ...extra },
+    ...inputRequired,
+    additionalProperties: false,
+  };
   return { required: fn.inputs.length > 0, content: { 'application/json': { schema } } };
 }
 
@@ -138,7 +166,10 @@ function queryOperation(contractName: string, key: string, fn: AbiFunction) {
     tags: [contractName],
     requestBody: functionRequestBody(fn),
     responses: {
-      '200': { description: 'the decoded result', content: { 'application/json': { schema: { type: 'object', properties: { output }, required: ['output'] } } } },
+      '200': {
+        description: 'the decoded result',
+        content: { 'application/json': { schema: { type: 'object', properties: { output }, required: ['output'] } } },
+      },
       '400': errorResponse('an argument does not fit its ABI type (named in the message)'),
       '409': errorResponse('the call reverted', { $ref: '#/components/schemas/Revert' }),
       '422': errorResponse('no contract answers at the address on this chain (no_result)'),
@@ -154,10 +185,21 @@ function invokeOperation(contractName: string, key: string, fn: AbiFunction) {
     operationId: `invoke_${identifier(key)}`,
     summary: `${signatureOf(fn)}: a transaction signed by the calling participant`,
     tags: [contractName],
-    parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'a repeat with the same key answers with the first result and sends nothing' }],
+    parameters: [
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', maxLength: 200 },
+        description: 'a repeat with the same key answers with the first result and sends nothing',
+      },
+    ],
     requestBody: functionRequestBody(fn, fn.stateMutability === 'payable' ? { value: WEI_VALUE } : {}),
     responses: {
-      '200': { description: 'the mined transaction with its decoded events', content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } } },
+      '200': {
+        description: 'the mined transaction with its decoded events',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } },
+      },
       '400': errorResponse('an argument does not fit its ABI type (named in the message)'),
       '409': errorResponse('the transaction would revert', { $ref: '#/components/schemas/Revert' }),
       '422': errorResponse('the caller cannot pay for gas (insufficient_funds), or no contract answers at the address (no_result)'),

@@ -4,7 +4,16 @@
 // its type (400, naming the field), a revert with its custom error decoded (409).
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
-import { AbiDecodingZeroDataError, BaseError, decodeFunctionResult, encodeFunctionData, getAddress, InsufficientFundsError, isAddress, parseEventLogs } from 'viem';
+import {
+  AbiDecodingZeroDataError,
+  BaseError,
+  decodeFunctionResult,
+  encodeFunctionData,
+  getAddress,
+  InsufficientFundsError,
+  isAddress,
+  parseEventLogs,
+} from 'viem';
 import type { Abi, AbiEvent, AbiFunction, Address, Hex, Log } from 'viem';
 import { CodedError } from '../errors/coded-error.js';
 import { Errors } from '../errors/catalogue.js';
@@ -34,15 +43,24 @@ const MAX_EVENTS = 10_000;
 export const CONTRACT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 /** Registers (or re-registers) a contract under `name` on this chain. */
-export async function registerContract(db: Db, chainId: number, contract: { name: string; address: string; abi: Abi }, registeredBy: string): Promise<{ contract: GatewayContract; created: boolean }> {
-  if (!isAddress(contract.address, { strict: false })) throw new CodedError(Errors.invalid_request, { problems: 'address: expected a 0x-prefixed 20-byte address' });
+export async function registerContract(
+  db: Db,
+  chainId: number,
+  contract: { name: string; address: string; abi: Abi },
+  registeredBy: string,
+): Promise<{ contract: GatewayContract; created: boolean }> {
+  if (!isAddress(contract.address, { strict: false }))
+    throw new CodedError(Errors.invalid_request, { problems: 'address: expected a 0x-prefixed 20-byte address' });
   try {
     // Its document is built from every argument and result type: one that does not map to JSON is refused here.
     contractOpenApi(contract);
   } catch (error) {
     throw new CodedError(Errors.invalid_abi, { problem: (error as Error).message });
   }
-  const [existing] = await db.select({ name: gatewayContracts.name }).from(gatewayContracts).where(eq(gatewayContracts.name, contract.name));
+  const [existing] = await db
+    .select({ name: gatewayContracts.name })
+    .from(gatewayContracts)
+    .where(eq(gatewayContracts.name, contract.name));
   const values = { chainId, address: getAddress(contract.address), abi: contract.abi as unknown[], registeredBy, updatedAt: new Date() };
   const [row] = await db
     .insert(gatewayContracts)
@@ -57,7 +75,10 @@ export async function listContracts(db: Db, chainId: number): Promise<GatewayCon
 }
 
 export async function getContract(db: Db, chainId: number, name: string): Promise<GatewayContract> {
-  const [row] = await db.select().from(gatewayContracts).where(and(eq(gatewayContracts.name, name), eq(gatewayContracts.chainId, chainId)));
+  const [row] = await db
+    .select()
+    .from(gatewayContracts)
+    .where(and(eq(gatewayContracts.name, name), eq(gatewayContracts.chainId, chainId)));
   if (!row) throw new CodedError(Errors.contract_not_found, { name });
   return row;
 }
@@ -75,7 +96,10 @@ function argsOf(fn: AbiFunction, input: unknown): unknown[] {
   try {
     return toAbiArgs(fn.inputs, input ?? {}, 'input');
   } catch (error) {
-    if (error instanceof AbiValueError) throw new CodedError(Errors.invalid_argument, { problem: error.message }, [{ field: error.field, message: error.message.slice(error.field.length + 2) }]);
+    if (error instanceof AbiValueError)
+      throw new CodedError(Errors.invalid_argument, { problem: error.message }, [
+        { field: error.field, message: error.message.slice(error.field.length + 2) },
+      ]);
     throw error;
   }
 }
@@ -92,14 +116,21 @@ function revertOf(error: unknown, abi: Abi): CodedError | undefined {
     return new CodedError(Errors.no_result, {}, undefined, { cause: error });
   }
   // Mined, then reverted (the simulation before sending passed): nothing more to decode.
-  if (error instanceof TransactionRevertedError) return new CodedError(Errors.contract_reverted, { reason: error.message }, { name: null, args: {}, txHash: error.txHash });
+  if (error instanceof TransactionRevertedError)
+    return new CodedError(Errors.contract_reverted, { reason: error.message }, { name: null, args: {}, txHash: error.txHash });
   const revert = error instanceof ContractRevertError ? error : ContractRevertError.from(error, abi);
   if (!revert) return undefined;
   // The entry viem decoded it with, when the contract declares it (Solidity's Error and Panic it does not).
   const decodedWith = revert.abiItem && signatureOf(revert.abiItem);
   const definition = abi.find((item): item is AbiError => item.type === 'error' && signatureOf(item) === decodedWith);
-  const args = definition ? Object.fromEntries(definition.inputs.map((input, index) => [fieldName(input, index), fromAbiValue(input, revert.args[index])])) : {};
-  return new CodedError(Errors.contract_reverted, { reason: revert.message }, { name: revert.errorName ?? null, ...(definition ? { signature: signatureOf(definition) } : {}), args });
+  const args = definition
+    ? Object.fromEntries(definition.inputs.map((input, index) => [fieldName(input, index), fromAbiValue(input, revert.args[index])]))
+    : {};
+  return new CodedError(
+    Errors.contract_reverted,
+    { reason: revert.message },
+    { name: revert.errorName ?? null, ...(definition ? { signature: signatureOf(definition) } : {}), args },
+  );
 }
 
 /** The decoded events of logs, as JSON. */
@@ -124,7 +155,9 @@ export async function queryContract(deps: GatewayDeps, contract: GatewayContract
     const result = await deps.chain.client.call({ account: caller.address as Address, to: contract.address as Address, data });
     const decoded = decodeFunctionResult({ abi: [fn], functionName: fn.name, data: result.data ?? '0x' });
     const values = fn.outputs.length === 1 ? [decoded] : (decoded as readonly unknown[]);
-    return { output: Object.fromEntries(fn.outputs.map((output, index) => [fieldName(output, index), fromAbiValue(output, values[index])])) };
+    return {
+      output: Object.fromEntries(fn.outputs.map((output, index) => [fieldName(output, index), fromAbiValue(output, values[index])])),
+    };
   } catch (error) {
     throw revertOf(error, abi) ?? error;
   }
@@ -134,13 +167,26 @@ export async function queryContract(deps: GatewayDeps, contract: GatewayContract
  * Sends the transaction signed by `caller`. With an idempotency key, the write is stored under it
  * before it is broadcast: a repeat finds it and answers with its receipt, sending nothing.
  */
-export async function invokeContract(deps: GatewayDeps, contract: GatewayContract, method: string, body: { input?: unknown; value?: string }, caller: Participant, idempotencyKey?: string) {
+export async function invokeContract(
+  deps: GatewayDeps,
+  contract: GatewayContract,
+  method: string,
+  body: { input?: unknown; value?: string },
+  caller: Participant,
+  idempotencyKey?: string,
+) {
   const abi = contract.abi as Abi;
   const fn = functionOf(contract, method);
   if (fn.stateMutability === 'view' || fn.stateMutability === 'pure') {
-    throw new CodedError(Errors.read_only_method, { signature: signatureOf(fn), mutability: fn.stateMutability, contract: contract.name, method });
+    throw new CodedError(Errors.read_only_method, {
+      signature: signatureOf(fn),
+      mutability: fn.stateMutability,
+      contract: contract.name,
+      method,
+    });
   }
-  if (body.value !== undefined && fn.stateMutability !== 'payable') throw new CodedError(Errors.invalid_argument, { problem: `value: ${signatureOf(fn)} is not payable` });
+  if (body.value !== undefined && fn.stateMutability !== 'payable')
+    throw new CodedError(Errors.invalid_argument, { problem: `value: ${signatureOf(fn)} is not payable` });
   const data = encodeFunctionData({ abi: [fn], functionName: fn.name, args: argsOf(fn, body.input) });
   const key = `gateway:${contract.name}:${caller.id}:${idempotencyKey ?? randomUUID()}`;
   try {
@@ -159,13 +205,18 @@ export async function invokeContract(deps: GatewayDeps, contract: GatewayContrac
   }
 }
 
-export async function contractEvents(deps: GatewayDeps, contract: GatewayContract, filter: { event?: string; fromBlock?: bigint; toBlock?: bigint | 'latest' }) {
+export async function contractEvents(
+  deps: GatewayDeps,
+  contract: GatewayContract,
+  filter: { event?: string; fromBlock?: bigint; toBlock?: bigint | 'latest' },
+) {
   const abi = contract.abi as Abi;
   if (filter.event && !abi.some((item) => item.type === 'event' && item.name === filter.event)) {
     throw new CodedError(Errors.invalid_query, { problems: `event: ${contract.name} emits no "${filter.event}"` });
   }
   // In spans the node accepts (hosted nodes refuse wide eth_getLogs ranges), up to MAX_EVENTS.
-  const last = filter.toBlock === undefined || filter.toBlock === 'latest' ? await deps.chain.client.getBlockNumber({ cacheTime: 0 }) : filter.toBlock;
+  const last =
+    filter.toBlock === undefined || filter.toBlock === 'latest' ? await deps.chain.client.getBlockNumber({ cacheTime: 0 }) : filter.toBlock;
   const reader = new LogReader(deps.chain.client, contract.address as Address, 2_000);
   const events: ReturnType<typeof eventsOf> = [];
   let truncated = false;

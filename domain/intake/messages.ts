@@ -75,14 +75,19 @@ function jsonOf(body: unknown): unknown {
 
 export function parseIntakeMessage(body: unknown): IntakeMessage {
   const json = jsonOf(body);
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new CodedError(Errors.invalid_message, { problems: 'the body must be a JSON object with "type" and "version"' });
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new CodedError(Errors.invalid_message, { problems: 'the body must be a JSON object with "type" and "version"' });
   const { type, version } = json as { type?: unknown; version?: unknown };
   const schema = typeof type === 'string' && Object.hasOwn(SCHEMAS, type) ? SCHEMAS[type as keyof typeof SCHEMAS] : undefined;
-  if (!schema) throw new CodedError(Errors.unknown_message_type, { type: JSON.stringify(type ?? null), types: INTAKE_MESSAGE_TYPES.join(', ') });
-  if (version !== 1) throw new CodedError(Errors.unsupported_message_version, { version: JSON.stringify(version ?? null), type: String(type) });
+  if (!schema)
+    throw new CodedError(Errors.unknown_message_type, { type: JSON.stringify(type ?? null), types: INTAKE_MESSAGE_TYPES.join(', ') });
+  if (version !== 1)
+    throw new CodedError(Errors.unsupported_message_version, { version: JSON.stringify(version ?? null), type: String(type) });
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new CodedError(Errors.invalid_message, { problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ') });
+    throw new CodedError(Errors.invalid_message, {
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; '),
+    });
   }
   return parsed.data;
 }

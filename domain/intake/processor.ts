@@ -85,14 +85,16 @@ export class IntakeProcessor {
 
   private async apply(message: IntakeMessage, key: string): Promise<Record<string, unknown>> {
     const actor = await findParticipant(this.deps.db, message.participant);
-    if (!actor) throw new CodedError(Errors.unknown_participant, { field: 'participant', problem: `no participant "${message.participant}"` });
+    if (!actor)
+      throw new CodedError(Errors.unknown_participant, { field: 'participant', problem: `no participant "${message.participant}"` });
     switch (message.type) {
       case 'start-part':
         try {
           return { ...(await this.parts.start(message.part, actor.id, { intakeMessage: key })) };
         } catch (error) {
           // Started by an earlier delivery of this very message, which did not get to record it.
-          if (isCoded(error, Errors.part_exists) && (await this.startedBy(message.part.id)) === key) return { id: message.part.id, started: 'earlier' };
+          if (isCoded(error, Errors.part_exists) && (await this.startedBy(message.part.id)) === key)
+            return { id: message.part.id, started: 'earlier' };
           throw error;
         }
       case 'deliver-event':
@@ -100,9 +102,21 @@ export class IntakeProcessor {
           await this.parts.signal(message.part, message.event, message.payload, `intake:${key}`);
           return { id: message.part, event: message.event, delivered: 'signal' };
         }
-        return { id: message.part, ...(await this.parts.update(message.part, message.event, message.payload, `intake:${key}`)), delivered: 'update' };
+        return {
+          id: message.part,
+          ...(await this.parts.update(message.part, message.event, message.payload, `intake:${key}`)),
+          delivered: 'update',
+        };
       case 'attach-document':
-        return { ...(await attachCertificate(this.deps, actor, message.part, { document: message.document, validFor: message.validFor }, `intake:${key}`)) };
+        return {
+          ...(await attachCertificate(
+            this.deps,
+            actor,
+            message.part,
+            { document: message.document, validFor: message.validFor },
+            `intake:${key}`,
+          )),
+        };
     }
   }
 
@@ -134,19 +148,27 @@ export class IntakeProcessor {
   /** A message that can never be applied as it is: its dead-letter reason (the error's catalogue code) and description. */
   private refusalOf(error: unknown): { reason: string; description: string } | undefined {
     if (!isCoded(error) || NOT_YET.some((entry) => entry.code === error.code)) return undefined;
-    const details = Array.isArray(error.details) ? ` (${(error.details as { field: string; message: string }[]).map((d) => `${d.field}: ${d.message}`).join('; ')})` : '';
+    const details = Array.isArray(error.details)
+      ? ` (${(error.details as { field: string; message: string }[]).map((d) => `${d.field}: ${d.message}`).join('; ')})`
+      : '';
     return { reason: error.code, description: `${error.message}${details}`.slice(0, 4096) };
   }
 
   private async statusOf(key: string): Promise<IntakeStatus | undefined> {
-    const [row] = await this.deps.db.select({ status: intakeMessages.status }).from(intakeMessages).where(eq(intakeMessages.messageId, key));
+    const [row] = await this.deps.db
+      .select({ status: intakeMessages.status })
+      .from(intakeMessages)
+      .where(eq(intakeMessages.messageId, key));
     return row?.status;
   }
 
   private async record(
     key: string,
     message: IntakeMessage | undefined,
-    outcome: { status: 'applying' } | { status: 'applied'; result: Record<string, unknown> } | { status: 'dead-lettered'; reason: string; description: string },
+    outcome:
+      | { status: 'applying' }
+      | { status: 'applied'; result: Record<string, unknown> }
+      | { status: 'dead-lettered'; reason: string; description: string },
   ): Promise<void> {
     const partId = message ? (message.type === 'start-part' ? message.part.id : message.part) : null;
     const values = {

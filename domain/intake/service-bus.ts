@@ -109,7 +109,12 @@ function deadLetterOf(message: ServiceBusReceivedMessage): DeadLetter {
 }
 
 /** Reads the dead-letter queue (locking each message, then giving it back), at most `max`. */
-async function withDeadLetters<T>(client: ServiceBusClient, queue: string, max: number, each: (message: ServiceBusReceivedMessage, receiver: ServiceBusReceiver) => Promise<T | undefined>): Promise<T[]> {
+async function withDeadLetters<T>(
+  client: ServiceBusClient,
+  queue: string,
+  max: number,
+  each: (message: ServiceBusReceivedMessage, receiver: ServiceBusReceiver) => Promise<T | undefined>,
+): Promise<T[]> {
   const receiver = client.createReceiver(queue, { subQueueType: 'deadLetter', receiveMode: 'peekLock' });
   const results: T[] = [];
   const held: ServiceBusReceivedMessage[] = [];
@@ -151,7 +156,12 @@ export async function listDeadLetters(client: ServiceBusClient, queue: string, m
  * them from the dead-letter queue. The copy gets a new message id (a namespace with duplicate
  * detection would drop the old one) and keeps the original as its idempotency key.
  */
-export async function resubmitDeadLetters(client: ServiceBusClient, queue: string, ids: 'all' | string[], max = 1000): Promise<DeadLetter[]> {
+export async function resubmitDeadLetters(
+  client: ServiceBusClient,
+  queue: string,
+  ids: 'all' | string[],
+  max = 1000,
+): Promise<DeadLetter[]> {
   const sender = client.createSender(queue);
   try {
     return await withDeadLetters(client, queue, max, async (message, receiver) => {
@@ -172,4 +182,3 @@ export async function resubmitDeadLetters(client: ServiceBusClient, queue: strin
     await sender.close();
   }
 }
-

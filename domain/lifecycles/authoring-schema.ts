@@ -11,7 +11,10 @@ export { DURATION_PATTERN, NAME_PATTERN };
 const name = (what: string) => z.string().regex(NAME_PATTERN, `${what}: lowercase letters, digits and dashes, starting with a letter`);
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 500ms, 30s, 5m, 2h or 7d');
 /** A role name; whether it is a known role is checked afterwards, with a suggestion. */
-const role = z.string().min(1).describe(`a participant role: ${PARTICIPANT_ROLES.join(', ')}`);
+const role = z
+  .string()
+  .min(1)
+  .describe(`a participant role: ${PARTICIPANT_ROLES.join(', ')}`);
 /** A literal value or a `${params.x}` / `${stepId.field}` reference. */
 const text = z.string().min(1);
 
@@ -20,7 +23,10 @@ export const fieldSpecSchema = z
     type: z.enum(FIELD_TYPES),
     required: z.boolean().optional(),
     description: z.string().optional(),
-    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    enum: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .optional(),
     min: z.number().optional(),
     max: z.number().optional(),
   })
@@ -96,10 +102,15 @@ type StepOf<K extends keyof Registry> = z.infer<z.ZodObject<typeof commonStepFie
 function stepSchema(kind: keyof Registry): z.ZodObject {
   const spec = STEP_KIND_REGISTRY[kind];
   const shape = Object.fromEntries(Object.entries(spec.params).map(([param, paramSpec]) => [param, paramSchema(paramSpec)]));
-  return z.object({ ...commonStepFields, kind: z.literal(kind), ...shape }).strict().describe(spec.description);
+  return z
+    .object({ ...commonStepFields, kind: z.literal(kind), ...shape })
+    .strict()
+    .describe(spec.description);
 }
 
-export const stepSchemas = Object.fromEntries(Object.keys(STEP_KIND_REGISTRY).map((kind) => [kind, stepSchema(kind as keyof Registry)])) as {
+export const stepSchemas = Object.fromEntries(
+  Object.keys(STEP_KIND_REGISTRY).map((kind) => [kind, stepSchema(kind as keyof Registry)]),
+) as {
   [K in keyof Registry]: z.ZodType<StepOf<K>> & z.ZodObject;
 };
 

@@ -18,7 +18,11 @@ export function parseLifecycle(text: string): ParseResult {
   if (document.errors.length > 0) {
     return {
       ok: false,
-      problems: document.errors.map((error) => ({ path: '(syntax)', message: error.message.split('\n')[0]!, line: lineCounter.linePos(error.pos[0]).line })),
+      problems: document.errors.map((error) => ({
+        path: '(syntax)',
+        message: error.message.split('\n')[0]!,
+        line: lineCounter.linePos(error.pos[0]).line,
+      })),
     };
   }
   const result = validateLifecycle(document.toJS());

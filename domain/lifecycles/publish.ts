@@ -22,7 +22,11 @@ export function publishDefinition(db: Db, definition: AuthoredLifecycle, source:
  * Publishes every definition file in `dir` (unchanged ones are no new version). All files are read
  * and validated first, so one bad file stops start-up before anything is published.
  */
-export async function publishDirectory(db: Db, dir: string, log: (line: string) => void = () => {}): Promise<{ file: string; published: PublishOutcome }[]> {
+export async function publishDirectory(
+  db: Db,
+  dir: string,
+  log: (line: string) => void = () => {},
+): Promise<{ file: string; published: PublishOutcome }[]> {
   const definitions = lifecycleFilesIn(dir).map((file) => ({ file: basename(file), definition: readLifecycleFile(file) }));
   const outcomes: { file: string; published: PublishOutcome }[] = [];
   for (const { file, definition } of definitions) {

@@ -2,7 +2,15 @@
 // field path (`steps[3].to`), the step id and what is wrong, with a suggestion for likely typos.
 // Structure is checked per step kind with zod; meaning (roles, references, flow) is checked here.
 import type { z } from 'zod/v4';
-import { END, PARTICIPANT_ID_PATTERN, isDocumentReference, PARTICIPANT_ROLES, PART_ID_PATTERN, STEP_KINDS, referencesIn } from '../../workflows/definition.js';
+import {
+  END,
+  PARTICIPANT_ID_PATTERN,
+  isDocumentReference,
+  PARTICIPANT_ROLES,
+  PART_ID_PATTERN,
+  STEP_KINDS,
+  referencesIn,
+} from '../../workflows/definition.js';
 import { RESERVED_EVENT_NAMES } from '../../workflows/part-types.js';
 import { roleFieldsOf, stepKindSpec } from '../../workflows/step-kinds.js';
 import type { LifecycleStepKind } from '../../workflows/definition.js';
@@ -35,7 +43,13 @@ function zodProblems(error: z.ZodError, prefix: (string | number)[], step?: stri
       return issue.keys.map((key) => ({ path: pathOf([...prefix, ...issue.path, key]), step, message: `unknown field "${key}"` }));
     }
     const message = issue.message.replace(/^Invalid input: /, '');
-    return [{ path: pathOf([...prefix, ...issue.path]) || '(top level)', step, message: /received undefined$/.test(message) ? 'required' : message }];
+    return [
+      {
+        path: pathOf([...prefix, ...issue.path]) || '(top level)',
+        step,
+        message: /received undefined$/.test(message) ? 'required' : message,
+      },
+    ];
   });
 }
 
@@ -67,7 +81,9 @@ function checkSteps(rawSteps: unknown[], params: Record<string, unknown>): { pro
   const ids = rawSteps.map((s) => (s && typeof s === 'object' ? (s as { id?: unknown }).id : undefined));
   const stepIds = ids.filter((id): id is string => typeof id === 'string');
   // 1. Structure, per kind.
-  const checked = rawSteps.map((rawStep, index) => checkStructure(rawStep, index, typeof ids[index] === 'string' ? (ids[index] as string) : undefined));
+  const checked = rawSteps.map((rawStep, index) =>
+    checkStructure(rawStep, index, typeof ids[index] === 'string' ? (ids[index] as string) : undefined),
+  );
   const steps = checked.map((result) => result.step);
   const problems = checked.flatMap((result) => result.problems);
   // 2. Unique ids.
@@ -85,11 +101,21 @@ function checkSteps(rawSteps: unknown[], params: Record<string, unknown>): { pro
 /** One step against its kind's schema; the step when it passes, and what is wrong. */
 function checkStructure(rawStep: unknown, index: number, id: string | undefined): { step?: AuthoredStep; problems: DefinitionProblem[] } {
   const at = `steps[${index}]`;
-  if (!rawStep || typeof rawStep !== 'object' || Array.isArray(rawStep)) return { problems: [{ path: at, message: 'expected a step (an object with id and kind)' }] };
+  if (!rawStep || typeof rawStep !== 'object' || Array.isArray(rawStep))
+    return { problems: [{ path: at, message: 'expected a step (an object with id and kind)' }] };
   const kind = (rawStep as { kind?: unknown }).kind;
-  if (typeof kind !== 'string') return { problems: [{ path: `${at}.kind`, step: id, message: `required: one of ${STEP_KINDS.join(', ')}` }] };
+  if (typeof kind !== 'string')
+    return { problems: [{ path: `${at}.kind`, step: id, message: `required: one of ${STEP_KINDS.join(', ')}` }] };
   if (!(STEP_KINDS as readonly string[]).includes(kind)) {
-    return { problems: [{ path: `${at}.kind`, step: id, message: `unknown step kind "${kind}"${didYouMean(kind, STEP_KINDS)}; kinds: ${STEP_KINDS.join(', ')}` }] };
+    return {
+      problems: [
+        {
+          path: `${at}.kind`,
+          step: id,
+          message: `unknown step kind "${kind}"${didYouMean(kind, STEP_KINDS)}; kinds: ${STEP_KINDS.join(', ')}`,
+        },
+      ],
+    };
   }
   const schema = stepSchemas[kind as LifecycleStepKind];
   const parsed = schema.safeParse(rawStep);
@@ -136,7 +162,8 @@ function checkMeaning(step: AuthoredStep, index: number, context: StepContext): 
       add(field, `unknown participant role "${value}"${didYouMean(value, PARTICIPANT_ROLES)}; roles: ${PARTICIPANT_ROLES.join(', ')}`);
     }
   }
-  if (step.next !== undefined && step.next !== END && !stepIds.includes(step.next)) add('next', `unknown step "${step.next}"${didYouMean(step.next, [...stepIds, END])}`);
+  if (step.next !== undefined && step.next !== END && !stepIds.includes(step.next))
+    add('next', `unknown step "${step.next}"${didYouMean(step.next, [...stepIds, END])}`);
   if (step.next === step.id) add('next', 'a step cannot go to itself');
   if ((step.kind === 'await' || step.kind === 'record') && RESERVED_EVENT_NAMES.includes(step.event)) {
     add('event', `"${step.event}" is reserved by the part workflow; choose another event name`);
@@ -169,12 +196,14 @@ function checkLiteral(step: AuthoredStep, add: (field: string, message: string) 
   const literal = (value: unknown): value is string => typeof value === 'string' && referencesIn(value).length === 0;
   const participant = (step as { participant?: unknown }).participant;
   if (literal(participant) && !PARTICIPANT_ID_PATTERN.test(participant)) add('participant', `"${participant}" is not a participant id`);
-  if ((step.kind === 'transfer' || step.kind === 'decommission') && literal(step.part) && !PART_ID_PATTERN.test(step.part)) add('part', `"${step.part}" is not a part id`);
+  if ((step.kind === 'transfer' || step.kind === 'decommission') && literal(step.part) && !PART_ID_PATTERN.test(step.part))
+    add('part', `"${step.part}" is not a part id`);
   if (step.kind === 'bundle' && literal(step.into) && !PART_ID_PATTERN.test(step.into)) add('into', `"${step.into}" is not a part id`);
   if (step.kind === 'attach-certificate' && literal(step.document) && !isDocumentReference(step.document)) {
     add('document', 'expected a document id, its 0x-prefixed SHA-256 hash, or a reference such as ${report.document}');
   }
-  const partLists = step.kind === 'assemble' ? { components: step.components } : step.kind === 'mint' && step.from !== undefined ? { from: step.from } : {};
+  const partLists =
+    step.kind === 'assemble' ? { components: step.components } : step.kind === 'mint' && step.from !== undefined ? { from: step.from } : {};
   for (const [name, value] of Object.entries(partLists)) {
     [value].flat().forEach((item, i) => {
       const field = Array.isArray(value) ? `${name}[${i}]` : name;
@@ -237,7 +266,7 @@ function checkFlow(steps: FlowStep[]): DefinitionProblem[] {
     const step = steps[i]!;
     const out: number[] = [];
     // An unknown target is reported on its own; treating it as a fall-through avoids a cascade.
-    const after = typeof step.next !== 'string' ? i + 1 : step.next === END ? -1 : position.get(step.next) ?? i + 1;
+    const after = typeof step.next !== 'string' ? i + 1 : step.next === END ? -1 : (position.get(step.next) ?? i + 1);
     if (after >= 0 && after < steps.length) out.push(after);
     // A step with `when` may be skipped, which falls through to the next in the list.
     if (step.when && i + 1 < steps.length) out.push(i + 1);

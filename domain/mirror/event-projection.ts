@@ -12,7 +12,11 @@ import type { PartLinkKind } from '../../db/schema.js';
 import type { EventContent, EventRow, Tx } from './event-log.js';
 import type { PartRegistry } from '../chain/part-registry.js';
 
-type RegistryEvent = ReturnType<typeof decodeEventLog<typeof partRegistryAbi>> & { blockNumber: bigint; logIndex: number; transactionHash: Hex };
+type RegistryEvent = ReturnType<typeof decodeEventLog<typeof partRegistryAbi>> & {
+  blockNumber: bigint;
+  logIndex: number;
+  transactionHash: Hex;
+};
 
 /** What one event means for the mirror: the parts it concerns, readable details, and its effect. */
 interface Projection {
@@ -60,7 +64,9 @@ export class EventProjector {
     const blockTimes = new Map(times);
     return decoded.map(({ log, event }) => {
       const at = blockTimes.get(log.blockHash)!;
-      const projection: Projection = event ? project(event, { txHash: log.transactionHash, at, part: partIdOf, who }) : { partIds: [], details: {} };
+      const projection: Projection = event
+        ? project(event, { txHash: log.transactionHash, at, part: partIdOf, who })
+        : { partIds: [], details: {} };
       const participantIds = event ? participantsOf(event, who) : [];
       return {
         content: {
@@ -93,7 +99,10 @@ export class EventProjector {
     }
     const missing = [...tokens].filter((token) => !known.has(token));
     if (missing.length > 0) {
-      const rows = await this.db.select({ id: parts.id, tokenId: parts.tokenId }).from(parts).where(inArray(parts.tokenId, missing.map(String)));
+      const rows = await this.db
+        .select({ id: parts.id, tokenId: parts.tokenId })
+        .from(parts)
+        .where(inArray(parts.tokenId, missing.map(String)));
       for (const row of rows) known.set(BigInt(row.tokenId), row.id);
     }
     for (const token of tokens) {
@@ -104,8 +113,22 @@ export class EventProjector {
 
   /** The participants behind the addresses the events name (participants' addresses are stored checksummed). */
   private async participantResolver(events: RegistryEvent[]): Promise<(address: Address) => string | null> {
-    const addresses = [...new Set(events.flatMap((event) => Object.values(event.args ?? {}).filter((v): v is Address => typeof v === 'string' && isAddress(v)).map((v) => getAddress(v))))];
-    const rows = addresses.length === 0 ? [] : await this.db.select({ id: participants.id, address: participants.address }).from(participants).where(inArray(participants.address, addresses));
+    const addresses = [
+      ...new Set(
+        events.flatMap((event) =>
+          Object.values(event.args ?? {})
+            .filter((v): v is Address => typeof v === 'string' && isAddress(v))
+            .map((v) => getAddress(v)),
+        ),
+      ),
+    ];
+    const rows =
+      addresses.length === 0
+        ? []
+        : await this.db
+            .select({ id: participants.id, address: participants.address })
+            .from(participants)
+            .where(inArray(participants.address, addresses));
     const byAddress = new Map(rows.map((row) => [getAddress(row.address), row.id]));
     return (address) => byAddress.get(getAddress(address)) ?? null;
   }
@@ -120,7 +143,6 @@ export class EventProjector {
     }
     return at;
   }
-
 }
 
 /**
@@ -135,7 +157,8 @@ function withoutNul(text: string): string {
 function scrubbed<T>(value: T): T {
   if (typeof value === 'string') return withoutNul(value) as T;
   if (Array.isArray(value)) return value.map(scrubbed) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), scrubbed(v)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), scrubbed(v)])) as T;
   return value;
 }
 
@@ -144,7 +167,13 @@ function decode(log: MinedLog): RegistryEvent | null {
   try {
     const decoded = decodeEventLog({ abi: partRegistryAbi, data: log.data, topics: log.topics as [Hex, ...Hex[]] });
     // Scrubbed here, so the event row and the tables projected from it hold the same text.
-    return { ...decoded, args: scrubbed(decoded.args), blockNumber: log.blockNumber, logIndex: log.logIndex, transactionHash: log.transactionHash } as RegistryEvent;
+    return {
+      ...decoded,
+      args: scrubbed(decoded.args),
+      blockNumber: log.blockNumber,
+      logIndex: log.logIndex,
+      transactionHash: log.transactionHash,
+    } as RegistryEvent;
   } catch {
     return null;
   }
@@ -220,7 +249,11 @@ function project(event: RegistryEvent, context: Context): Projection {
     case 'Assembled': {
       const product = part(event.args.productId);
       const components = event.args.components.map(part);
-      return { partIds: [product, ...components], details: { product, components }, apply: links('component', product, components, context) };
+      return {
+        partIds: [product, ...components],
+        details: { product, components },
+        apply: links('component', product, components, context),
+      };
     }
     case 'Bundled': {
       const bundle = part(event.args.bundleId);
@@ -237,7 +270,14 @@ function project(event: RegistryEvent, context: Context): Projection {
           tx
             .update(partLinks)
             .set({ unlinkedTx: txHash, unlinkedAt: at })
-            .where(and(eq(partLinks.parentId, bundle), eq(partLinks.childId, child), eq(partLinks.kind, 'content'), isNull(partLinks.unlinkedTx))),
+            .where(
+              and(
+                eq(partLinks.parentId, bundle),
+                eq(partLinks.childId, child),
+                eq(partLinks.kind, 'content'),
+                isNull(partLinks.unlinkedTx),
+              ),
+            ),
       };
     }
     case 'CertificateAttached': {
@@ -251,7 +291,16 @@ function project(event: RegistryEvent, context: Context): Projection {
         apply: (tx) =>
           tx
             .insert(certificates)
-            .values({ partId, documentHash: documentHash.toLowerCase(), kind, issuerAddress: getAddress(issuer), issuerId, validUntil: until, txHash, attachedAt: at })
+            .values({
+              partId,
+              documentHash: documentHash.toLowerCase(),
+              kind,
+              issuerAddress: getAddress(issuer),
+              issuerId,
+              validUntil: until,
+              txHash,
+              attachedAt: at,
+            })
             .onConflictDoNothing(),
       };
     }
@@ -294,11 +343,22 @@ export async function undoProjections(tx: Tx, rows: readonly EventRow[]): Promis
   const movedParts = [...new Set(rows.filter((row) => row.name === 'Transfer').flatMap((row) => row.partIds))];
   const decommissioned = [...new Set(rows.filter((row) => row.name === 'Decommissioned').flatMap((row) => row.partIds))];
   for (let start = 0; start < decommissioned.length; start += UNDO_CHUNK) {
-    await tx.update(parts).set({ decommissionedAt: null, updatedAt: new Date() }).where(inArray(parts.id, decommissioned.slice(start, start + UNDO_CHUNK)));
+    await tx
+      .update(parts)
+      .set({ decommissionedAt: null, updatedAt: new Date() })
+      .where(inArray(parts.id, decommissioned.slice(start, start + UNDO_CHUNK)));
   }
   for (const partId of movedParts) {
-    const [last] = await tx.select({ toId: ownership.toId }).from(ownership).where(eq(ownership.partId, partId)).orderBy(desc(ownership.id)).limit(1);
-    await tx.update(parts).set({ ownerId: last?.toId ?? null, updatedAt: new Date() }).where(eq(parts.id, partId));
+    const [last] = await tx
+      .select({ toId: ownership.toId })
+      .from(ownership)
+      .where(eq(ownership.partId, partId))
+      .orderBy(desc(ownership.id))
+      .limit(1);
+    await tx
+      .update(parts)
+      .set({ ownerId: last?.toId ?? null, updatedAt: new Date() })
+      .where(eq(parts.id, partId));
   }
 }
 

@@ -164,7 +164,8 @@ export class LedgerListener {
           storedErrorCleared = true;
           failures = 0;
           this.lastError = null;
-          if (result.reorg) this.log(`chain reorganisation: rolled back ${result.reorg.removed} event(s) from block ${result.reorg.fromBlock}`);
+          if (result.reorg)
+            this.log(`chain reorganisation: rolled back ${result.reorg.removed} event(s) from block ${result.reorg.fromBlock}`);
           if (result.upToDate && !result.reorg) pause = this.options.pollMs;
         } catch (error) {
           failures += 1;
@@ -246,7 +247,7 @@ export class LedgerListener {
    * before and after: if it changed, the chain reorganised under the read, and the span is read again.
    */
   private async readRange(from: bigint, last: bigint): Promise<{ to: bigint; logs: MinedLog[]; toHash: Hex }> {
-    for (let unindexed = 0; ; ) {
+    for (let unindexed = 0; ;) {
       const before = await this.client.getBlock({ blockNumber: this.logs.end(from, last) });
       const { to, logs } = await this.logs.read(from, before.number);
       // A narrowed read is made again at the narrower span, so that its end is checked too.
@@ -293,7 +294,13 @@ export class LedgerListener {
         fromBlock: Number(ancestor.blockNumber + 1n),
         toBlock: Number(cursor.blockNumber),
         removedEvents: removed.length,
-        removed: removed.map((row) => ({ seq: row.id, txHash: row.txHash, logIndex: row.logIndex, name: row.name, blockNumber: row.blockNumber })),
+        removed: removed.map((row) => ({
+          seq: row.id,
+          txHash: row.txHash,
+          logIndex: row.logIndex,
+          name: row.name,
+          blockNumber: row.blockNumber,
+        })),
       });
       await this.writeCursor(tx, ancestor, null);
       return removed.length;
@@ -397,4 +404,3 @@ export function bloomMayContain(bloom: Hex | null, address: string): boolean {
 function sameCursor(a: Cursor, b: Cursor): boolean {
   return a.blockNumber === b.blockNumber && a.blockHash === b.blockHash;
 }
-

@@ -25,7 +25,7 @@ export class LogReader {
 
   /** Every block from `from` to `to`, a span at a time, each with its logs. */
   async *spans(from: bigint, to: bigint): AsyncGenerator<{ from: bigint; to: bigint; logs: MinedLog[] }> {
-    for (let start = from; start <= to; ) {
+    for (let start = from; start <= to;) {
       const read = await this.read(start, to);
       yield { from: start, to: read.to, logs: read.logs };
       start = read.to + 1n;
@@ -39,7 +39,8 @@ export class LogReader {
       try {
         const logs = (await this.client.getLogs({ address: this.address, fromBlock: from, toBlock: end })) as MinedLog[];
         // Grows back only after a read the node took at once, so a refused span is not retried at once.
-        if (!refused && this.span < BigInt(this.maxSpan)) this.span = this.span * 2n < BigInt(this.maxSpan) ? this.span * 2n : BigInt(this.maxSpan);
+        if (!refused && this.span < BigInt(this.maxSpan))
+          this.span = this.span * 2n < BigInt(this.maxSpan) ? this.span * 2n : BigInt(this.maxSpan);
         return { to: end, logs };
       } catch (error) {
         if (end === from || unavailable(error)) throw error;
@@ -59,6 +60,10 @@ export class LogReader {
 function unavailable(error: unknown): boolean {
   if (!(error instanceof BaseError)) return false;
   return Boolean(
-    error.walk((cause) => cause instanceof TimeoutError || (cause instanceof HttpRequestError && (cause.status === undefined || cause.status === 429 || cause.status >= 500))),
+    error.walk(
+      (cause) =>
+        cause instanceof TimeoutError ||
+        (cause instanceof HttpRequestError && (cause.status === undefined || cause.status === 429 || cause.status >= 500)),
+    ),
   );
 }

@@ -25,8 +25,14 @@ export interface MirrorStatus {
 export async function mirrorStatus(db: Db, client: ChainClient, ledger: LedgerRef): Promise<MirrorStatus> {
   const ours = and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address));
   const [[cursor], [totals], reorgs, head] = await Promise.all([
-    db.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, ledger.chainId), eq(ledgerCursors.address, ledger.address))),
-    db.select({ events: count(), last: max(ledgerEvents.mirroredAt) }).from(ledgerEvents).where(ours),
+    db
+      .select()
+      .from(ledgerCursors)
+      .where(and(eq(ledgerCursors.chainId, ledger.chainId), eq(ledgerCursors.address, ledger.address))),
+    db
+      .select({ events: count(), last: max(ledgerEvents.mirroredAt) })
+      .from(ledgerEvents)
+      .where(ours),
     db
       .select()
       .from(ledgerReorgs)
@@ -43,8 +49,15 @@ export async function mirrorStatus(db: Db, client: ChainClient, ledger: LedgerRe
     blocksBehind: cursor && headBlock !== null ? Math.max(0, headBlock - cursor.blockNumber) : null,
     events: totals?.events ?? 0,
     lastMirroredAt: totals?.last ? new Date(totals.last).toISOString() : null,
-    lastError: cursor?.lastError ? { message: cursor.lastError, at: cursor.lastErrorAt?.toISOString() ?? null, failures: cursor.failures } : null,
+    lastError: cursor?.lastError
+      ? { message: cursor.lastError, at: cursor.lastErrorAt?.toISOString() ?? null, failures: cursor.failures }
+      : null,
     ...(head instanceof Error ? { chainError: head.message.split('\n')[0]! } : {}),
-    reorgs: reorgs.map((reorg) => ({ fromBlock: reorg.fromBlock, toBlock: reorg.toBlock, removedEvents: reorg.removedEvents, detectedAt: reorg.detectedAt.toISOString() })),
+    reorgs: reorgs.map((reorg) => ({
+      fromBlock: reorg.fromBlock,
+      toBlock: reorg.toBlock,
+      removedEvents: reorg.removedEvents,
+      detectedAt: reorg.detectedAt.toISOString(),
+    })),
   };
 }

@@ -52,7 +52,10 @@ export async function verifyMirror(db: Db, client: ChainClient, ledger: LedgerRe
 }
 
 async function reorgCount(db: Db, ledger: LedgerRef): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(ledgerReorgs).where(and(eq(ledgerReorgs.chainId, ledger.chainId), eq(ledgerReorgs.address, ledger.address)));
+  const [row] = await db
+    .select({ n: count() })
+    .from(ledgerReorgs)
+    .where(and(eq(ledgerReorgs.chainId, ledger.chainId), eq(ledgerReorgs.address, ledger.address)));
   return row?.n ?? 0;
 }
 
@@ -69,7 +72,10 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
   const { lastSeq, cursor } = await db.transaction(
     async (tx) => {
       const last = await lastEvent(tx, ledger);
-      const [row] = await tx.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, ledger.chainId), eq(ledgerCursors.address, ledger.address)));
+      const [row] = await tx
+        .select()
+        .from(ledgerCursors)
+        .where(and(eq(ledgerCursors.chainId, ledger.chainId), eq(ledgerCursors.address, ledger.address)));
       return { lastSeq: last?.id ?? 0, cursor: row };
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
@@ -79,16 +85,29 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
   // 1. The hash chain, in sequence order.
   let rows = 0;
   let prev = GENESIS_HASH as string;
-  for (let after = 0; ; ) {
-    const page = await db.select().from(ledgerEvents).where(and(ours, gt(ledgerEvents.id, after))).orderBy(asc(ledgerEvents.id)).limit(1000);
+  for (let after = 0; ;) {
+    const page = await db
+      .select()
+      .from(ledgerEvents)
+      .where(and(ours, gt(ledgerEvents.id, after)))
+      .orderBy(asc(ledgerEvents.id))
+      .limit(1000);
     if (page.length === 0) break;
     for (const row of page) {
       rows += 1;
       if (row.prevHash !== prev) {
-        report({ ...where(row), kind: 'chain_broken', message: `row ${row.id} does not follow the row before it (${prev.slice(0, 10)}…): a row was deleted, inserted or edited before it` });
+        report({
+          ...where(row),
+          kind: 'chain_broken',
+          message: `row ${row.id} does not follow the row before it (${prev.slice(0, 10)}…): a row was deleted, inserted or edited before it`,
+        });
       }
       if (eventHash(row.prevHash, row) !== row.hash) {
-        report({ ...where(row), kind: 'hash_mismatch', message: `row ${row.id} does not match its hash: its content was changed after it was mirrored` });
+        report({
+          ...where(row),
+          kind: 'hash_mismatch',
+          message: `row ${row.id} does not match its hash: its content was changed after it was mirrored`,
+        });
       }
       prev = row.hash;
     }
@@ -112,14 +131,28 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
       compareRange(logs, mirrored, report);
     }
     // Nothing is mirrored beyond the cursor.
-    const beyond = await db.select().from(ledgerEvents).where(and(ours, gt(ledgerEvents.blockNumber, Number(to))));
-    for (const row of beyond) report({ ...where(row), kind: 'extra', message: `row ${row.id} is beyond the listener's cursor (block ${to})` });
+    const beyond = await db
+      .select()
+      .from(ledgerEvents)
+      .where(and(ours, gt(ledgerEvents.blockNumber, Number(to))));
+    for (const row of beyond)
+      report({ ...where(row), kind: 'extra', message: `row ${row.id} is beyond the listener's cursor (block ${to})` });
   }
 
   // 3. The tables derived from the events (custody, certificates, owners) against the events.
   for (const item of await projectionDrift(db, ledger)) report(item);
 
-  return { ok: found === 0, ledger, cursor: cursor?.blockNumber ?? null, rows, chainLogs, blocks, drift, truncated: found > drift.length, durationMs: Math.round(performance.now() - started) };
+  return {
+    ok: found === 0,
+    ledger,
+    cursor: cursor?.blockNumber ?? null,
+    rows,
+    chainLogs,
+    blocks,
+    drift,
+    truncated: found > drift.length,
+    durationMs: Math.round(performance.now() - started),
+  };
 }
 
 function where(row: EventRow): Pick<Drift, 'seq' | 'blockNumber' | 'logIndex' | 'txHash'> {
@@ -133,19 +166,52 @@ function compareRange(logs: MinedLog[], rows: EventRow[], report: (drift: Drift)
     const position = key(log.blockNumber, log.logIndex);
     const row = byPosition.get(position);
     byPosition.delete(position);
-    const chain = { blockHash: log.blockHash, txHash: log.transactionHash, address: log.address, topics: log.topics, data: log.data, name: eventName(log) };
+    const chain = {
+      blockHash: log.blockHash,
+      txHash: log.transactionHash,
+      address: log.address,
+      topics: log.topics,
+      data: log.data,
+      name: eventName(log),
+    };
     if (!row) {
-      report({ kind: 'missing', blockNumber: Number(log.blockNumber), logIndex: log.logIndex, txHash: log.transactionHash, message: `${chain.name} in block ${log.blockNumber} (log ${log.logIndex}) is on chain but not in the mirror` });
+      report({
+        kind: 'missing',
+        blockNumber: Number(log.blockNumber),
+        logIndex: log.logIndex,
+        txHash: log.transactionHash,
+        message: `${chain.name} in block ${log.blockNumber} (log ${log.logIndex}) is on chain but not in the mirror`,
+      });
       continue;
     }
-    const mirror = { blockHash: row.blockHash, txHash: row.txHash, address: row.address, topics: row.topics, data: row.data, name: row.name };
-    const fields = COMPARED_FIELDS.filter((field) => normalise(mirror[field]) !== normalise(chain[field])).map((field) => ({ field, mirror: mirror[field], chain: chain[field] }));
+    const mirror = {
+      blockHash: row.blockHash,
+      txHash: row.txHash,
+      address: row.address,
+      topics: row.topics,
+      data: row.data,
+      name: row.name,
+    };
+    const fields = COMPARED_FIELDS.filter((field) => normalise(mirror[field]) !== normalise(chain[field])).map((field) => ({
+      field,
+      mirror: mirror[field],
+      chain: chain[field],
+    }));
     if (fields.length > 0) {
-      report({ ...where(row), kind: 'different', fields, message: `row ${row.id} differs from the chain in ${fields.map((f) => f.field).join(', ')}` });
+      report({
+        ...where(row),
+        kind: 'different',
+        fields,
+        message: `row ${row.id} differs from the chain in ${fields.map((f) => f.field).join(', ')}`,
+      });
     }
   }
   for (const row of byPosition.values()) {
-    report({ ...where(row), kind: 'extra', message: `row ${row.id} (${row.name}) has no log on chain at block ${row.blockNumber}, index ${row.logIndex}` });
+    report({
+      ...where(row),
+      kind: 'extra',
+      message: `row ${row.id} (${row.name}) has no log on chain at block ${row.blockNumber}, index ${row.logIndex}`,
+    });
   }
 }
 
@@ -165,11 +231,16 @@ function normalise(value: unknown): string {
 /** The report as lines for a terminal. */
 export function formatVerifyReport(report: VerifyReport): string {
   const head = `${report.ok ? 'ok' : 'DRIFT'}: ${report.rows} mirrored event(s) of ${report.ledger.address} on chain ${report.ledger.chainId}`;
-  const range = report.blocks ? `, ${report.chainLogs} log(s) on chain in blocks ${report.blocks.from}..${report.blocks.to}` : ', never mirrored';
+  const range = report.blocks
+    ? `, ${report.chainLogs} log(s) on chain in blocks ${report.blocks.from}..${report.blocks.to}`
+    : ', never mirrored';
   const lines = [`${head}${range} (${report.durationMs} ms)`];
   for (const item of report.drift) {
-    lines.push(`  ${item.kind.padEnd(13)} seq ${item.seq ?? '-'} block ${item.blockNumber} log ${item.logIndex} tx ${item.txHash}: ${item.message}`);
-    for (const field of item.fields ?? []) lines.push(`      ${field.field}: mirror ${JSON.stringify(field.mirror)} chain ${JSON.stringify(field.chain)}`);
+    lines.push(
+      `  ${item.kind.padEnd(13)} seq ${item.seq ?? '-'} block ${item.blockNumber} log ${item.logIndex} tx ${item.txHash}: ${item.message}`,
+    );
+    for (const field of item.fields ?? [])
+      lines.push(`      ${field.field}: mirror ${JSON.stringify(field.mirror)} chain ${JSON.stringify(field.chain)}`);
   }
   if (report.truncated) lines.push('  … more drift than listed');
   return lines.join('\n');

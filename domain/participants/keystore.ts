@@ -224,7 +224,10 @@ export class CompositeKeyStore implements KeyStore {
   readonly prefixes: readonly string[];
   private readonly createWith: KeyStore;
 
-  constructor(private readonly stores: readonly KeyStore[], options: { createWith: KeyStore }) {
+  constructor(
+    private readonly stores: readonly KeyStore[],
+    options: { createWith: KeyStore },
+  ) {
     // Otherwise the references it creates could not be routed back to it.
     if (!stores.includes(options.createWith)) throw new RangeError('createWith must be one of the stores');
     this.createWith = options.createWith;
@@ -273,7 +276,13 @@ const v3Crypto = z
     z.discriminatedUnion('kdf', [
       z.object({
         kdf: z.literal('scrypt'),
-        kdfparams: z.object({ dklen: z.literal(32), n: z.number().int(), r: z.number().int().positive(), p: z.number().int().positive(), salt: hexString }),
+        kdfparams: z.object({
+          dklen: z.literal(32),
+          n: z.number().int(),
+          r: z.number().int().positive(),
+          p: z.number().int().positive(),
+          salt: hexString,
+        }),
       }),
       z.object({
         kdf: z.literal('pbkdf2'),
@@ -281,7 +290,13 @@ const v3Crypto = z
       }),
     ]),
   );
-const v3KeyFile = z.object({ version: z.literal(3), id: z.string(), address: z.string().optional(), label: z.string().optional(), crypto: v3Crypto });
+const v3KeyFile = z.object({
+  version: z.literal(3),
+  id: z.string(),
+  address: z.string().optional(),
+  label: z.string().optional(),
+  crypto: v3Crypto,
+});
 type V3Crypto = z.infer<typeof v3Crypto>;
 type V3KeyFile = z.infer<typeof v3KeyFile>;
 
@@ -307,12 +322,22 @@ async function encrypt(privateKey: Uint8Array, passphrase: string, n: number): P
   const derivedKey = await scryptKey(passphrase, salt, kdfparams);
   const cipher = createCipheriv('aes-128-ctr', derivedKey.subarray(0, 16), iv);
   const ciphertext = Buffer.concat([cipher.update(privateKey), cipher.final()]);
-  return { cipher: 'aes-128-ctr', cipherparams: { iv: iv.toString('hex') }, ciphertext: ciphertext.toString('hex'), kdf: 'scrypt', kdfparams, mac: macOf(derivedKey, ciphertext) };
+  return {
+    cipher: 'aes-128-ctr',
+    cipherparams: { iv: iv.toString('hex') },
+    ciphertext: ciphertext.toString('hex'),
+    kdf: 'scrypt',
+    kdfparams,
+    mac: macOf(derivedKey, ciphertext),
+  };
 }
 
 async function decrypt(crypto: V3Crypto, passphrase: string, path: string): Promise<Hex> {
   const salt = Buffer.from(crypto.kdfparams.salt, 'hex');
-  const derivedKey = crypto.kdf === 'scrypt' ? await scryptKey(passphrase, salt, crypto.kdfparams, path) : await pbkdf2Async(passphrase, salt, crypto.kdfparams.c, 32, 'sha256');
+  const derivedKey =
+    crypto.kdf === 'scrypt'
+      ? await scryptKey(passphrase, salt, crypto.kdfparams, path)
+      : await pbkdf2Async(passphrase, salt, crypto.kdfparams.c, 32, 'sha256');
   const ciphertext = Buffer.from(crypto.ciphertext, 'hex');
   // The message names the file only: never the passphrase or anything derived from it.
   if (macOf(derivedKey, ciphertext) !== crypto.mac.toLowerCase()) {
@@ -337,7 +362,8 @@ const scryptMemory = (n: number, r: number, p: number): number => 128 * r * (n +
 
 function scryptKey(passphrase: string, salt: Buffer, { n, r, p }: { n: number; r: number; p: number }, path = 'new key'): Promise<Buffer> {
   const maxmem = scryptMemory(n, r, p);
-  if (maxmem > MAX_SCRYPT_MEMORY) return Promise.reject(new InvalidKeyFileError(`${path}: scrypt parameters need more than ${MAX_SCRYPT_MEMORY} bytes`));
+  if (maxmem > MAX_SCRYPT_MEMORY)
+    return Promise.reject(new InvalidKeyFileError(`${path}: scrypt parameters need more than ${MAX_SCRYPT_MEMORY} bytes`));
   const options: ScryptOptions = { N: n, r, p, maxmem };
   return new Promise((resolve, reject) => {
     try {

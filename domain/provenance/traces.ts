@@ -6,7 +6,6 @@ import type { CertificateRow, CustodyRow, LinkRow } from '../../db/provenance.js
 import { CodedError } from '../errors/coded-error.js';
 import { Errors } from '../errors/catalogue.js';
 
-
 function certificateView(row: CertificateRow, now: Date) {
   return {
     kind: row.kind,
@@ -83,7 +82,10 @@ export async function backwardTrace(db: Db, id: string, shape: TraceShape = 'tre
   const depth = rows.reduce((max, row) => Math.max(max, row.depth), 0);
   const inputsOf = (partId: string) => [...(inputs.get(partId)?.values() ?? [])];
   if (shape === 'graph') {
-    const nodes = ids.map((partId) => ({ ...nodeView(partId, facts, now), components: inputsOf(partId).map((row) => ({ id: row.part_id, ...linkView(row) })) }));
+    const nodes = ids.map((partId) => ({
+      ...nodeView(partId, facts, now),
+      components: inputsOf(partId).map((row) => ({ id: row.part_id, ...linkView(row) })),
+    }));
     return { shape, root: id, nodes, parts: facts.parts.size, depth };
   }
   const build = (partId: string, seen: Set<string>): Record<string, unknown> => {
@@ -97,19 +99,31 @@ export async function backwardTrace(db: Db, id: string, shape: TraceShape = 'tre
 /** Every bundle, derived part and product `partId` reached, and everyone who held any of them. */
 export async function forwardTrace(db: Db, id: string) {
   const rows = await forwardLinks(db, id);
-  const facts = await partFacts(db, rows.map((row) => row.part_id));
+  const facts = await partFacts(
+    db,
+    rows.map((row) => row.part_id),
+  );
   const now = new Date();
   const reached = rows
     .filter((row) => row.part_id !== id)
     .sort((a, b) => a.depth - b.depth || a.part_id.localeCompare(b.part_id))
     .map((row) => ({ ...nodeView(row.part_id, facts, now), via: row.from_id, depth: row.depth, ...linkView(row) }));
   // Everyone who held any of these parts, with when they first and last received one.
-  const holders = new Map<string, { participant: string | null; address: string; parts: Set<string>; firstAt: string | null; lastAt: string | null }>();
+  const holders = new Map<
+    string,
+    { participant: string | null; address: string; parts: Set<string>; firstAt: string | null; lastAt: string | null }
+  >();
   for (const [partId, custody] of facts.custody) {
     for (const change of custody) {
       if (!change.toAddress) continue;
       const at = change.at?.toISOString() ?? null;
-      const holder = holders.get(change.toAddress) ?? { participant: change.toId, address: change.toAddress, parts: new Set<string>(), firstAt: at, lastAt: at };
+      const holder = holders.get(change.toAddress) ?? {
+        participant: change.toId,
+        address: change.toAddress,
+        parts: new Set<string>(),
+        firstAt: at,
+        lastAt: at,
+      };
       holder.parts.add(partId);
       if (at && (!holder.firstAt || at < holder.firstAt)) holder.firstAt = at;
       if (at && (!holder.lastAt || at > holder.lastAt)) holder.lastAt = at;

@@ -16,7 +16,12 @@ export const LEDGER_EVENT_NAMES: readonly string[] = partRegistryAbi.filter((ite
 export const eventFilterSchema = z
   .object({
     events: z
-      .array(z.string().refine((name) => LEDGER_EVENT_NAMES.includes(name), (name) => ({ message: `unknown event ${name}; one of ${LEDGER_EVENT_NAMES.join(', ')}` })))
+      .array(
+        z.string().refine(
+          (name) => LEDGER_EVENT_NAMES.includes(name),
+          (name) => ({ message: `unknown event ${name}; one of ${LEDGER_EVENT_NAMES.join(', ')}` }),
+        ),
+      )
       .max(50)
       .optional(),
     parts: z.array(z.string().min(1).max(200)).max(1000).optional(),

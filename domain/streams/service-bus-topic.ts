@@ -73,7 +73,11 @@ export class TopicPublisher {
       .insert(topicCursors)
       .values({ topic, cursor })
       // Never back: another publisher (another listener process) may have sent further.
-      .onConflictDoUpdate({ target: topicCursors.topic, set: { cursor, updatedAt: new Date() }, setWhere: lt(topicCursors.cursor, cursor) });
+      .onConflictDoUpdate({
+        target: topicCursors.topic,
+        set: { cursor, updatedAt: new Date() },
+        setWhere: lt(topicCursors.cursor, cursor),
+      });
     return Math.max(sent, 1);
   }
 
@@ -88,11 +92,14 @@ export class TopicPublisher {
           failures = 0;
           if (sent > 0) continue;
           // An event mirrored between that pass and this wait waits for the next poll at most.
-          await (this.options.signal?.wait(pollMs, this.stopping.signal) ?? delay(pollMs, undefined, { signal: this.stopping.signal }).catch(() => undefined));
+          await (this.options.signal?.wait(pollMs, this.stopping.signal) ??
+            delay(pollMs, undefined, { signal: this.stopping.signal }).catch(() => undefined));
         } catch (error) {
           failures += 1;
           const pause = Math.min(backoff.initialMs * 2 ** (failures - 1), backoff.maxMs);
-          log(`service bus topic ${this.options.topic}: send failed (${failures} in a row), next try in ${pause} ms: ${(error as Error).message.split('\n')[0]}`);
+          log(
+            `service bus topic ${this.options.topic}: send failed (${failures} in a row), next try in ${pause} ms: ${(error as Error).message.split('\n')[0]}`,
+          );
           await delay(pause, undefined, { signal: this.stopping.signal }).catch(() => undefined);
         }
       }

@@ -137,7 +137,8 @@ export class EventSession {
     } catch {
       return this.error('bad_message', 'the message is not valid JSON');
     }
-    const type = typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as { type?: unknown }).type : undefined;
+    const type =
+      typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as { type?: unknown }).type : undefined;
     if (type === 'subscribe') {
       // Kept together: a refused second subscribe must not hide the first from stop().
       const subscribing = this.subscribe(message).catch((error: unknown) => this.fail(error));
@@ -145,13 +146,19 @@ export class EventSession {
       return;
     }
     if (type === 'ack') return this.ack(message);
-    this.error('bad_message', type === undefined ? 'a message is an object with a "type": "subscribe" or "ack"' : `unknown message type ${JSON.stringify(type)}; expected "subscribe" or "ack"`);
+    this.error(
+      'bad_message',
+      type === undefined
+        ? 'a message is an object with a "type": "subscribe" or "ack"'
+        : `unknown message type ${JSON.stringify(type)}; expected "subscribe" or "ack"`,
+    );
   }
 
   private async subscribe(message: unknown): Promise<void> {
     const request = this.parse(subscribeSchema, message);
     if (!request) return;
-    if (this.subscribed) return this.error('already_subscribed', 'this connection has its stream already; open another connection for another one');
+    if (this.subscribed)
+      return this.error('already_subscribed', 'this connection has its stream already; open another connection for another one');
     // Claimed before any await, so a second subscribe on this connection is refused, not raced.
     this.subscribed = true;
     const { db, ledger } = this.deps;
@@ -249,7 +256,9 @@ export class EventSession {
 
   /** The database failed: close, and let the client reconnect and resume from what is stored. */
   private fail(error: unknown): void {
-    this.deps.log?.(`event socket of ${this.participantId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    this.deps.log?.(
+      `event socket of ${this.participantId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     if (this.closed) return;
     this.error('internal_error', 'the stream failed; reconnect to resume');
     this.socket.close(1011, 'internal error');

@@ -98,7 +98,8 @@ export class WebhookDispatcher {
     // Long enough that a slow database never lets a lease lapse mid-pass (two dispatchers, out of order).
     this.leaseMs = Math.max(this.timeoutMs * 2, 30_000);
     this.log = options.log ?? ((line) => console.error(line));
-    if (this.maxFailures < 1 || this.batch < 1 || this.concurrency < 1) throw new RangeError('maxFailures, batch and concurrency must be at least 1');
+    if (this.maxFailures < 1 || this.batch < 1 || this.concurrency < 1)
+      throw new RangeError('maxFailures, batch and concurrency must be at least 1');
   }
 
   /** Starts the delivery loop (once; again only after `stop`). */
@@ -185,9 +186,17 @@ export class WebhookDispatcher {
       }
       failures += 1;
       const dead = failures >= this.maxFailures;
-      const outcome: AttemptOutcome = { kind: 'failed', failures, dead, retryInMs: retryDelay(failures, this.backoff), lastError: result.error ?? `HTTP ${result.statusCode}` };
+      const outcome: AttemptOutcome = {
+        kind: 'failed',
+        failures,
+        dead,
+        retryInMs: retryDelay(failures, this.backoff),
+        lastError: result.error ?? `HTTP ${result.statusCode}`,
+      };
       await settleWebhookAttempt(this.db, lease, row, outcome);
-      this.log(`webhooks: subscription ${subscription.id} (${subscription.name}) event ${event.seq} attempt ${attempt} failed: ${outcome.lastError}${dead ? `; dead after ${failures} failures` : `; retrying in ${outcome.retryInMs} ms`}`);
+      this.log(
+        `webhooks: subscription ${subscription.id} (${subscription.name}) event ${event.seq} attempt ${attempt} failed: ${outcome.lastError}${dead ? `; dead after ${failures} failures` : `; retrying in ${outcome.retryInMs} ms`}`,
+      );
       return delivered;
     }
     await releaseWebhook(this.db, subscription.id, lease);
@@ -198,7 +207,13 @@ export class WebhookDispatcher {
   private async post(subscription: SubscriptionRow, event: StreamEvent, attempt: number): Promise<AttemptResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    const failed = (statusCode: number | null, error: string, interrupted = false): AttemptResult => ({ delivered: false, statusCode, error, durationMs: elapsed(), interrupted });
+    const failed = (statusCode: number | null, error: string, interrupted = false): AttemptResult => ({
+      delivered: false,
+      statusCode,
+      error,
+      durationMs: elapsed(),
+      interrupted,
+    });
     if (!subscription.url || !subscription.secret) return failed(null, 'the subscription has no url or no secret');
 
     const delivery = `${subscription.id}:${event.seq}`;
@@ -223,7 +238,8 @@ export class WebhookDispatcher {
       });
       // The answer is the status; its body is not read (it could be large or slow).
       await response.body?.cancel().catch(() => {});
-      if (response.status >= 200 && response.status < 300) return { delivered: true, statusCode: response.status, error: null, durationMs: elapsed(), interrupted: false };
+      if (response.status >= 200 && response.status < 300)
+        return { delivered: true, statusCode: response.status, error: null, durationMs: elapsed(), interrupted: false };
       const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
       return failed(response.status, `HTTP ${response.status}${redirect}`);
     } catch (error) {

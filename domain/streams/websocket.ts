@@ -65,13 +65,19 @@ export function attachEventSocket(server: Server, deps: StreamDeps, options: Eve
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== EVENT_SOCKET_PATH) return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}; event streams are at ${EVENT_SOCKET_PATH}`);
+    if (url.pathname !== EVENT_SOCKET_PATH)
+      return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}; event streams are at ${EVENT_SOCKET_PATH}`);
     if (closing) return refuse(socket, 503, 'shutting_down', 'the server is shutting down; reconnect shortly');
     const key = presentedKey(request, url);
-    if (key === null) return refuse(socket, 401, 'unauthenticated', 'Authorization: expected "Bearer <api key>"', { 'WWW-Authenticate': 'Bearer' });
-    if (!key) return refuse(socket, 401, 'unauthenticated', 'an API key is required: send "Authorization: Bearer <api key>" or ?access_token=', { 'WWW-Authenticate': 'Bearer' });
+    if (key === null)
+      return refuse(socket, 401, 'unauthenticated', 'Authorization: expected "Bearer <api key>"', { 'WWW-Authenticate': 'Bearer' });
+    if (!key)
+      return refuse(socket, 401, 'unauthenticated', 'an API key is required: send "Authorization: Bearer <api key>" or ?access_token=', {
+        'WWW-Authenticate': 'Bearer',
+      });
     const participant = await participantForApiKey(deps.db, key);
-    if (!participant) return refuse(socket, 401, 'unauthenticated', 'the API key is not valid (unknown or revoked)', { 'WWW-Authenticate': 'Bearer' });
+    if (!participant)
+      return refuse(socket, 401, 'unauthenticated', 'the API key is not valid (unknown or revoked)', { 'WWW-Authenticate': 'Bearer' });
     // The client may have gone, or the server begun to close, while the key was looked up.
     if (socket.destroyed) return;
     if (closing) return refuse(socket, 503, 'shutting_down', 'the server is shutting down; reconnect shortly');

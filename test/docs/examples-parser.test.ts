@@ -20,7 +20,7 @@ const page = [
   '```',
   'text between',
   '```text output',
-  'not this block\'s output: text stands between them',
+  "not this block's output: text stands between them",
   '```',
   '```bash not-run: covered by test/e2e/dev-command.test.ts',
   'npm start',
@@ -69,7 +69,7 @@ describe('outputMatches', () => {
 describe('PageShell', () => {
   const block = (code: string) => ({ file: 'page.md', line: 1, code, exit: 0 });
 
-  it('carries variables and functions from block to block, as a reader\'s shell does', async () => {
+  it("carries variables and functions from block to block, as a reader's shell does", async () => {
     const shell = new PageShell({ PATH: process.env.PATH }, process.cwd());
     expect((await shell.run(block('PART=urn:example:1; greet() { echo "hello $1"; }'), 10_000)).status).toBe(0);
     expect(await shell.run(block('greet "$PART"'), 10_000)).toMatchObject({ status: 0, stdout: 'hello urn:example:1\n' });

@@ -15,7 +15,13 @@ import { readLifecycleFile } from '../../domain/lifecycles/load.js';
 import { fences, outputMatches, PageShell, shellBlocks } from './examples.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f))];
+const pages = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => join('docs', f)),
+];
 const BLOCK_TIMEOUT_MS = 90_000;
 
 let stack: Stack;
@@ -50,7 +56,9 @@ describe('docs examples', () => {
 
   it("run README's test command as CI's last step", () => {
     const readme = shellBlocks(join(ROOT, 'README.md')).map((b) => b.code.trim());
-    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').trim().split('\n');
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8')
+      .trim()
+      .split('\n');
     expect(readme).toContain(ci.at(-1));
     expect(ci.at(-1)).toBe('npm test');
   });
@@ -104,7 +112,8 @@ describe('docs examples', () => {
         const killed = result.status === null ? ` (killed after ${BLOCK_TIMEOUT_MS / 1000} s)` : '';
         const report = `${where}${killed}\n$ ${block.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
         expect(result.status, report).toBe(block.exit);
-        if (block.output !== undefined) expect(outputMatches(block.output, result.stdout), `${report}\n--- shown\n${block.output}`).toBe(true);
+        if (block.output !== undefined)
+          expect(outputMatches(block.output, result.stdout), `${report}\n--- shown\n${block.output}`).toBe(true);
       }
     });
   }

@@ -119,7 +119,7 @@ export class PageShell {
       '    for v in $(compgen -v); do',
       '      case " $__DOCS_BASH_VARS " in',
       '        *" $v "*) ;;',
-      "        *) declare -p \"$v\" 2>/dev/null | grep -Ev '^declare -[a-zA-Z]*r' || true ;;",
+      '        *) declare -p "$v" 2>/dev/null | grep -Ev \'^declare -[a-zA-Z]*r\' || true ;;',
       '      esac',
       '    done',
       `  } > ${JSON.stringify(`${this.state}.next`)}`,
@@ -166,7 +166,18 @@ export class PageShell {
 let bashVariables: string | undefined;
 /** The variables bash defines itself (BASH_*, PIPESTATUS, PWD…): never carried between blocks. */
 function bashOwnVariables(): string {
-  bashVariables ??= ['PIPESTATUS', 'FUNCNAME', 'BASH_COMMAND', 'BASH_LINENO', 'BASH_SOURCE', 'BASH_ARGV', 'BASH_ARGC', 'status', 'v', '__DOCS_BASH_VARS']
+  bashVariables ??= [
+    'PIPESTATUS',
+    'FUNCNAME',
+    'BASH_COMMAND',
+    'BASH_LINENO',
+    'BASH_SOURCE',
+    'BASH_ARGV',
+    'BASH_ARGC',
+    'status',
+    'v',
+    '__DOCS_BASH_VARS',
+  ]
     .concat(execFileSync('env', ['-i', 'bash', '--norc', '-c', 'compgen -v'], { encoding: 'utf8' }).split('\n'))
     .filter(Boolean)
     .join(' ');

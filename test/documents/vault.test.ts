@@ -35,7 +35,10 @@ function store(content: Buffer, options: { folder?: string; name?: string; recip
 }
 
 /** Rewrites the blob's content and metadata as someone with write access to the storage account could. */
-async function tamper(blobName: string, change: { content?: (bytes: Buffer) => Buffer; metadata?: (m: Record<string, string>) => Record<string, string> }) {
+async function tamper(
+  blobName: string,
+  change: { content?: (bytes: Buffer) => Buffer; metadata?: (m: Record<string, string>) => Record<string, string> },
+) {
   const blob = core.documents['options'].container.getBlockBlobClient(blobName);
   const properties = await blob.getProperties();
   const bytes = await blob.downloadToBuffer();
@@ -47,7 +50,11 @@ async function tamper(blobName: string, change: { content?: (bytes: Buffer) => B
 beforeAll(async () => {
   core = await openTestCore();
   vault = core.documents;
-  [certifier, foundry, retailer] = await Promise.all([participant('tuv-assurance'), participant('acme-foundry'), participant('harbor-retail')]);
+  [certifier, foundry, retailer] = await Promise.all([
+    participant('tuv-assurance'),
+    participant('acme-foundry'),
+    participant('harbor-retail'),
+  ]);
 });
 afterAll(() => core?.close());
 
@@ -56,7 +63,15 @@ describe('document vault', () => {
 
   it('round-trips a document for its recipient and its sender, with the SHA-256 of the plaintext as its hash', async () => {
     const row = await store(report);
-    expect(row).toMatchObject({ owner: 'tuv-assurance', folder: 'certificates', version: 1, kind: 'quality', hash: sha256(report), size: report.length, recipients: ['acme-foundry'] });
+    expect(row).toMatchObject({
+      owner: 'tuv-assurance',
+      folder: 'certificates',
+      version: 1,
+      kind: 'quality',
+      hash: sha256(report),
+      size: report.length,
+      recipients: ['acme-foundry'],
+    });
     // Compressed: this text shrinks a lot.
     expect(row.storedSize).toBeLessThan(report.length / 10);
     for (const reader of [foundry, certifier]) {
@@ -78,7 +93,13 @@ describe('document vault', () => {
     const noise = randomBytes(300_000);
     const row = await store(noise);
     const opened = await vault.open(row, foundry);
-    expect(opened.envelope.algorithms).toEqual({ hash: 'sha-256', signature: 'eip712-secp256k1', compression: 'none', content: 'aes-256-gcm', keyWrap: 'ecies-secp256k1-hkdf-sha256-aes-256-gcm' });
+    expect(opened.envelope.algorithms).toEqual({
+      hash: 'sha-256',
+      signature: 'eip712-secp256k1',
+      compression: 'none',
+      content: 'aes-256-gcm',
+      keyWrap: 'ecies-secp256k1-hkdf-sha256-aes-256-gcm',
+    });
     expect(Buffer.concat(await opened.content.toArray()).equals(noise)).toBe(true);
   });
 
@@ -109,18 +130,63 @@ describe('document vault', () => {
   it('passes a full check of an unaltered document', async () => {
     const row = await store(report);
     const check = await vault.check(row);
-    expect(check).toMatchObject({ ok: true, metadata: { ok: true }, signature: { ok: true, signer: certifier.address }, content: { ok: true, hash: sha256(report), size: report.length } });
+    expect(check).toMatchObject({
+      ok: true,
+      metadata: { ok: true },
+      signature: { ok: true, signer: certifier.address },
+      content: { ok: true, hash: sha256(report), size: report.length },
+    });
   });
 
   it.each([
-    ['a flipped ciphertext byte', { content: (b: Buffer) => Buffer.concat([b.subarray(0, 10), Buffer.from([b[10]! ^ 1]), b.subarray(11)]) }, { content: 'ciphertext_tampered' }],
+    [
+      'a flipped ciphertext byte',
+      { content: (b: Buffer) => Buffer.concat([b.subarray(0, 10), Buffer.from([b[10]! ^ 1]), b.subarray(11)]) },
+      { content: 'ciphertext_tampered' },
+    ],
     ['a truncated ciphertext', { content: (b: Buffer) => b.subarray(0, b.length - 5) }, { content: 'ciphertext_tampered' }],
-    ['an altered authentication tag', { metadata: (m: Record<string, string>) => ({ ...m, tw_tag: Buffer.alloc(16, 1).toString('base64') }) }, { content: 'ciphertext_tampered' }],
-    ['another recipient named', { metadata: (m: Record<string, string>) => ({ ...m, tw_recipients: JSON.stringify([{ id: 'harbor-retail', address: retailer.address.toLowerCase() }]) }) }, { signature: 'signature_invalid' }],
-    ['another kind claimed', { metadata: (m: Record<string, string>) => ({ ...m, tw_kind: 'sustainability' }) }, { metadata: 'index_mismatch', signature: 'signature_invalid' }],
-    ['an altered signing time', { metadata: (m: Record<string, string>) => ({ ...m, tw_timestamp: String(Number(m.tw_timestamp) + 1) }) }, { signature: 'signature_invalid' }],
-    ['a wrapped key replaced', { metadata: (m: Record<string, string>) => ({ ...m, tw_keys: JSON.stringify(Object.fromEntries(Object.keys(JSON.parse(m.tw_keys!)).map((a) => [a, randomBytes(129).toString('base64')]))) }) }, { content: 'key_unwrap_failed' }],
-    ['an unknown algorithm', { metadata: (m: Record<string, string>) => ({ ...m, tw_alg: m.tw_alg!.replace('aes-256-gcm', 'rot13') }) }, { metadata: 'metadata_invalid' }],
+    [
+      'an altered authentication tag',
+      { metadata: (m: Record<string, string>) => ({ ...m, tw_tag: Buffer.alloc(16, 1).toString('base64') }) },
+      { content: 'ciphertext_tampered' },
+    ],
+    [
+      'another recipient named',
+      {
+        metadata: (m: Record<string, string>) => ({
+          ...m,
+          tw_recipients: JSON.stringify([{ id: 'harbor-retail', address: retailer.address.toLowerCase() }]),
+        }),
+      },
+      { signature: 'signature_invalid' },
+    ],
+    [
+      'another kind claimed',
+      { metadata: (m: Record<string, string>) => ({ ...m, tw_kind: 'sustainability' }) },
+      { metadata: 'index_mismatch', signature: 'signature_invalid' },
+    ],
+    [
+      'an altered signing time',
+      { metadata: (m: Record<string, string>) => ({ ...m, tw_timestamp: String(Number(m.tw_timestamp) + 1) }) },
+      { signature: 'signature_invalid' },
+    ],
+    [
+      'a wrapped key replaced',
+      {
+        metadata: (m: Record<string, string>) => ({
+          ...m,
+          tw_keys: JSON.stringify(
+            Object.fromEntries(Object.keys(JSON.parse(m.tw_keys!)).map((a) => [a, randomBytes(129).toString('base64')])),
+          ),
+        }),
+      },
+      { content: 'key_unwrap_failed' },
+    ],
+    [
+      'an unknown algorithm',
+      { metadata: (m: Record<string, string>) => ({ ...m, tw_alg: m.tw_alg!.replace('aes-256-gcm', 'rot13') }) },
+      { metadata: 'metadata_invalid' },
+    ],
   ])('reports %s with its code', async (_what, change, codes) => {
     const row = await store(report);
     // A first read, so the vault knows the unaltered blob's ETag.
@@ -128,12 +194,13 @@ describe('document vault', () => {
     await tamper(row.blobName, change);
     const check = await vault.check(row);
     expect(check.ok).toBe(false);
-    for (const [layer, code] of Object.entries(codes)) expect(check[layer as 'metadata' | 'signature' | 'content']).toMatchObject({ ok: false, code });
+    for (const [layer, code] of Object.entries(codes))
+      expect(check[layer as 'metadata' | 'signature' | 'content']).toMatchObject({ ok: false, code });
     // A reader is refused rather than handed altered content.
     await expect(vault.open(row, foundry).then((opened) => text(opened.content))).rejects.toMatchObject({ code: expect.any(String) });
   });
 
-  it('reports a hash that is not the content\'s, even when the index agrees with the altered metadata', async () => {
+  it("reports a hash that is not the content's, even when the index agrees with the altered metadata", async () => {
     const row = await store(report);
     const other = sha256('something else');
     await tamper(row.blobName, { metadata: (m) => ({ ...m, tw_hash: other }) });

@@ -32,7 +32,9 @@ describe('HTTP API on the real stack', () => {
     const { status, body } = await call('GET', '/participants');
     expect(status).toBe(200);
     const ids = body.participants.map((p: any) => p.id);
-    expect(ids).toEqual(expect.arrayContaining(['acme-foundry', 'admin', 'harbor-retail', 'northwind-logistics', 'sierra-mining', 'tuv-assurance']));
+    expect(ids).toEqual(
+      expect.arrayContaining(['acme-foundry', 'admin', 'harbor-retail', 'northwind-logistics', 'sierra-mining', 'tuv-assurance']),
+    );
     const acme = body.participants.find((p: any) => p.id === 'acme-foundry');
     expect(acme.address).toBe(await participantAddress(stack.core, 'acme-foundry'));
     expect(acme.documentPublicKey).toMatch(/^0x04[0-9a-f]{128}$/);
@@ -55,14 +57,38 @@ describe('lifecycle registry', () => {
     expect(first).toMatchObject({ status: 201, body: { name, version: 1, source: 'api', definition: { name, version: 1 } } });
     expect(await call('POST', '/lifecycles', v1, 'application/yaml')).toMatchObject({ status: 200, body: { version: 1 } });
 
-    const v2 = { name, steps: [{ id: 'mint', kind: 'mint', to: 'manufacturer' }, { id: 'sell', kind: 'transfer', to: 'retailer' }] };
-    expect(await call('POST', '/lifecycles', v2)).toMatchObject({ status: 201, body: { version: 2, compiled: { version: 2, steps: [{ id: 'mint' }, { id: 'sell' }] } } });
-    expect(await call('POST', '/lifecycles', { ...v2, version: 1 })).toMatchObject({ status: 409, body: { error: { code: 'version_exists' } } });
-    expect(await call('POST', '/lifecycles', { ...v2, version: 5 })).toMatchObject({ status: 409, body: { error: { code: 'version_gap', message: `${name}: the next version is 3, not 5` } } });
+    const v2 = {
+      name,
+      steps: [
+        { id: 'mint', kind: 'mint', to: 'manufacturer' },
+        { id: 'sell', kind: 'transfer', to: 'retailer' },
+      ],
+    };
+    expect(await call('POST', '/lifecycles', v2)).toMatchObject({
+      status: 201,
+      body: { version: 2, compiled: { version: 2, steps: [{ id: 'mint' }, { id: 'sell' }] } },
+    });
+    expect(await call('POST', '/lifecycles', { ...v2, version: 1 })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'version_exists' } },
+    });
+    expect(await call('POST', '/lifecycles', { ...v2, version: 5 })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'version_gap', message: `${name}: the next version is 3, not 5` } },
+    });
 
-    expect(await call('GET', `/lifecycles/${name}`)).toMatchObject({ status: 200, body: { name, latest: 2, versions: [{ version: 1 }, { version: 2 }] } });
-    expect(await call('GET', `/lifecycles/${name}/1`)).toMatchObject({ status: 200, body: { version: 1, definition: { steps: [{ id: 'mint' }] } } });
-    expect(await call('GET', `/lifecycles/${name}/3`)).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_version_not_found' } } });
+    expect(await call('GET', `/lifecycles/${name}`)).toMatchObject({
+      status: 200,
+      body: { name, latest: 2, versions: [{ version: 1 }, { version: 2 }] },
+    });
+    expect(await call('GET', `/lifecycles/${name}/1`)).toMatchObject({
+      status: 200,
+      body: { version: 1, definition: { steps: [{ id: 'mint' }] } },
+    });
+    expect(await call('GET', `/lifecycles/${name}/3`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'lifecycle_version_not_found' } },
+    });
     expect(await call('GET', '/lifecycles/no-such-line')).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_not_found' } } });
   });
 
@@ -83,7 +109,8 @@ describe('lifecycle registry', () => {
         path: 'steps[1].to',
         step: 'mine',
         line: 4,
-        message: 'unknown participant role "distributer" (did you mean "distributor"?); roles: miner, manufacturer, distributor, retailer, certifier',
+        message:
+          'unknown participant role "distributer" (did you mean "distributor"?); roles: miner, manufacturer, distributor, retailer, certifier',
         text: expect.stringContaining('request body:4: steps[1].to [step "mine"]: unknown participant role "distributer"'),
       },
     ]);
@@ -100,12 +127,20 @@ describe('parts on lifecycle versions', () => {
     ];
     await call('POST', '/lifecycles', { name, steps });
     const first = uniqueId();
-    expect(await call('POST', '/parts', { id: first, lifecycle: name })).toMatchObject({ status: 201, body: { lifecycle: { name, version: 1 } } });
+    expect(await call('POST', '/parts', { id: first, lifecycle: name })).toMatchObject({
+      status: 201,
+      body: { lifecycle: { name, version: 1 } },
+    });
     await untilPart(first, waitingFor('go'));
 
-    expect((await call('POST', '/lifecycles', { name, steps: [...steps, { id: 'note', kind: 'record', event: 'shipped' }] })).body.version).toBe(2);
+    expect(
+      (await call('POST', '/lifecycles', { name, steps: [...steps, { id: 'note', kind: 'record', event: 'shipped' }] })).body.version,
+    ).toBe(2);
     const second = uniqueId();
-    expect(await call('POST', '/parts', { id: second, lifecycle: name })).toMatchObject({ status: 201, body: { lifecycle: { name, version: 2 } } });
+    expect(await call('POST', '/parts', { id: second, lifecycle: name })).toMatchObject({
+      status: 201,
+      body: { lifecycle: { name, version: 2 } },
+    });
     await untilPart(second, waitingFor('go'));
 
     for (const id of [first, second]) expect((await call('POST', `/parts/${id}/signals/go`, {})).status).toBe(202);
@@ -114,18 +149,29 @@ describe('parts on lifecycle versions', () => {
     expect(one.lifecycle).toEqual({ name, version: 1 });
     expect(one.steps.map((s: any) => s.id)).toEqual(['mint', 'go']);
     expect(two.lifecycle).toEqual({ name, version: 2 });
-    expect(two.steps.map((s: any) => [s.id, s.status])).toEqual([['mint', 'succeeded'], ['go', 'succeeded'], ['note', 'succeeded']]);
+    expect(two.steps.map((s: any) => [s.id, s.status])).toEqual([
+      ['mint', 'succeeded'],
+      ['go', 'succeeded'],
+      ['note', 'succeeded'],
+    ]);
 
     // A part can also start on an older version explicitly.
     const third = uniqueId();
-    expect(await call('POST', '/parts', { id: third, lifecycle: name, version: 1 })).toMatchObject({ status: 201, body: { lifecycle: { version: 1 } } });
+    expect(await call('POST', '/parts', { id: third, lifecycle: name, version: 1 })).toMatchObject({
+      status: 201,
+      body: { lifecycle: { version: 1 } },
+    });
   });
 
   it('completes an await step by update, refusing a bad payload with 422 and leaving the part unchanged', async () => {
     const id = uniqueId('urn:epc:id:sgtin:0614141.107346');
     expect((await call('POST', '/parts', { id, lifecycle: 'part-basic', params: { batch: 'B-17' } })).status).toBe(201);
     const before = await untilPart(id, waitingFor('sold'));
-    expect(before).toMatchObject({ lifecycle: { name: 'part-basic', version: 1 }, params: { batch: 'B-17' }, owner: { id: 'acme-foundry' } });
+    expect(before).toMatchObject({
+      lifecycle: { name: 'part-basic', version: 1 },
+      params: { batch: 'B-17' },
+      owner: { id: 'acme-foundry' },
+    });
 
     const bad = await call('POST', `/parts/${id}/updates/sold`, { buyer: 'Not An Id', price: 3 });
     expect(bad).toMatchObject({ status: 422, body: { error: { code: 'invalid_payload' } } });
@@ -138,26 +184,50 @@ describe('parts on lifecycle versions', () => {
     expect(unchanged.steps.map((s: any) => s.status)).toEqual(['succeeded', 'running', 'pending']);
 
     const sold = await call('POST', `/parts/${id}/updates/sold`, { buyer: 'northwind-logistics' });
-    expect(sold).toMatchObject({ status: 200, body: { id, step: 'sold', event: 'sold', payload: { buyer: 'northwind-logistics' }, delivered: 'update' } });
+    expect(sold).toMatchObject({
+      status: 200,
+      body: { id, step: 'sold', event: 'sold', payload: { buyer: 'northwind-logistics' }, delivered: 'update' },
+    });
     const done = await untilPart(id, (p) => p.status === 'completed' && p.workflow.status === 'COMPLETED');
     expect(done.owner.id).toBe('northwind-logistics');
-    expect(done.ownership.map((o: any) => [o.from, o.to])).toEqual([[null, 'acme-foundry'], ['acme-foundry', 'northwind-logistics']]);
+    expect(done.ownership.map((o: any) => [o.from, o.to])).toEqual([
+      [null, 'acme-foundry'],
+      ['acme-foundry', 'northwind-logistics'],
+    ]);
     expect(done.variables).toMatchObject({ params: { batch: 'B-17' }, sold: { buyer: 'northwind-logistics' } });
     expect(await stack.core.registry.ownerOf(tokenIdOf(id))).toBe(getAddress(done.owner.address));
 
-    expect(await call('POST', `/parts/${id}/updates/sold`, { buyer: 'harbor-retail' })).toMatchObject({ status: 409, body: { error: { code: 'part_not_active' } } });
+    expect(await call('POST', `/parts/${id}/updates/sold`, { buyer: 'harbor-retail' })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'part_not_active' } },
+    });
   });
 
   it('completes an await step by signal, and answers 404/409/422 for events it cannot take', async () => {
     const id = uniqueId();
     await call('POST', '/parts', { id, lifecycle: 'part-basic' });
-    expect(await call('POST', `/parts/${id}/signals/paid`, {})).toMatchObject({ status: 404, body: { error: { code: 'unknown_event', message: expect.stringContaining('it awaits: sold') } } });
-    expect(await call('POST', `/parts/${id}/signals/sold`, { buyer: 'ghost-co' })).toMatchObject({ status: 422, body: { error: { code: 'invalid_payload' } } });
-    expect(await call('POST', `/parts/${id}/signals/sold`, '{"buyer":')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
-    expect(await call('POST', `/parts/${uniqueId()}/signals/sold`, {})).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
+    expect(await call('POST', `/parts/${id}/signals/paid`, {})).toMatchObject({
+      status: 404,
+      body: { error: { code: 'unknown_event', message: expect.stringContaining('it awaits: sold') } },
+    });
+    expect(await call('POST', `/parts/${id}/signals/sold`, { buyer: 'ghost-co' })).toMatchObject({
+      status: 422,
+      body: { error: { code: 'invalid_payload' } },
+    });
+    expect(await call('POST', `/parts/${id}/signals/sold`, '{"buyer":')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_json' } },
+    });
+    expect(await call('POST', `/parts/${uniqueId()}/signals/sold`, {})).toMatchObject({
+      status: 404,
+      body: { error: { code: 'part_not_found' } },
+    });
 
     // A signal may arrive before the step waits for it: the part keeps it.
-    expect(await call('POST', `/parts/${id}/signals/sold`, { buyer: 'northwind-logistics' })).toMatchObject({ status: 202, body: { delivered: 'signal' } });
+    expect(await call('POST', `/parts/${id}/signals/sold`, { buyer: 'northwind-logistics' })).toMatchObject({
+      status: 202,
+      body: { delivered: 'signal' },
+    });
     const done = await untilPart(id, (p) => p.status === 'completed');
     expect(done.owner.id).toBe('northwind-logistics');
   });
@@ -167,8 +237,14 @@ describe('parts on lifecycle versions', () => {
     const bad = await call('POST', '/parts', { id: 'has space', lifecycle: 7, colour: 'red' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: any) => d.field).sort()).toEqual(['(body)', 'id', 'lifecycle']);
-    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: 'no-such' })).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_not_found' } } });
-    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: 'chip', version: 99 })).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_version_not_found' } } });
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: 'no-such' })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'lifecycle_not_found' } },
+    });
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: 'chip', version: 99 })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'lifecycle_version_not_found' } },
+    });
     const params = await call('POST', '/parts', { id: uniqueId(), lifecycle: 'chip', params: { origin: 3 } });
     expect(params).toMatchObject({ status: 422, body: { error: { code: 'invalid_params' } } });
     expect(params.body.error.details).toEqual([
@@ -177,7 +253,10 @@ describe('parts on lifecycle versions', () => {
     ]);
     const id = uniqueId();
     expect((await call('POST', '/parts', { id, lifecycle: 'pallet' })).status).toBe(201);
-    expect(await call('POST', '/parts', { id, lifecycle: 'pallet' })).toEqual({ status: 409, body: { error: { code: 'part_exists', message: `part "${id}" already exists` } } });
+    expect(await call('POST', '/parts', { id, lifecycle: 'pallet' })).toEqual({
+      status: 409,
+      body: { error: { code: 'part_exists', message: `part "${id}" already exists` } },
+    });
     expect(await call('GET', `/parts/${uniqueId()}`)).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
   });
 
@@ -196,20 +275,39 @@ describe('parts on lifecycle versions', () => {
     await untilPart(chip, waitingFor('quality-report'));
     // The certifier signs its report into the vault, sealed to the fab; the part refers to it by id.
     const tuvKey = (await call('POST', '/participants/tuv-assurance/api-keys', { label: 'chip test' })).body.apiKey.key;
-    const stored = await apiClient(() => stack.apiUrl, tuvKey).call('POST', `/documents?folder=quality&name=${chip.replaceAll(':', '-')}.txt&kind=quality&recipients=acme-foundry`, `quality report for ${chip}: pass`, {
-      contentType: 'text/plain',
-    });
+    const stored = await apiClient(() => stack.apiUrl, tuvKey).call(
+      'POST',
+      `/documents?folder=quality&name=${chip.replaceAll(':', '-')}.txt&kind=quality&recipients=acme-foundry`,
+      `quality report for ${chip}: pass`,
+      {
+        contentType: 'text/plain',
+      },
+    );
     expect(stored.status, JSON.stringify(stored.body)).toBe(201);
     const report = stored.body.hash;
     expect((await call('POST', `/parts/${chip}/updates/quality-report`, { document: stored.body.id })).status).toBe(200);
 
     const done = await untilPart(chip, (p) => p.status === 'completed');
     expect(done.steps.map((s: any) => [s.id, s.status])).toEqual(
-      ['mine', 'to-fab', 'manufactured', 'record-manufacture', 'quality-report', 'attach-quality', 'certify', 'bundle', 'ship', 'unpack', 'retail'].map((id) => [id, 'succeeded']),
+      [
+        'mine',
+        'to-fab',
+        'manufactured',
+        'record-manufacture',
+        'quality-report',
+        'attach-quality',
+        'certify',
+        'bundle',
+        'ship',
+        'unpack',
+        'retail',
+      ].map((id) => [id, 'succeeded']),
     );
     expect(done.owner.id).toBe('harbor-retail');
     expect(done.ownership.map((o: any) => o.to)).toEqual(['sierra-mining', 'acme-foundry', 'northwind-logistics', 'harbor-retail']);
-    expect(done.variables.certify.certificates).toEqual([{ kind: 'quality', documentHash: report, document: stored.body.id, issuer: 'tuv-assurance', validUntil: expect.any(String) }]);
+    expect(done.variables.certify.certificates).toEqual([
+      { kind: 'quality', documentHash: report, document: stored.body.id, issuer: 'tuv-assurance', validUntil: expect.any(String) },
+    ]);
     expect(done.variables.unpack).toMatchObject({ bundle: pallet });
 
     const registry = stack.core.registry;
@@ -217,7 +315,9 @@ describe('parts on lifecycle versions', () => {
     expect(await registry.ownerOf(tokenIdOf(chip))).toBe(await address('harbor-retail'));
     expect(await registry.ownerOf(tokenIdOf(pallet))).toBe(await address('northwind-logistics'));
     expect(await registry.bundleOf(tokenIdOf(chip))).toBe(0n);
-    expect((await registry.certificatesOf(tokenIdOf(chip))).map((c) => [c.kind, c.documentHash, c.issuer])).toEqual([[nameHash('quality'), report, await address('tuv-assurance')]]);
+    expect((await registry.certificatesOf(tokenIdOf(chip))).map((c) => [c.kind, c.documentHash, c.issuer])).toEqual([
+      [nameHash('quality'), report, await address('tuv-assurance')],
+    ]);
     expect(await registry.isRecorded(tokenIdOf(chip), done.variables['record-manufacture'].hash)).toBe(true);
     expect((await call('GET', `/parts/${pallet}`)).body.owner.id).toBe('northwind-logistics');
   });
@@ -236,7 +336,16 @@ function rawRequest(request: string): Promise<string> {
 }
 
 describe("the API's OpenAPI document", () => {
-  const resolve = (document: any, schema: any): any => (schema?.$ref ? resolve(document, schema.$ref.split('/').slice(1).reduce((at: any, key: string) => at[key], document)) : schema);
+  const resolve = (document: any, schema: any): any =>
+    schema?.$ref
+      ? resolve(
+          document,
+          schema.$ref
+            .split('/')
+            .slice(1)
+            .reduce((at: any, key: string) => at[key], document),
+        )
+      : schema;
 
   it('describes every route, needs no API key, and is accepted by an independent validator', async () => {
     const response = await fetch(`${stack.apiUrl}/openapi.json`);
@@ -246,7 +355,9 @@ describe("the API's OpenAPI document", () => {
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(document).toMatchObject({ openapi: '3.1.0', info: { title: 'Tracewell API' }, security: [{ bearer: [] }, { apiKey: [] }] });
-    const operations = Object.entries(document.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    const operations = Object.entries(document.paths).flatMap(([path, item]: [string, any]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     expect(operations).toEqual(
       expect.arrayContaining([
         'POST /parts',
@@ -275,7 +386,10 @@ describe("the API's OpenAPI document", () => {
         for (const [status, answer] of Object.entries(operation.responses) as [string, any][]) {
           // HEAD answers carry no body, and the health check's 503 is its report naming the failing
           // dependency; every other refusal is an Error.
-          if (Number(status) >= 400 && method !== 'head' && !(path === '/healthz' && status === '503')) expect(answer.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+          if (Number(status) >= 400 && method !== 'head' && !(path === '/healthz' && status === '503'))
+            expect(answer.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({
+              $ref: '#/components/schemas/Error',
+            });
         }
       }
     }
@@ -293,17 +407,29 @@ describe("the API's OpenAPI document", () => {
         if (media.length !== 1 || !schema?.required?.length) continue;
         const url = path.replace(/\{[^}]+\}/g, 'no-such-thing');
         const { status, body } = await call(method.toUpperCase(), url, {});
-        expect({ operation: `${method} ${path}`, status, code: body.error.code }).toEqual({ operation: `${method} ${path}`, status: 400, code: 'invalid_request' });
+        expect({ operation: `${method} ${path}`, status, code: body.error.code }).toEqual({
+          operation: `${method} ${path}`,
+          status: 400,
+          code: 'invalid_request',
+        });
         expect(body.error.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(schema.required));
         checked += 1;
       }
     }
     expect(checked).toBeGreaterThanOrEqual(8);
     // A value of the wrong type is named too, and a body of another media type is refused.
-    expect(await call('POST', '/parts', { id: uniqueId('part'), lifecycle: 'part-basic', version: 'two' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'version' }] } } });
-    expect(await call('POST', '/parts', '{"id":"x","lifecycle":"part-basic"}', 'text/plain')).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+    expect(await call('POST', '/parts', { id: uniqueId('part'), lifecycle: 'part-basic', version: 'two' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', details: [{ field: 'version' }] } },
+    });
+    expect(await call('POST', '/parts', '{"id":"x","lifecycle":"part-basic"}', 'text/plain')).toMatchObject({
+      status: 415,
+      body: { error: { code: 'unsupported_media_type' } },
+    });
     // `curl -X POST` with no data sends neither content-length nor transfer-encoding: no body, so `{}`.
-    const raw = await rawRequest(`POST /participants/admin/api-keys HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TEST_ADMIN_API_KEY}\r\nconnection: close\r\n\r\n`);
+    const raw = await rawRequest(
+      `POST /participants/admin/api-keys HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TEST_ADMIN_API_KEY}\r\nconnection: close\r\n\r\n`,
+    );
     expect(raw.split('\r\n')[0]).toBe('HTTP/1.1 201 Created');
   });
 
@@ -315,9 +441,17 @@ describe("the API's OpenAPI document", () => {
     const mismatches = matches('post', '/parts', 201, started.body);
     // Something in each list read below, so the item schemas are checked too (ops failures aside).
     const subscription = await call('POST', '/events/subscriptions', { name: 'docs-check', kind: 'websocket', filter: { parts: [id] } });
-    const stored = await call('POST', `/documents?folder=openapi-${randomUUID().slice(0, 8)}&name=note.txt&kind=note&recipients=acme-foundry`, 'checked against the document', 'text/plain');
+    const stored = await call(
+      'POST',
+      `/documents?folder=openapi-${randomUUID().slice(0, 8)}&name=note.txt&kind=note&recipients=acme-foundry`,
+      'checked against the document',
+      'text/plain',
+    );
     expect([subscription.status, stored.status]).toEqual([201, 201]);
-    mismatches.push(...matches('post', '/events/subscriptions', 201, subscription.body), ...matches('post', '/documents', 201, stored.body));
+    mismatches.push(
+      ...matches('post', '/events/subscriptions', 201, subscription.body),
+      ...matches('post', '/documents', 201, stored.body),
+    );
     mismatches.push(...matches('get', '/documents/{id}/metadata', 200, (await call('GET', `/documents/${stored.body.id}/metadata`)).body));
     await untilPart(id, waitingFor('sold'));
     const part = encodeURIComponent(id);
@@ -343,7 +477,9 @@ describe("the API's OpenAPI document", () => {
     for (const [path, template] of reads) {
       const { status, body } = await call('GET', path);
       expect(status, path).toBe(200);
-      for (const list of ['participants', 'lifecycles', 'events', 'subscriptions', 'documents', 'contracts'].filter((key) => Array.isArray(body[key]))) {
+      for (const list of ['participants', 'lifecycles', 'events', 'subscriptions', 'documents', 'contracts'].filter((key) =>
+        Array.isArray(body[key]),
+      )) {
         expect(body[list].length, `${path} ${list}`).toBeGreaterThan(0);
       }
       mismatches.push(...matches('get', template, 200, body));
@@ -361,7 +497,9 @@ describe("the API's OpenAPI document", () => {
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     const html = await page.text();
     const scripts = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-    expect(scripts).toEqual(expect.arrayContaining(['docs/assets/swagger-ui-bundle.js', 'docs/assets/swagger-ui.css', 'docs/assets/docs.js']));
+    expect(scripts).toEqual(
+      expect.arrayContaining(['docs/assets/swagger-ui-bundle.js', 'docs/assets/swagger-ui.css', 'docs/assets/docs.js']),
+    );
     for (const asset of scripts) {
       const response = await fetch(new URL(asset, `${stack.apiUrl}/docs`));
       expect(response.status, asset).toBe(200);

@@ -25,7 +25,11 @@ const name = `orders-${Date.now().toString(36)}`;
 
 function compileOrders(): { abi: Abi; bytecode: Hex } {
   const content = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'Orders.sol'), 'utf8');
-  const input = { language: 'Solidity', sources: { 'Orders.sol': { content } }, settings: { evmVersion: 'cancun', outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } } };
+  const input = {
+    language: 'Solidity',
+    sources: { 'Orders.sol': { content } },
+    settings: { evmVersion: 'cancun', outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+  };
   const output = JSON.parse(solc.compile(JSON.stringify(input)));
   const errors = (output.errors ?? []).filter((e: { severity: string }) => e.severity === 'error');
   if (errors.length > 0) throw new Error(errors.map((e: { formattedMessage: string }) => e.formattedMessage).join('\n'));
@@ -51,7 +55,10 @@ beforeAll(async () => {
   const hash = await wallet.deployContract({ abi, bytecode });
   address = (await stack.core.chain.client.waitForTransactionReceipt({ hash })).contractAddress!;
   const registered = await api.call('POST', '/contracts', { name, address, abi });
-  expect(registered).toMatchObject({ status: 201, body: { name, methods: expect.arrayContaining(['place', 'cancel(uint256)', 'cancel(uint256,string)']) } });
+  expect(registered).toMatchObject({
+    status: 201,
+    body: { name, methods: expect.arrayContaining(['place', 'cancel(uint256)', 'cancel(uint256,string)']) },
+  });
   buyer = await api.newParticipant([], 'gw');
 });
 
@@ -67,29 +74,73 @@ describe('contract gateway', () => {
     expect(placed.body.events).toEqual([
       expect.objectContaining({
         name: 'Placed',
-        args: { id: '1', buyer: '0x1C8EA173Abf56890644D1be62b12d59754af7C48', items: [{ sku: 'chip-7nm', qty: '100000000000000000001' }, { sku: 'wafer', qty: '3' }] },
+        args: {
+          id: '1',
+          buyer: '0x1C8EA173Abf56890644D1be62b12d59754af7C48',
+          items: [
+            { sku: 'chip-7nm', qty: '100000000000000000001' },
+            { sku: 'wafer', qty: '3' },
+          ],
+        },
       }),
     ]);
     expect(await buyer.api.call('POST', `/contracts/${name}/query/lastOrderItems`, {})).toMatchObject({
       status: 200,
-      body: { output: { _0: [{ sku: 'chip-7nm', qty: '100000000000000000001' }, { sku: 'wafer', qty: '3' }] } },
+      body: {
+        output: {
+          _0: [
+            { sku: 'chip-7nm', qty: '100000000000000000001' },
+            { sku: 'wafer', qty: '3' },
+          ],
+        },
+      },
     });
-    expect((await buyer.api.call('POST', `/contracts/${name}/query/totals`, { input: { _0: '1' } })).body).toEqual({ output: { _0: '100000000000000000004' } });
+    expect((await buyer.api.call('POST', `/contracts/${name}/query/totals`, { input: { _0: '1' } })).body).toEqual({
+      output: { _0: '100000000000000000004' },
+    });
   });
 
   it('decodes a revert, names a bad field, and reaches overloads by signature', async () => {
-    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('1000000000000000000000000000001') } })).toMatchObject({
+    expect(
+      await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('1000000000000000000000000000001') } }),
+    ).toMatchObject({
       status: 409,
-      body: { error: { code: 'contract_reverted', details: { name: 'OutOfStock', signature: 'OutOfStock(string,uint256)', args: { sku: 'chip-7nm', available: '1000000000000000000000000000000' } } } },
+      body: {
+        error: {
+          code: 'contract_reverted',
+          details: {
+            name: 'OutOfStock',
+            signature: 'OutOfStock(string,uint256)',
+            args: { sku: 'chip-7nm', available: '1000000000000000000000000000000' },
+          },
+        },
+      },
     });
-    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: { ...order('1'), items: [{ sku: 'x', qty: 'many' }] } } })).toMatchObject({
+    expect(
+      await buyer.api.call('POST', `/contracts/${name}/invoke/place`, {
+        input: { order: { ...order('1'), items: [{ sku: 'x', qty: 'many' }] } },
+      }),
+    ).toMatchObject({
       status: 400,
-      body: { error: { code: 'invalid_argument', message: 'input.order.items[0].qty: expected a decimal string (uint256), got "many"', details: [{ field: 'input.order.items[0].qty' }] } },
+      body: {
+        error: {
+          code: 'invalid_argument',
+          message: 'input.order.items[0].qty: expected a decimal string (uint256), got "many"',
+          details: [{ field: 'input.order.items[0].qty' }],
+        },
+      },
     });
-    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/cancel`, { input: { id: '1' } })).toMatchObject({ status: 404, body: { error: { code: 'method_not_found' } } });
-    const cancelled = await buyer.api.call('POST', `/contracts/${name}/invoke/${encodeURIComponent('cancel(uint256,string)')}`, { input: { id: '1', reason: 'changed mind' } });
+    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/cancel`, { input: { id: '1' } })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'method_not_found' } },
+    });
+    const cancelled = await buyer.api.call('POST', `/contracts/${name}/invoke/${encodeURIComponent('cancel(uint256,string)')}`, {
+      input: { id: '1', reason: 'changed mind' },
+    });
     expect(cancelled.body.events).toEqual([expect.objectContaining({ name: 'Cancelled', args: { id: '1', reason: 'changed mind' } })]);
-    expect(await buyer.api.call('POST', `/contracts/${name}/invoke/${encodeURIComponent('cancel(uint256)')}`, { input: { id: '1' } })).toMatchObject({
+    expect(
+      await buyer.api.call('POST', `/contracts/${name}/invoke/${encodeURIComponent('cancel(uint256)')}`, { input: { id: '1' } }),
+    ).toMatchObject({
       status: 409,
       body: { error: { details: { name: 'UnknownOrder', args: { id: '1' } } } },
     });
@@ -98,8 +149,18 @@ describe('contract gateway', () => {
   it('sends one transaction for repeats with one Idempotency-Key', async () => {
     const before = (await buyer.api.call('POST', `/contracts/${name}/query/count`, {})).body.output._0;
     const key = `order-${Date.now()}`;
-    const first = await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('7') } }, { headers: { 'idempotency-key': key } });
-    const second = await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('7') } }, { headers: { 'idempotency-key': key } });
+    const first = await buyer.api.call(
+      'POST',
+      `/contracts/${name}/invoke/place`,
+      { input: { order: order('7') } },
+      { headers: { 'idempotency-key': key } },
+    );
+    const second = await buyer.api.call(
+      'POST',
+      `/contracts/${name}/invoke/place`,
+      { input: { order: order('7') } },
+      { headers: { 'idempotency-key': key } },
+    );
     expect(first.status).toBe(200);
     expect(second.body.txHash).toBe(first.body.txHash);
     expect((await buyer.api.call('POST', `/contracts/${name}/query/count`, {})).body.output._0).toBe(String(Number(before) + 1));
@@ -117,7 +178,16 @@ describe('contract gateway', () => {
     const placed = await buyer.api.call('POST', path('invoke', 'place'), { input: { order: order('2') } });
     const reverted = await buyer.api.call('POST', path('invoke', 'place'), { input: { order: order('1000000000000000000000000000001') } });
     const required = await buyer.api.call('POST', path('invoke', 'place'), { input: { order: { ...order('1'), items: [] } } });
-    expect(required).toMatchObject({ status: 409, body: { error: { code: 'contract_reverted', message: expect.stringContaining('an order needs items'), details: { name: 'Error', args: {} } } } });
+    expect(required).toMatchObject({
+      status: 409,
+      body: {
+        error: {
+          code: 'contract_reverted',
+          message: expect.stringContaining('an order needs items'),
+          details: { name: 'Error', args: {} },
+        },
+      },
+    });
     const items = await buyer.api.call('POST', path('query', 'lastOrderItems'), {});
     const totals = await buyer.api.call('POST', path('query', 'totals'), { input: { _0: '1' } });
     expect([placed.status, reverted.status, items.status, totals.status]).toEqual([200, 409, 200, 200]);
@@ -138,15 +208,25 @@ describe('contract gateway', () => {
       expect(result.errors ?? [], contract).toEqual([]);
       expect(result.valid).toBe(true);
     }
-    expect((await api.call('GET', '/contracts')).body.contracts.map((contract: any) => contract.name)).toEqual(expect.arrayContaining(['PartRegistry', name]));
+    expect((await api.call('GET', '/contracts')).body.contracts.map((contract: any) => contract.name)).toEqual(
+      expect.arrayContaining(['PartRegistry', name]),
+    );
     expect((await buyer.api.call('POST', '/contracts', { name: 'x', address, abi: [{ type: 'function' }] })).status).toBe(403);
     // A result type with no JSON form is refused at registration, not by every later document request.
-    const unmappable = [{ type: 'function', name: 'rate', inputs: [], outputs: [{ name: '', type: 'fixed128x18' }], stateMutability: 'view' }];
-    expect(await api.call('POST', '/contracts', { name: `${name}-fixed`, address, abi: unmappable })).toMatchObject({ status: 400, body: { error: { code: 'invalid_abi' } } });
+    const unmappable = [
+      { type: 'function', name: 'rate', inputs: [], outputs: [{ name: '', type: 'fixed128x18' }], stateMutability: 'view' },
+    ];
+    expect(await api.call('POST', '/contracts', { name: `${name}-fixed`, address, abi: unmappable })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_abi' } },
+    });
     // Registered where no contract is: a clear 422, not a 500.
     const nowhere = `nowhere-${Date.now().toString(36)}`;
     const { abi } = compileOrders();
     expect((await api.call('POST', '/contracts', { name: nowhere, address: `0x${'12'.repeat(20)}`, abi })).status).toBe(201);
-    expect(await buyer.api.call('POST', `/contracts/${nowhere}/query/count`, {})).toMatchObject({ status: 422, body: { error: { code: 'no_result' } } });
+    expect(await buyer.api.call('POST', `/contracts/${nowhere}/query/count`, {})).toMatchObject({
+      status: 422,
+      body: { error: { code: 'no_result' } },
+    });
   });
 });

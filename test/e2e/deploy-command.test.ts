@@ -70,7 +70,8 @@ async function startsAndStops(args: string[], env: Record<string, string>, ready
   const run = start(args, env);
   const deadline = Date.now() + 60_000;
   while (!ready.test(run.output())) {
-    if (run.child.exitCode !== null || Date.now() > deadline) throw new Error(`tracewell ${args.join(' ')} did not start:\n${run.output()}`);
+    if (run.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`tracewell ${args.join(' ')} did not start:\n${run.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   run.child.kill('SIGINT');
@@ -134,7 +135,11 @@ describe.skipIf(!inject('databaseUrl'))('tracewell deploy', () => {
   beforeAll(async () => {
     url = await scratchDatabase();
     // A container and key store of this file's own, so "created" is this test's doing.
-    env = { DATABASE_URL: url, TRACEWELL_KEYSTORE_DIR: tempDir('tracewell-deploy-keys-'), DOCUMENTS_CONTAINER: `deploy-test-${process.pid}` };
+    env = {
+      DATABASE_URL: url,
+      TRACEWELL_KEYSTORE_DIR: tempDir('tracewell-deploy-keys-'),
+      DOCUMENTS_CONTAINER: `deploy-test-${process.pid}`,
+    };
   });
 
   it('started three times at once, does each thing once', async () => {
@@ -161,8 +166,12 @@ describe.skipIf(!inject('databaseUrl'))('tracewell deploy', () => {
     expect(await chain.getTransactionCount({ address: admin })).toBe(nonceBefore + 1 + afterFirst.chainTxs);
     const [deployment] = await query<{ part_registry: `0x${string}` }>(url, 'select part_registry from deployments');
     registry = deployment!.part_registry;
-    const addresses = new Set((await query<{ address: string }>(url, `select address from participants where id <> 'admin'`)).map((row) => getAddress(row.address)));
-    const grants = (await chain.getLogs({ address: registry, event: roleGranted, fromBlock: 0n })).filter((log) => addresses.has(getAddress(log.args.account!)));
+    const addresses = new Set(
+      (await query<{ address: string }>(url, `select address from participants where id <> 'admin'`)).map((row) => getAddress(row.address)),
+    );
+    const grants = (await chain.getLogs({ address: registry, event: roleGranted, fromBlock: 0n })).filter((log) =>
+      addresses.has(getAddress(log.args.account!)),
+    );
     expect(grants.filter((log) => log.args.role === REGISTRAR_ROLE)).toHaveLength(seeds.length);
     expect(grants.filter((log) => log.args.role === CERTIFIER_ROLE)).toHaveLength(certifiers);
     expect(new Set(grants.map((log) => `${log.args.role}:${log.args.account}`)).size).toBe(grants.length);

@@ -43,7 +43,12 @@ async function startDev(): Promise<DevRun> {
     if (Date.now() > deadline) throw new Error(`tracewell dev did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { child, output: () => output, apiUrl: /API\s+(http:\/\/\S+)/.exec(output)![1]!, apiKey: /Admin key\s+(tw_\S+)/.exec(output)![1]! };
+  return {
+    child,
+    output: () => output,
+    apiUrl: /API\s+(http:\/\/\S+)/.exec(output)![1]!,
+    apiKey: /Admin key\s+(tw_\S+)/.exec(output)![1]!,
+  };
 }
 
 async function interrupt(run: DevRun): Promise<number | null> {

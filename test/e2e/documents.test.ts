@@ -81,7 +81,9 @@ describe('document vault over HTTP', () => {
       const read = await download(keys[reader]!, stored.body.id);
       expect(read.status).toBe(200);
       expect(read.bytes.toString()).toBe(report);
-      expect(Object.fromEntries([...read.headers].filter(([name]) => name.startsWith('tracewell-') || name === 'content-type'))).toMatchObject({
+      expect(
+        Object.fromEntries([...read.headers].filter(([name]) => name.startsWith('tracewell-') || name === 'content-type')),
+      ).toMatchObject({
         'content-type': 'text/plain',
         'tracewell-document-hash': sha256(report),
         'tracewell-signature-verified': 'true',
@@ -89,8 +91,15 @@ describe('document vault over HTTP', () => {
         'tracewell-signer': expect.stringMatching(/^tuv-assurance 0x[0-9a-f]{40}$/),
       });
     }
-    const head = await fetch(`${stack.apiUrl}/documents/${stored.body.id}`, { method: 'HEAD', headers: { authorization: `Bearer ${keys['acme-foundry']}` } });
-    expect([head.status, head.headers.get('content-length'), head.headers.get('tracewell-document-hash')]).toEqual([200, String(Buffer.byteLength(report)), sha256(report)]);
+    const head = await fetch(`${stack.apiUrl}/documents/${stored.body.id}`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${keys['acme-foundry']}` },
+    });
+    expect([head.status, head.headers.get('content-length'), head.headers.get('tracewell-document-hash')]).toEqual([
+      200,
+      String(Buffer.byteLength(report)),
+      sha256(report),
+    ]);
     const refused = await download(keys['harbor-retail']!, stored.body.id);
     expect(refused.status).toBe(403);
     expect(refused.json().error.code).toBe('not_a_recipient');
@@ -107,10 +116,20 @@ describe('document vault over HTTP', () => {
       form.append('recipients', 'acme-foundry');
       form.append('recipients', 'harbor-retail');
       form.append('file', new Blob([`unit,kg CO2e\nchip,${version}.5\n`], { type: 'text/csv' }), name);
-      const response = await fetch(`${stack.apiUrl}/documents`, { method: 'POST', headers: { authorization: `Bearer ${keys['tuv-assurance']}` }, body: form });
+      const response = await fetch(`${stack.apiUrl}/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys['tuv-assurance']}` },
+        body: form,
+      });
       const body = (await response.json()) as any;
       expect(response.status, JSON.stringify(body)).toBe(201);
-      expect(body).toMatchObject({ name, version, kind: 'carbon-footprint', contentType: 'text/csv', recipients: ['acme-foundry', 'harbor-retail'] });
+      expect(body).toMatchObject({
+        name,
+        version,
+        kind: 'carbon-footprint',
+        contentType: 'text/csv',
+        recipients: ['acme-foundry', 'harbor-retail'],
+      });
     }
     // Fields after the file cannot be honoured: refused, and nothing is kept.
     const late = new FormData();
@@ -118,9 +137,16 @@ describe('document vault over HTTP', () => {
     late.append('kind', 'carbon-footprint');
     late.append('file', new Blob(['unit,kg CO2e\n']), 'late.csv');
     late.append('recipients', 'harbor-retail');
-    const refused = await fetch(`${stack.apiUrl}/documents`, { method: 'POST', headers: { authorization: `Bearer ${keys['tuv-assurance']}` }, body: late });
+    const refused = await fetch(`${stack.apiUrl}/documents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys['tuv-assurance']}` },
+      body: late,
+    });
     expect(refused.status).toBe(400);
-    expect(((await refused.json()) as any).error).toMatchObject({ code: 'invalid_multipart', message: 'field "recipients" comes after the file; send the fields first' });
+    expect(((await refused.json()) as any).error).toMatchObject({
+      code: 'invalid_multipart',
+      message: 'field "recipients" comes after the file; send the fields first',
+    });
     expect((await certifier.call('GET', `/documents?folder=certs-${RUN}&name=late.csv`)).body.documents).toEqual([]);
 
     const listed = await retailer.call('GET', `/documents?folder=certs-${RUN}&name=${name}`);
@@ -140,7 +166,10 @@ describe('document vault over HTTP', () => {
   it('refuses bad uploads with a clear 4xx', async () => {
     const missing = await upload(keys['tuv-assurance']!, 'x', { folder: '' });
     expect(missing.status).toBe(400);
-    expect(missing.body.error).toMatchObject({ code: 'invalid_request', details: expect.arrayContaining([expect.objectContaining({ field: 'folder' }), expect.objectContaining({ field: 'name' })]) });
+    expect(missing.body.error).toMatchObject({
+      code: 'invalid_request',
+      details: expect.arrayContaining([expect.objectContaining({ field: 'folder' }), expect.objectContaining({ field: 'name' })]),
+    });
     const unknown = await upload(keys['tuv-assurance']!, 'x', { name: 'x.txt', recipients: 'acme-foundry,nobody-here' });
     expect(unknown.status).toBe(422);
     expect(unknown.body.error).toMatchObject({ code: 'unknown_recipient', message: 'recipients: unknown participant "nobody-here"' });
@@ -183,7 +212,12 @@ describe('document vault over HTTP', () => {
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({
       valid: false,
-      checks: { metadata: { ok: true }, signature: { ok: true }, content: { ok: false, code: 'ciphertext_tampered' }, anchor: { ok: false, code: 'not_anchored' } },
+      checks: {
+        metadata: { ok: true },
+        signature: { ok: true },
+        content: { ok: false, code: 'ciphertext_tampered' },
+        anchor: { ok: false, code: 'not_anchored' },
+      },
     });
   });
 
@@ -222,10 +256,17 @@ describe('certificates from the vault', () => {
     const file = id.replaceAll(':', '-');
     expect((await admin.call('POST', '/parts', { id, lifecycle })).status).toBe(201);
     const parked = await admin.untilPart(id, (p) => p.status === 'parked');
-    expect(parked.steps.find((s: any) => s.id === 'certify')).toMatchObject({ status: 'failed', error: { code: 'CertificationFailed', message: `part ${id} lacks valid certificates: quality: none attached` } });
+    expect(parked.steps.find((s: any) => s.id === 'certify')).toMatchObject({
+      status: 'failed',
+      error: { code: 'CertificationFailed', message: `part ${id} lacks valid certificates: quality: none attached` },
+    });
 
     // A certificate of another kind does not do: the step retries and parks again.
-    const wrongKind = await upload(keys['tuv-assurance']!, `Sustainability of ${id}`, { name: `${file}-sus.txt`, kind: 'sustainability', recipients: 'acme-foundry' });
+    const wrongKind = await upload(keys['tuv-assurance']!, `Sustainability of ${id}`, {
+      name: `${file}-sus.txt`,
+      kind: 'sustainability',
+      recipients: 'acme-foundry',
+    });
     const attachedWrong = await certifier.call('POST', `/parts/${id}/certificates`, { document: wrongKind.body.id });
     expect(attachedWrong.status, JSON.stringify(attachedWrong.body)).toBe(200);
     expect(attachedWrong.body).toMatchObject({ resumed: 'certify', certificate: { certificate: 'sustainability' } });
@@ -233,23 +274,43 @@ describe('certificates from the vault', () => {
     await admin.untilPart(id, (p) => p.status === 'parked' && p.operatorActions.length === 1);
 
     // Only an accepted certifier attaches, and only documents it signed.
-    const own = await upload(keys['acme-foundry']!, `Self-declared quality of ${id}`, { name: `${file}-self.txt`, recipients: 'tuv-assurance' });
+    const own = await upload(keys['acme-foundry']!, `Self-declared quality of ${id}`, {
+      name: `${file}-self.txt`,
+      recipients: 'tuv-assurance',
+    });
     expect((await foundry.call('POST', `/parts/${id}/certificates`, { document: own.body.id })).body.error.code).toBe('not_a_certifier');
-    expect((await certifier.call('POST', `/parts/${id}/certificates`, { document: own.body.id })).body.error.code).toBe('document_not_yours');
+    expect((await certifier.call('POST', `/parts/${id}/certificates`, { document: own.body.id })).body.error.code).toBe(
+      'document_not_yours',
+    );
 
-    const quality = await upload(keys['tuv-assurance']!, `Quality of ${id}: pass`, { name: `${file}-quality.txt`, recipients: 'acme-foundry' });
+    const quality = await upload(keys['tuv-assurance']!, `Quality of ${id}: pass`, {
+      name: `${file}-quality.txt`,
+      recipients: 'acme-foundry',
+    });
     const attached = await certifier.call('POST', `/parts/${id}/certificates`, { document: quality.body.id, validFor: '30d' });
     expect(attached.status, JSON.stringify(attached.body)).toBe(200);
     expect(attached.body).toMatchObject({
       part: id,
       action: 'attach-certificate',
       txHash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
-      certificate: { certificate: 'quality', document: quality.body.id, documentHash: sha256(`Quality of ${id}: pass`), issuer: 'tuv-assurance', validUntil: expect.any(String) },
+      certificate: {
+        certificate: 'quality',
+        document: quality.body.id,
+        documentHash: sha256(`Quality of ${id}: pass`),
+        issuer: 'tuv-assurance',
+        validUntil: expect.any(String),
+      },
       resumed: 'certify',
     });
     const done = await admin.untilPart(id, (p) => p.status === 'completed');
     expect(done.variables.certify.certificates).toEqual([
-      { kind: 'quality', documentHash: sha256(`Quality of ${id}: pass`), document: quality.body.id, issuer: 'tuv-assurance', validUntil: attached.body.certificate.validUntil },
+      {
+        kind: 'quality',
+        documentHash: sha256(`Quality of ${id}: pass`),
+        document: quality.body.id,
+        issuer: 'tuv-assurance',
+        validUntil: attached.body.certificate.validUntil,
+      },
     ]);
     expect(done.owner.id).toBe('northwind-logistics');
 
@@ -277,7 +338,10 @@ describe('certificates from the vault', () => {
     await admin.untilPart(other, (p) => p.status === 'parked');
     const replayed = await certifier.call('POST', `/parts/${other}/certificates`, { document: quality.body.id });
     expect(replayed.status).toBe(409);
-    expect(replayed.body.error).toMatchObject({ code: 'document_anchored_elsewhere', message: expect.stringContaining(`already certifies ${id}`) });
+    expect(replayed.body.error).toMatchObject({
+      code: 'document_anchored_elsewhere',
+      message: expect.stringContaining(`already certifies ${id}`),
+    });
 
     // An anchored certificate is evidence: deleting it needs force.
     const deletion = await certifier.call('DELETE', `/documents/${quality.body.id}`);

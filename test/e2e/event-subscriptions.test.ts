@@ -39,7 +39,11 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ body: Buffer.concat(chunks).toString(), signature: String(req.headers['tracewell-signature']), delivery: String(req.headers['tracewell-delivery']) });
+      received.push({
+        body: Buffer.concat(chunks).toString(),
+        signature: String(req.headers['tracewell-signature']),
+        delivery: String(req.headers['tracewell-delivery']),
+      });
       res.writeHead(204).end();
     });
   });
@@ -65,9 +69,22 @@ const name = (label: string) => `${label}-${RUN}`;
 
 describe('event subscriptions API', () => {
   it('creates a webhook subscription, shows its secret once, and never again', async () => {
-    const created = await owner.call('POST', '/events/subscriptions', { name: name('created'), kind: 'webhook', url: hookUrl, filter: { events: ['Transfer'] } });
+    const created = await owner.call('POST', '/events/subscriptions', {
+      name: name('created'),
+      kind: 'webhook',
+      url: hookUrl,
+      filter: { events: ['Transfer'] },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: name('created'), kind: 'webhook', url: hookUrl, filter: { events: ['Transfer'] }, status: 'active', failures: 0, lastError: null });
+    expect(created.body).toMatchObject({
+      name: name('created'),
+      kind: 'webhook',
+      url: hookUrl,
+      filter: { events: ['Transfer'] },
+      status: 'active',
+      failures: 0,
+      lastError: null,
+    });
     expect(created.body.secret).toMatch(/^[0-9a-f]{64}$/);
     expect(created.body.cursor).toEqual(expect.any(Number));
 
@@ -80,7 +97,12 @@ describe('event subscriptions API', () => {
     expect(list.body.subscriptions.every((s: any) => !('secret' in s))).toBe(true);
 
     // A secret of the caller's own choosing; a WebSocket subscription has neither URL nor secret.
-    const chosen = await owner.call('POST', '/events/subscriptions', { name: name('chosen'), kind: 'webhook', url: hookUrl, secret: 'a-secret-of-my-own-choosing' });
+    const chosen = await owner.call('POST', '/events/subscriptions', {
+      name: name('chosen'),
+      kind: 'webhook',
+      url: hookUrl,
+      secret: 'a-secret-of-my-own-choosing',
+    });
     expect(chosen).toMatchObject({ status: 201, body: { secret: 'a-secret-of-my-own-choosing' } });
     const socket = await owner.call('POST', '/events/subscriptions', { name: name('socket'), kind: 'websocket', start: 'oldest' });
     expect(socket).toMatchObject({ status: 201, body: { kind: 'websocket', url: null, cursor: 0 } });
@@ -96,12 +118,18 @@ describe('event subscriptions API', () => {
     expect(fields(await refused({ name: name('ws-url'), kind: 'websocket', url: hookUrl }))).toEqual(['url']);
     expect(fields(await refused({ name: 'no spaces please', kind: 'websocket' }))).toEqual(['name']);
     expect(fields(await refused({ name: name('short'), kind: 'webhook', url: hookUrl, secret: 'short' }))).toEqual(['secret']);
-    expect(fields(await refused({ name: name('event'), kind: 'websocket', filter: { events: ['Teleported'] } }))).toEqual(['filter.events.0']);
+    expect(fields(await refused({ name: name('event'), kind: 'websocket', filter: { events: ['Teleported'] } }))).toEqual([
+      'filter.events.0',
+    ]);
     expect(fields(await refused({ name: name('kind'), kind: 'carrier-pigeon' }))).toEqual(['kind']);
     expect(await refused({ name: name('extra'), kind: 'websocket', colour: 'blue' })).toMatchObject({ code: 'invalid_request' });
     expect((await owner.call('POST', '/events/subscriptions', '{not json')).body.error.code).toBe('invalid_json');
 
-    const unknown = await owner.call('POST', '/events/subscriptions', { name: name('who'), kind: 'websocket', filter: { participant: 'nobody-at-all' } });
+    const unknown = await owner.call('POST', '/events/subscriptions', {
+      name: name('who'),
+      kind: 'websocket',
+      filter: { participant: 'nobody-at-all' },
+    });
     expect(unknown).toMatchObject({ status: 422, body: { error: { code: 'unknown_participant' } } });
     const future = await owner.call('POST', '/events/subscriptions', { name: name('future'), kind: 'websocket', start: 2 ** 31 - 1 });
     expect(future).toMatchObject({ status: 422, body: { error: { code: 'seq_out_of_range' } } });
@@ -123,13 +151,19 @@ describe('event subscriptions API', () => {
       ['POST', '/redeliver', {}],
       ['DELETE', '', undefined],
     ] as const) {
-      expect(await other.call(method, `${path}${suffix}`, body)).toMatchObject({ status: 404, body: { error: { code: 'subscription_not_found' } } });
+      expect(await other.call(method, `${path}${suffix}`, body)).toMatchObject({
+        status: 404,
+        body: { error: { code: 'subscription_not_found' } },
+      });
     }
     expect((await other.call('GET', '/events/subscriptions')).body.subscriptions.map((s: any) => s.id)).not.toContain(mine.id);
     expect(await other.call('GET', '/events/subscriptions?all=true')).toMatchObject({ status: 403 });
     // Malformed or unknown ids are just as absent.
     for (const id of ['not-a-uuid', "1' or '1'='1", randomUUID()]) {
-      expect(await owner.call('GET', `/events/subscriptions/${encodeURIComponent(id)}`)).toMatchObject({ status: 404, body: { error: { code: 'subscription_not_found' } } });
+      expect(await owner.call('GET', `/events/subscriptions/${encodeURIComponent(id)}`)).toMatchObject({
+        status: 404,
+        body: { error: { code: 'subscription_not_found' } },
+      });
     }
 
     expect((await admin.call('GET', path)).status).toBe(200);
@@ -140,7 +174,12 @@ describe('event subscriptions API', () => {
 
   it('delivers the mirrored events to a webhook, logs the deliveries, redelivers from an earlier event, and deletes', async () => {
     // From the oldest event: the stack's own start put events on the ledger (roles granted to the seeded participants).
-    const created = await owner.call('POST', '/events/subscriptions', { name: name('hook'), kind: 'webhook', url: hookUrl, start: 'oldest' });
+    const created = await owner.call('POST', '/events/subscriptions', {
+      name: name('hook'),
+      kind: 'webhook',
+      url: hookUrl,
+      start: 'oldest',
+    });
     expect(created.status).toBe(201);
     const { id, secret } = created.body;
     const path = `/events/subscriptions/${id}`;
@@ -163,7 +202,10 @@ describe('event subscriptions API', () => {
     expect(firstPage.body.deliveries).toHaveLength(1);
     const nextPage = await owner.call('GET', `${path}/deliveries?limit=1&before=${firstPage.body.nextBefore}`);
     expect(nextPage.body.deliveries[0].id).toBeLessThan(firstPage.body.deliveries[0].id);
-    expect(await owner.call('GET', `${path}/deliveries?limit=0`)).toMatchObject({ status: 400, body: { error: { code: 'invalid_query' } } });
+    expect(await owner.call('GET', `${path}/deliveries?limit=0`)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_query' } },
+    });
 
     // Redelivery from before the first event: it arrives again, with the same delivery id.
     const firstSeq = seqs[0]!;
@@ -171,7 +213,13 @@ describe('event subscriptions API', () => {
     const redelivered = await owner.call('POST', `${path}/redeliver`, { from: firstSeq - 1 });
     expect(redelivered).toMatchObject({ status: 200, body: { id, cursor: firstSeq - 1, status: 'active', failures: 0 } });
     // (A request of the first round may still be in flight: look past it.)
-    await until(async () => (mine().slice(before).some((r) => r.delivery === `${id}:${firstSeq}`) ? true : undefined));
+    await until(async () =>
+      mine()
+        .slice(before)
+        .some((r) => r.delivery === `${id}:${firstSeq}`)
+        ? true
+        : undefined,
+    );
     expect((await owner.call('POST', `${path}/redeliver`, { from: -1 })).status).toBe(400);
 
     expect((await owner.call('DELETE', path)).status).toBe(204);

@@ -37,7 +37,9 @@ async function startReceiver(failures: number) {
 
 /** A WebSocket client of /events/ws that records every frame. */
 async function connect() {
-  const socket = new WebSocket(`${stack.apiUrl.replace('http', 'ws')}/events/ws`, { headers: { authorization: `Bearer ${TEST_ADMIN_API_KEY}` } });
+  const socket = new WebSocket(`${stack.apiUrl.replace('http', 'ws')}/events/ws`, {
+    headers: { authorization: `Bearer ${TEST_ADMIN_API_KEY}` },
+  });
   const frames: any[] = [];
   socket.on('message', (data) => frames.push(JSON.parse(String(data))));
   await new Promise((resolve, reject) => {
@@ -68,10 +70,21 @@ describe('ledger events', () => {
     const id = uniqueId('urn:test:events');
     const receiver = await startReceiver(2);
     try {
-      const hook = await api.call('POST', '/events/subscriptions', { name: `hook-${id.slice(-8)}`, kind: 'webhook', url: receiver.url, filter: { parts: [id] }, start: 'newest' });
+      const hook = await api.call('POST', '/events/subscriptions', {
+        name: `hook-${id.slice(-8)}`,
+        kind: 'webhook',
+        url: receiver.url,
+        filter: { parts: [id] },
+        start: 'newest',
+      });
       expect(hook.status).toBe(201);
       const secret: string = hook.body.secret;
-      const socketSubscription = await api.call('POST', '/events/subscriptions', { name: `ws-${id.slice(-8)}`, kind: 'websocket', filter: { parts: [id] }, start: 'newest' });
+      const socketSubscription = await api.call('POST', '/events/subscriptions', {
+        name: `ws-${id.slice(-8)}`,
+        kind: 'websocket',
+        filter: { parts: [id] },
+        start: 'newest',
+      });
       expect(socketSubscription.status).toBe(201);
 
       // A WebSocket client subscribes before the part exists, acks the first event only, then drops.
@@ -87,7 +100,9 @@ describe('ledger events', () => {
       expect(names).toEqual(['Transfer', 'PartRegistered', 'Transfer']);
       const events = listed.body.events;
       expect(events[2].args).toMatchObject({ part: id, from: 'acme-foundry', to: 'northwind-logistics' });
-      expect(events.map((event: any) => event.seq)).toEqual([...events.map((event: any) => event.seq)].sort((a: number, b: number) => a - b));
+      expect(events.map((event: any) => event.seq)).toEqual(
+        [...events.map((event: any) => event.seq)].sort((a: number, b: number) => a - b),
+      );
 
       // Webhook: 500, 500, then every event exactly once, in order, signed with the subscription's secret.
       await until('three webhook deliveries', () => receiver.received.filter((r) => r.status === 200).length === 3 && true);
@@ -106,7 +121,10 @@ describe('ledger events', () => {
       await until('three events on the socket', () => first.events().length === 3 && true);
       expect(first.events().map((frame) => frame.seq)).toEqual(events.map((event: any) => event.seq));
       first.socket.send(JSON.stringify({ type: 'ack', seq: events[0].seq }));
-      await until('the ack stored', async () => (await api.call('GET', `/events/subscriptions/${socketSubscription.body.id}`)).body.cursor === events[0].seq);
+      await until(
+        'the ack stored',
+        async () => (await api.call('GET', `/events/subscriptions/${socketSubscription.body.id}`)).body.cursor === events[0].seq,
+      );
       first.socket.terminate();
 
       // Reconnected, it gets exactly the events after its last ack.

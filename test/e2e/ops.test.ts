@@ -88,7 +88,9 @@ describe('a chain outage parks steps; ops retry them', () => {
     const parked = await untilPart(id, parkedOn('mint'));
     expect(parked.steps[0]).toMatchObject({ id: 'mint', status: 'failed', attempts: 5, error: { code: 'ChainUnavailableError' } });
 
-    const [failure] = await failuresOf(`lifecycle=${LIFECYCLE}&code=ChainUnavailableError&kind=mint`).then((all) => all.filter((f) => f.partId === id));
+    const [failure] = await failuresOf(`lifecycle=${LIFECYCLE}&code=ChainUnavailableError&kind=mint`).then((all) =>
+      all.filter((f) => f.partId === id),
+    );
     expect(failure).toMatchObject({
       partId: id,
       lifecycle: { name: LIFECYCLE, version: 1 },
@@ -103,8 +105,14 @@ describe('a chain outage parks steps; ops retry them', () => {
 
     gate.mode = 'open';
     // A retry names the failed step; another step is refused.
-    expect(await call('POST', `/parts/${id}/steps/ship/retry`, {}, asOps)).toMatchObject({ status: 409, body: { error: { code: 'step_not_failed' } } });
-    expect(await call('POST', `/parts/${id}/steps/mint/retry`, undefined, asOps)).toMatchObject({ status: 200, body: { id, step: 'mint', action: 'retry' } });
+    expect(await call('POST', `/parts/${id}/steps/ship/retry`, {}, asOps)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'step_not_failed' } },
+    });
+    expect(await call('POST', `/parts/${id}/steps/mint/retry`, undefined, asOps)).toMatchObject({
+      status: 200,
+      body: { id, step: 'mint', action: 'retry' },
+    });
     const done = await untilPart(id, waitingFor('sold'));
     expect(done.steps.map((s: any) => [s.id, s.status])).toEqual([
       ['mint', 'succeeded'],
@@ -119,7 +127,10 @@ describe('a chain outage parks steps; ops retry them', () => {
         step: 'mint',
         actor: operatorId,
         reason: null,
-        before: expect.objectContaining({ partStatus: 'parked', step: expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'ChainUnavailableError' }) }) }),
+        before: expect.objectContaining({
+          partStatus: 'parked',
+          step: expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'ChainUnavailableError' }) }),
+        }),
         after: { partStatus: 'active', step: { status: 'retrying' } },
       }),
     ]);
@@ -131,7 +142,10 @@ describe('a chain outage parks steps; ops retry them', () => {
     const id = await startPart();
     await untilPart(id, parkedOn('mint'));
     const [failure] = (await failuresOf(`lifecycle=${LIFECYCLE}`)).filter((f) => f.partId === id);
-    const [stored] = await stack.core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${id}`));
+    const [stored] = await stack.core.database.db
+      .select()
+      .from(chainTxs)
+      .where(eq(chainTxs.key, `mint:${id}`));
     expect(failure.lastTxHash).toBe(stored!.txHash);
     expect(stored).toMatchObject({ partId: id, stepId: 'mint', status: 'signed' });
 
@@ -145,7 +159,10 @@ describe('a chain outage parks steps; ops retry them', () => {
     expect(await mintsOf(id)).toBe(1);
     const mintSends = gate.sent.slice(sentBefore).filter((raw) => raw === stored!.rawTx);
     expect(mintSends).toEqual([]);
-    const [after] = await stack.core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${id}`));
+    const [after] = await stack.core.database.db
+      .select()
+      .from(chainTxs)
+      .where(eq(chainTxs.key, `mint:${id}`));
     expect(after).toMatchObject({ txHash: stored!.txHash, nonce: stored!.nonce, status: 'mined' });
   });
 
@@ -155,8 +172,16 @@ describe('a chain outage parks steps; ops retry them', () => {
     await Promise.all(ids.map((id) => untilPart(id, parkedOn('mint'), 60_000)));
     gate.mode = 'open';
 
-    expect(await call('POST', '/ops/failures/retry', {}, asOps)).toMatchObject({ status: 400, body: { error: { code: 'filter_required' } } });
-    const { status, body } = await call('POST', '/ops/failures/retry', { lifecycle: LIFECYCLE, code: 'ChainUnavailableError', reason: 'RPC node back' }, asOps);
+    expect(await call('POST', '/ops/failures/retry', {}, asOps)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'filter_required' } },
+    });
+    const { status, body } = await call(
+      'POST',
+      '/ops/failures/retry',
+      { lifecycle: LIFECYCLE, code: 'ChainUnavailableError', reason: 'RPC node back' },
+      asOps,
+    );
     expect(status).toBe(200);
     expect(body).toEqual({ matched: 20, retried: 20, skipped: 0, errors: 0, notRetried: [] });
     for (const id of ids) {
@@ -165,7 +190,10 @@ describe('a chain outage parks steps; ops retry them', () => {
       expect(await mintsOf(id)).toBe(1);
     }
     // Nothing is left to retry: a repeat matches nothing.
-    expect((await call('POST', '/ops/failures/retry', { lifecycle: LIFECYCLE, code: 'ChainUnavailableError' }, asOps)).body).toMatchObject({ matched: 0, retried: 0 });
+    expect((await call('POST', '/ops/failures/retry', { lifecycle: LIFECYCLE, code: 'ChainUnavailableError' }, asOps)).body).toMatchObject({
+      matched: 0,
+      retried: 0,
+    });
   });
 });
 
@@ -178,17 +206,29 @@ describe('operator decisions on a step the contract refuses', () => {
 
     const typo = await call('POST', `/parts/${id}/steps/ship/retry`, { params: { partcipant: 'northwind-logistics' } }, asOps);
     expect(typo).toMatchObject({ status: 422, body: { error: { code: 'invalid_step_params' } } });
-    expect(typo.body.error.details).toEqual([{ field: 'params.partcipant', message: 'not a parameter of a transfer step (did you mean "participant"?); its parameters: to, participant, part' }]);
+    expect(typo.body.error.details).toEqual([
+      {
+        field: 'params.partcipant',
+        message: 'not a parameter of a transfer step (did you mean "participant"?); its parameters: to, participant, part',
+      },
+    ]);
     expect(await call('POST', `/parts/${id}/steps/ship/retry`, { params: { to: 'distributer' } }, asOps)).toMatchObject({
       status: 422,
       body: { error: { code: 'invalid_step_params', message: expect.stringContaining('(did you mean "distributor"?)') } },
     });
     expect(await call('POST', `/parts/${id}/steps/ship/retry`, { params: { participant: 'nobody-inc' } }, asOps)).toMatchObject({
       status: 422,
-      body: { error: { code: 'invalid_step_params', details: [{ field: 'params.participant', message: 'unknown participant "nobody-inc"' }] } },
+      body: {
+        error: { code: 'invalid_step_params', details: [{ field: 'params.participant', message: 'unknown participant "nobody-inc"' }] },
+      },
     });
 
-    const retried = await call('POST', `/parts/${id}/steps/ship/retry`, { params: { participant: 'northwind-logistics' }, reason: 'buyer corrected' }, asOps);
+    const retried = await call(
+      'POST',
+      `/parts/${id}/steps/ship/retry`,
+      { params: { participant: 'northwind-logistics' }, reason: 'buyer corrected' },
+      asOps,
+    );
     expect(retried).toMatchObject({ status: 200, body: { action: 'retry', params: { participant: 'northwind-logistics' } } });
     const done = await untilPart(id, waitingFor('sold'));
     expect(done.owner.id).toBe('northwind-logistics');
@@ -197,7 +237,13 @@ describe('operator decisions on a step the contract refuses', () => {
         action: 'retry',
         step: 'ship',
         reason: 'buyer corrected',
-        before: { partStatus: 'parked', step: expect.objectContaining({ status: 'failed', params: expect.objectContaining({ participant: 'harbor-retail', to: 'distributor' }) }) },
+        before: {
+          partStatus: 'parked',
+          step: expect.objectContaining({
+            status: 'failed',
+            params: expect.objectContaining({ participant: 'harbor-retail', to: 'distributor' }),
+          }),
+        },
         after: { partStatus: 'active', step: { status: 'retrying', edits: { participant: 'northwind-logistics' } } },
       }),
     ]);
@@ -206,30 +252,58 @@ describe('operator decisions on a step the contract refuses', () => {
   it('skips a step with a reason; the part goes on without it', async () => {
     const id = await startPart({ buyer: 'harbor-retail' });
     await untilPart(id, parkedOn('ship'));
-    expect(await call('POST', `/parts/${id}/steps/ship/skip`, {}, asOps)).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: 'reason: Required' } } });
+    expect(await call('POST', `/parts/${id}/steps/ship/skip`, {}, asOps)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: 'reason: Required' } },
+    });
     expect(await call('POST', `/parts/${id}/steps/ship/skip`, { reason: 'handed over on paper' }, asOps)).toMatchObject({ status: 200 });
     const part = await untilPart(id, waitingFor('sold'));
     expect(part.steps[2]).toMatchObject({ id: 'ship', status: 'skipped', error: { code: 'RoleMismatch' } });
     expect(part.owner.id).toBe('acme-foundry');
-    expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'skip', reason: 'handed over on paper', after: { partStatus: 'active', step: { status: 'skipped' } } })]);
+    expect(part.operatorActions).toEqual([
+      expect.objectContaining({
+        action: 'skip',
+        reason: 'handed over on paper',
+        after: { partStatus: 'active', step: { status: 'skipped' } },
+      }),
+    ]);
   });
 
   it('aborts a part with a reason; it ends aborted and takes no more decisions', async () => {
     const id = await startPart({ buyer: 'harbor-retail' });
     await untilPart(id, parkedOn('ship'));
-    expect(await call('POST', `/parts/${id}/abort`, { reason: 'lot scrapped' }, asOps)).toMatchObject({ status: 200, body: { id, step: 'ship', action: 'abort' } });
+    expect(await call('POST', `/parts/${id}/abort`, { reason: 'lot scrapped' }, asOps)).toMatchObject({
+      status: 200,
+      body: { id, step: 'ship', action: 'abort' },
+    });
     const part = await untilPart(id, (p) => p.workflow?.status === 'COMPLETED');
     expect(part.status).toBe('aborted');
-    expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'abort', step: 'ship', reason: 'lot scrapped', after: { partStatus: 'aborted', step: { status: 'failed' } } })]);
-    expect(await call('POST', `/parts/${id}/steps/ship/retry`, {}, asOps)).toMatchObject({ status: 409, body: { error: { code: 'part_not_active' } } });
+    expect(part.operatorActions).toEqual([
+      expect.objectContaining({
+        action: 'abort',
+        step: 'ship',
+        reason: 'lot scrapped',
+        after: { partStatus: 'aborted', step: { status: 'failed' } },
+      }),
+    ]);
+    expect(await call('POST', `/parts/${id}/steps/ship/retry`, {}, asOps)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'part_not_active' } },
+    });
     expect(await failuresOf(`lifecycle=${LIFECYCLE}&status=all`)).not.toContainEqual(expect.objectContaining({ partId: id }));
   });
 
   it('refuses decisions on a part that is not parked', async () => {
     const id = await startPart();
     await untilPart(id, waitingFor('sold'));
-    expect(await call('POST', `/parts/${id}/steps/sold/retry`, {}, asOps)).toMatchObject({ status: 409, body: { error: { code: 'part_not_parked' } } });
-    expect(await call('POST', `/parts/urn:test:none/abort`, { reason: 'x' }, asOps)).toMatchObject({ status: 404, body: { error: { code: 'part_not_found' } } });
+    expect(await call('POST', `/parts/${id}/steps/sold/retry`, {}, asOps)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'part_not_parked' } },
+    });
+    expect(await call('POST', `/parts/urn:test:none/abort`, { reason: 'x' }, asOps)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'part_not_found' } },
+    });
   });
 
   it('lets only operators decide: another participant gets 403, and no key at all 401', async () => {
@@ -237,7 +311,10 @@ describe('operator decisions on a step the contract refuses', () => {
     await untilPart(id, waitingFor('sold'));
     const { api: retailer } = await apiClient(() => stack.apiUrl).newParticipant([], 'shop');
     expect(await retailer.call('GET', '/ops/failures')).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
-    expect(await retailer.call('POST', `/parts/${id}/abort`, { reason: 'not mine' })).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect(await retailer.call('POST', `/parts/${id}/abort`, { reason: 'not mine' })).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    });
     const anonymous = await fetch(`${stack.apiUrl}/ops/failures`);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ error: { code: 'unauthenticated' } });
@@ -259,7 +336,10 @@ describe('the failure list', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const { body }: { body: any } = await call('GET', `/ops/failures?lifecycle=${LIFECYCLE}&code=RoleMismatch&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      const { body }: { body: any } = await call(
+        'GET',
+        `/ops/failures?lifecycle=${LIFECYCLE}&code=RoleMismatch&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(body.failures.length).toBeLessThanOrEqual(1);
       seen.push(...body.failures.map((f: any) => f.partId));
       cursor = body.nextCursor;
@@ -292,7 +372,10 @@ describe('reset for workflow-level breakage', () => {
   it('resets a part to its last workflow task: a new run carries on where the part was, audited', async () => {
     const id = await startPart();
     const before = await untilPart(id, waitingFor('sold'));
-    expect(await call('POST', `/parts/${id}/reset`, { reason: 'bad deploy', eventId: 1 }, asOps)).toMatchObject({ status: 422, body: { error: { code: 'invalid_reset_point' } } });
+    expect(await call('POST', `/parts/${id}/reset`, { reason: 'bad deploy', eventId: 1 }, asOps)).toMatchObject({
+      status: 422,
+      body: { error: { code: 'invalid_reset_point' } },
+    });
     const reset = await call('POST', `/parts/${id}/reset`, { reason: 'bad deploy rolled back' }, asOps);
     expect(reset).toMatchObject({ status: 200, body: { partId: id, previousRunId: before.workflow.runId } });
     expect(reset.body.runId).not.toBe(before.workflow.runId);
@@ -312,14 +395,25 @@ describe('reset for workflow-level breakage', () => {
         after: { partStatus: 'active', runId: reset.body.runId, eventId: reset.body.eventId },
       }),
     ]);
-    expect(await call('POST', `/parts/${id}/reset`, { reason: 'again' }, asOps)).toMatchObject({ status: 409, body: { error: { code: 'part_completed' } } });
+    expect(await call('POST', `/parts/${id}/reset`, { reason: 'again' }, asOps)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'part_completed' } },
+    });
   });
 });
 
 describe('tracewell ops (the CLI)', () => {
   const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['app/cli/bin.js', 'ops', '--api', stack.apiUrl, '--api-key', asOps.headers.authorization!.slice('Bearer '.length), ...args]);
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [
+        'app/cli/bin.js',
+        'ops',
+        '--api',
+        stack.apiUrl,
+        '--api-key',
+        asOps.headers.authorization!.slice('Bearer '.length),
+        ...args,
+      ]);
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
@@ -338,10 +432,22 @@ describe('tracewell ops (the CLI)', () => {
     const listed = await cli('failures', '--lifecycle', LIFECYCLE, '--code', 'ChainUnavailableError', '--limit', '500');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^PART\s+LIFECYCLE\s+STEP\s+CODE\s+ATTEMPTS\s+AGE\s+STATUS\s+MESSAGE$/m);
-    for (const id of outage) expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+${LIFECYCLE} v1\\s+mint \\(mint\\)\\s+ChainUnavailableError\\s+5\\s+\\d+s\\s+parked\\s+the chain node is unavailable`, 'm'));
+    for (const id of outage)
+      expect(listed.stdout).toMatch(
+        new RegExp(
+          `^${id}\\s+${LIFECYCLE} v1\\s+mint \\(mint\\)\\s+ChainUnavailableError\\s+5\\s+\\d+s\\s+parked\\s+the chain node is unavailable`,
+          'm',
+        ),
+      );
 
-    expect(await cli('skip', refused, 'ship')).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--reason <text>' not specified") });
-    expect(await cli('retry', refused, 'ship', '--set', 'participant=nobody-inc')).toMatchObject({ code: 2, stderr: 'tracewell: invalid_step_params: params.participant: unknown participant "nobody-inc"\n' });
+    expect(await cli('skip', refused, 'ship')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("required option '--reason <text>' not specified"),
+    });
+    expect(await cli('retry', refused, 'ship', '--set', 'participant=nobody-inc')).toMatchObject({
+      code: 2,
+      stderr: 'tracewell: invalid_step_params: params.participant: unknown participant "nobody-inc"\n',
+    });
     expect(await cli('retry', refused, 'ship', '--set', 'participant=northwind-logistics', '--reason', 'buyer corrected')).toMatchObject({
       code: 0,
       stdout: `retrying ${refused} step ship with {"participant":"northwind-logistics"}\n`,

@@ -40,8 +40,20 @@ async function send(queue: string, messageId: string, body: unknown): Promise<vo
   }
 }
 
-const startPart = (id: string, participant = 'acme-foundry', lifecycle = 'part-basic') => ({ type: 'start-part', version: 1, participant, part: { id, lifecycle, params: { batch: 'SB-1' } } });
-const sold = (id: string) => ({ type: 'deliver-event', version: 1, participant: 'northwind-logistics', part: id, event: 'sold', payload: { buyer: 'northwind-logistics' } });
+const startPart = (id: string, participant = 'acme-foundry', lifecycle = 'part-basic') => ({
+  type: 'start-part',
+  version: 1,
+  participant,
+  part: { id, lifecycle, params: { batch: 'SB-1' } },
+});
+const sold = (id: string) => ({
+  type: 'deliver-event',
+  version: 1,
+  participant: 'northwind-logistics',
+  part: id,
+  event: 'sold',
+  payload: { buyer: 'northwind-logistics' },
+});
 
 async function intakeRow(messageId: string) {
   const [row] = await stack.core.database.db.select().from(intakeMessages).where(eq(intakeMessages.messageId, messageId));
@@ -52,7 +64,12 @@ beforeAll(async () => {
   broker = await startTestBroker();
   broker.createTopicSubscription(TOPIC, 'all');
   bus = new ServiceBusClient(broker.connectionString);
-  stack = await startTestStack({ SERVICE_BUS_CONNECTION_STRING: broker.connectionString, SERVICE_BUS_INTAKE_QUEUE: QUEUE, SERVICE_BUS_EVENTS_TOPIC: TOPIC, LEDGER_POLL_MS: '100' });
+  stack = await startTestStack({
+    SERVICE_BUS_CONNECTION_STRING: broker.connectionString,
+    SERVICE_BUS_INTAKE_QUEUE: QUEUE,
+    SERVICE_BUS_EVENTS_TOPIC: TOPIC,
+    LEDGER_POLL_MS: '100',
+  });
 });
 
 afterAll(async () => {
@@ -90,10 +107,16 @@ describe('Service Bus intake', () => {
     // part has completed since, so the checks before the effect would now refuse: Temporal has the
     // effect under the key, and the redelivery completes as applied instead.
     const db = stack.core.database.db;
-    await db.update(intakeMessages).set({ status: 'applying' }).where(inArray(intakeMessages.messageId, [started, event]));
+    await db
+      .update(intakeMessages)
+      .set({ status: 'applying' })
+      .where(inArray(intakeMessages.messageId, [started, event]));
     await send(QUEUE, started, startPart(partId));
     await send(QUEUE, event, sold(partId));
-    await until('both applied again', async () => (await intakeRow(started))?.status === 'applied' && (await intakeRow(event))?.status === 'applied');
+    await until(
+      'both applied again',
+      async () => (await intakeRow(started))?.status === 'applied' && (await intakeRow(event))?.status === 'applied',
+    );
     await until('the queue drained', () => broker.peek(QUEUE).length === 0);
     expect(broker.deadLetters(QUEUE)).toEqual([]);
     expect(await intakeRow(started)).toMatchObject({ result: { started: 'earlier' } });
@@ -118,13 +141,33 @@ describe('Service Bus intake', () => {
     const later = uniqueId('urn:test:sb-later');
     const invalid: [string, unknown, string, RegExp][] = [
       ['bad-json', '{"type": "start-part",', 'message_not_json', /^the body is not JSON/],
-      ['unknown-type', { type: 'ship-part', version: 1 }, 'unknown_message_type', /^type: "ship-part" is not a message type; expected one of start-part, deliver-event, attach-document$/],
+      [
+        'unknown-type',
+        { type: 'ship-part', version: 1 },
+        'unknown_message_type',
+        /^type: "ship-part" is not a message type; expected one of start-part, deliver-event, attach-document$/,
+      ],
       ['old-version', { ...startPart(uniqueId()), version: 2 }, 'unsupported_message_version', /^version: 2 is not supported/],
-      ['schema', { type: 'start-part', version: 1, participant: 'acme-foundry', part: { lifecycle: 'part-basic' } }, 'invalid_message', /^part\.id: Required$/],
+      [
+        'schema',
+        { type: 'start-part', version: 1, participant: 'acme-foundry', part: { lifecycle: 'part-basic' } },
+        'invalid_message',
+        /^part\.id: Required$/,
+      ],
       ['unknown-part', sold(later), 'part_not_found', /^part "urn:test:sb-later:.*" not found$/],
       ['unknown-participant', startPart(uniqueId(), 'ghost-co'), 'unknown_participant', /^participant: no participant "ghost-co"$/],
-      ['unknown-lifecycle', startPart(uniqueId(), 'acme-foundry', 'no-such-lifecycle'), 'lifecycle_not_found', /^no lifecycle named "no-such-lifecycle"/],
-      ['bad-params', { ...startPart(uniqueId()), part: { id: uniqueId(), lifecycle: 'part-basic', params: { batch: 7 } } }, 'invalid_params', /params\.batch/],
+      [
+        'unknown-lifecycle',
+        startPart(uniqueId(), 'acme-foundry', 'no-such-lifecycle'),
+        'lifecycle_not_found',
+        /^no lifecycle named "no-such-lifecycle"/,
+      ],
+      [
+        'bad-params',
+        { ...startPart(uniqueId()), part: { id: uniqueId(), lifecycle: 'part-basic', params: { batch: 7 } } },
+        'invalid_params',
+        /params\.batch/,
+      ],
     ];
     const ids = invalid.map(([name]) => `${name}-${run}`);
     for (const [index, [, body]] of invalid.entries()) await send(QUEUE, ids[index]!, body);
@@ -159,7 +202,10 @@ describe('Service Bus intake', () => {
       gate = await startTcpGate(inject('temporalAddress'));
       connection = await Connection.connect({ address: gate.address });
       const temporal = new Client({ connection, namespace: 'default' });
-      const processor = new IntakeProcessor({ ...stack.commands, temporal }, { commandTimeoutMs: 1_500, retry: { initialMs: 200, maxMs: 1_000 } });
+      const processor = new IntakeProcessor(
+        { ...stack.commands, temporal },
+        { commandTimeoutMs: 1_500, retry: { initialMs: 200, maxMs: 1_000 } },
+      );
       client = new ServiceBusClient(broker.connectionString);
       intake = startIntake(client, processor, { queue, concurrency: 2 });
 
@@ -184,7 +230,7 @@ describe('Service Bus intake', () => {
 });
 
 describe('Service Bus topic', () => {
-  it("publishes the ledger events, each with its event id as message id and its type and part as properties", async () => {
+  it('publishes the ledger events, each with its event id as message id and its type and part as properties', async () => {
     const id = uniqueId('urn:test:sb-topic');
     await send(QUEUE, `start-${id}`, startPart(id));
     await api.untilPart(id, waitingFor('sold'));
@@ -195,7 +241,7 @@ describe('Service Bus topic', () => {
     const receiver = bus.createReceiver(TOPIC, 'all', { receiveMode: 'receiveAndDelete' });
     const received: ServiceBusReceivedMessage[] = [];
     try {
-      await until('the part\'s events on the topic', async () => {
+      await until("the part's events on the topic", async () => {
         received.push(...(await receiver.receiveMessages(200, { maxWaitTimeInMs: 500 })));
         return received.filter((message) => message.applicationProperties?.partId === id).length >= 3;
       });

@@ -28,8 +28,10 @@ function tempDir(prefix: string): string {
 }
 
 /** An embedded database of the test's own (kept in `dataDir`), which no deploy has touched. */
-const configIn = (dataDir: string, overrides: NodeJS.ProcessEnv = {}) => testAppConfig({ DATABASE_URL: '', TRACEWELL_DATA_DIR: dataDir, ...overrides });
-const open = (config: ReturnType<typeof testAppConfig>, deploy = false) => openCore({ config, rpcUrl: inject('rpcUrl'), dev: false, deploy });
+const configIn = (dataDir: string, overrides: NodeJS.ProcessEnv = {}) =>
+  testAppConfig({ DATABASE_URL: '', TRACEWELL_DATA_DIR: dataDir, ...overrides });
+const open = (config: ReturnType<typeof testAppConfig>, deploy = false) =>
+  openCore({ config, rpcUrl: inject('rpcUrl'), dev: false, deploy });
 
 describe('a worker or API process', () => {
   it('refuses a database that lacks the last migration, naming it and `tracewell deploy`', async () => {
@@ -46,7 +48,9 @@ describe('a worker or API process', () => {
 
     const opening = open(configIn(dataDir));
     await expect(opening).rejects.toBeInstanceOf(DeploymentNotCurrent);
-    await expect(opening).rejects.toThrow(`not deployed: database schema: 1 of ${knownMigrations().length} migrations not applied (${missing})\nRun \`tracewell deploy\``);
+    await expect(opening).rejects.toThrow(
+      `not deployed: database schema: 1 of ${knownMigrations().length} migrations not applied (${missing})\nRun \`tracewell deploy\``,
+    );
   });
 
   it('refuses a migrated database that no deploy set up, naming `tracewell deploy`', async () => {
@@ -74,7 +78,9 @@ describe('a worker or API process', () => {
     // An edited participants file and another contract: every difference is named, and the fix.
     const participants = join(tempDir('tracewell-seed-'), 'participants.yaml');
     writeFileSync(participants, `${readFileSync('app/seed/participants.yaml', 'utf8')}  - id: new-partner\n    name: New Partner\n`);
-    const stale = open(configIn(dataDir, { TRACEWELL_PARTICIPANTS: participants, PART_REGISTRY_ADDRESS: '0x000000000000000000000000000000000000dEaD' }));
+    const stale = open(
+      configIn(dataDir, { TRACEWELL_PARTICIPANTS: participants, PART_REGISTRY_ADDRESS: '0x000000000000000000000000000000000000dEaD' }),
+    );
     await expect(stale).rejects.toBeInstanceOf(DeploymentNotCurrent);
     await expect(stale).rejects.toThrow(
       [
@@ -90,6 +96,8 @@ describe('a worker or API process', () => {
 describe('deploy', () => {
   it('checks that a configured address holds a contract', async () => {
     const config = configIn(tempDir('tracewell-deployment-'), { PART_REGISTRY_ADDRESS: '0x000000000000000000000000000000000000dEaD' });
-    await expect(open(config, true)).rejects.toThrow('PART_REGISTRY_ADDRESS: no contract at 0x000000000000000000000000000000000000dEaD on chain 31337');
+    await expect(open(config, true)).rejects.toThrow(
+      'PART_REGISTRY_ADDRESS: no contract at 0x000000000000000000000000000000000000dEaD on chain 31337',
+    );
   });
 });

@@ -46,8 +46,16 @@ async function registered(): Promise<string> {
   return partId;
 }
 
-const mintInput = (partId: string) => ({ partId, stepId: 'mint', run: 1, params: { to: 'manufacturer', participant: 'acme-foundry', metadata: {} } });
-const transferInput = (partId: string, params: { to: string; participant?: string } = { to: 'distributor', participant: 'northwind-logistics' }) => ({
+const mintInput = (partId: string) => ({
+  partId,
+  stepId: 'mint',
+  run: 1,
+  params: { to: 'manufacturer', participant: 'acme-foundry', metadata: {} },
+});
+const transferInput = (
+  partId: string,
+  params: { to: string; participant?: string } = { to: 'distributor', participant: 'northwind-logistics' },
+) => ({
   partId,
   stepId: 'transfer',
   run: 1,
@@ -105,7 +113,10 @@ async function expectReplaced(partId: string, staleRawTx: Hex): Promise<void> {
   const result = await attempt(2, activities.mintStep, mintInput(partId));
   expect(result.txHash).not.toBe(keccak256(staleRawTx));
   expect(await mintEvents(partId)).toHaveLength(1);
-  const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `mint:${partId}`));
+  const [row] = await core.database.db
+    .select()
+    .from(chainTxs)
+    .where(eq(chainTxs.key, `mint:${partId}`));
   expect(row).toMatchObject({ status: 'mined', txHash: result.txHash });
 }
 
@@ -128,7 +139,10 @@ describe('mint activity', () => {
 
     const db = core.database.db;
     expect(await db.select().from(ownership).where(eq(ownership.partId, partId))).toHaveLength(1);
-    const [step] = await db.select().from(stepRuns).where(and(eq(stepRuns.partId, partId), eq(stepRuns.stepId, 'mint')));
+    const [step] = await db
+      .select()
+      .from(stepRuns)
+      .where(and(eq(stepRuns.partId, partId), eq(stepRuns.stepId, 'mint')));
     expect(step).toMatchObject({ status: 'succeeded', attempts: 2, txHash: first.txHash });
   });
 
@@ -165,9 +179,17 @@ describe('mint activity', () => {
     const stale = await signAndStoreMint(partId, nonce);
     // Another write takes that nonce first (e.g. sent by a different step after the crash).
     const other = await account.signTransaction(
-      (await core.chain.client.prepareTransactionRequest({ account, to: account.address, value: 0n, nonce, chain: core.chain.client.chain })) as never,
+      (await core.chain.client.prepareTransactionRequest({
+        account,
+        to: account.address,
+        value: 0n,
+        nonce,
+        chain: core.chain.client.chain,
+      })) as never,
     );
-    await core.chain.client.waitForTransactionReceipt({ hash: await core.chain.client.sendRawTransaction({ serializedTransaction: other }) });
+    await core.chain.client.waitForTransactionReceipt({
+      hash: await core.chain.client.sendRawTransaction({ serializedTransaction: other }),
+    });
 
     await expectReplaced(partId, stale);
   });
@@ -222,16 +244,23 @@ describe('transfer activity', () => {
   it('fails for good on an unknown participant', async () => {
     const partId = await registered();
     await attempt(1, activities.mintStep, mintInput(partId));
-    await expect(attempt(1, activities.transferStep, transferInput(partId, { to: 'distributor', participant: 'nobody' }))).rejects.toMatchObject({
+    await expect(
+      attempt(1, activities.transferStep, transferInput(partId, { to: 'distributor', participant: 'nobody' })),
+    ).rejects.toMatchObject({
       name: 'UnknownParticipantError',
     });
   });
 });
 
 describe('record activity', () => {
-  const recordInput = (partId: string, run: number) => ({ partId, stepId: 'inspect', run, params: { event: 'inspected', data: { passed: true } } });
+  const recordInput = (partId: string, run: number) => ({
+    partId,
+    stepId: 'inspect',
+    run,
+    params: { event: 'inspected', data: { passed: true } },
+  });
 
-  it('run twice anchors one event with one transaction; a loop\'s next run is a write of its own', async () => {
+  it("run twice anchors one event with one transaction; a loop's next run is a write of its own", async () => {
     const partId = await registered();
     await attempt(1, activities.mintStep, mintInput(partId));
     const holder = await minter();
@@ -250,7 +279,7 @@ describe('record activity', () => {
   });
 });
 
-describe('an operator\'s edited retry', () => {
+describe("an operator's edited retry", () => {
   it('is a new write under its own key, and retrying it sends nothing more', async () => {
     const partId = await registered();
     await attempt(1, activities.mintStep, mintInput(partId));
@@ -263,7 +292,10 @@ describe('an operator\'s edited retry', () => {
     expect(second).toEqual(first);
     expect(first.owner).toBe('harbor-retail');
     expect(await nonceOf(owner.address)).toBe(nonce + 1);
-    const [row] = await core.database.db.select().from(chainTxs).where(eq(chainTxs.key, `transfer:${partId}:transfer:edit1`));
+    const [row] = await core.database.db
+      .select()
+      .from(chainTxs)
+      .where(eq(chainTxs.key, `transfer:${partId}:transfer:edit1`));
     expect(row).toMatchObject({ status: 'mined', txHash: first.txHash });
   });
 });

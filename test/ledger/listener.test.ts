@@ -66,7 +66,11 @@ async function register(partId = uniqueId()): Promise<string> {
 }
 
 async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const answer = await fetch(chain.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const answer = await fetch(chain.rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   const body = (await answer.json()) as { result: T; error?: { message: string } };
   if (body.error) throw new Error(body.error.message);
   return body.result;
@@ -75,7 +79,10 @@ async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
 /** A listener of this file's contract, reading through `rpcUrl` (default: the chain itself). */
 async function listener(options: Partial<ListenerOptions> = {}, rpcUrl = chain.rpcUrl): Promise<LedgerListener> {
   const connection = rpcUrl === chain.rpcUrl ? chain : await connectChain(rpcUrl);
-  const made = new LedgerListener(database.db, new PartRegistry(connection.client, registry.address), CHAIN_ID, { startBlock: deployBlock, ...options });
+  const made = new LedgerListener(database.db, new PartRegistry(connection.client, registry.address), CHAIN_ID, {
+    startBlock: deployBlock,
+    ...options,
+  });
   listeners.push(made);
   return made;
 }
@@ -138,7 +145,14 @@ describe('ledger listener', () => {
     const deployment = rows.filter((row) => BigInt(row.blockNumber) === deployBlock);
     expect(deployment.length).toBeGreaterThan(0);
     expect(deployment.every((row) => row.name === 'RoleGranted')).toBe(true);
-    expect(rows.slice(deployment.length).map((row) => row.name)).toEqual(['RoleGranted', 'Transfer', 'PartRegistered', 'Transfer', 'PartRegistered', 'Transfer']);
+    expect(rows.slice(deployment.length).map((row) => row.name)).toEqual([
+      'RoleGranted',
+      'Transfer',
+      'PartRegistered',
+      'Transfer',
+      'PartRegistered',
+      'Transfer',
+    ]);
     expect(rows.filter((row) => row.name === 'PartRegistered').map((row) => row.args.part)).toEqual([first, second]);
     for (const [index, row] of rows.entries()) {
       if (index > 0) expect(row.prevHash).toBe(rows[index - 1]!.hash);
@@ -239,75 +253,107 @@ describe('ledger listener', () => {
     expect(rows.some((row) => row.partIds.includes(orphan))).toBe(false);
     expect(rows.filter((row) => row.partIds.includes(survivor)).map((row) => row.name)).toEqual(['Transfer', 'PartRegistered']);
     expect(await database.db.select().from(ownership).where(eq(ownership.partId, orphan))).toHaveLength(0);
-    const [reorg] = await database.db.select().from(ledgerReorgs).where(and(eq(ledgerReorgs.chainId, CHAIN_ID), eq(ledgerReorgs.address, registry.address)));
+    const [reorg] = await database.db
+      .select()
+      .from(ledgerReorgs)
+      .where(and(eq(ledgerReorgs.chainId, CHAIN_ID), eq(ledgerReorgs.address, registry.address)));
     expect(reorg).toMatchObject({ removedEvents: 3 });
     expect(reorg!.removed.map((event) => event.name)).toEqual(['Transfer', 'PartRegistered', 'Transfer']);
     await mirrorMatchesChain();
   });
 
   // Two processes share the mirror only on PostgreSQL (PGlite is one process's): CI runs it there.
-  it.skipIf(!inject('databaseUrl'))('loses and duplicates nothing when `tracewell listener` is killed mid-stream and restarted', async () => {
-    const databaseUrl = inject('databaseUrl');
-    const env = {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      CHAIN_RPC_URL: chain.rpcUrl,
-      PART_REGISTRY_ADDRESS: registry.address,
-      LEDGER_BATCH_BLOCKS: '1',
-      LEDGER_POLL_MS: '20',
-    };
-    // Node itself with tsx's loader: the tsx command would run the listener in a child process of its
-    // own, which SIGKILL would leave running.
-    const run = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'cli', 'tracewell.ts'), 'listener'], { cwd: ROOT, env, stdio: 'ignore' });
-    // By chain too: the run's other stacks deploy a PartRegistry at this same address on their chains.
-    const cursor = async () => {
-      const [row] = await database.db.select().from(ledgerCursors).where(and(eq(ledgerCursors.chainId, CHAIN_ID), eq(ledgerCursors.address, registry.address)));
-      return BigInt(row!.blockNumber);
-    };
-    // `tracewell listener` starts only on a deployed chain: record this file's contract as the chain's
-    // deployment, an external PartRegistry (PART_REGISTRY_ADDRESS) as `tracewell deploy` records it.
-    // No seeding here: its role grants would be events this test does not count.
-    const deployment = { ...deploymentInputs(testAppConfig()), registryBytecodeHash: null };
-    await recordDeployment(database.db, { ...deployment, chainId: CHAIN_ID, partRegistry: registry.address, schemaTag: knownMigrations().at(-1)!.tag });
-    const before = (await mirrored()).length;
-    for (let i = 0; i < 12; i += 1) await register();
-    let child = run();
-    // Killed while it is still working through the blocks, one per pass.
-    await until('the listener halfway', async () => (await mirrored()).length >= before + 6, 60_000);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-    const atKill = (await mirrored()).length;
-    for (let i = 0; i < 4; i += 1) await register();
-    child = run();
-    try {
-      const head = await chain.client.getBlockNumber({ cacheTime: 0 });
-      await until('the restarted listener at the head', async () => (await cursor()) >= head, 60_000);
-    } finally {
-      child.kill('SIGTERM');
+  it.skipIf(!inject('databaseUrl'))(
+    'loses and duplicates nothing when `tracewell listener` is killed mid-stream and restarted',
+    async () => {
+      const databaseUrl = inject('databaseUrl');
+      const env = {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        CHAIN_RPC_URL: chain.rpcUrl,
+        PART_REGISTRY_ADDRESS: registry.address,
+        LEDGER_BATCH_BLOCKS: '1',
+        LEDGER_POLL_MS: '20',
+      };
+      // Node itself with tsx's loader: the tsx command would run the listener in a child process of its
+      // own, which SIGKILL would leave running.
+      const run = (): ChildProcess =>
+        spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'cli', 'tracewell.ts'), 'listener'], {
+          cwd: ROOT,
+          env,
+          stdio: 'ignore',
+        });
+      // By chain too: the run's other stacks deploy a PartRegistry at this same address on their chains.
+      const cursor = async () => {
+        const [row] = await database.db
+          .select()
+          .from(ledgerCursors)
+          .where(and(eq(ledgerCursors.chainId, CHAIN_ID), eq(ledgerCursors.address, registry.address)));
+        return BigInt(row!.blockNumber);
+      };
+      // `tracewell listener` starts only on a deployed chain: record this file's contract as the chain's
+      // deployment, an external PartRegistry (PART_REGISTRY_ADDRESS) as `tracewell deploy` records it.
+      // No seeding here: its role grants would be events this test does not count.
+      const deployment = { ...deploymentInputs(testAppConfig()), registryBytecodeHash: null };
+      await recordDeployment(database.db, {
+        ...deployment,
+        chainId: CHAIN_ID,
+        partRegistry: registry.address,
+        schemaTag: knownMigrations().at(-1)!.tag,
+      });
+      const before = (await mirrored()).length;
+      for (let i = 0; i < 12; i += 1) await register();
+      let child = run();
+      // Killed while it is still working through the blocks, one per pass.
+      await until('the listener halfway', async () => (await mirrored()).length >= before + 6, 60_000);
+      child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
-    }
-    expect(atKill).toBeLessThan(before + 32);
-    const reorgs = await database.db.select().from(ledgerReorgs).where(and(eq(ledgerReorgs.chainId, CHAIN_ID), eq(ledgerReorgs.address, registry.address)));
-    expect({ rows: (await mirrored()).length, reorgs: reorgs.length }).toEqual({ rows: before + 32, reorgs: 1 });
-    await mirrorMatchesChain();
-  });
+      const atKill = (await mirrored()).length;
+      for (let i = 0; i < 4; i += 1) await register();
+      child = run();
+      try {
+        const head = await chain.client.getBlockNumber({ cacheTime: 0 });
+        await until('the restarted listener at the head', async () => (await cursor()) >= head, 60_000);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      expect(atKill).toBeLessThan(before + 32);
+      const reorgs = await database.db
+        .select()
+        .from(ledgerReorgs)
+        .where(and(eq(ledgerReorgs.chainId, CHAIN_ID), eq(ledgerReorgs.address, registry.address)));
+      expect({ rows: (await mirrored()).length, reorgs: reorgs.length }).toEqual({ rows: before + 32, reorgs: 1 });
+      await mirrorMatchesChain();
+    },
+  );
 
   it('verify reports a mirrored row edited by hand, row by row', async () => {
     const rows = await mirrored();
     const target = rows.find((row) => row.name === 'Transfer' && row.args.toAddress === bob.address)!;
-    await database.db.execute(sql`update ledger_events set args = jsonb_set(args, '{toAddress}', to_jsonb(${alice.address}::text)) where id = ${target.id}`);
+    await database.db.execute(
+      sql`update ledger_events set args = jsonb_set(args, '{toAddress}', to_jsonb(${alice.address}::text)) where id = ${target.id}`,
+    );
     const moved = rows.find((row) => row.name === 'PartRegistered')!;
     await database.db.execute(sql`update ledger_events set tx_hash = ${`0x${'ab'.repeat(32)}`} where id = ${moved.id}`);
 
     const report = await verifyMirror(database.db, chain.client, { chainId: CHAIN_ID, address: registry.address });
     expect(report.ok).toBe(false);
-    const bySeq = (seq: number) => report.drift.filter((item) => item.seq === seq).map((item) => item.kind).sort();
+    const bySeq = (seq: number) =>
+      report.drift
+        .filter((item) => item.seq === seq)
+        .map((item) => item.kind)
+        .sort();
     // The edited transfer no longer matches its hash, nor the custody row it made.
     expect(bySeq(target.id)).toEqual(['hash_mismatch', 'projection']);
     expect(bySeq(moved.id)).toEqual(['different', 'hash_mismatch']);
-    expect(report.drift.find((item) => item.kind === 'different')!.fields).toEqual([{ field: 'txHash', mirror: `0x${'ab'.repeat(32)}`, chain: moved.txHash }]);
+    expect(report.drift.find((item) => item.kind === 'different')!.fields).toEqual([
+      { field: 'txHash', mirror: `0x${'ab'.repeat(32)}`, chain: moved.txHash },
+    ]);
     const orphaned = report.drift.filter((item) => item.kind === 'projection' && item.seq === undefined);
-    expect(orphaned.map((item) => item.message)).toEqual([expect.stringMatching(/^ownership of .* to 0x[0-9a-fA-F]{40} has no Transfer event behind it$/)]);
+    expect(orphaned.map((item) => item.message)).toEqual([
+      expect.stringMatching(/^ownership of .* to 0x[0-9a-fA-F]{40} has no Transfer event behind it$/),
+    ]);
     expect(orphaned[0]!.txHash).toBe(target.txHash);
     expect(report.drift).toHaveLength(5);
   });
@@ -320,6 +366,9 @@ describe('ledger listener', () => {
     const after = await verifyMirror(database.db, chain.client, { chainId: CHAIN_ID, address: registry.address });
     const added = after.drift.filter((item) => !before.drift.some((earlier) => earlier.message === item.message));
     expect(added.map((item) => item.kind)).toEqual(['projection', 'projection']);
-    expect(added.map((item) => item.message).sort()).toEqual([`Transfer of ${partId} has no ownership row`, `ownership of ${partId} to ${bob.address} has no Transfer event behind it`]);
+    expect(added.map((item) => item.message).sort()).toEqual([
+      `Transfer of ${partId} has no ownership row`,
+      `ownership of ${partId} to ${bob.address} has no Transfer event behind it`,
+    ]);
   });
 });

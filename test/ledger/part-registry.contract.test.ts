@@ -2,7 +2,17 @@
 // transactions; the calls are built by the ledger's PartRegistry, so its encoders are checked too.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { BaseError, createWalletClient, decodeErrorResult, encodeFunctionData, http, keccak256, parseEventLogs, toHex, zeroHash } from 'viem';
+import {
+  BaseError,
+  createWalletClient,
+  decodeErrorResult,
+  encodeFunctionData,
+  http,
+  keccak256,
+  parseEventLogs,
+  toHex,
+  zeroHash,
+} from 'viem';
 import type { Address, Hex, TransactionReceipt } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { partRegistryAbi, partRegistryBytecode } from '../../contracts/generated/PartRegistry.js';
@@ -59,7 +69,9 @@ async function revertOf(account: Account, data: Hex): Promise<string | undefined
 async function mint(owner: Account = alice, sources: bigint[] = []): Promise<bigint> {
   const partId = uniqueId();
   const events = await send(owner, registry.registerCall(partId, zeroHash, sources));
-  expect(events.map((e) => e.eventName)).toEqual(sources.length > 0 ? ['Transfer', 'PartRegistered', 'PartDerived'] : ['Transfer', 'PartRegistered']);
+  expect(events.map((e) => e.eventName)).toEqual(
+    sources.length > 0 ? ['Transfer', 'PartRegistered', 'PartDerived'] : ['Transfer', 'PartRegistered'],
+  );
   return tokenIdOf(partId);
 }
 
@@ -71,7 +83,11 @@ beforeAll(async () => {
   address = (await chain.client.waitForTransactionReceipt({ hash })).contractAddress!;
   registry = new PartRegistry(chain.client, address);
   grantReceipts = [];
-  for (const [role, account] of [[REGISTRAR_ROLE, alice], [REGISTRAR_ROLE, bob], [CERTIFIER_ROLE, certifier]] as const) {
+  for (const [role, account] of [
+    [REGISTRAR_ROLE, alice],
+    [REGISTRAR_ROLE, bob],
+    [CERTIFIER_ROLE, certifier],
+  ] as const) {
     const grant = await walletFor(admin).sendTransaction({ to: address, data: registry.grantRoleCall(role, account.address) });
     grantReceipts.push(await chain.client.waitForTransactionReceipt({ hash: grant }));
   }
@@ -80,8 +96,11 @@ beforeAll(async () => {
 describe('PartRegistry', () => {
   it('derives the same token id and role ids on chain as off chain', async () => {
     const partId = uniqueId('urn:epc:id:sgtin');
-    const read = (functionName: 'REGISTRAR_ROLE' | 'CERTIFIER_ROLE') => chain.client.readContract({ address, abi: partRegistryAbi, functionName });
-    expect(await chain.client.readContract({ address, abi: partRegistryAbi, functionName: 'tokenIdOf', args: [partId] })).toBe(tokenIdOf(partId));
+    const read = (functionName: 'REGISTRAR_ROLE' | 'CERTIFIER_ROLE') =>
+      chain.client.readContract({ address, abi: partRegistryAbi, functionName });
+    expect(await chain.client.readContract({ address, abi: partRegistryAbi, functionName: 'tokenIdOf', args: [partId] })).toBe(
+      tokenIdOf(partId),
+    );
     expect(await read('REGISTRAR_ROLE')).toBe(REGISTRAR_ROLE);
     expect(await read('CERTIFIER_ROLE')).toBe(CERTIFIER_ROLE);
   });
@@ -94,7 +113,11 @@ describe('PartRegistry', () => {
       expect(await registry.isAcceptedCertifier(certifier.address)).toBe(true);
       expect(await registry.isAcceptedCertifier(alice.address)).toBe(false);
       expect(grantReceipts.map((r) => eventsOf(r).map((e) => e.eventName))).toEqual([['RoleGranted'], ['RoleGranted'], ['RoleGranted']]);
-      expect(eventsOf(grantReceipts[2]!)[0]!.args).toMatchObject({ role: CERTIFIER_ROLE, account: certifier.address, sender: admin.address });
+      expect(eventsOf(grantReceipts[2]!)[0]!.args).toMatchObject({
+        role: CERTIFIER_ROLE,
+        account: certifier.address,
+        sender: admin.address,
+      });
     });
 
     it('lets only the admin grant roles', async () => {
@@ -177,13 +200,22 @@ describe('PartRegistry', () => {
       const validUntil = await inAnHour();
       const events = await send(certifier, registry.attachCertificateCall(tokenId, 'quality', documentHash, validUntil));
       expect(events.map((e) => e.eventName)).toEqual(['CertificateAttached']);
-      expect(events[0]!.args).toEqual({ tokenId, kindHash: nameHash('quality'), kind: 'quality', documentHash, issuer: certifier.address, validUntil });
+      expect(events[0]!.args).toEqual({
+        tokenId,
+        kindHash: nameHash('quality'),
+        kind: 'quality',
+        documentHash,
+        issuer: certifier.address,
+        validUntil,
+      });
       expect(await registry.hasCertificate(tokenId, documentHash)).toBe(true);
       const [certificate] = await registry.certificatesOf(tokenId);
       expect(certificate).toMatchObject({ kind: nameHash('quality'), documentHash, issuer: certifier.address, validUntil });
       expect(certificate!.attachedAt).toBeGreaterThan(0n);
 
-      expect(await revertOf(certifier, registry.attachCertificateCall(tokenId, 'quality', documentHash, 0n))).toBe('CertificateAlreadyAttached');
+      expect(await revertOf(certifier, registry.attachCertificateCall(tokenId, 'quality', documentHash, 0n))).toBe(
+        'CertificateAlreadyAttached',
+      );
       // No expiry is fine.
       await send(certifier, registry.attachCertificateCall(tokenId, 'rohs', keccak256(toHex(`rohs ${uniqueId()}`)), 0n));
       expect(await registry.certificatesOf(tokenId)).toHaveLength(2);
@@ -192,8 +224,12 @@ describe('PartRegistry', () => {
     it('refuses an already expired certificate and an unknown part', async () => {
       const tokenId = await mint(alice);
       const expired = (await registry.chainTime()) - 1n;
-      expect(await revertOf(certifier, registry.attachCertificateCall(tokenId, 'quality', keccak256(toHex(uniqueId())), expired))).toBe('CertificateExpired');
-      expect(await revertOf(certifier, registry.attachCertificateCall(tokenIdOf(uniqueId()), 'quality', zeroHash, 0n))).toBe('ERC721NonexistentToken');
+      expect(await revertOf(certifier, registry.attachCertificateCall(tokenId, 'quality', keccak256(toHex(uniqueId())), expired))).toBe(
+        'CertificateExpired',
+      );
+      expect(await revertOf(certifier, registry.attachCertificateCall(tokenIdOf(uniqueId()), 'quality', zeroHash, 0n))).toBe(
+        'ERC721NonexistentToken',
+      );
     });
 
     it('refuses an unaccepted certifier, accepts it once granted, refuses it again once revoked', async () => {
@@ -202,7 +238,9 @@ describe('PartRegistry', () => {
       expect(await revertOf(outsider, attach())).toBe('AccessControlUnauthorizedAccount');
       expect(await revertOf(alice, attach())).toBe('AccessControlUnauthorizedAccount'); // a holder cannot certify its own part
 
-      expect((await send(admin, registry.grantRoleCall(CERTIFIER_ROLE, outsider.address))).map((e) => e.eventName)).toEqual(['RoleGranted']);
+      expect((await send(admin, registry.grantRoleCall(CERTIFIER_ROLE, outsider.address))).map((e) => e.eventName)).toEqual([
+        'RoleGranted',
+      ]);
       expect(await registry.isAcceptedCertifier(outsider.address)).toBe(true);
       await send(outsider, attach());
 
@@ -255,7 +293,9 @@ describe('PartRegistry', () => {
 
       const moved = await send(alice, transfer(alice, bob, pallet));
       expect(moved.map((e) => e.eventName)).toEqual(['Transfer', 'Transfer', 'Transfer', 'Transfer']);
-      expect(moved.map((e) => (e.eventName === 'Transfer' ? e.args.tokenId : undefined)).sort()).toEqual([pallet, chip, tray, chipOnTray].sort());
+      expect(moved.map((e) => (e.eventName === 'Transfer' ? e.args.tokenId : undefined)).sort()).toEqual(
+        [pallet, chip, tray, chipOnTray].sort(),
+      );
       for (const token of [pallet, chip, tray, chipOnTray]) expect(await registry.ownerOf(token)).toBe(bob.address);
 
       expect(await revertOf(alice, registry.unbundleCall(chip))).toBe('NotHolder');

@@ -42,7 +42,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const [temporalPort, uiPort, anvilPort, azuritePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/index.ts'), logger: quietLogger });
     const started = await Promise.all([
-      startTemporalDevServer({ cli, ip: '127.0.0.1', port: temporalPort, uiPort, namespace: 'default', logFile: join(workDir, 'temporal.log') }),
+      startTemporalDevServer({
+        cli,
+        ip: '127.0.0.1',
+        port: temporalPort,
+        uiPort,
+        namespace: 'default',
+        logFile: join(workDir, 'temporal.log'),
+      }),
       startAnvil({ port: anvilPort }),
       startAzurite({ port: azuritePort }),
     ]);

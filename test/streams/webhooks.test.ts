@@ -72,7 +72,8 @@ async function receiver(answer: (index: number) => number | Promise<number> = ()
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     requests,
     /** The requests answered 2xx. */
-    delivered: (subscriptionId?: string) => requests.filter((r) => r.status < 300 && (!subscriptionId || r.payload.subscription === subscriptionId)),
+    delivered: (subscriptionId?: string) =>
+      requests.filter((r) => r.status < 300 && (!subscriptionId || r.payload.subscription === subscriptionId)),
   };
 }
 
@@ -128,7 +129,15 @@ function append(specs: EventSpec[]): Promise<number[]> {
 }
 
 function dispatcher(options: Partial<WebhookDispatcherOptions> = {}): WebhookDispatcher {
-  const dispatcher = new WebhookDispatcher({ db, ledger, backoff: { initialMs: 10, maxMs: 40 }, timeoutMs: 2_000, pollMs: 10, log: () => {}, ...options });
+  const dispatcher = new WebhookDispatcher({
+    db,
+    ledger,
+    backoff: { initialMs: 10, maxMs: 40 },
+    timeoutMs: 2_000,
+    pollMs: 10,
+    log: () => {},
+    ...options,
+  });
   cleanups.push(() => dispatcher.stop());
   return dispatcher;
 }
@@ -143,7 +152,15 @@ beforeAll(async () => {
   await database.migrate();
   db = database.db;
   ownerId = `webhook-owner-${randomUUID().slice(0, 8)}`;
-  await insertParticipant(db, { id: ownerId, name: 'Webhook owner', roles: [], address: privateKeyToAddress(generatePrivateKey()), keyRef: 'test:none', documentKeyRef: null, documentPublicKey: null });
+  await insertParticipant(db, {
+    id: ownerId,
+    name: 'Webhook owner',
+    roles: [],
+    address: privateKeyToAddress(generatePrivateKey()),
+    keyRef: 'test:none',
+    documentKeyRef: null,
+    documentPublicKey: null,
+  });
 });
 
 // Dispatchers first, then receivers and subscriptions, newest first.
@@ -175,8 +192,17 @@ describe('webhook dispatcher', () => {
     for (const request of hook.requests) {
       const delivery = `${subscription.id}:${request.payload.event.seq}`;
       expect(verifyWebhookSignature(SECRET, request.body, request.headers['tracewell-signature'] as string)).toBe(true);
-      expect(request.headers).toMatchObject({ 'content-type': 'application/json', 'user-agent': 'tracewell-webhooks', 'tracewell-delivery': delivery, 'tracewell-event': request.payload.event.name });
-      expect(request.payload).toMatchObject({ subscription: subscription.id, delivery, event: { contract: ledger.address, chainId: ledger.chainId } });
+      expect(request.headers).toMatchObject({
+        'content-type': 'application/json',
+        'user-agent': 'tracewell-webhooks',
+        'tracewell-delivery': delivery,
+        'tracewell-event': request.payload.event.name,
+      });
+      expect(request.payload).toMatchObject({
+        subscription: subscription.id,
+        delivery,
+        event: { contract: ledger.address, chainId: ledger.chainId },
+      });
     }
     // Retries carry the very same bytes; a changed body or another secret does not verify.
     expect(new Set(hook.requests.slice(0, 3).map((r) => r.body)).size).toBe(1);
@@ -299,7 +325,12 @@ describe('webhook dispatcher', () => {
     const last = (await deliveries(subscription.id)).at(-1);
     expect(last).toMatchObject({ eventSeq: stuck, delivered: false, statusCode: null, error: 'the dispatcher stopped during the request' });
     // Not the receiver's fault: no failure counted, and due again at once.
-    expect(await getSubscription(db, subscription.id)).toMatchObject({ failures: 0, status: 'active', nextAttemptAt: null, cursor: seqs[1] });
+    expect(await getSubscription(db, subscription.id)).toMatchObject({
+      failures: 0,
+      status: 'active',
+      nextAttemptAt: null,
+      cursor: seqs[1],
+    });
   });
 
   it('delivers each event once when two dispatchers run together', async () => {

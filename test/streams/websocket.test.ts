@@ -40,7 +40,15 @@ beforeAll(async () => {
   await database.migrate();
   const db = database.db;
   for (const who of [alice, bob]) {
-    await insertParticipant(db, { id: who.id, name: who.id, roles: [], address: privateKeyToAddress(generatePrivateKey()), keyRef: 'test:none', documentKeyRef: null, documentPublicKey: null });
+    await insertParticipant(db, {
+      id: who.id,
+      name: who.id,
+      roles: [],
+      address: privateKeyToAddress(generatePrivateKey()),
+      keyRef: 'test:none',
+      documentKeyRef: null,
+      documentPublicKey: null,
+    });
     who.key = (await issueApiKey(db, who.id)).key;
   }
   // The SSE routes get a signal nobody announces on: they must find new events by polling, as
@@ -48,8 +56,12 @@ beforeAll(async () => {
   const app = new Hono();
   app.use('*', authenticate(db));
   app.route('/events', eventStreamRoutes({ db, ledger, mirrorSignal: new MirrorSignal() }, { pollMs: 50, heartbeatMs: 300 }));
-  app.onError((error, c) => (error instanceof CodedError ? errorResponse(c, error) : errorResponse(c, new CodedError(Errors.internal_error, {}, error.message))));
-  api = await listen(app, '127.0.0.1', 0, { onServer: (server) => attachEventSocket(server, { db, ledger, mirrorSignal }, { pollMs: 50, heartbeatMs: 200 }) });
+  app.onError((error, c) =>
+    error instanceof CodedError ? errorResponse(c, error) : errorResponse(c, new CodedError(Errors.internal_error, {}, error.message)),
+  );
+  api = await listen(app, '127.0.0.1', 0, {
+    onServer: (server) => attachEventSocket(server, { db, ledger, mirrorSignal }, { pollMs: 50, heartbeatMs: 200 }),
+  });
   wsUrl = `${api.url.replace('http', 'ws')}/events/ws`;
 });
 
@@ -98,7 +110,15 @@ async function append(events: Synthetic[], announce = true): Promise<number[]> {
 
 async function subscription(owner: { id: string }, filter: EventFilter, kind: SubscriptionKind = 'websocket'): Promise<string> {
   const id = randomUUID();
-  await createSubscription(database.db, { id, ownerId: owner.id, name: `test-${id}`, kind, filter, cursor: await latestSeq(database.db, ledger), ...(kind === 'webhook' ? { url: 'http://127.0.0.1:9/hook', secret: 'secret' } : {}) });
+  await createSubscription(database.db, {
+    id,
+    ownerId: owner.id,
+    name: `test-${id}`,
+    kind,
+    filter,
+    cursor: await latestSeq(database.db, ledger),
+    ...(kind === 'webhook' ? { url: 'http://127.0.0.1:9/hook', secret: 'secret' } : {}),
+  });
   return id;
 }
 
@@ -181,7 +201,14 @@ describe('WebSocket event stream', () => {
   it('delivers a durable subscription in order and resumes exactly after the last acknowledgement', async () => {
     const mine = part();
     const id = await subscription(alice, { parts: [mine] });
-    const seqs = await append([{ parts: [mine] }, { parts: [part()] }, { parts: [mine] }, { parts: [mine] }, { parts: [part()] }, { parts: [mine] }]);
+    const seqs = await append([
+      { parts: [mine] },
+      { parts: [part()] },
+      { parts: [mine] },
+      { parts: [mine] },
+      { parts: [part()] },
+      { parts: [mine] },
+    ]);
     const matching = [seqs[0]!, seqs[2]!, seqs[3]!, seqs[5]!];
 
     const first = await Client.open(alice.key);
@@ -217,7 +244,11 @@ describe('WebSocket event stream', () => {
     const start = await latestSeq(database.db, ledger);
     const seqs = await append(Array.from({ length: 5 }, () => ({ parts: [mine] })));
     const client = await Client.open(alice.key);
-    expect(await client.subscribe({ filter: { parts: [mine] }, start, window: 2 })).toEqual({ type: 'subscribed', subscription: null, cursor: start });
+    expect(await client.subscribe({ filter: { parts: [mine] }, start, window: 2 })).toEqual({
+      type: 'subscribed',
+      subscription: null,
+      cursor: start,
+    });
 
     expect(await client.events(2)).toEqual(seqs.slice(0, 2));
     await client.quiet();
@@ -310,7 +341,10 @@ describe('WebSocket event stream', () => {
     expect(await status(wsUrl.replace('/events/ws', '/elsewhere'), { authorization: `Bearer ${alice.key}` })).toBe(404);
 
     // Browsers cannot send headers: the key may come as ?access_token=, or as X-Api-Key.
-    for (const open of [() => new WebSocket(`${wsUrl}?access_token=${encodeURIComponent(alice.key)}`), () => new WebSocket(wsUrl, { headers: { 'x-api-key': alice.key } })]) {
+    for (const open of [
+      () => new WebSocket(`${wsUrl}?access_token=${encodeURIComponent(alice.key)}`),
+      () => new WebSocket(wsUrl, { headers: { 'x-api-key': alice.key } }),
+    ]) {
       const socket = open();
       await new Promise((resolve, reject) => {
         socket.once('open', resolve);
@@ -336,7 +370,14 @@ describe('WebSocket event stream', () => {
   it('answers bad messages with errors and keeps the connection', async () => {
     const mine = part();
     const client = await Client.open(alice.key);
-    const bad = ['not json', '[1]', { type: 'hello' }, { type: 'subscribe', window: 0 }, { type: 'subscribe', filter: { events: ['Nope'] } }, { type: 'subscribe', subscription: randomUUID(), start: 'oldest' }];
+    const bad = [
+      'not json',
+      '[1]',
+      { type: 'hello' },
+      { type: 'subscribe', window: 0 },
+      { type: 'subscribe', filter: { events: ['Nope'] } },
+      { type: 'subscribe', subscription: randomUUID(), start: 'oldest' },
+    ];
     for (const message of bad) {
       client.send(message);
       expect(await client.next()).toMatchObject({ type: 'error', code: 'bad_message', message: expect.any(String) });
@@ -391,7 +432,10 @@ async function* sse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?: str
 
 async function stream(query: string, headers: Record<string, string> = {}) {
   const controller = new AbortController();
-  const response = await fetch(`${api.url}/events/stream?${query}`, { headers: { authorization: `Bearer ${alice.key}`, ...headers }, signal: controller.signal });
+  const response = await fetch(`${api.url}/events/stream?${query}`, {
+    headers: { authorization: `Bearer ${alice.key}`, ...headers },
+    signal: controller.signal,
+  });
   const messages = response.ok ? sse(response.body!) : undefined;
   /** The next `count` events (comments skipped). */
   const events = async (count: number) => {
@@ -410,7 +454,10 @@ describe('Server-Sent Events and event pages', () => {
   it('streams events with their sequence numbers as ids, and resumes after Last-Event-ID', async () => {
     const mine = part();
     const start = await latestSeq(database.db, ledger);
-    const seqs = await append([{ name: 'Transfer', parts: [mine] }, { parts: [part()] }, { name: 'Transfer', parts: [mine] }, { name: 'Transfer', parts: [mine] }], false);
+    const seqs = await append(
+      [{ name: 'Transfer', parts: [mine] }, { parts: [part()] }, { name: 'Transfer', parts: [mine] }, { name: 'Transfer', parts: [mine] }],
+      false,
+    );
 
     const first = await stream(`events=Transfer&parts=${mine}&after=${start}`);
     expect(first.response.status).toBe(200);

@@ -8,7 +8,12 @@ export interface ApiResponse {
 }
 
 export interface ApiClient {
-  call(method: string, path: string, body?: unknown, options?: { contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { contentType?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse>;
   untilPart(id: string, done: (part: any) => boolean, timeoutMs?: number): Promise<any>;
   /** The same API, acting as the participant of `apiKey`. */
   as(apiKey: string): ApiClient;

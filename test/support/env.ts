@@ -47,7 +47,10 @@ export function testTemporalConfig(): TemporalConfig {
     // Fast retries keep failure tests short; the policy shape is the production one.
     activities: {
       default: { ...config.activities.default, retry: { ...config.activities.default.retry, initialInterval: 50, maximumInterval: 200 } },
-      chain: { ...config.activities.chain, retry: { ...config.activities.chain.retry, initialInterval: 50, maximumInterval: 200, maximumAttempts: 5 } },
+      chain: {
+        ...config.activities.chain,
+        retry: { ...config.activities.chain.retry, initialInterval: 50, maximumInterval: 200, maximumAttempts: 5 },
+      },
     },
   };
 }
@@ -65,5 +68,10 @@ export async function participantAddress(core: Core, participantId: string): Pro
 
 /** The whole stack on the run's services, as `tracewell dev` starts it (but Temporal, shared by the run). */
 export function startTestStack(overrides: NodeJS.ProcessEnv = {}): Promise<Stack> {
-  return startStack({ config: testAppConfig(overrides), temporal: testTemporalConfig(), startTemporal: false, workflowBundlePath: inject('workflowBundlePath') });
+  return startStack({
+    config: testAppConfig(overrides),
+    temporal: testTemporalConfig(),
+    startTemporal: false,
+    workflowBundlePath: inject('workflowBundlePath'),
+  });
 }

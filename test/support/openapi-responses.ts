@@ -11,7 +11,9 @@ export function responseChecker(document: object): ResponseCheck {
   const pointer = (...segments: string[]) => segments.map((s) => encodeURIComponent(s.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
   /** The mismatches of `body` with the schema of `method template` answering `status` (none: []). */
   return (method, template, status, body) => {
-    const validate = ajv.compile({ $ref: `openapi#/${pointer('paths', template, method, 'responses', String(status), 'content', 'application/json', 'schema')}` });
+    const validate = ajv.compile({
+      $ref: `openapi#/${pointer('paths', template, method, 'responses', String(status), 'content', 'application/json', 'schema')}`,
+    });
     return validate(body) ? [] : [`${method.toUpperCase()} ${template} ${status}: ${ajv.errorsText(validate.errors)}`];
   };
 }

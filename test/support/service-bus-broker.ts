@@ -213,7 +213,8 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
   }
 
   function dispatch(target: Entity): void {
-    for (const stored of [...target.messages]) { // a copy: receive-and-delete removes as it goes
+    for (const stored of [...target.messages]) {
+      // a copy: receive-and-delete removes as it goes
       if (stored.lock) continue;
       const ready = target.consumers.filter((c) => !c.draining && c.link.is_open() && credit(c) > 0);
       if (ready.length === 0) return;
@@ -297,7 +298,11 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
       const error = { condition: LOCK_LOST, description: 'The lock on the message has expired or was released.' };
       return delivery.update(true, outcomes.rejected({ error }).described());
     }
-    const state = (delivery.remote_state ?? {}) as { undeliverable_here?: boolean; message_annotations?: Record<string, unknown>; error?: { info?: Record<string, unknown> } };
+    const state = (delivery.remote_state ?? {}) as {
+      undeliverable_here?: boolean;
+      message_annotations?: Record<string, unknown>;
+      error?: { info?: Record<string, unknown> };
+    };
     const { entity: from, stored } = held;
     if (kind === 'accepted') remove(from, stored);
     else if (kind === 'released') release(from, stored);
@@ -341,7 +346,12 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     if (!link) return;
     const description = status < 300 ? 'OK' : (condition ?? 'error');
     // Both spellings: core-amqp reads `status-code`, the management client's peek reads `statusCode`.
-    const properties: Record<string, unknown> = { 'status-code': status, 'status-description': description, statusCode: status, statusDescription: description };
+    const properties: Record<string, unknown> = {
+      'status-code': status,
+      'status-description': description,
+      statusCode: status,
+      statusDescription: description,
+    };
     if (condition) properties['error-condition'] = condition;
     link.send({ correlation_id: request.message_id, to: replyTo, application_properties: properties, body: body ?? null });
   }
@@ -349,7 +359,9 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
   function lockedByToken(tokens: unknown): { entity: Entity; stored: Stored }[] | undefined {
     const found: { entity: Entity; stored: Stored }[] = [];
     for (const token of Array.isArray(tokens) ? tokens : []) {
-      const held = lockTokenKeys(Buffer.from(token as Buffer)).map((k) => locks.get(k)).find(Boolean);
+      const held = lockTokenKeys(Buffer.from(token as Buffer))
+        .map((k) => locks.get(k))
+        .find(Boolean);
       if (!held) return undefined;
       found.push(held);
     }
@@ -379,7 +391,8 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
         const status = body['disposition-status'];
         if (status === 'completed') remove(from, stored);
         else if (status === 'abandoned') release(from, stored);
-        else if (status === 'suspended') deadLetter(from, stored, body['deadletter-reason'] as string | undefined, body['deadletter-description'] as string | undefined);
+        else if (status === 'suspended')
+          deadLetter(from, stored, body['deadletter-reason'] as string | undefined, body['deadletter-description'] as string | undefined);
         else return reply(request, connection, 501, undefined, 'amqp:not-implemented');
       }
       return reply(request, connection, 200, {});
@@ -387,8 +400,8 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     if (operation === 'com.microsoft:peek-message') {
       const from = toNumber(body['from-sequence-number']);
       const count = toNumber(body['message-count']) || 1;
-      const messages = entity(address).messages
-        .filter((m) => m.seq >= from)
+      const messages = entity(address)
+        .messages.filter((m) => m.seq >= from)
         .slice(0, count)
         .map((m) => ({ message: rhea.message.encode(wireMessage(m)) }));
       // As Service Bus does: nothing (more) to peek is 204 without a body.

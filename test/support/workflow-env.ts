@@ -43,9 +43,13 @@ export function useWorkflowEnv(): WorkflowEnv {
 export async function saveHistory(env: WorkflowEnv, workflowId: string, name: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const cli = (await findTemporalCli())!;
-  const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', env.temporal.connection.address, '--output', 'json'], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await promisify(execFile)(
+    cli,
+    ['workflow', 'show', '--workflow-id', workflowId, '--address', env.temporal.connection.address, '--output', 'json'],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   mkdirSync('test/histories', { recursive: true });
   writeFileSync(`test/histories/${name}.json`, stdout);
 }

@@ -10,7 +10,10 @@ import { errorResponse } from '../../api/errors.js';
 import { IdempotencyKeyHeader } from '../../api/idempotency.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from '../../api/openapi.js';
 
-const Order = z.object({ sku: z.string().min(1), qty: z.number().int().positive(), note: z.string().optional() }).strict().openapi('Order');
+const Order = z
+  .object({ sku: z.string().min(1), qty: z.number().int().positive(), note: z.string().optional() })
+  .strict()
+  .openapi('Order');
 
 function orders() {
   const app = apiRouter();
@@ -18,13 +21,23 @@ function orders() {
     route({
       method: 'post',
       path: '/{shop}/orders',
-      request: { params: z.object({ shop: z.string().regex(/^[a-z]+$/) }), query: z.object({ dryRun: z.enum(['true', 'false']).optional() }), headers: IdempotencyKeyHeader, body: jsonBody(Order) },
+      request: {
+        params: z.object({ shop: z.string().regex(/^[a-z]+$/) }),
+        query: z.object({ dryRun: z.enum(['true', 'false']).optional() }),
+        headers: IdempotencyKeyHeader,
+        body: jsonBody(Order),
+      },
       responses: { 201: jsonResponse(Order.extend({ shop: z.string() }), 'Placed'), ...errors(400, 415) },
     }),
     (c) => c.json({ ...c.req.valid('json'), shop: c.req.valid('param').shop }, 201),
   );
   app.openapi(
-    route({ method: 'post', path: '/notes', request: { body: jsonBody(z.object({ text: z.string().optional() }), { required: false }) }, responses: { 200: jsonResponse(z.object({ text: z.string() }), 'Noted') } }),
+    route({
+      method: 'post',
+      path: '/notes',
+      request: { body: jsonBody(z.object({ text: z.string().optional() }), { required: false }) },
+      responses: { 200: jsonResponse(z.object({ text: z.string() }), 'Noted') },
+    }),
     (c) => c.json({ text: c.req.valid('json').text ?? '(absent)' }, 200),
   );
   const root = new OpenAPIHono();
@@ -34,19 +47,36 @@ function orders() {
 }
 
 const post = (app: OpenAPIHono, path: string, body?: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  Promise.resolve(app.request(path, { method: 'POST', body, headers })).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  Promise.resolve(app.request(path, { method: 'POST', body, headers })).then(async (r) => ({
+    status: r.status,
+    body: (await r.json()) as any,
+  }));
 
 describe('route definitions', () => {
   it('validate the body, query, path and headers from the same schemas, naming each field', async () => {
     const app = orders();
-    expect(await post(app, '/shops/acme/orders', JSON.stringify({ sku: 'chip', qty: 2 }))).toEqual({ status: 201, body: { sku: 'chip', qty: 2, shop: 'acme' } });
+    expect(await post(app, '/shops/acme/orders', JSON.stringify({ sku: 'chip', qty: 2 }))).toEqual({
+      status: 201,
+      body: { sku: 'chip', qty: 2, shop: 'acme' },
+    });
     const bad = await post(app, '/shops/acme/orders', JSON.stringify({ sku: '', qty: 'two', extra: 1 }));
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_request');
     expect(bad.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['(body)', 'qty', 'sku']);
-    expect(await post(app, '/shops/acme/orders?dryRun=maybe', JSON.stringify({ sku: 'chip', qty: 1 }))).toMatchObject({ status: 400, body: { error: { code: 'invalid_query', details: [{ field: 'dryRun' }] } } });
-    expect(await post(app, '/shops/ACME/orders', JSON.stringify({ sku: 'chip', qty: 1 }))).toMatchObject({ status: 400, body: { error: { code: 'invalid_path', details: [{ field: 'shop' }] } } });
-    expect(await post(app, '/shops/acme/orders', JSON.stringify({ sku: 'chip', qty: 1 }), { 'content-type': 'application/json', 'idempotency-key': 'no spaces' })).toMatchObject({
+    expect(await post(app, '/shops/acme/orders?dryRun=maybe', JSON.stringify({ sku: 'chip', qty: 1 }))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_query', details: [{ field: 'dryRun' }] } },
+    });
+    expect(await post(app, '/shops/ACME/orders', JSON.stringify({ sku: 'chip', qty: 1 }))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_path', details: [{ field: 'shop' }] } },
+    });
+    expect(
+      await post(app, '/shops/acme/orders', JSON.stringify({ sku: 'chip', qty: 1 }), {
+        'content-type': 'application/json',
+        'idempotency-key': 'no spaces',
+      }),
+    ).toMatchObject({
       status: 400,
       body: { error: { code: 'invalid_idempotency_key' } },
     });
@@ -55,15 +85,25 @@ describe('route definitions', () => {
   it('answer malformed JSON with 400 invalid_json, another media type with 415, and take an absent body as {}', async () => {
     const app = orders();
     expect(await post(app, '/shops/acme/orders', '{"sku":')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
-    expect(await post(app, '/shops/acme/orders', 'sku=chip', { 'content-type': 'application/x-www-form-urlencoded' })).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+    expect(await post(app, '/shops/acme/orders', 'sku=chip', { 'content-type': 'application/x-www-form-urlencoded' })).toMatchObject({
+      status: 415,
+      body: { error: { code: 'unsupported_media_type' } },
+    });
     expect(await post(app, '/shops/acme/orders', '{"sku":"chip","qty":1}', {})).toMatchObject({ status: 415 });
-    expect(await post(app, '/shops/acme/orders', '{"sku":"chip","qty":1}', { 'content-type': 'application/json ; charset=utf-8' })).toMatchObject({ status: 201 });
-    expect(await post(app, '/shops/acme/orders', '{"sku":"chip","qty":1}', { 'content-type': 'application/merge-patch+json' })).toMatchObject({ status: 201 });
+    expect(
+      await post(app, '/shops/acme/orders', '{"sku":"chip","qty":1}', { 'content-type': 'application/json ; charset=utf-8' }),
+    ).toMatchObject({ status: 201 });
+    expect(
+      await post(app, '/shops/acme/orders', '{"sku":"chip","qty":1}', { 'content-type': 'application/merge-patch+json' }),
+    ).toMatchObject({ status: 201 });
     // Not let through to a check that would then ignore the body as not JSON.
     expect(await post(app, '/shops/notes', '{"text":"kept"}', { 'content-type': 'Application/JSON' })).toMatchObject({ status: 415 });
     expect(await post(app, '/shops/notes', '{"text":"kept"}')).toEqual({ status: 200, body: { text: 'kept' } });
     // No body: validated as {}, so the missing fields are named; an optional body is simply {}.
-    expect(await post(app, '/shops/acme/orders', undefined, {})).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'sku' }, { field: 'qty' }] } } });
+    expect(await post(app, '/shops/acme/orders', undefined, {})).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', details: [{ field: 'sku' }, { field: 'qty' }] } },
+    });
     expect(await post(app, '/shops/notes', undefined, {})).toEqual({ status: 200, body: { text: '(absent)' } });
     expect(await post(app, '/shops/notes', '')).toEqual({ status: 200, body: { text: '(absent)' } });
     expect(await post(app, '/shops/notes', '{"text":7}')).toMatchObject({ status: 400, body: { error: { details: [{ field: 'text' }] } } });
@@ -78,7 +118,11 @@ describe('route definitions', () => {
     expect(document.openapi).toBe('3.1.0');
     const operation = document.paths['/shops/{shop}/orders'].post;
     expect(operation.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Order' });
-    expect(operation.parameters.map((p: { in: string; name: string }) => `${p.in}:${p.name}`).sort()).toEqual(['header:idempotency-key', 'path:shop', 'query:dryRun']);
+    expect(operation.parameters.map((p: { in: string; name: string }) => `${p.in}:${p.name}`).sort()).toEqual([
+      'header:idempotency-key',
+      'path:shop',
+      'query:dryRun',
+    ]);
     expect(document.components.schemas.Order).toMatchObject({ type: 'object', required: ['sku', 'qty'], additionalProperties: false });
     expect(operation.responses['415'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
     expect(document.paths['/shops/notes'].post.requestBody.required).toBe(false);

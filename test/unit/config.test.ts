@@ -43,7 +43,9 @@ describe('temporal.yaml', () => {
 
   it('names the setting (and its variable) when a value is wrong', () => {
     const issues = issuesOf(() => parseTemporalConfig(shipped, { TEMPORAL_MAX_CACHED_WORKFLOWS: 'lots' }));
-    expect(issues).toEqual(['temporal.yaml: worker.maxCachedWorkflows (or TEMPORAL_MAX_CACHED_WORKFLOWS): Expected number, received string']);
+    expect(issues).toEqual([
+      'temporal.yaml: worker.maxCachedWorkflows (or TEMPORAL_MAX_CACHED_WORKFLOWS): Expected number, received string',
+    ]);
   });
 
   it('rejects a bad duration, an unknown key and a bad address in one report', () => {

@@ -36,10 +36,48 @@ const ordersAbi = [
     outputs: [{ name: 'id', type: 'uint256' }],
   },
   { type: 'function', name: 'cancel', stateMutability: 'nonpayable', inputs: [{ name: 'id', type: 'uint256' }], outputs: [] },
-  { type: 'function', name: 'cancel', stateMutability: 'nonpayable', inputs: [{ name: 'id', type: 'uint256' }, { name: 'reason', type: 'string' }], outputs: [] },
-  { type: 'function', name: 'get', stateMutability: 'view', inputs: [{ name: 'id', type: 'uint256' }], outputs: [{ name: '', type: 'tuple', components: [{ name: 'total', type: 'int128' }, { name: 'lines', type: 'uint8[2]' }] }] },
-  { type: 'event', name: 'Placed', inputs: [{ name: 'id', type: 'uint256', indexed: true }, { name: 'items', type: 'tuple[]', indexed: false, components: item }] },
-  { type: 'error', name: 'OutOfStock', inputs: [{ name: 'sku', type: 'string' }, { name: 'available', type: 'uint256' }] },
+  {
+    type: 'function',
+    name: 'cancel',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'id', type: 'uint256' },
+      { name: 'reason', type: 'string' },
+    ],
+    outputs: [],
+  },
+  {
+    type: 'function',
+    name: 'get',
+    stateMutability: 'view',
+    inputs: [{ name: 'id', type: 'uint256' }],
+    outputs: [
+      {
+        name: '',
+        type: 'tuple',
+        components: [
+          { name: 'total', type: 'int128' },
+          { name: 'lines', type: 'uint8[2]' },
+        ],
+      },
+    ],
+  },
+  {
+    type: 'event',
+    name: 'Placed',
+    inputs: [
+      { name: 'id', type: 'uint256', indexed: true },
+      { name: 'items', type: 'tuple[]', indexed: false, components: item },
+    ],
+  },
+  {
+    type: 'error',
+    name: 'OutOfStock',
+    inputs: [
+      { name: 'sku', type: 'string' },
+      { name: 'available', type: 'uint256' },
+    ],
+  },
 ] as const satisfies Abi;
 
 const order = {
@@ -76,7 +114,12 @@ describe('ABI types as JSON', () => {
         buyer: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
         items: {
           type: 'array',
-          items: { type: 'object', additionalProperties: false, required: ['sku', 'qty'], properties: { sku: { type: 'string' }, qty: expect.objectContaining({ type: 'string' }) } },
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['sku', 'qty'],
+            properties: { sku: { type: 'string' }, qty: expect.objectContaining({ type: 'string' }) },
+          },
         },
         ref: { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' },
       },
@@ -101,9 +144,15 @@ describe('ABI types as JSON', () => {
   });
 
   it('names the field of a value that does not fit', () => {
-    expect(refusal(() => toAbiArgs(ordersAbi[0].inputs, { order: { ...order, items: [{ sku: 'x', qty: 'ten' }] } }))).toBe('args.order.items[0].qty: expected a decimal string (uint256), got "ten"');
-    expect(refusal(() => toAbiArgs(ordersAbi[0].inputs, { order: { ...order, ref: '0x12' } }))).toBe('args.order.ref: expected 0x and 64 hex digits (bytes32)');
-    expect(refusal(() => toAbiArgs(ordersAbi[0].inputs, { order: { ...order, buyer: 'acme' } }))).toBe('args.order.buyer: expected a 0x-prefixed 20-byte address');
+    expect(refusal(() => toAbiArgs(ordersAbi[0].inputs, { order: { ...order, items: [{ sku: 'x', qty: 'ten' }] } }))).toBe(
+      'args.order.items[0].qty: expected a decimal string (uint256), got "ten"',
+    );
+    expect(refusal(() => toAbiArgs(ordersAbi[0].inputs, { order: { ...order, ref: '0x12' } }))).toBe(
+      'args.order.ref: expected 0x and 64 hex digits (bytes32)',
+    );
+    expect(refusal(() => toAbiArgs(ordersAbi[0].inputs, { order: { ...order, buyer: 'acme' } }))).toBe(
+      'args.order.buyer: expected a 0x-prefixed 20-byte address',
+    );
     expect(refusal(() => toAbiArgs(ordersAbi[0].inputs, { order: { buyer: order.buyer, items: [] } }))).toBe('args.order.ref: required');
     expect(refusal(() => toAbiArgs(ordersAbi[0].inputs, { order, extra: 1 }))).toBe('args: unknown argument(s) extra; expected order');
     expect(refusal(() => toAbiArgs([{ name: 'n', type: 'uint8' }], { n: '256' }))).toBe('args.n: out of range for uint8');
@@ -116,7 +165,10 @@ describe('contract OpenAPI documents', () => {
   it('gives overloaded functions distinct paths named by their signature', () => {
     expect([...methodKeys(ordersAbi).keys()]).toEqual(['place', 'cancel(uint256)', 'cancel(uint256,string)', 'get']);
     expect(signatureOf(ordersAbi[0])).toBe('place((address,(string,uint256)[],bytes32))');
-    const document = contractOpenApi({ name: 'orders', abi: ordersAbi }) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    const document = contractOpenApi({ name: 'orders', abi: ordersAbi }) as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(Object.keys(document.paths)).toEqual([
       '/contracts/orders/query/place',
       '/contracts/orders/invoke/place',
@@ -127,11 +179,16 @@ describe('contract OpenAPI documents', () => {
       '/contracts/orders/query/get',
       '/contracts/orders/events',
     ]);
-    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Event.Placed_uint256__string_uint256____', 'Error.OutOfStock_string_uint256_']));
+    expect(Object.keys(document.components.schemas)).toEqual(
+      expect.arrayContaining(['Event.Placed_uint256__string_uint256____', 'Error.OutOfStock_string_uint256_']),
+    );
   });
 
   it('generates documents an independent OpenAPI 3.1 validator accepts', async () => {
-    for (const contract of [{ name: 'orders', abi: ordersAbi as Abi }, { name: 'PartRegistry', abi: partRegistryAbi as Abi, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3' }]) {
+    for (const contract of [
+      { name: 'orders', abi: ordersAbi as Abi },
+      { name: 'PartRegistry', abi: partRegistryAbi as Abi, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3' },
+    ]) {
       const validator = new Validator();
       const result = await validator.validate(contractOpenApi(contract));
       expect(result.errors ?? [], contract.name).toEqual([]);

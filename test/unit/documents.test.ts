@@ -11,13 +11,24 @@ import { checkFields } from '../../workflows/definition.js';
 
 const sender = privateKeyToAccount(generatePrivateKey());
 const [a, b] = [privateKeyToAccount(generatePrivateKey()).address, privateKeyToAccount(generatePrivateKey()).address];
-const statement = { hash: documentHashOf(Buffer.from('report')), kind: 'quality', sender: sender.address, recipients: [a, b], timestamp: 1_790_000_000_000 };
+const statement = {
+  hash: documentHashOf(Buffer.from('report')),
+  kind: 'quality',
+  sender: sender.address,
+  recipients: [a, b],
+  timestamp: 1_790_000_000_000,
+};
 
 describe('document signatures', () => {
   it('recover the sender over exactly the signed facts, whatever the order of recipients', async () => {
     const signature = await signDocument(sender, 31337, statement);
     expect(await recoverDocumentSigner(31337, { ...statement, recipients: [b, a] }, signature)).toBe(sender.address);
-    for (const altered of [{ kind: 'origin' }, { recipients: [a] }, { timestamp: statement.timestamp + 1 }, { hash: documentHashOf(Buffer.from('other')) }]) {
+    for (const altered of [
+      { kind: 'origin' },
+      { recipients: [a] },
+      { timestamp: statement.timestamp + 1 },
+      { hash: documentHashOf(Buffer.from('other')) },
+    ]) {
       expect(await recoverDocumentSigner(31337, { ...statement, ...altered }, signature)).not.toBe(sender.address);
     }
     // Another chain is another domain.
@@ -55,8 +66,12 @@ describe('document envelopes in blob metadata', () => {
 
   it('refuse metadata that is not a whole envelope, naming what is wrong', () => {
     const { tw_iv: _iv, ...missing } = toBlobMetadata(envelope);
-    expect(() => fromBlobMetadata(missing)).toThrow(expect.objectContaining({ code: 'metadata_invalid', message: expect.stringContaining('tw_iv: Required') }));
-    expect(() => fromBlobMetadata({ ...toBlobMetadata(envelope), tw_recipients: '[{' })).toThrow(expect.objectContaining({ message: expect.stringContaining('tw_recipients: not JSON') }));
+    expect(() => fromBlobMetadata(missing)).toThrow(
+      expect.objectContaining({ code: 'metadata_invalid', message: expect.stringContaining('tw_iv: Required') }),
+    );
+    expect(() => fromBlobMetadata({ ...toBlobMetadata(envelope), tw_recipients: '[{' })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('tw_recipients: not JSON') }),
+    );
   });
 });
 
@@ -65,6 +80,8 @@ describe('the `document` field type', () => {
     const specs = { report: { type: 'document' as const, required: true } };
     expect(checkFields(specs, { report: randomUUID() })).toEqual([]);
     expect(checkFields(specs, { report: statement.hash })).toEqual([]);
-    expect(checkFields(specs, { report: 'report.pdf' })).toEqual([{ field: 'report', message: 'expected a document id or its 0x-prefixed SHA-256 hash' }]);
+    expect(checkFields(specs, { report: 'report.pdf' })).toEqual([
+      { field: 'report', message: 'expected a document id or its 0x-prefixed SHA-256 hash' },
+    ]);
   });
 });

@@ -59,7 +59,9 @@ describe('FileKeyStore', () => {
   it('refuses a wrong passphrase without naming it', async () => {
     const dir = await tempDir();
     const keyRef = await fileStore(dir).createKey();
-    const error = await fileStore(dir, 'not the passphrase').account(keyRef).catch((caught: unknown) => caught);
+    const error = await fileStore(dir, 'not the passphrase')
+      .account(keyRef)
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(KeyStorePassphraseError);
     expect((error as Error).message).not.toContain('not the passphrase');
   });
@@ -171,7 +173,9 @@ describe('FileKeyStore interop', () => {
     const account = await (await storeHolding(VECTOR_ID, file, 'testpassword')).account(`file:${VECTOR_ID}`);
     expect(account.address.toLowerCase()).toBe(VECTOR_ADDRESS);
     expect(account.address).toBe(privateKeyToAccount('0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d').address);
-    await expect((await storeHolding(VECTOR_ID, file, 'wrongpassword')).account(`file:${VECTOR_ID}`)).rejects.toBeInstanceOf(KeyStorePassphraseError);
+    await expect((await storeHolding(VECTOR_ID, file, 'wrongpassword')).account(`file:${VECTOR_ID}`)).rejects.toBeInstanceOf(
+      KeyStorePassphraseError,
+    );
   });
 
   it('reports the legacy scrypt test vector as unsupported: its r=1, N=2^18 break RFC 7914, which OpenSSL enforces', async () => {
@@ -189,7 +193,9 @@ describe('FileKeyStore interop', () => {
       id: VECTOR_ID,
       version: 3,
     };
-    await expect((await storeHolding(VECTOR_ID, file, 'testpassword')).account(`file:${VECTOR_ID}`)).rejects.toBeInstanceOf(InvalidKeyFileError);
+    await expect((await storeHolding(VECTOR_ID, file, 'testpassword')).account(`file:${VECTOR_ID}`)).rejects.toBeInstanceOf(
+      InvalidKeyFileError,
+    );
   });
 
   it('reads a scrypt key file written by geth', async () => {

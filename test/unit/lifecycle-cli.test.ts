@@ -19,13 +19,21 @@ async function validate(...files: string[]): Promise<{ code: number; stdout: str
 describe('tracewell lifecycle validate', () => {
   it('exits 0 for valid files', async () => {
     const result = await validate('app/seed/lifecycles/chip.yaml', 'app/seed/lifecycles/pallet.yaml');
-    expect(result).toMatchObject({ code: 0, stdout: 'app/seed/lifecycles/chip.yaml: ok (chip, 11 steps)\napp/seed/lifecycles/pallet.yaml: ok (pallet, 1 steps)\n' });
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: 'app/seed/lifecycles/chip.yaml: ok (chip, 11 steps)\napp/seed/lifecycles/pallet.yaml: ok (pallet, 1 steps)\n',
+    });
   });
 
   it('exits non-zero and prints each problem with file, line, field and step', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tracewell-lifecycle-'));
     const file = join(dir, 'chip.yaml');
-    writeFileSync(file, readFileSync('app/seed/lifecycles/chip.yaml', 'utf8').replace('    to: distributor\n', '    to: distributer\n').replace('kind: certify', 'kind: certfy'));
+    writeFileSync(
+      file,
+      readFileSync('app/seed/lifecycles/chip.yaml', 'utf8')
+        .replace('    to: distributor\n', '    to: distributer\n')
+        .replace('kind: certify', 'kind: certfy'),
+    );
     const result = await validate('app/seed/lifecycles/pallet.yaml', file);
     expect(result.code).toBe(2); // invalid_lifecycle_file (422): bad input
     expect(result.stdout).toBe('app/seed/lifecycles/pallet.yaml: ok (pallet, 1 steps)\n');

@@ -43,14 +43,20 @@ describe('lifecycle validation', () => {
 
   it('reports unreachable steps and says which jump skips them', () => {
     const yaml = `${header}  - { id: mine, kind: mint, to: miner, next: retail }\n  - { id: fab, kind: transfer, to: manufacturer }\n  - { id: retail, kind: transfer, to: retailer }\n`;
-    expect(problems(yaml)).toEqual(['test.yaml:4: steps[1] [step "fab"]: unreachable: no step leads to "fab" (steps[0] "mine" jumps past it with next: retail)']);
+    expect(problems(yaml)).toEqual([
+      'test.yaml:4: steps[1] [step "fab"]: unreachable: no step leads to "fab" (steps[0] "mine" jumps past it with next: retail)',
+    ]);
     const afterEnd = `${header}  - { id: mine, kind: mint, to: miner, next: end }\n  - { id: fab, kind: transfer, to: manufacturer }\n`;
-    expect(problems(afterEnd)).toEqual(['test.yaml:4: steps[1] [step "fab"]: unreachable: no step leads to "fab" (steps[0] "mine" jumps past it with next: end)']);
+    expect(problems(afterEnd)).toEqual([
+      'test.yaml:4: steps[1] [step "fab"]: unreachable: no step leads to "fab" (steps[0] "mine" jumps past it with next: end)',
+    ]);
   });
 
   it('reports a loop that waits for nothing, and accepts one that waits', () => {
     const spinning = `${header}  - { id: mine, kind: mint, to: miner }\n  - { id: note, kind: record, event: noted, next: note2 }\n  - { id: note2, kind: record, event: noted, next: note }\n`;
-    expect(problems(spinning)).toEqual(['test.yaml:5: steps[2].next [step "note2"]: loops back to "note" with no await step in between, so it would never end']);
+    expect(problems(spinning)).toEqual([
+      'test.yaml:5: steps[2].next [step "note2"]: loops back to "note" with no await step in between, so it would never end',
+    ]);
     const waiting = `${header}  - { id: mine, kind: mint, to: miner }\n  - { id: inspect, kind: await, event: inspected, payload: { passed: { type: boolean, required: true } } }\n  - { id: rework, kind: record, event: rework, when: { var: inspect.passed, equals: false }, next: inspect }\n`;
     expect(problems(waiting)).toEqual([]);
   });
@@ -101,7 +107,8 @@ describe('lifecycle validation', () => {
   });
 
   it('checks references against the declared params even when the header has problems of its own', () => {
-    const yaml = 'name: Bad Name\nparams:\n  pallet: { type: part }\nsteps:\n  - { id: box, kind: bundle, into: "${params.pallet}" }\n  - { id: make, kind: assemble, components: "not a part" }\n';
+    const yaml =
+      'name: Bad Name\nparams:\n  pallet: { type: part }\nsteps:\n  - { id: box, kind: bundle, into: "${params.pallet}" }\n  - { id: make, kind: assemble, components: "not a part" }\n';
     expect(problems(yaml)).toEqual([
       'test.yaml:1: name: lifecycle name: lowercase letters, digits and dashes, starting with a letter',
       'test.yaml:6: steps[1].components [step "make"]: "not a part" is not a part id',
@@ -137,7 +144,12 @@ describe('compiled definitions', () => {
       timeoutMs: 120_000,
       retry: { initialIntervalMs: 250, maximumAttempts: 3, nonRetryableErrorCodes: ['RoleMismatch'] },
     });
-    expect(compiled.steps[1]).toMatchObject({ kind: 'await', timeoutMs: 7 * 86_400_000, onFailure: 'fail', params: { event: 'done', payload: { ok: { type: 'boolean', required: false } } } });
+    expect(compiled.steps[1]).toMatchObject({
+      kind: 'await',
+      timeoutMs: 7 * 86_400_000,
+      onFailure: 'fail',
+      params: { event: 'done', payload: { ok: { type: 'boolean', required: false } } },
+    });
   });
 
   it('have a content hash that ignores the version and key order', () => {
@@ -153,6 +165,17 @@ describe('compiled definitions', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(lifecycleJsonSchemaText());
     const schema = JSON.parse(lifecycleJsonSchemaText());
     const kinds = schema.properties.steps.items.oneOf ?? schema.properties.steps.items.anyOf;
-    expect(kinds.map((k: any) => k.properties.kind.const)).toEqual(['mint', 'transfer', 'await', 'record', 'attach-certificate', 'certify', 'bundle', 'unbundle', 'assemble', 'decommission']);
+    expect(kinds.map((k: any) => k.properties.kind.const)).toEqual([
+      'mint',
+      'transfer',
+      'await',
+      'record',
+      'attach-certificate',
+      'certify',
+      'bundle',
+      'unbundle',
+      'assemble',
+      'decommission',
+    ]);
   });
 });

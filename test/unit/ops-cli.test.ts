@@ -14,7 +14,9 @@ describe('tracewell ops --set', () => {
   });
 
   it('refuses a pair without a key', () => {
-    expect(() => parseAssignments(['=x'])).toThrow(expect.objectContaining({ code: 'invalid_option', message: '--set =x: expected key=value' }));
+    expect(() => parseAssignments(['=x'])).toThrow(
+      expect.objectContaining({ code: 'invalid_option', message: '--set =x: expected key=value' }),
+    );
     expect(() => parseAssignments(['participant'])).toThrow('--set participant: expected key=value');
   });
 });

@@ -20,6 +20,8 @@ describe('metadata hash', () => {
 });
 
 describe('part id format', () => {
-  it.each(['urn:epc:id:sgtin:0614141.107346.2017', 'wafer-7', 'A', 'lot_2026.11'])('accepts %s', (id) => expect(PART_ID_PATTERN.test(id)).toBe(true));
+  it.each(['urn:epc:id:sgtin:0614141.107346.2017', 'wafer-7', 'A', 'lot_2026.11'])('accepts %s', (id) =>
+    expect(PART_ID_PATTERN.test(id)).toBe(true),
+  );
   it.each(['', 'has space', 'a/b', ':leading', 'x'.repeat(201)])('rejects %j', (id) => expect(PART_ID_PATTERN.test(id)).toBe(false));
 });

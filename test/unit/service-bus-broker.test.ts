@@ -49,14 +49,25 @@ describe('service bus test broker', () => {
     expect(batch.tryAddMessage({ body: Buffer.from('five') })).toBe(true);
     await sender.sendMessages(batch);
     await sender.close();
-    expect(broker.peek(q).map((m) => m.messageId).slice(0, 4)).toEqual(['first', 'second', 'third', 'fourth']);
+    expect(
+      broker
+        .peek(q)
+        .map((m) => m.messageId)
+        .slice(0, 4),
+    ).toEqual(['first', 'second', 'third', 'fourth']);
 
     const receiver = client.createReceiver(q, { receiveMode: 'peekLock' });
     const messages = await receiver.receiveMessages(5, { maxWaitTimeInMs: 2_000 });
     expect(messages.map((m) => m.body)).toEqual([{ n: 1 }, { n: 2 }, 'three', { n: 4 }, Buffer.from('five')]);
     expect(messages.slice(0, 4).map((m) => m.messageId)).toEqual(['first', 'second', 'third', 'fourth']);
     expect(messages[4]!.messageId).toEqual(expect.any(String)); // assigned by the broker
-    expect(messages.map((m) => m.applicationProperties)).toEqual([{ kind: 'single' }, { kind: 'array' }, undefined, { kind: 'batch', count: 4 }, undefined]);
+    expect(messages.map((m) => m.applicationProperties)).toEqual([
+      { kind: 'single' },
+      { kind: 'array' },
+      undefined,
+      { kind: 'batch', count: 4 },
+      undefined,
+    ]);
     expect(messages.map((m) => m.deliveryCount)).toEqual([0, 0, 0, 0, 0]);
     expect(new Set(messages.map((m) => m.lockToken)).size).toBe(5);
     expect(messages[0]!.sequenceNumber!.toNumber()).toBeLessThan(messages[4]!.sequenceNumber!.toNumber());
@@ -70,7 +81,10 @@ describe('service bus test broker', () => {
     await send(q, 'a', 'b');
     const receiver = client.createReceiver(q);
     const message = await receiveOne(receiver);
-    expect(broker.peek(q).map((m) => [m.body, m.locked])).toEqual([['a', true], ['b', false]]);
+    expect(broker.peek(q).map((m) => [m.body, m.locked])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
     await receiver.completeMessage(message);
     expect(broker.peek(q).map((m) => m.body)).toEqual(['b']);
     await receiver.close();
@@ -102,12 +116,24 @@ describe('service bus test broker', () => {
     await receiver.close();
     expect(broker.peek(q)).toEqual([]);
     expect(broker.deadLetters(q)).toMatchObject([
-      { body: { order: 7 }, messageId: 'm-0', deadLetterReason: 'BadOrder', deadLetterErrorDescription: 'order 7 is malformed', applicationProperties: { index: 0 } },
+      {
+        body: { order: 7 },
+        messageId: 'm-0',
+        deadLetterReason: 'BadOrder',
+        deadLetterErrorDescription: 'order 7 is malformed',
+        applicationProperties: { index: 0 },
+      },
     ]);
 
     const dlq = client.createReceiver(q, { subQueueType: 'deadLetter' });
     const dead = await receiveOne(dlq);
-    expect(dead).toMatchObject({ body: { order: 7 }, messageId: 'm-0', deadLetterReason: 'BadOrder', deadLetterErrorDescription: 'order 7 is malformed', deadLetterSource: q });
+    expect(dead).toMatchObject({
+      body: { order: 7 },
+      messageId: 'm-0',
+      deadLetterReason: 'BadOrder',
+      deadLetterErrorDescription: 'order 7 is malformed',
+      deadLetterSource: q,
+    });
     expect(dead.applicationProperties).toMatchObject({ index: 0 });
     await dlq.completeMessage(dead);
     expect(broker.deadLetters(q)).toEqual([]);
@@ -236,7 +262,9 @@ describe('service bus test broker: lock expiry and outages', () => {
 
   it('keeps queued messages across close() and restart(); clients reconnect', async () => {
     const outage = await startTestBroker();
-    const sbClient = new ServiceBusClient(outage.connectionString, { retryOptions: { maxRetries: 2, retryDelayInMs: 50, timeoutInMs: 1_000 } });
+    const sbClient = new ServiceBusClient(outage.connectionString, {
+      retryOptions: { maxRetries: 2, retryDelayInMs: 50, timeoutInMs: 1_000 },
+    });
     try {
       const sender = sbClient.createSender('q');
       await sender.sendMessages({ body: 'before' });

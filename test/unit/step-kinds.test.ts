@@ -32,7 +32,9 @@ describe('step-kind registry', () => {
   });
 
   it('has no step activity the registry does not name', () => {
-    const named = new Set<string | undefined>(Object.values(STEP_KIND_REGISTRY).map((spec) => ('activity' in spec ? spec.activity : undefined)));
+    const named = new Set<string | undefined>(
+      Object.values(STEP_KIND_REGISTRY).map((spec) => ('activity' in spec ? spec.activity : undefined)),
+    );
     const stepActivities = Object.keys(activities).filter((name) => name.endsWith('Step'));
     expect(stepActivities.filter((name) => !named.has(name))).toEqual([]);
   });
@@ -56,41 +58,71 @@ describe('step-kind registry', () => {
   });
 });
 
-describe('checkStepEdits (the workflow\'s check of an operator\'s edited parameters)', () => {
-  it('accepts a kind\'s own parameters and compiles them as publishing does', () => {
-    expect(checkStepEdits('transfer', { participant: 'harbor-retail', to: 'retailer' })).toEqual({ ok: true, params: { participant: 'harbor-retail', to: 'retailer' } });
-    expect(checkStepEdits('attach-certificate', { validFor: '30d' })).toEqual({ ok: true, params: { validFor: '30d', validForMs: 30 * 86_400_000 } });
-    expect(checkStepEdits('assemble', { components: ['c-1', '${params.die}'] })).toEqual({ ok: true, params: { components: ['c-1', '${params.die}'] } });
+describe("checkStepEdits (the workflow's check of an operator's edited parameters)", () => {
+  it("accepts a kind's own parameters and compiles them as publishing does", () => {
+    expect(checkStepEdits('transfer', { participant: 'harbor-retail', to: 'retailer' })).toEqual({
+      ok: true,
+      params: { participant: 'harbor-retail', to: 'retailer' },
+    });
+    expect(checkStepEdits('attach-certificate', { validFor: '30d' })).toEqual({
+      ok: true,
+      params: { validFor: '30d', validForMs: 30 * 86_400_000 },
+    });
+    expect(checkStepEdits('assemble', { components: ['c-1', '${params.die}'] })).toEqual({
+      ok: true,
+      params: { components: ['c-1', '${params.die}'] },
+    });
     expect(checkStepEdits('transfer', { to: '${params.role}' })).toMatchObject({ ok: true });
   });
 
   it('refuses what is not a parameter of the kind, with a suggestion and the list', () => {
     expect(checkStepEdits('transfer', { partcipant: 'x' })).toEqual({
       ok: false,
-      problems: [{ field: 'params.partcipant', message: 'not a parameter of a transfer step (did you mean "participant"?); its parameters: to, participant, part' }],
+      problems: [
+        {
+          field: 'params.partcipant',
+          message: 'not a parameter of a transfer step (did you mean "participant"?); its parameters: to, participant, part',
+        },
+      ],
     });
-    expect(checkStepEdits('unbundle', { into: 'p' })).toEqual({ ok: false, problems: [{ field: 'params.into', message: 'not a parameter of a unbundle step; its parameters: none' }] });
+    expect(checkStepEdits('unbundle', { into: 'p' })).toEqual({
+      ok: false,
+      problems: [{ field: 'params.into', message: 'not a parameter of a unbundle step; its parameters: none' }],
+    });
   });
 
   it('refuses values of the wrong shape and unknown roles, naming each field', () => {
     expect(checkStepEdits('attach-certificate', { issuer: 'certifer', validFor: 'soon', certificate: 'Bad Kind', document: '' })).toEqual({
       ok: false,
       problems: [
-        { field: 'params.issuer', message: 'unknown participant role "certifer" (did you mean "certifier"?); roles: miner, manufacturer, distributor, retailer, certifier' },
+        {
+          field: 'params.issuer',
+          message:
+            'unknown participant role "certifer" (did you mean "certifier"?); roles: miner, manufacturer, distributor, retailer, certifier',
+        },
         { field: 'params.validFor', message: 'a duration such as 500ms, 30s, 5m, 2h or 7d' },
         { field: 'params.certificate', message: 'certificate kind: lowercase letters, digits and dashes, starting with a letter' },
         { field: 'params.document', message: 'expected a non-empty string' },
       ],
     });
     expect(checkStepEdits('certify', { requires: [] })).toMatchObject({ ok: false, problems: [{ field: 'params.requires' }] });
-    expect(checkStepEdits('record', { data: ['x'] })).toEqual({ ok: false, problems: [{ field: 'params.data', message: 'expected an object' }] });
+    expect(checkStepEdits('record', { data: ['x'] })).toEqual({
+      ok: false,
+      problems: [{ field: 'params.data', message: 'expected an object' }],
+    });
     expect(checkStepEdits('mint', { from: [] })).toMatchObject({ ok: false, problems: [{ field: 'params.from' }] });
   });
 
   it('has nothing to edit on an await step, and takes only an object', () => {
     expect(checkStepEdits('await', {})).toEqual({ ok: true, params: {} });
-    expect(checkStepEdits('await', { event: 'other' })).toEqual({ ok: false, problems: [{ field: 'params.event', message: 'an await step has no parameters to edit; retry it as it is' }] });
-    expect(checkStepEdits('mint', ['to'])).toEqual({ ok: false, problems: [{ field: 'params', message: 'expected an object of step parameters' }] });
+    expect(checkStepEdits('await', { event: 'other' })).toEqual({
+      ok: false,
+      problems: [{ field: 'params.event', message: 'an await step has no parameters to edit; retry it as it is' }],
+    });
+    expect(checkStepEdits('mint', ['to'])).toEqual({
+      ok: false,
+      problems: [{ field: 'params', message: 'expected an object of step parameters' }],
+    });
   });
 });
 
@@ -103,11 +135,13 @@ describe('chain write keys', () => {
     expect(writeKey('transfer', call, 'pallet-9')).toBe('transfer:wafer-1:ship:pallet-9');
   });
 
-  it('differ for a loop\'s next run and for each edited retry', () => {
+  it("differ for a loop's next run and for each edited retry", () => {
     expect(writeKey('record', { ...call, run: 2 })).toBe('record:wafer-1:ship:2');
     expect(writeKey('record', { ...call, revision: 1 })).toBe('record:wafer-1:ship:edit1');
     expect(writeKey('bundle', { ...call, run: 3, revision: 2 }, 'pallet-9')).toBe('bundle:wafer-1:ship:pallet-9:3:edit2');
-    const keys = new Set([call, { ...call, run: 2 }, { ...call, revision: 1 }, { ...call, run: 2, revision: 1 }].map((c) => writeKey('record', c)));
+    const keys = new Set(
+      [call, { ...call, run: 2 }, { ...call, revision: 1 }, { ...call, run: 2, revision: 1 }].map((c) => writeKey('record', c)),
+    );
     expect(keys.size).toBe(4);
   });
 

@@ -19,7 +19,9 @@ describe('resolveValue', () => {
   });
 
   it('resolves objects and arrays member by member and leaves other values alone', () => {
-    expect(resolveValue({ into: '${params.pallets}', meta: { lot: '${params.lot}', n: 1 }, list: ['${params.crates}', false] }, variables)).toEqual({
+    expect(
+      resolveValue({ into: '${params.pallets}', meta: { lot: '${params.lot}', n: 1 }, list: ['${params.crates}', false] }, variables),
+    ).toEqual({
       into: ['p-1', 'p-2'],
       meta: { lot: 'L-7', n: 1 },
       list: [3, false],
@@ -64,7 +66,16 @@ describe('checkFields', () => {
   };
 
   it('accepts a payload that keeps the declarations', () => {
-    expect(checkFields(specs, { buyer: 'harbor-retail', crates: 10, grade: 'B', pallets: ['p-1'], report: `0x${'ab'.repeat(32)}`, signed: false })).toEqual([]);
+    expect(
+      checkFields(specs, {
+        buyer: 'harbor-retail',
+        crates: 10,
+        grade: 'B',
+        pallets: ['p-1'],
+        report: `0x${'ab'.repeat(32)}`,
+        signed: false,
+      }),
+    ).toEqual([]);
     expect(checkFields({}, {})).toEqual([]);
   });
 

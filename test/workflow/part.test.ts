@@ -12,7 +12,14 @@ import { findParticipant } from '../../db/participants.js';
 import { getPartRecord } from '../../db/parts.js';
 import { nameHash, tokenIdOf } from '../../domain/chain/part-registry.js';
 import type { CompiledLifecycle } from '../../workflows/definition.js';
-import { OPERATOR_UPDATE, PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE, STEP_RUNS_QUERY, VARIABLES_QUERY, CURRENT_STEP_QUERY } from '../../workflows/part-types.js';
+import {
+  OPERATOR_UPDATE,
+  PART_RUN_STATE_QUERY,
+  PART_WORKFLOW_TYPE,
+  STEP_RUNS_QUERY,
+  VARIABLES_QUERY,
+  CURRENT_STEP_QUERY,
+} from '../../workflows/part-types.js';
 import type { PartInput, PartRunState } from '../../workflows/part-types.js';
 import { participantAddress, uniqueId } from '../support/env.js';
 import { saveHistory, useWorkflowEnv } from '../support/workflow-env.js';
@@ -23,7 +30,15 @@ const env = useWorkflowEnv();
 async function storeDocument(sender: string, content: string, kind: string) {
   const db = env.core.database.db;
   const [from, to] = await Promise.all([findParticipant(db, sender), findParticipant(db, 'acme-foundry')]);
-  return env.core.documents.store({ sender: from!, folder: 'tests', name: `${kind}-${randomUUID()}.txt`, kind, contentType: 'text/plain', recipients: [to!], content: Readable.from([Buffer.from(content)]) });
+  return env.core.documents.store({
+    sender: from!,
+    folder: 'tests',
+    name: `${kind}-${randomUUID()}.txt`,
+    kind,
+    contentType: 'text/plain',
+    recipients: [to!],
+    content: Readable.from([Buffer.from(content)]),
+  });
 }
 
 function compile(yaml: string, version = 1): CompiledLifecycle {
@@ -34,7 +49,13 @@ function compile(yaml: string, version = 1): CompiledLifecycle {
 
 function start(lifecycle: CompiledLifecycle, options: { partId?: string; params?: Record<string, unknown>; historyLimit?: number } = {}) {
   const partId = options.partId ?? uniqueId('urn:test:chip');
-  const input: PartInput = { partId, lifecycle, params: options.params ?? {}, policies: activityPolicies(env.temporal), historyLimit: options.historyLimit };
+  const input: PartInput = {
+    partId,
+    lifecycle,
+    params: options.params ?? {},
+    policies: activityPolicies(env.temporal),
+    historyLimit: options.historyLimit,
+  };
   return env.client.workflow.start(PART_WORKFLOW_TYPE, { workflowId: partId, taskQueue: env.temporal.taskQueue, args: [input] });
 }
 
@@ -94,16 +115,30 @@ describe('lifecycle interpreter', () => {
     // A bad payload is refused before it is stored; the part does not move.
     const bad = await rejection(handle.executeUpdate('packed', { args: [{ crates: 0, colour: 'red' }] }));
     expect(bad.type).toBe('InvalidPayload');
-    expect(bad.details).toEqual([[{ field: 'crates', message: 'must be at least 1' }, { field: 'colour', message: 'not declared (declared: crates, carrier)' }]]);
+    expect(bad.details).toEqual([
+      [
+        { field: 'crates', message: 'must be at least 1' },
+        { field: 'colour', message: 'not declared (declared: crates, carrier)' },
+      ],
+    ]);
     expect((await rejection(handle.executeUpdate('sold', { args: [{ buyer: 'harbor-retail' }] }))).type).toBe('NotAwaiting');
     expect(await stateOf(handle)).toMatchObject({ status: 'awaiting', currentStep: 'packed' });
 
-    expect(await handle.executeUpdate('packed', { args: [{ crates: 12, carrier: 'DHL' }] })).toEqual({ step: 'packed', event: 'packed', payload: { crates: 12, carrier: 'DHL' } });
+    expect(await handle.executeUpdate('packed', { args: [{ crates: 12, carrier: 'DHL' }] })).toEqual({
+      step: 'packed',
+      event: 'packed',
+      payload: { crates: 12, carrier: 'DHL' },
+    });
     await until(handle, (s) => s.currentStep === 'sold' && s.status === 'awaiting');
     await handle.signal('sold', { buyer: 'northwind-logistics' });
     const result: PartRunState = await handle.result();
 
-    expect(result).toMatchObject({ status: 'completed', owner: 'northwind-logistics', tokenId: tokenIdOf(partId).toString(), lifecycle: { name: 'shipping', version: 1 } });
+    expect(result).toMatchObject({
+      status: 'completed',
+      owner: 'northwind-logistics',
+      tokenId: tokenIdOf(partId).toString(),
+      lifecycle: { name: 'shipping', version: 1 },
+    });
     expect(result.steps.map((s) => [s.id, s.status, s.runs])).toEqual([
       ['mint', 'succeeded', 1],
       ['packed', 'succeeded', 1],
@@ -111,10 +146,21 @@ describe('lifecycle interpreter', () => {
       ['sold', 'succeeded', 1],
       ['ship', 'succeeded', 1],
     ]);
-    expect(result.variables).toMatchObject({ params: { batch: 'B-7' }, packed: { crates: 12, carrier: 'DHL' }, sold: { buyer: 'northwind-logistics' }, ship: { owner: 'northwind-logistics' } });
+    expect(result.variables).toMatchObject({
+      params: { batch: 'B-7' },
+      packed: { crates: 12, carrier: 'DHL' },
+      sold: { buyer: 'northwind-logistics' },
+      ship: { owner: 'northwind-logistics' },
+    });
 
     const record = (await getPartRecord(env.core.database.db, partId))!;
-    expect(record.part).toMatchObject({ status: 'completed', lifecycle: 'shipping', lifecycleVersion: 1, params: { batch: 'B-7' }, ownerId: 'northwind-logistics' });
+    expect(record.part).toMatchObject({
+      status: 'completed',
+      lifecycle: 'shipping',
+      lifecycleVersion: 1,
+      params: { batch: 'B-7' },
+      ownerId: 'northwind-logistics',
+    });
     expect(record.steps.map((s) => [s.stepId, s.status])).toEqual(result.steps.map((s) => [s.id, 'succeeded']));
     expect(record.steps[1]!.output).toEqual({ crates: 12, carrier: 'DHL' });
     const noteHash = result.variables.note as { hash: string };
@@ -136,7 +182,11 @@ describe('lifecycle interpreter', () => {
     expect(parked.ignoredSignals).toBe(1);
     expect(parked.lastIgnoredSignal).toEqual({ event: 'sold', problems: [{ field: 'buyer', message: 'expected a participant id' }] });
     expect(parked.currentStep).toBe('ship');
-    expect(parked.steps.at(-1)).toMatchObject({ id: 'ship', status: 'failed', error: { code: 'RoleMismatch', message: 'participant "harbor-retail" does not hold the role "distributor" (it holds: retailer)' } });
+    expect(parked.steps.at(-1)).toMatchObject({
+      id: 'ship',
+      status: 'failed',
+      error: { code: 'RoleMismatch', message: 'participant "harbor-retail" does not hold the role "distributor" (it holds: retailer)' },
+    });
     const mirrored = (await getPartRecord(env.core.database.db, partId))!;
     expect(mirrored.part.status).toBe('parked');
     expect(mirrored.steps.at(-1)).toMatchObject({ stepId: 'ship', status: 'failed', lastErrorCode: 'RoleMismatch', attempts: 1 });
@@ -144,19 +194,37 @@ describe('lifecycle interpreter', () => {
     // Operator decisions are validated; a retry with corrected input finishes the part.
     expect((await rejection(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'skip' }] }))).type).toBe('InvalidDecision');
     expect((await rejection(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', step: 'mint' }] }))).type).toBe('WrongStep');
-    const edit = await rejection(handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', params: { recipient: 'northwind-logistics' } }] }));
-    expect(edit).toMatchObject({ type: 'InvalidStepParams', details: [[{ field: 'params.recipient', message: expect.stringContaining('not a parameter of a transfer step') }]] });
-    await handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', step: 'ship', params: { participant: 'northwind-logistics' }, actor: 'ops@test' }] });
+    const edit = await rejection(
+      handle.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'retry', params: { recipient: 'northwind-logistics' } }] }),
+    );
+    expect(edit).toMatchObject({
+      type: 'InvalidStepParams',
+      details: [[{ field: 'params.recipient', message: expect.stringContaining('not a parameter of a transfer step') }]],
+    });
+    await handle.executeUpdate(OPERATOR_UPDATE, {
+      args: [{ action: 'retry', step: 'ship', params: { participant: 'northwind-logistics' }, actor: 'ops@test' }],
+    });
     const result: PartRunState = await handle.result();
     expect(result).toMatchObject({ status: 'completed', owner: 'northwind-logistics', lastDecision: { step: 'ship', action: 'retry' } });
-    expect((await getPartRecord(env.core.database.db, partId))!.part).toMatchObject({ status: 'completed', ownerId: 'northwind-logistics' });
+    expect((await getPartRecord(env.core.database.db, partId))!.part).toMatchObject({
+      status: 'completed',
+      ownerId: 'northwind-logistics',
+    });
     // The decision is audited with the state before and after it, once.
     expect(await listOperatorActions(env.core.database.db, partId)).toEqual([
       expect.objectContaining({
         action: 'retry',
         stepId: 'ship',
         actor: 'ops@test',
-        before: { partStatus: 'parked', step: { status: 'failed', run: 1, error: expect.objectContaining({ code: 'RoleMismatch' }), params: { to: 'distributor', participant: 'harbor-retail' } } },
+        before: {
+          partStatus: 'parked',
+          step: {
+            status: 'failed',
+            run: 1,
+            error: expect.objectContaining({ code: 'RoleMismatch' }),
+            params: { to: 'distributor', participant: 'harbor-retail' },
+          },
+        },
         after: { partStatus: 'active', step: { status: 'retrying', edits: { participant: 'northwind-logistics' } } },
       }),
     ]);
@@ -174,7 +242,10 @@ steps:
 `);
     const skipped = await start(lifecycle);
     const parked = await until(skipped, (s) => s.status === 'parked');
-    expect(parked.steps[1]).toMatchObject({ status: 'failed', error: { code: 'CertificationFailed', message: `part ${skipped.workflowId} lacks valid certificates: quality: none attached` } });
+    expect(parked.steps[1]).toMatchObject({
+      status: 'failed',
+      error: { code: 'CertificationFailed', message: `part ${skipped.workflowId} lacks valid certificates: quality: none attached` },
+    });
     await skipped.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'skip', reason: 'certificate checked on paper' }] });
     const failure = await skipped.result().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
@@ -210,7 +281,9 @@ steps:
     const handle = await start(lifecycle, { historyLimit: 60 });
     const firstRunId = handle.firstExecutionRunId;
     // Each inspection report is a document the certifier signs into the vault; the part carries its hash.
-    const reports = await Promise.all([1, 2, 3, 4].map((n) => storeDocument('tuv-assurance', `inspection ${handle.workflowId} ${n}`, 'quality')));
+    const reports = await Promise.all(
+      [1, 2, 3, 4].map((n) => storeDocument('tuv-assurance', `inspection ${handle.workflowId} ${n}`, 'quality')),
+    );
     const report = (n: number) => reports[n - 1]!.hash;
     for (let round = 1; round <= 3; round++) {
       await until(handle, (s) => s.currentStep === 'inspect' && s.status === 'awaiting');
@@ -229,24 +302,48 @@ steps:
       ['certify', 'succeeded', 1],
     ]);
     expect(result.variables.certify).toEqual({
-      certificates: [{ kind: 'quality', documentHash: report(4), document: reports[3]!.id, issuer: 'tuv-assurance', validUntil: expect.stringMatching(/^\d{4}-/) }],
+      certificates: [
+        {
+          kind: 'quality',
+          documentHash: report(4),
+          document: reports[3]!.id,
+          issuer: 'tuv-assurance',
+          validUntil: expect.stringMatching(/^\d{4}-/),
+        },
+      ],
     });
     const tokenId = tokenIdOf(handle.workflowId);
-    expect((await env.core.registry.certificatesOf(tokenId)).map((c) => [c.kind, c.documentHash])).toEqual([[nameHash('quality'), report(4)]]);
+    expect((await env.core.registry.certificatesOf(tokenId)).map((c) => [c.kind, c.documentHash])).toEqual([
+      [nameHash('quality'), report(4)],
+    ]);
     // Three rework records, one per failed inspection, each its own anchored event.
-    const reworks = await env.core.chain.client.getContractEvents({ address: env.core.registry.address, abi: (await import('../../contracts/generated/PartRegistry.js')).partRegistryAbi, eventName: 'PartEventRecorded', args: { tokenId }, fromBlock: 0n });
+    const reworks = await env.core.chain.client.getContractEvents({
+      address: env.core.registry.address,
+      abi: (await import('../../contracts/generated/PartRegistry.js')).partRegistryAbi,
+      eventName: 'PartEventRecorded',
+      args: { tokenId },
+      fromBlock: 0n,
+    });
     expect(reworks).toHaveLength(3);
     // The history limit made it continue as new, carrying its state over.
     const description = await handle.describe();
     expect(description.runId).not.toBe(firstRunId);
-    expect(await env.client.workflow.getHandle(handle.workflowId, firstRunId).describe()).toMatchObject({ status: { name: 'CONTINUED_AS_NEW' } });
+    expect(await env.client.workflow.getHandle(handle.workflowId, firstRunId).describe()).toMatchObject({
+      status: { name: 'CONTINUED_AS_NEW' },
+    });
   });
 
   it('answers the step-runs and variables queries', async () => {
     const handle = await start(SHIPPING, { params: { batch: 'B-9' } });
     await until(handle, (s) => s.status === 'awaiting');
     expect(await handle.query(VARIABLES_QUERY)).toMatchObject({ params: { batch: 'B-9' }, mint: { owner: 'acme-foundry' } });
-    expect((await handle.query<{ id: string; status: string }[]>(STEP_RUNS_QUERY)).map((s) => s.status)).toEqual(['succeeded', 'running', 'pending', 'pending', 'pending']);
+    expect((await handle.query<{ id: string; status: string }[]>(STEP_RUNS_QUERY)).map((s) => s.status)).toEqual([
+      'succeeded',
+      'running',
+      'pending',
+      'pending',
+      'pending',
+    ]);
     await handle.terminate('test done');
   });
 });

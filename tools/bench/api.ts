@@ -14,7 +14,8 @@ import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from 
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000' } } });
 const requests = Number(values.requests);
-if (!Number.isSafeInteger(requests) || requests < 100) throw new Error(`--requests: a whole number of at least 100, got "${values.requests}"`);
+if (!Number.isSafeInteger(requests) || requests < 100)
+  throw new Error(`--requests: a whole number of at least 100, got "${values.requests}"`);
 
 const auth = { authorization: `Bearer ${BENCH_ADMIN_API_KEY}` };
 const json = { ...auth, 'content-type': 'application/json' };
@@ -37,7 +38,11 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const bench = await benchEnvironment();
   const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', ...bench.env });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
+    ...process.env,
+    TEMPORAL_DEV_PORT: '0',
+    TEMPORAL_DEV_UI_PORT: '0',
+  });
   const stack = await startStack({ config, temporal, startTemporal: true });
   stopOnSignal(stack.stop);
   try {
@@ -56,17 +61,34 @@ async function main(): Promise<void> {
     const url = (path: string) => `${stack.apiUrl}${path}`;
     const cases: Array<[string, number, () => Promise<Response>]> = [
       ['GET /participants/me (auth only)', 200, () => fetch(url('/participants/me'), { headers: auth })],
-      ['POST /parts, a value of the wrong type (400)', 400, () => fetch(url('/parts'), { method: 'POST', headers: json, body: JSON.stringify({ id: 'urn:bench:1', lifecycle: 'part-basic', version: 'two' }) })],
+      [
+        'POST /parts, a value of the wrong type (400)',
+        400,
+        () =>
+          fetch(url('/parts'), {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({ id: 'urn:bench:1', lifecycle: 'part-basic', version: 'two' }),
+          }),
+      ],
       ['POST /parts, malformed JSON (400)', 400, () => fetch(url('/parts'), { method: 'POST', headers: json, body: '{"id":' })],
-      ['POST /parts, not JSON (415)', 415, () => fetch(url('/parts'), { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'id=1' })],
+      [
+        'POST /parts, not JSON (415)',
+        415,
+        () => fetch(url('/parts'), { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'id=1' }),
+      ],
       ['GET /events?limit=10 (query validated, SQL)', 200, () => fetch(url('/events?limit=10'), { headers: auth })],
       ['GET /openapi.json', 200, () => fetch(url('/openapi.json'))],
     ];
     await latency(200, 200, cases[0]![2]); // warm-up: connections, JIT
 
     console.log(`Tracewell API layer benchmark: ${requests} sequential requests per case`);
-    console.log(`  app build (routes, route check, OpenAPI document)   p50 ${percentile(builds, 50).toFixed(1)} ms, max ${builds.at(-1)!.toFixed(1)} ms`);
-    console.log(`  /openapi.json   ${(Buffer.byteLength(document) / 1024).toFixed(0)} KiB, ${Object.keys(parsed.paths).length} paths, ${operations} operations, ${Object.keys(parsed.components.schemas).length} schemas`);
+    console.log(
+      `  app build (routes, route check, OpenAPI document)   p50 ${percentile(builds, 50).toFixed(1)} ms, max ${builds.at(-1)!.toFixed(1)} ms`,
+    );
+    console.log(
+      `  /openapi.json   ${(Buffer.byteLength(document) / 1024).toFixed(0)} KiB, ${Object.keys(parsed.paths).length} paths, ${operations} operations, ${Object.keys(parsed.components.schemas).length} schemas`,
+    );
     for (const [name, status, request] of cases) {
       const { p50, p99 } = await latency(requests, status, request);
       console.log(`  ${name.padEnd(46)} p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);

@@ -60,8 +60,19 @@ const mb = (bytes: number) => (bytes / MIB).toFixed(0);
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const bench = await benchEnvironment();
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', DOCUMENT_MAX_BYTES: String(size + MIB), ...bench.env });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
+  const config = loadAppConfig({
+    ...process.env,
+    API_PORT: '0',
+    CHAIN_PORT: '0',
+    AZURITE_PORT: '0',
+    DOCUMENT_MAX_BYTES: String(size + MIB),
+    ...bench.env,
+  });
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
+    ...process.env,
+    TEMPORAL_DEV_PORT: '0',
+    TEMPORAL_DEV_UI_PORT: '0',
+  });
   const stack = await startStack({ config, temporal, startTemporal: true });
   stopOnSignal(stack.stop);
   try {
@@ -74,7 +85,9 @@ async function main(): Promise<void> {
       return ((await response.json()) as any).apiKey.key as string;
     };
     const [sender, recipient] = [await keyOf('tuv-assurance'), await keyOf('acme-foundry')];
-    console.log(`document vault, ${mb(size)} MiB per document, over HTTP on loopback, Azurite in memory; peak RSS of the process serving the API`);
+    console.log(
+      `document vault, ${mb(size)} MiB per document, over HTTP on loopback, Azurite in memory; peak RSS of the process serving the API`,
+    );
     console.log('content   phase                          MB/s    seconds  peak RSS (MiB)  above start');
 
     for (const kind of ['random', 'text'] as const) {
@@ -84,12 +97,19 @@ async function main(): Promise<void> {
       const upload = await measured(async () => {
         const url = new URL(`${stack.apiUrl}/documents?folder=bench&name=${kind}.bin&kind=quality&recipients=acme-foundry`);
         const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-          const request = httpRequest(url, { method: 'POST', headers: { authorization: `Bearer ${sender}`, 'content-type': 'application/octet-stream', 'content-length': String(size) } }, (response) => {
-            let text = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk: string) => (text += chunk));
-            response.on('end', () => resolve({ status: response.statusCode!, text }));
-          });
+          const request = httpRequest(
+            url,
+            {
+              method: 'POST',
+              headers: { authorization: `Bearer ${sender}`, 'content-type': 'application/octet-stream', 'content-length': String(size) },
+            },
+            (response) => {
+              let text = '';
+              response.setEncoding('utf8');
+              response.on('data', (chunk: string) => (text += chunk));
+              response.on('end', () => resolve({ status: response.statusCode!, text }));
+            },
+          );
           request.on('error', reject);
           const source = Readable.fromWeb(content(kind) as NodeReadableStream<Uint8Array>);
           source.on('data', (chunk: Buffer) => expected.update(chunk));

@@ -45,7 +45,11 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const bench = await benchEnvironment();
   const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', ...bench.env });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
+    ...process.env,
+    TEMPORAL_DEV_PORT: '0',
+    TEMPORAL_DEV_UI_PORT: '0',
+  });
   const startedAt = performance.now();
   const stack = await startStack({ config, temporal, startTemporal: true });
   stopOnSignal(stack.stop);
@@ -142,9 +146,13 @@ async function startLagProbe(stack: Stack, run: string) {
       const db = stack.core.database.db;
       const hashes = [...sent.keys()];
       for (;;) {
-        const rows = await db.select({ txHash: ledgerEvents.txHash, mirroredAt: ledgerEvents.mirroredAt }).from(ledgerEvents).where(inArray(ledgerEvents.txHash, hashes));
+        const rows = await db
+          .select({ txHash: ledgerEvents.txHash, mirroredAt: ledgerEvents.mirroredAt })
+          .from(ledgerEvents)
+          .where(inArray(ledgerEvents.txHash, hashes));
         // Two events per registration (Transfer, PartRegistered).
-        if (rows.length === 2 * hashes.length) return rows.map((row) => row.mirroredAt.getTime() - sent.get(row.txHash)!).sort((a, b) => a - b);
+        if (rows.length === 2 * hashes.length)
+          return rows.map((row) => row.mirroredAt.getTime() - sent.get(row.txHash)!).sort((a, b) => a - b);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },

@@ -44,10 +44,26 @@ async function main(): Promise<void> {
   const anvil = await startAnvil({ port: anvilPort });
   const gate = await startRpcGate(`http://127.0.0.1:${anvilPort}`);
   const bench = await benchEnvironment();
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', AZURITE_PORT: '0', CHAIN_RPC_URL: gate.url, CHAIN_MNEMONIC: 'test test test test test test test test test test test junk', ...bench.env });
+  const config = loadAppConfig({
+    ...process.env,
+    API_PORT: '0',
+    AZURITE_PORT: '0',
+    CHAIN_RPC_URL: gate.url,
+    CHAIN_MNEMONIC: 'test test test test test test test test test test test junk',
+    ...bench.env,
+  });
   const base = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
   // Three quick attempts per step: the outage, not the retry policy, is what is measured.
-  const temporal = { ...base, activities: { ...base.activities, chain: { ...base.activities.chain, retry: { ...base.activities.chain.retry, initialInterval: 100, maximumInterval: 200, maximumAttempts: 3 } } } };
+  const temporal = {
+    ...base,
+    activities: {
+      ...base.activities,
+      chain: {
+        ...base.activities.chain,
+        retry: { ...base.activities.chain.retry, initialInterval: 100, maximumInterval: 200, maximumAttempts: 3 },
+      },
+    },
+  };
   const stack = await startStack({ config, temporal, startTemporal: true });
   stopOnSignal(async () => {
     await stack.stop();
@@ -57,14 +73,21 @@ async function main(): Promise<void> {
   const run = `bench-ops-${Date.now().toString(36)}`;
   const db = stack.core.database.db;
   const countAt = async (stepId: string, status: 'failed' | 'running') =>
-    (await db.select({ partId: stepRuns.partId }).from(stepRuns).where(and(like(stepRuns.partId, `urn:${run}:%`), eq(stepRuns.stepId, stepId), eq(stepRuns.status, status)))).length;
+    (
+      await db
+        .select({ partId: stepRuns.partId })
+        .from(stepRuns)
+        .where(and(like(stepRuns.partId, `urn:${run}:%`), eq(stepRuns.stepId, stepId), eq(stepRuns.status, status)))
+    ).length;
 
   try {
     gate.mode = 'down';
     const t0 = performance.now();
     for (let start = 0; start < parts; start += 50) {
       await Promise.all(
-        Array.from({ length: Math.min(50, parts - start) }, (_, i) => call('POST', `${stack.apiUrl}/parts`, { id: `urn:${run}:${start + i}`, lifecycle: 'part-basic', params: { batch: run } })),
+        Array.from({ length: Math.min(50, parts - start) }, (_, i) =>
+          call('POST', `${stack.apiUrl}/parts`, { id: `urn:${run}:${start + i}`, lifecycle: 'part-basic', params: { batch: run } }),
+        ),
       );
     }
     await until('every part to park', async () => (await countAt('mint', 'failed')) === parts);
@@ -75,7 +98,10 @@ async function main(): Promise<void> {
     let listed = 0;
     do {
       const p0 = performance.now();
-      const page: any = await call('GET', `${stack.apiUrl}/ops/failures?lifecycle=part-basic&code=${StepRejection.ChainUnavailable}&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: any = await call(
+        'GET',
+        `${stack.apiUrl}/ops/failures?lifecycle=part-basic&code=${StepRejection.ChainUnavailable}&limit=50${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       pageMs.push(performance.now() - p0);
       listed += page.failures.length;
       cursor = page.nextCursor;
@@ -84,7 +110,11 @@ async function main(): Promise<void> {
 
     gate.mode = 'open';
     const r0 = performance.now();
-    const summary = await call('POST', `${stack.apiUrl}/ops/failures/retry`, { lifecycle: 'part-basic', code: StepRejection.ChainUnavailable, reason: 'bench: chain back' });
+    const summary = await call('POST', `${stack.apiUrl}/ops/failures/retry`, {
+      lifecycle: 'part-basic',
+      code: StepRejection.ChainUnavailable,
+      reason: 'bench: chain back',
+    });
     const retryS = (performance.now() - r0) / 1000;
     await until('every part to pass its mint step', async () => (await countAt('sold', 'running')) === parts);
     const recoverS = (performance.now() - r0) / 1000;

@@ -79,7 +79,15 @@ class Seed {
 
   part(id: string, level: Level): string {
     const holders = CUSTODY[level];
-    this.parts.push({ id, tokenId: tokenIdOf(id).toString(), lifecycle: LIFECYCLE[level], lifecycleVersion: 1, status: 'completed', ownerId: participant(holders.at(-1)!).id, params: { level } });
+    this.parts.push({
+      id,
+      tokenId: tokenIdOf(id).toString(),
+      lifecycle: LIFECYCLE[level],
+      lifecycleVersion: 1,
+      status: 'completed',
+      ownerId: participant(holders.at(-1)!).id,
+      params: { level },
+    });
     let from: { id: string | null; address: string } = { id: null, address: ZERO_ADDRESS };
     for (const name of holders) {
       const to = participant(name);
@@ -207,7 +215,8 @@ async function seedMirror(db: Db) {
   product(seed, productId, components, supply);
   const tracedParts = seed.parts.length;
   const backgroundSupply = waferSupply(seed, 'bg');
-  for (let n = 0; seed.parts.length - tracedParts < background; n++) product(seed, `urn:bench:bg:product:${n}`, BACKGROUND_COMPONENTS, backgroundSupply);
+  for (let n = 0; seed.parts.length - tracedParts < background; n++)
+    product(seed, `urn:bench:bg:product:${n}`, BACKGROUND_COMPONENTS, backgroundSupply);
   await db.insert(participants).values(PARTICIPANTS);
   await insertAll(seed.parts, (batch) => db.insert(parts).values(batch));
   await insertAll(seed.links, (batch) => db.insert(partLinks).values(batch));
@@ -255,10 +264,13 @@ async function queryPlans(db: Db, productId: string, lotId: string, tracedIds: s
     () => false,
   );
   const explain = async (query: SQL): Promise<string[]> => {
-    const result = (await db.execute(buffers ? sql`explain (analyze, buffers) ${query}` : sql`explain analyze ${query}`)) as unknown as { rows: Record<string, string>[] };
+    const result = (await db.execute(buffers ? sql`explain (analyze, buffers) ${query}` : sql`explain analyze ${query}`)) as unknown as {
+      rows: Record<string, string>[];
+    };
     return result.rows.map((row) => Object.values(row)[0]!);
   };
-  const explaining = (into: string[][]) => ({ execute: async (query: SQL) => (into.push(await explain(query)), { rows: [] }) }) as unknown as Db;
+  const explaining = (into: string[][]) =>
+    ({ execute: async (query: SQL) => (into.push(await explain(query)), { rows: [] }) }) as unknown as Db;
   const recursivePlans: string[][] = [];
   await backwardLinks(explaining(recursivePlans), productId);
   await forwardLinks(explaining(recursivePlans), lotId);
@@ -269,7 +281,8 @@ async function queryPlans(db: Db, productId: string, lotId: string, tracedIds: s
   const withoutSeqScans = new Map<string[], string[]>();
   for (const query of recording.queries) {
     const text = query.getSQL();
-    if (!/ in \(/.test(new PgDialect().sqlToQuery(text).sql)) throw new Error('a recorded partFacts select has no `in (…)` filter: the recording missed its where()');
+    if (!/ in \(/.test(new PgDialect().sqlToQuery(text).sql))
+      throw new Error('a recorded partFacts select has no `in (…)` filter: the recording missed its where()');
     const plan = await explain(text);
     factPlans.push(plan);
     if (verdictOf(plan).seqScans.length) withoutSeqScans.set(plan, await planWithoutSeqScans(db, text));
@@ -308,11 +321,17 @@ function planLines(plans: [string, string[]][], withoutSeqScans: Map<string[], s
   for (const [name, plan] of plans) {
     const verdict = verdictOf(plan);
     const walked = verdict.indexes.some((index) => index.includes('walked whole'));
-    const seq = verdict.seqScans.length ? `SEQ SCAN on ${verdict.seqScans.join(', ')}` : walked ? 'no seq scan, but an index read whole' : 'no seq scan on the big tables';
+    const seq = verdict.seqScans.length
+      ? `SEQ SCAN on ${verdict.seqScans.join(', ')}`
+      : walked
+        ? 'no seq scan, but an index read whole'
+        : 'no seq scan on the big tables';
     lines.push(`  ${name.padEnd(46)} indexes: ${verdict.indexes.join(', ') || 'none'}; ${seq}`);
     const alternative = withoutSeqScans.get(plan);
     if (alternative) {
-      lines.push(`  ${''.padEnd(46)} (the planner's choice by cost: with seq scans off it uses ${verdictOf(alternative).indexes.join(', ') || 'no index'}, ${executionMs(alternative)} ms vs ${executionMs(plan)} ms)`);
+      lines.push(
+        `  ${''.padEnd(46)} (the planner's choice by cost: with seq scans off it uses ${verdictOf(alternative).indexes.join(', ') || 'no index'}, ${executionMs(alternative)} ms vs ${executionMs(plan)} ms)`,
+      );
     }
   }
   return lines;
@@ -334,9 +353,11 @@ async function main(): Promise<void> {
     const { backward, graph, forward, tracedIds, stepRuns, linksMs, factsMs } = await timeTraces(db, productId, lotId);
     const { buffers, plans, withoutSeqScans } = await queryPlans(db, productId, lotId, tracedIds);
 
-    const treeNodes = (node: Record<string, unknown>): number => 1 + (node.components as Record<string, unknown>[]).reduce((sum, child) => sum + treeNodes(child), 0);
+    const treeNodes = (node: Record<string, unknown>): number =>
+      1 + (node.components as Record<string, unknown>[]).reduce((sum, child) => sum + treeNodes(child), 0);
     const ms = (sorted: number[], p: number) => `p${p} ${percentile(sorted, p).toFixed(1)} ms`;
-    const rowCount = async (table: string) => Number(((await db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as { rows: { n: number }[] }).rows[0]!.n);
+    const rowCount = async (table: string) =>
+      Number(((await db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as { rows: { n: number }[] }).rows[0]!.n);
     const counts = await Promise.all(BIG_TABLES.map(async (table) => `${table} ${await rowCount(table)}`));
     const lines = [
       `Tracewell trace benchmark: SQL ${database.kind}; the SQL mirror is seeded directly (no chain, no workflows),`,
@@ -357,7 +378,9 @@ async function main(): Promise<void> {
     console.log(lines.join('\n'));
     const recursive = verdictOf(plans[0]![1]);
     if (recursive.seqScans.includes('part_links') || recursive.indexes.some((index) => index.includes('walked whole'))) {
-      throw new Error('regression: the backward recursive query reads part_links whole (seq scan) instead of looking links up by parent_id');
+      throw new Error(
+        'regression: the backward recursive query reads part_links whole (seq scan) instead of looking links up by parent_id',
+      );
     }
   } finally {
     await database.close();

@@ -13,7 +13,9 @@ import { stopOnSignal } from '../../app/wiring/shutdown.js';
 import { startStack } from '../../app/wiring/stack.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, lots: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { 'data-dir': { type: 'string' }, lots: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false } },
+});
 const LOTS = Number(values.lots);
 const WAFERS_PER_LOT = 2;
 const CHIPS_PER_WAFER = 4;
@@ -38,7 +40,11 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
   const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', TRACEWELL_DATA_DIR: dataDir });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
+    ...process.env,
+    TEMPORAL_DEV_PORT: '0',
+    TEMPORAL_DEV_UI_PORT: '0',
+  });
   console.log('starting the embedded stack (Temporal dev server, anvil, Azurite, PGlite, worker, API)…');
   const stack = await startStack({ config, temporal, startTemporal: true, dataDir });
   stopOnSignal(stack.stop);
@@ -59,13 +65,19 @@ async function main(): Promise<void> {
     const run = Date.now().toString(36);
     const id = (kind: string, ...n: number[]) => `urn:demo:${run}:${kind}:${n.join('.')}`;
     const certifier = 'tuv-assurance';
-    const start = (lifecycle: string, partId: string, params: Record<string, unknown>) => admin('POST', '/parts', { id: partId, lifecycle, params });
+    const start = (lifecycle: string, partId: string, params: Record<string, unknown>) =>
+      admin('POST', '/parts', { id: partId, lifecycle, params });
     // The certifier signs each certificate into the document vault, sealed to the part's maker; the
     // part's lifecycle anchors the document's hash on chain.
     const certificate = async (kind: string, partId: string, to: string): Promise<string> => {
       const name = `${partId.split(':').slice(-2).join('-')}.txt`;
       const text = `${kind} certificate for ${partId}\nissued by ${certifier}\nresult: conforms\n`;
-      const stored = await as[certifier]!('POST', `/documents?folder=${kind}&name=${name}&kind=${kind}&recipients=${to}`, text, 'text/plain');
+      const stored = await as[certifier]!(
+        'POST',
+        `/documents?folder=${kind}&name=${name}&kind=${kind}&recipients=${to}`,
+        text,
+        'text/plain',
+      );
       return stored.hash;
     };
     const until = async (partIds: string[], done: (part: any) => boolean, what: string) => {
@@ -73,7 +85,8 @@ async function main(): Promise<void> {
         for (let i = 0; ; i++) {
           const part = await admin('GET', `/parts/${encodeURIComponent(partId)}`);
           if (done(part)) break;
-          if (part.status === 'parked' || part.status === 'failed') throw new Error(`${partId} stopped at ${part.currentStep}: ${JSON.stringify(part.steps.find((s: any) => s.error)?.error)}`);
+          if (part.status === 'parked' || part.status === 'failed')
+            throw new Error(`${partId} stopped at ${part.currentStep}: ${JSON.stringify(part.steps.find((s: any) => s.error)?.error)}`);
           if (i > 600) throw new Error(`${partId} did not reach "${what}"`);
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -82,16 +95,53 @@ async function main(): Promise<void> {
     const completed = (part: any) => part.status === 'completed';
 
     const lots = Array.from({ length: LOTS }, (_, l) => id('ore-lot', l + 1));
-    await Promise.all(lots.map(async (lot) => start('demo-ore-lot', lot, { mine: 'sierra-mining', fab: 'acme-foundry', certifier, origin: await certificate('origin', lot, 'sierra-mining') })));
+    await Promise.all(
+      lots.map(async (lot) =>
+        start('demo-ore-lot', lot, {
+          mine: 'sierra-mining',
+          fab: 'acme-foundry',
+          certifier,
+          origin: await certificate('origin', lot, 'sierra-mining'),
+        }),
+      ),
+    );
     await until(lots, completed, 'sold to the fab');
     console.log(`${lots.length} ore lots mined by sierra-mining, certified and sold to acme-foundry`);
 
     const wafers = lots.flatMap((lot, l) => Array.from({ length: WAFERS_PER_LOT }, (_, w) => ({ id: id('wafer', l + 1, w + 1), lot })));
-    await Promise.all(wafers.map(async (wafer) => start('demo-wafer', wafer.id, { fab: 'acme-foundry', lot: wafer.lot, certifier, quality: await certificate('quality', wafer.id, 'acme-foundry') })));
-    await until(wafers.map((w) => w.id), completed, 'made');
-    const chips = wafers.flatMap((wafer) => Array.from({ length: CHIPS_PER_WAFER }, (_, c) => ({ id: `${wafer.id.replace(':wafer:', ':chip:')}.${c + 1}`, wafer: wafer.id })));
-    await Promise.all(chips.map(async (chip) => start('demo-chip', chip.id, { fab: 'acme-foundry', wafer: chip.wafer, certifier, quality: await certificate('quality', chip.id, 'acme-foundry') })));
-    await until(chips.map((c) => c.id), completed, 'made');
+    await Promise.all(
+      wafers.map(async (wafer) =>
+        start('demo-wafer', wafer.id, {
+          fab: 'acme-foundry',
+          lot: wafer.lot,
+          certifier,
+          quality: await certificate('quality', wafer.id, 'acme-foundry'),
+        }),
+      ),
+    );
+    await until(
+      wafers.map((w) => w.id),
+      completed,
+      'made',
+    );
+    const chips = wafers.flatMap((wafer) =>
+      Array.from({ length: CHIPS_PER_WAFER }, (_, c) => ({ id: `${wafer.id.replace(':wafer:', ':chip:')}.${c + 1}`, wafer: wafer.id })),
+    );
+    await Promise.all(
+      chips.map(async (chip) =>
+        start('demo-chip', chip.id, {
+          fab: 'acme-foundry',
+          wafer: chip.wafer,
+          certifier,
+          quality: await certificate('quality', chip.id, 'acme-foundry'),
+        }),
+      ),
+    );
+    await until(
+      chips.map((c) => c.id),
+      completed,
+      'made',
+    );
     console.log(`${wafers.length} wafers and ${chips.length} chips made from them, each tested and certified`);
 
     const pallet = id('pallet', 1);
@@ -102,16 +152,36 @@ async function main(): Promise<void> {
       id: id('product', p + 1),
       chips: Array.from({ length: CHIPS_PER_PRODUCT }, (_, k) => chips[(p + k * (chips.length / CHIPS_PER_PRODUCT)) % chips.length]!.id),
     }));
-    await Promise.all(products.map(async (product) => start('demo-product', product.id, { maker: 'acme-foundry', chips: product.chips, pallet, certifier, quality: await certificate('quality', product.id, 'acme-foundry') })));
-    await until(products.map((p) => p.id), (part) => part.currentStep === 'arrived', 'packed');
+    await Promise.all(
+      products.map(async (product) =>
+        start('demo-product', product.id, {
+          maker: 'acme-foundry',
+          chips: product.chips,
+          pallet,
+          certifier,
+          quality: await certificate('quality', product.id, 'acme-foundry'),
+        }),
+      ),
+    );
+    await until(
+      products.map((p) => p.id),
+      (part) => part.currentStep === 'arrived',
+      'packed',
+    );
     console.log(`${products.length} products assembled from ${CHIPS_PER_PRODUCT} chips each, certified and packed on ${pallet}`);
 
     await as['acme-foundry']!('POST', `/parts/${encodeURIComponent(pallet)}/transfer`, { to: 'northwind-logistics' });
     await as['northwind-logistics']!('POST', `/parts/${encodeURIComponent(pallet)}/transfer`, { to: 'harbor-retail' });
     for (const product of products) await admin('POST', `/parts/${encodeURIComponent(product.id)}/signals/arrived`, {});
-    await until(products.map((p) => p.id), completed, 'unpacked');
+    await until(
+      products.map((p) => p.id),
+      completed,
+      'unpacked',
+    );
     console.log(`the pallet went acme-foundry → northwind-logistics → harbor-retail, which unpacked the products`);
-    console.log(`seeded ${lots.length + wafers.length + chips.length + products.length + 1} parts in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`);
+    console.log(
+      `seeded ${lots.length + wafers.length + chips.length + products.length + 1} parts in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`,
+    );
 
     const product = products[0]!.id;
     const backward = await admin('GET', `/parts/${encodeURIComponent(product)}/trace/backward`);

@@ -32,11 +32,15 @@ export async function startRpcGate(upstream: string): Promise<RpcGate> {
       const body = Buffer.concat(chunks).toString('utf8');
       const calls = [JSON.parse(body)].flat() as { method: string; params: unknown[] }[];
       const sends = calls.filter((call) => call.method === 'eth_sendRawTransaction');
-      const tooWide = calls.find((call) => call.method === 'eth_getLogs' && gate.maxLogRange !== undefined && logRange(call.params[0]) > gate.maxLogRange);
+      const tooWide = calls.find(
+        (call) => call.method === 'eth_getLogs' && gate.maxLogRange !== undefined && logRange(call.params[0]) > gate.maxLogRange,
+      );
       if (tooWide) {
         gate.refusedLogRanges += 1;
         const error = { code: -32602, message: `query exceeds max block range ${gate.maxLogRange}` };
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: (tooWide as { id?: unknown }).id ?? null, error }));
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', id: (tooWide as { id?: unknown }).id ?? null, error }));
         return;
       }
       try {
