@@ -10,12 +10,19 @@ import { findDeployment } from '../../db/deployments.js';
 import { migrationStatus } from '../../db/migration-status.js';
 import type { ChainConnection } from '../../domain/chain/connection.js';
 import type { AppConfig } from '../config/app.js';
-import { ConfigError } from '../config/errors.js';
+import { Errors } from '../../domain/errors/catalogue.js';
+import { CodedError } from '../../domain/errors/coded-error.js';
 import { deploymentInputs } from './inputs.js';
 
-/** The database or the chain is not (or no longer) set up as this build needs: run `tracewell deploy`. */
-export class DeploymentNotCurrent extends ConfigError {
+/** The database or the chain is not (or no longer) set up as this build needs: run `tracewell deploy` (`not_deployed`). */
+export class DeploymentNotCurrent extends CodedError<typeof Errors.not_deployed> {
   override name = 'DeploymentNotCurrent';
+  constructor(
+    message: string,
+    readonly problems: string[],
+  ) {
+    super(Errors.not_deployed, { problem: message }, problems);
+  }
 }
 
 export interface ReadinessCheck {
@@ -30,10 +37,7 @@ const RUN_DEPLOY = "Run `tracewell deploy` (with this process's settings and see
 
 /** Refuses to start: every problem, then the fix (by default, `tracewell deploy`). */
 export function notDeployed(problems: string[], fix = RUN_DEPLOY): never {
-  throw new DeploymentNotCurrent(
-    `not deployed: ${problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`}\n${fix}`,
-    problems,
-  );
+  throw new DeploymentNotCurrent(`${problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`}\n${fix}`, problems);
 }
 
 /** The PartRegistry to use, once the schema and the deployment are current; otherwise throws DeploymentNotCurrent. */

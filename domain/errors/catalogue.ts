@@ -138,6 +138,7 @@ export const Errors = catalogue({
 
   // --- The CLI and its settings
   invalid_configuration: [400, '{problem}'],
+  not_deployed: [409, '{problem}'],
   invalid_lifecycle_file: [422, '{problems}'],
   invalid_usage: [400, '{problem}'],
   invalid_option: [400, '{problem}'],
