@@ -2,16 +2,9 @@
 // deliver the events its `await` steps wait for (as signals, or as updates that answer once the step
 // has taken them), and let ops retry, skip or abort a failed step, or reset the part's workflow.
 import { z } from '@hono/zod-openapi';
-import { findParticipant } from '../db/participants.js';
-import { listOperatorActions } from '../db/operator-actions.js';
-import { getPartRecord } from '../db/parts.js';
 import { sendDecision } from '../domain/commands/decisions.js';
 import { resetPart } from '../domain/commands/reset.js';
-import type { PartRecord } from '../db/parts.js';
-import { tokenIdOf } from '../domain/chain/part-registry.js';
 import { PART_ID_PATTERN } from '../workflows/definition.js';
-import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../workflows/part-types.js';
-import type { PartRunState } from '../workflows/part-types.js';
 import type { ApiDeps } from './deps.js';
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { CodedError } from '../domain/errors/coded-error.js';
@@ -19,7 +12,8 @@ import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
 import { partCommands } from '../domain/commands/parts.js';
-import { describeIfExists } from '../domain/commands/workflow-handles.js';
+import type { PartCommands } from '../domain/commands/parts.js';
+import { readPart } from '../domain/commands/part-view.js';
 
 const PartIdSchema = z
   .string()
@@ -260,12 +254,21 @@ const routes = {
   }),
 };
 
+/** /parts: starting and reading parts, delivering their events, and the operator's decisions on them. */
 export function partRoutes(deps: ApiDeps) {
-  const { db, temporal } = deps;
   const app = apiRouter();
-
+  // One set of commands, so the routes share its cache of pinned lifecycle versions.
   const commands = partCommands(deps);
+  lifecycleRoutes(app, deps, commands);
+  eventRoutes(app, commands);
+  operatorRoutes(app, deps);
+  return app;
+}
 
+type PartsRouter = ReturnType<typeof apiRouter>;
+
+/** Start a part, and read it back. */
+function lifecycleRoutes(app: PartsRouter, deps: ApiDeps, commands: PartCommands) {
   app.openapi(routes.start, async (c) => {
     const body = c.req.valid('json');
     const started = await commands.start(body, actingParticipant(c).id);
@@ -274,65 +277,14 @@ export function partRoutes(deps: ApiDeps) {
 
   app.openapi(routes.get, async (c) => {
     const { id } = c.req.valid('param');
-    const handle = temporal.workflow.getHandle(id);
-    // Live state first, SQL after: activities write SQL before they finish, so the mirror read
-    // afterwards is never older than the state the workflow reported.
-    const description = await describeIfExists(handle);
-    const running = description?.status.name === 'RUNNING';
-    const live =
-      running && description.type === PART_WORKFLOW_TYPE
-        ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined)
-        : undefined;
-    const record = await getPartRecord(db, id);
-    if (!record && !description) throw new CodedError(Errors.part_not_found, { id });
-    const [owner, actions] = await Promise.all([
-      record?.part.ownerId ? findParticipant(db, record.part.ownerId) : undefined,
-      record ? listOperatorActions(db, id) : [],
-    ]);
-    return c.json(
-      {
-        id,
-        tokenId: tokenIdOf(id).toString(),
-        status: record?.part.status ?? 'starting',
-        lifecycle: record ? { name: record.part.lifecycle, version: record.part.lifecycleVersion } : undefined,
-        params: record?.part.params ?? {},
-        owner: owner ? { id: owner.id, name: owner.name, address: owner.address } : null,
-        currentStep: live?.currentStep ?? null,
-        steps: stepViews(record, live),
-        variables: live?.variables ?? variablesFrom(record),
-        ownership: (record?.ownership ?? []).map((change) => ({
-          from: change.fromId,
-          to: change.toId,
-          txHash: change.txHash,
-          blockNumber: change.blockNumber,
-          at: change.createdAt,
-        })),
-        workflow: description
-          ? {
-              id: description.workflowId,
-              runId: description.runId,
-              type: description.type,
-              status: description.status.name,
-              state: live?.status,
-            }
-          : null,
-        operatorActions: actions.map((action) => ({
-          id: action.id,
-          action: action.action,
-          step: action.stepId,
-          actor: action.actor,
-          reason: action.reason,
-          before: action.before,
-          after: action.after,
-          at: action.createdAt,
-        })),
-        createdAt: record?.part.createdAt,
-        updatedAt: record?.part.updatedAt,
-      },
-      200,
-    );
+    const part = await readPart(deps, id);
+    if (!part) throw new CodedError(Errors.part_not_found, { id });
+    return c.json(part, 200);
   });
+}
 
+/** Deliver the event an `await` step waits for, as a signal or as an update. */
+function eventRoutes(app: PartsRouter, commands: PartCommands) {
   app.openapi(routes.signal, async (c) => {
     const { id, name: event } = c.req.valid('param');
     const target = await commands.eventTarget(id, event);
@@ -346,8 +298,10 @@ export function partRoutes(deps: ApiDeps) {
     const accepted = await commands.update(id, event, c.req.valid('json'), undefined, target);
     return c.json({ id, ...accepted, delivered: 'update' as const }, 200);
   });
+}
 
-  // Ops: decide on the step a part is parked on. The workflow validates the decision.
+/** Ops: decide on the step a part is parked on (the workflow validates the decision), or reset it. */
+function operatorRoutes(app: PartsRouter, { db, temporal }: ApiDeps) {
   const ops = { db, temporal };
   app.openapi(routes.retry, async (c) => {
     const body = c.req.valid('json');
@@ -377,32 +331,4 @@ export function partRoutes(deps: ApiDeps) {
     const result = await resetPart(ops, id, { ...body, actor: actingParticipant(c).id, requestId: idempotencyKeyOf(c) });
     return c.json(result, 200);
   });
-
-  return app;
-}
-
-/** Step runs: the SQL mirror, with the live workflow's run counts and errors where it has them. */
-function stepViews(record: PartRecord | undefined, live: PartRunState | undefined) {
-  return (record?.steps ?? []).map((step) => {
-    const running = live?.steps.find((s) => s.id === step.stepId);
-    return {
-      id: step.stepId,
-      kind: step.kind,
-      status: step.status,
-      attempts: step.attempts,
-      runs: running?.runs,
-      txHash: step.txHash,
-      output: step.output,
-      error: step.lastErrorCode ? { code: step.lastErrorCode, message: step.lastErrorMessage } : null,
-      startedAt: step.startedAt,
-      finishedAt: step.finishedAt,
-    };
-  });
-}
-
-/** A finished part's variables, rebuilt from the mirror: its params and each step's output. */
-function variablesFrom(record: PartRecord | undefined): Record<string, unknown> {
-  if (!record) return {};
-  const outputs = record.steps.filter((step) => step.output).map((step) => [step.stepId, step.output]);
-  return { params: record.part.params, ...Object.fromEntries(outputs) };
 }
