@@ -170,15 +170,32 @@ const WEBSOCKET_PROTOCOL = [
 ].join('\n');
 
 type EventDeps = Pick<ApiDeps, 'db' | 'ledger' | 'mirrorSignal'>;
+type EventsRouter = ReturnType<typeof apiRouter>;
+type SSEStream = Parameters<Parameters<typeof streamSSE>[1]>[0];
 
+/** How the SSE stream paces itself, with its defaults filled in. */
+interface StreamPacing {
+  pollMs: number;
+  heartbeatMs: number;
+  log: (message: string) => void;
+}
+
+/** /events: a page of ledger events, the SSE stream, and (documented only) the WebSocket. */
 export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions = {}) {
-  const { db, ledger, mirrorSignal } = deps;
-  const pollMs = options.pollMs ?? 500;
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const log = options.log ?? console.error;
+  const pacing: StreamPacing = {
+    pollMs: options.pollMs ?? 500,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    log: options.log ?? console.error,
+  };
   const app = apiRouter();
+  documentWebSocket(app);
+  listRoute(app, deps);
+  streamRoute(app, deps, pacing);
+  return app;
+}
 
-  // Served beside Hono, on the HTTP server's upgrades (streams/websocket.ts): documented only.
+/** Served beside Hono, on the HTTP server's upgrades (streams/websocket.ts): documented only. */
+function documentWebSocket(app: EventsRouter) {
   app.openAPIRegistry.registerPath({
     method: 'get',
     path: '/ws',
@@ -199,8 +216,10 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
       ...errors(401, [503, 'The server is shutting down, or the stream is unavailable; reconnect shortly']),
     },
   });
+}
 
-  // One page of events after `after`, oldest first; `next` is the `after` of the following page.
+/** One page of events after `after`, oldest first; `next` is the `after` of the following page. */
+function listRoute(app: EventsRouter, { db, ledger }: EventDeps) {
   app.openapi(routes.list, async (c) => {
     const query = c.req.valid('query');
     const filter = filterOf(query);
@@ -209,68 +228,80 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
     const events = rows.slice(0, query.limit);
     return c.json({ events, next: rows.length > query.limit ? events[events.length - 1]!.seq : null }, 200);
   });
+}
 
+function streamRoute(app: EventsRouter, deps: EventDeps, pacing: StreamPacing) {
   app.openapi(routes.stream, async (c) => {
-    const participant = actingParticipant(c);
-    const query = c.req.valid('query');
-    let filter: EventFilter;
-    let cursor: number;
-    if (query.subscription !== undefined) {
-      if (query.events || query.parts || query.participant || query.after !== undefined) {
-        throw new CodedError(Errors.invalid_query, {
-          problems: 'subscription: a subscription brings its own filter and cursor; leave out events, parts, participant and after',
-        });
-      }
-      const subscription = await getSubscription(db, query.subscription);
-      if (!subscription || subscription.ownerId !== participant.id)
-        throw new CodedError(Errors.subscription_not_found, { reason: `you have no subscription ${query.subscription}` });
-      filter = subscription.filter;
-      cursor = subscription.cursor;
-    } else {
-      filter = filterOf(query);
-      cursor = await cursorOf(db, ledger, query.after ?? 'newest');
-    }
-    // EventSource sends the id of the last event it saw when it reconnects: resume right after it.
-    const lastEventId = c.req.valid('header')['last-event-id'];
-    if (lastEventId) {
-      const resumed = seqString.safeParse(lastEventId.trim());
-      if (!resumed.success)
-        throw new CodedError(Errors.invalid_last_event_id, { problems: 'Last-Event-ID: expected the sequence number of an event' });
-      cursor = resumed.data;
-    }
-
-    return streamSSE(c, async (stream) => {
-      const stopped = new AbortController();
-      stream.onAbort(() => stopped.abort());
-      try {
-        // Sends the headers at once, so the client knows the stream is open before any event.
-        await stream.write(`: events after ${cursor}\n\n`);
-        let lastWrite = Date.now();
-        while (!stopped.signal.aborted) {
-          const events = await eventsAfter(db, ledger, filter, cursor, SSE_BATCH);
-          for (const event of events) {
-            if (stopped.signal.aborted) return;
-            await stream.writeSSE({ id: String(event.seq), event: event.name, data: JSON.stringify(event) });
-            cursor = event.seq;
-            lastWrite = Date.now();
-          }
-          if (events.length === SSE_BATCH) continue;
-          if (Date.now() - lastWrite >= heartbeatMs) {
-            await stream.write(': heartbeat\n\n');
-            lastWrite = Date.now();
-          }
-          await mirrorSignal.wait(Math.max(1, Math.min(pollMs, lastWrite + heartbeatMs - Date.now())), stopped.signal);
-        }
-      } catch (error) {
-        // The client reconnects (EventSource does by itself) and resumes with Last-Event-ID.
-        log(`event stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        await stream.writeSSE({
-          event: 'error',
-          data: JSON.stringify({ code: 'internal_error', message: 'the stream failed; reconnect to resume' }),
-        });
-      }
-    });
+    const start = await streamStart(deps, actingParticipant(c).id, c.req.valid('query'));
+    const cursor = resumeAfter(c.req.valid('header')['last-event-id']) ?? start.cursor;
+    return streamSSE(c, (stream) => pumpEvents(stream, deps, pacing, start.filter, cursor));
   });
+}
 
-  return app;
+/** The filter and cursor a stream starts from: the caller's durable subscription's, or the query's. */
+async function streamStart(
+  { db, ledger }: EventDeps,
+  participantId: string,
+  query: z.infer<typeof streamQuerySchema>,
+): Promise<{ filter: EventFilter; cursor: number }> {
+  if (query.subscription === undefined) return { filter: filterOf(query), cursor: await cursorOf(db, ledger, query.after ?? 'newest') };
+  if (query.events || query.parts || query.participant || query.after !== undefined) {
+    throw new CodedError(Errors.invalid_query, {
+      problems: 'subscription: a subscription brings its own filter and cursor; leave out events, parts, participant and after',
+    });
+  }
+  const subscription = await getSubscription(db, query.subscription);
+  if (!subscription || subscription.ownerId !== participantId)
+    throw new CodedError(Errors.subscription_not_found, { reason: `you have no subscription ${query.subscription}` });
+  return { filter: subscription.filter, cursor: subscription.cursor };
+}
+
+/** EventSource sends the id of the last event it saw when it reconnects: resume right after it. */
+function resumeAfter(lastEventId: string | undefined): number | undefined {
+  if (!lastEventId) return undefined;
+  const resumed = seqString.safeParse(lastEventId.trim());
+  if (!resumed.success)
+    throw new CodedError(Errors.invalid_last_event_id, { problems: 'Last-Event-ID: expected the sequence number of an event' });
+  return resumed.data;
+}
+
+/** Writes the events after `cursor` as they arrive, with heartbeats, until the client goes away. */
+async function pumpEvents(
+  stream: SSEStream,
+  { db, ledger, mirrorSignal }: EventDeps,
+  pacing: StreamPacing,
+  filter: EventFilter,
+  after: number,
+) {
+  const { pollMs, heartbeatMs, log } = pacing;
+  let cursor = after;
+  const stopped = new AbortController();
+  stream.onAbort(() => stopped.abort());
+  try {
+    // Sends the headers at once, so the client knows the stream is open before any event.
+    await stream.write(`: events after ${cursor}\n\n`);
+    let lastWrite = Date.now();
+    while (!stopped.signal.aborted) {
+      const events = await eventsAfter(db, ledger, filter, cursor, SSE_BATCH);
+      for (const event of events) {
+        if (stopped.signal.aborted) return;
+        await stream.writeSSE({ id: String(event.seq), event: event.name, data: JSON.stringify(event) });
+        cursor = event.seq;
+        lastWrite = Date.now();
+      }
+      if (events.length === SSE_BATCH) continue;
+      if (Date.now() - lastWrite >= heartbeatMs) {
+        await stream.write(': heartbeat\n\n');
+        lastWrite = Date.now();
+      }
+      await mirrorSignal.wait(Math.max(1, Math.min(pollMs, lastWrite + heartbeatMs - Date.now())), stopped.signal);
+    }
+  } catch (error) {
+    // The client reconnects (EventSource does by itself) and resumes with Last-Event-ID.
+    log(`event stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await stream.writeSSE({
+      event: 'error',
+      data: JSON.stringify({ code: 'internal_error', message: 'the stream failed; reconnect to resume' }),
+    });
+  }
 }
