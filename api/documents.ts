@@ -450,43 +450,64 @@ function readMultipart<T>(
   });
 }
 
+type DocumentsRouter = ReturnType<typeof apiRouter>;
+type OpenedDocument = Awaited<ReturnType<ApiDeps['documents']['open']>>;
+type DocumentCheck = Awaited<ReturnType<ApiDeps['documents']['check']>>;
+type Anchors = Awaited<ReturnType<typeof anchorsOf>>;
+
+/** /documents: upload, list, download, verify and delete signed, encrypted documents. */
 export function documentRoutes(deps: ApiDeps) {
-  const { db, documents } = deps;
   const app = apiRouter();
+  uploadRoute(app, deps);
+  listRoute(app, deps);
+  readRoutes(app, deps);
+  verifyRoute(app, deps);
+  deleteRoute(app, deps);
+  return app;
+}
 
-  async function recipientsOf(sender: Participant, ids: string[]): Promise<Participant[]> {
-    const others = ids.filter((id) => id !== sender.id);
-    const known = await findParticipants(db, others);
-    const unknown = others.filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      const issues = unknown.map((id) => ({ field: 'recipients', message: `unknown participant "${id}"` }));
-      throw new CodedError(Errors.unknown_recipient, { problems: issues.map((i) => `${i.field}: ${i.message}`).join('; ') }, issues);
-    }
-    const recipients = others.map((id) => known.get(id)!);
-    const keyless = recipients.filter((r) => !r.documentPublicKey);
-    if (keyless.length > 0)
-      throw new CodedError(Errors.recipient_without_key, {
-        ids: keyless.map((r) => r.id).join(', '),
-        verb: keyless.length > 1 ? 'have' : 'has',
-      });
-    return recipients;
+/** The sender's recipients (the sender left out): each must exist and have a document key. */
+async function recipientsOf(db: ApiDeps['db'], sender: Participant, ids: string[]): Promise<Participant[]> {
+  const others = ids.filter((id) => id !== sender.id);
+  const known = await findParticipants(db, others);
+  const unknown = others.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    const issues = unknown.map((id) => ({ field: 'recipients', message: `unknown participant "${id}"` }));
+    throw new CodedError(Errors.unknown_recipient, { problems: issues.map((i) => `${i.field}: ${i.message}`).join('; ') }, issues);
   }
+  const recipients = others.map((id) => known.get(id)!);
+  const keyless = recipients.filter((r) => !r.documentPublicKey);
+  if (keyless.length > 0)
+    throw new CodedError(Errors.recipient_without_key, {
+      ids: keyless.map((r) => r.id).join(', '),
+      verb: keyless.length > 1 ? 'have' : 'has',
+    });
+  return recipients;
+}
 
-  async function storeUpload(sender: Participant, raw: Record<string, string | undefined>, content: Readable, contentType: string) {
-    const parsed = uploadFields.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
-    if (!parsed.success) throw invalidInput(Errors.invalid_request, parsed.error.issues, '(fields)');
-    const fields: UploadFields = parsed.data;
-    // Kept in the blob's metadata, which Azure caps at 8 KB and wants in ASCII.
-    if (!/^[\x20-\x7e]{1,200}$/.test(contentType)) {
-      throw new CodedError(Errors.invalid_request, { problems: 'content-type: at most 200 printable ASCII characters' }, [
-        { field: 'content-type', message: 'at most 200 printable ASCII characters' },
-      ]);
-    }
-    if (!sender.documentPublicKey) throw new CodedError(Errors.sender_without_key, { id: sender.id });
-    const recipients = await recipientsOf(sender, fields.recipients);
-    return documents.store({ sender, folder: fields.folder, name: fields.name, kind: fields.kind, contentType, recipients, content });
+async function storeUpload(
+  { db, documents }: ApiDeps,
+  sender: Participant,
+  raw: Record<string, string | undefined>,
+  content: Readable,
+  contentType: string,
+) {
+  const parsed = uploadFields.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) throw invalidInput(Errors.invalid_request, parsed.error.issues, '(fields)');
+  const fields: UploadFields = parsed.data;
+  // Kept in the blob's metadata, which Azure caps at 8 KB and wants in ASCII.
+  if (!/^[\x20-\x7e]{1,200}$/.test(contentType)) {
+    throw new CodedError(Errors.invalid_request, { problems: 'content-type: at most 200 printable ASCII characters' }, [
+      { field: 'content-type', message: 'at most 200 printable ASCII characters' },
+    ]);
   }
+  if (!sender.documentPublicKey) throw new CodedError(Errors.sender_without_key, { id: sender.id });
+  const recipients = await recipientsOf(db, sender, fields.recipients);
+  return documents.store({ sender, folder: fields.folder, name: fields.name, kind: fields.kind, contentType, recipients, content });
+}
 
+function uploadRoute(app: DocumentsRouter, deps: ApiDeps) {
+  const { documents } = deps;
   app.openapi(routes.upload, async (c) => {
     const sender = actingParticipant(c);
     const declared = Number(c.req.header('content-length') ?? NaN);
@@ -502,6 +523,7 @@ export function documentRoutes(deps: ApiDeps) {
             c,
             (fields, file, info) =>
               storeUpload(
+                deps,
                 sender,
                 { ...c.req.query(), ...fields, name: fields.name ?? c.req.query('name') ?? info.filename },
                 file,
@@ -509,7 +531,7 @@ export function documentRoutes(deps: ApiDeps) {
               ),
             (stored) => documents.discard(stored),
           )
-        : await storeUpload(sender, c.req.query(), requestBody(c), c.req.header('content-type') ?? 'application/octet-stream');
+        : await storeUpload(deps, sender, c.req.query(), requestBody(c), c.req.header('content-type') ?? 'application/octet-stream');
       return c.json(documentView(row), 201);
     } catch (error) {
       // The rest of the body is not wanted: close the connection rather than read it.
@@ -517,7 +539,9 @@ export function documentRoutes(deps: ApiDeps) {
       throw error;
     }
   });
+}
 
+function listRoute(app: DocumentsRouter, { db }: ApiDeps) {
   app.openapi(routes.list, async (c) => {
     const query = c.req.valid('query');
     const page = await listDocuments(db, {
@@ -534,111 +558,126 @@ export function documentRoutes(deps: ApiDeps) {
     });
     return c.json({ documents: page.rows.map(documentView), nextCursor: page.next === undefined ? null : String(page.next) }, 200);
   });
+}
 
-  /** The document, 404 when there is none; `read` also requires the caller to be its sender or a recipient. */
-  async function documentFor(c: Context, id: string, access: 'read' | 'verify'): Promise<DocumentRow> {
-    const row = DOCUMENT_ID_PATTERN.test(id) ? await getDocument(db, id.toLowerCase()) : undefined;
-    if (!row) throw new CodedError(Errors.document_not_found, { id });
-    const caller = actingParticipant(c);
-    if (access === 'read' && !canRead(row, caller.id)) {
-      throw new CodedError(Errors.not_a_recipient, { caller: caller.id, id: row.id });
-    }
-    return row;
+/** The document, 404 when there is none; `read` also requires the caller to be its sender or a recipient. */
+async function documentFor(db: ApiDeps['db'], c: Context, id: string, access: 'read' | 'verify'): Promise<DocumentRow> {
+  const row = DOCUMENT_ID_PATTERN.test(id) ? await getDocument(db, id.toLowerCase()) : undefined;
+  if (!row) throw new CodedError(Errors.document_not_found, { id });
+  const caller = actingParticipant(c);
+  if (access === 'read' && !canRead(row, caller.id)) {
+    throw new CodedError(Errors.not_a_recipient, { caller: caller.id, id: row.id });
   }
+  return row;
+}
 
+/** HEAD, download, metadata and versions of a document the caller may read. */
+function readRoutes(app: DocumentsRouter, { db, documents }: ApiDeps) {
   // Hono answers HEAD with the GET route (dropping the body), so the HEAD operation is documented
   // here and answered by the download handler below.
   app.openAPIRegistry.registerPath(routes.head);
 
   app.openapi(routes.download, async (c) => {
-    const row = await documentFor(c, c.req.valid('param').id, 'read');
+    const row = await documentFor(db, c, c.req.valid('param').id, 'read');
     // Answered from the index: a HEAD must not open (and then abandon) the content.
     if (c.req.method === 'HEAD') {
       if (row.deletedAt) return c.body(null, 410);
-      return c.body(null, 200, {
-        'content-type': row.contentType,
-        'content-length': String(row.size),
-        'tracewell-document-id': row.id,
-        'tracewell-document-version': String(row.version),
-        'tracewell-document-hash': row.hash,
-        'tracewell-document-kind': row.kind,
-      });
+      return c.body(null, 200, headHeaders(row));
     }
-    const reader = actingParticipant(c);
     // Deleted, missing or altered content is refused with its own code (document_deleted, hash_mismatch, ...).
-    const opened = await documents.open(row, reader);
-    const { envelope } = opened;
-    const headers: Record<string, string> = {
-      'content-type': envelope.contentType,
-      'content-length': String(envelope.size),
-      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(row.name)}`,
-      'tracewell-document-id': row.id,
-      'tracewell-document-version': String(row.version),
-      'tracewell-document-hash': envelope.hash,
-      'tracewell-document-kind': envelope.kind,
-      'tracewell-signer': `${envelope.sender.id} ${envelope.sender.address}`,
-      'tracewell-signed-at': new Date(envelope.timestamp).toISOString(),
-      'tracewell-signature-verified': 'true',
-      'tracewell-hash-verified': 'true',
-      // `recomputed`: just now, in full; `unchanged`: the blob is byte for byte the one last hashed.
-      'tracewell-hash-check': opened.hashCheck,
-    };
+    const opened = await documents.open(row, actingParticipant(c));
     // Should the content still turn out altered mid-stream, the stream errors and the response is cut short.
-    return new Response(Readable.toWeb(opened.content) as ReadableStream, { status: 200, headers });
+    return new Response(Readable.toWeb(opened.content) as ReadableStream, { status: 200, headers: downloadHeaders(row, opened) });
   });
 
   app.openapi(routes.metadata, async (c) => {
-    const row = await documentFor(c, c.req.valid('param').id, 'read');
+    const row = await documentFor(db, c, c.req.valid('param').id, 'read');
     return c.json(documentView(row), 200);
   });
 
   app.openapi(routes.versions, async (c) => {
-    const row = await documentFor(c, c.req.valid('param').id, 'read');
+    const row = await documentFor(db, c, c.req.valid('param').id, 'read');
     const versions = await documentVersions(db, row, actingParticipant(c).id);
     return c.json({ path: `/${row.owner}/${row.folder}/${row.name}`, versions: versions.map(documentView) }, 200);
   });
+}
 
+function headHeaders(row: DocumentRow): Record<string, string> {
+  return {
+    'content-type': row.contentType,
+    'content-length': String(row.size),
+    'tracewell-document-id': row.id,
+    'tracewell-document-version': String(row.version),
+    'tracewell-document-hash': row.hash,
+    'tracewell-document-kind': row.kind,
+  };
+}
+
+function downloadHeaders(row: DocumentRow, opened: OpenedDocument): Record<string, string> {
+  const { envelope } = opened;
+  return {
+    'content-type': envelope.contentType,
+    'content-length': String(envelope.size),
+    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(row.name)}`,
+    'tracewell-document-id': row.id,
+    'tracewell-document-version': String(row.version),
+    'tracewell-document-hash': envelope.hash,
+    'tracewell-document-kind': envelope.kind,
+    'tracewell-signer': `${envelope.sender.id} ${envelope.sender.address}`,
+    'tracewell-signed-at': new Date(envelope.timestamp).toISOString(),
+    'tracewell-signature-verified': 'true',
+    'tracewell-hash-verified': 'true',
+    // `recomputed`: just now, in full; `unchanged`: the blob is byte for byte the one last hashed.
+    'tracewell-hash-check': opened.hashCheck,
+  };
+}
+
+function verifyRoute(app: DocumentsRouter, { db, documents, registry }: ApiDeps) {
   app.openapi(routes.verify, async (c) => {
-    const row = await documentFor(c, c.req.valid('param').id, 'verify');
+    const row = await documentFor(db, c, c.req.valid('param').id, 'verify');
     const check = await documents.check(row);
-    const anchors = check.envelope ? await anchorsOf(db, deps.registry, row.hash as Hex) : [];
-    const signer = check.envelope?.sender;
-    const anchorResult =
-      anchors.length > 0
-        ? {
-            ok: true,
-            anchors: anchors.map((a) => ({
-              ...a,
-              issuedBySigner: signer !== undefined && a.issuerAddress.toLowerCase() === signer.address,
-            })),
-          }
-        : { ok: false, code: 'not_anchored', message: `no part carries a certificate with hash ${row.hash} on chain`, anchors: [] };
-    const { envelope: _envelope, row: _row, ...layers } = check;
-    return c.json(
-      {
-        document: {
-          id: row.id,
-          hash: row.hash,
-          kind: row.kind,
-          sender: row.owner,
-          version: row.version,
-          signedAt: row.signedAt.toISOString(),
-        },
-        valid: check.ok,
-        anchored: anchorResult.ok,
-        checks: { metadata: layers.metadata, signature: layers.signature, content: layers.content, anchor: anchorResult },
-      },
-      200,
-    );
+    const anchors = check.envelope ? await anchorsOf(db, registry, row.hash as Hex) : [];
+    return c.json(verification(row, check, anchors), 200);
   });
+}
 
+/** The verify answer: each layer's check, and the certificates on chain that carry the document's hash. */
+function verification(row: DocumentRow, check: DocumentCheck, anchors: Anchors) {
+  const signer = check.envelope?.sender;
+  const anchorResult =
+    anchors.length > 0
+      ? {
+          ok: true,
+          anchors: anchors.map((a) => ({
+            ...a,
+            issuedBySigner: signer !== undefined && a.issuerAddress.toLowerCase() === signer.address,
+          })),
+        }
+      : { ok: false, code: 'not_anchored', message: `no part carries a certificate with hash ${row.hash} on chain`, anchors: [] };
+  const { envelope: _envelope, row: _row, ...layers } = check;
+  return {
+    document: {
+      id: row.id,
+      hash: row.hash,
+      kind: row.kind,
+      sender: row.owner,
+      version: row.version,
+      signedAt: row.signedAt.toISOString(),
+    },
+    valid: check.ok,
+    anchored: anchorResult.ok,
+    checks: { metadata: layers.metadata, signature: layers.signature, content: layers.content, anchor: anchorResult },
+  };
+}
+
+function deleteRoute(app: DocumentsRouter, { db, documents, registry }: ApiDeps) {
   app.openapi(routes.delete, async (c) => {
-    const row = await documentFor(c, c.req.valid('param').id, 'read');
+    const row = await documentFor(db, c, c.req.valid('param').id, 'read');
     const caller = actingParticipant(c);
     if (row.owner !== caller.id) throw new CodedError(Errors.not_owner, { owner: row.owner, id: row.id });
     if (row.deletedAt) return c.body(null, 204);
     // Certificates this owner issued with the document; another issuer's copy of the same content is theirs.
-    const anchors = (await anchorsOf(db, deps.registry, row.hash as Hex)).filter(
+    const anchors = (await anchorsOf(db, registry, row.hash as Hex)).filter(
       (a) => a.issuerAddress.toLowerCase() === caller.address.toLowerCase(),
     );
     if (anchors.length > 0 && c.req.valid('query').force !== 'true') {
@@ -655,6 +694,4 @@ export function documentRoutes(deps: ApiDeps) {
     await documents.remove(row);
     return c.body(null, 204);
   });
-
-  return app;
 }
