@@ -134,43 +134,72 @@ export async function attachCertificate(
   };
 }
 
-export function createCertificateActivities(deps: ActivityDeps) {
+type ChainCertificate = { documentHash: Hex; issuer: `0x${string}`; validUntil: bigint };
+
+/** Why a certificate does not count, or the vault document it is valid with. */
+async function judgeCertificate(
+  deps: ActivityDeps,
+  certificate: ChainCertificate,
+  kind: string,
+  now: bigint,
+): Promise<{ valid?: CertificateView; why?: string }> {
   const { db, registry, documents } = deps;
-
-  /** Why a certificate does not count, or the vault document it is valid with. */
-  async function judge(
-    certificate: { documentHash: Hex; issuer: `0x${string}`; validUntil: bigint },
-    kind: string,
-    now: bigint,
-  ): Promise<{ valid?: CertificateView; why?: string }> {
-    const issuer = await findParticipantByAddress(db, certificate.issuer);
-    const issuerName = issuer?.id ?? certificate.issuer;
-    // Accepted now, on chain: a certifier the admin has since revoked no longer counts.
-    if (!(await registry.isAcceptedCertifier(certificate.issuer)))
-      return { why: `issued by ${issuerName}, which is not an accepted certifier` };
-    if (certificate.validUntil !== 0n && certificate.validUntil <= now) return { why: `expired ${isoOfChainTime(certificate.validUntil)}` };
-    const hash = certificate.documentHash.toLowerCase();
-    const candidates = (await documentsWithHash(db, hash)).filter((d) => d.owner === issuer?.id && d.kind === kind);
-    if (candidates.length === 0) return { why: `document ${hash} signed by ${issuerName} is not in the vault` };
-    let why = '';
-    for (const row of candidates) {
-      const check = await documents.check(row);
-      if (check.ok)
-        return {
-          valid: {
-            kind,
-            documentHash: hash as Hex,
-            document: row.id,
-            issuer: issuerName,
-            validUntil: isoOfChainTime(certificate.validUntil),
-          },
-        };
-      const layer = (['metadata', 'signature', 'content'] as const).find((l) => !check[l].ok)!;
-      why = `document ${row.id} fails verification (${check[layer].code ?? layer})`;
-    }
-    return { why };
+  const issuer = await findParticipantByAddress(db, certificate.issuer);
+  const issuerName = issuer?.id ?? certificate.issuer;
+  // Accepted now, on chain: a certifier the admin has since revoked no longer counts.
+  if (!(await registry.isAcceptedCertifier(certificate.issuer)))
+    return { why: `issued by ${issuerName}, which is not an accepted certifier` };
+  if (certificate.validUntil !== 0n && certificate.validUntil <= now) return { why: `expired ${isoOfChainTime(certificate.validUntil)}` };
+  const hash = certificate.documentHash.toLowerCase();
+  const candidates = (await documentsWithHash(db, hash)).filter((d) => d.owner === issuer?.id && d.kind === kind);
+  if (candidates.length === 0) return { why: `document ${hash} signed by ${issuerName} is not in the vault` };
+  let why = '';
+  for (const row of candidates) {
+    const check = await documents.check(row);
+    if (check.ok)
+      return {
+        valid: {
+          kind,
+          documentHash: hash as Hex,
+          document: row.id,
+          issuer: issuerName,
+          validUntil: isoOfChainTime(certificate.validUntil),
+        },
+      };
+    const layer = (['metadata', 'signature', 'content'] as const).find((l) => !check[l].ok)!;
+    why = `document ${row.id} fails verification (${check[layer].code ?? layer})`;
   }
+  return { why };
+}
 
+/** For each required kind, the first attached certificate that is valid; refuses (final) when any kind has none. */
+async function requireCertificates(deps: ActivityDeps, partId: string, requires: string[]): Promise<CertificateView[]> {
+  const { registry } = deps;
+  const tokenId = tokenIdOf(partId);
+  const [attached, now] = await Promise.all([registry.certificatesOf(tokenId), registry.chainTime()]);
+  const found: CertificateView[] = [];
+  const problems: string[] = [];
+  for (const kind of requires) {
+    let why = 'none attached';
+    let valid: CertificateView | undefined;
+    for (const certificate of attached.filter((c) => c.kind === nameHash(kind))) {
+      const verdict = await judgeCertificate(deps, certificate, kind, now);
+      if (verdict.valid) {
+        valid = verdict.valid;
+        break;
+      }
+      why = verdict.why!;
+    }
+    if (valid) found.push(valid);
+    else problems.push(`${kind}: ${why}`);
+  }
+  if (problems.length > 0)
+    throw stepRejected(StepRejection.CertificationFailed, `part ${partId} lacks valid certificates: ${problems.join('; ')}`);
+  return found;
+}
+
+export function createCertificateActivities(deps: ActivityDeps) {
+  const { db } = deps;
   return {
     async attachCertificateStep(call: StepCall<AttachCertificateParams>): Promise<AttachedCertificate> {
       return recordStepAttempt(db, call.partId, call.stepId, async () => {
@@ -193,29 +222,9 @@ export function createCertificateActivities(deps: ActivityDeps) {
     },
 
     async certifyStep(call: StepCall<CertifyParams>): Promise<{ certificates: CertificateView[] }> {
-      return recordStepAttempt(db, call.partId, call.stepId, async () => {
-        const tokenId = tokenIdOf(call.partId);
-        const [attached, now] = await Promise.all([registry.certificatesOf(tokenId), registry.chainTime()]);
-        const found: CertificateView[] = [];
-        const problems: string[] = [];
-        for (const kind of call.params.requires) {
-          let why = 'none attached';
-          let valid: CertificateView | undefined;
-          for (const certificate of attached.filter((c) => c.kind === nameHash(kind))) {
-            const verdict = await judge(certificate, kind, now);
-            if (verdict.valid) {
-              valid = verdict.valid;
-              break;
-            }
-            why = verdict.why!;
-          }
-          if (valid) found.push(valid);
-          else problems.push(`${kind}: ${why}`);
-        }
-        if (problems.length > 0)
-          throw stepRejected(StepRejection.CertificationFailed, `part ${call.partId} lacks valid certificates: ${problems.join('; ')}`);
-        return { certificates: found };
-      });
+      return recordStepAttempt(db, call.partId, call.stepId, async () => ({
+        certificates: await requireCertificates(deps, call.partId, call.params.requires),
+      }));
     },
   };
 }

@@ -216,115 +216,119 @@ function links(kind: PartLinkKind, parentId: string, childIds: string[], context
       .onConflictDoNothing();
 }
 
+type EventName = RegistryEvent['eventName'];
+type EventOf<N extends EventName> = Extract<RegistryEvent, { eventName: N }>;
+type Projector<N extends EventName> = (event: EventOf<N>, context: Context) => Projection;
+
 function project(event: RegistryEvent, context: Context): Projection {
-  const { part, who, txHash, at } = context;
-  switch (event.eventName) {
-    case 'PartRegistered': {
-      const { partId, owner, metadataHash } = event.args;
-      return { partIds: [partId], details: { part: partId, owner: who(owner), ownerAddress: owner, metadataHash } };
-    }
-    case 'Transfer': {
-      const partId = part(event.args.tokenId);
-      const fromAddress = event.args.from === zeroAddress ? null : getAddress(event.args.from);
-      const toAddress = getAddress(event.args.to);
-      const from = fromAddress && who(fromAddress);
-      const to = who(toAddress);
-      return {
-        partIds: [partId],
-        details: { part: partId, from, fromAddress, to, toAddress },
-        apply: async (tx) => {
-          await tx
-            .insert(ownership)
-            .values({ partId, fromId: from, toId: to, fromAddress, toAddress, txHash, blockNumber: event.blockNumber!.toString(), at })
-            .onConflictDoNothing();
-          await tx.update(parts).set({ ownerId: to, updatedAt: new Date() }).where(eq(parts.id, partId));
-        },
-      };
-    }
-    case 'PartDerived': {
-      const partId = part(event.args.tokenId);
-      const sources = event.args.sources.map(part);
-      return { partIds: [partId, ...sources], details: { part: partId, sources }, apply: links('source', partId, sources, context) };
-    }
-    case 'Assembled': {
-      const product = part(event.args.productId);
-      const components = event.args.components.map(part);
-      return {
-        partIds: [product, ...components],
-        details: { product, components },
-        apply: links('component', product, components, context),
-      };
-    }
-    case 'Bundled': {
-      const bundle = part(event.args.bundleId);
-      const child = part(event.args.tokenId);
-      return { partIds: [bundle, child], details: { bundle, part: child }, apply: links('content', bundle, [child], context) };
-    }
-    case 'Unbundled': {
-      const bundle = part(event.args.bundleId);
-      const child = part(event.args.tokenId);
-      return {
-        partIds: [bundle, child],
-        details: { bundle, part: child },
-        apply: (tx) =>
-          tx
-            .update(partLinks)
-            .set({ unlinkedTx: txHash, unlinkedAt: at })
-            .where(
-              and(
-                eq(partLinks.parentId, bundle),
-                eq(partLinks.childId, child),
-                eq(partLinks.kind, 'content'),
-                isNull(partLinks.unlinkedTx),
-              ),
-            ),
-      };
-    }
-    case 'CertificateAttached': {
-      const partId = part(event.args.tokenId);
-      const { kind, documentHash, issuer, validUntil } = event.args;
-      const issuerId = who(issuer);
-      const until = validUntil === 0n ? null : new Date(Number(validUntil) * 1000);
-      return {
-        partIds: [partId],
-        details: { part: partId, kind, documentHash, issuer: issuerId, issuerAddress: issuer, validUntil: until?.toISOString() ?? null },
-        apply: (tx) =>
-          tx
-            .insert(certificates)
-            .values({
-              partId,
-              documentHash: documentHash.toLowerCase(),
-              kind,
-              issuerAddress: getAddress(issuer),
-              issuerId,
-              validUntil: until,
-              txHash,
-              attachedAt: at,
-            })
-            .onConflictDoNothing(),
-      };
-    }
-    case 'PartEventRecorded': {
-      const partId = part(event.args.tokenId);
-      return { partIds: [partId], details: { part: partId, eventType: event.args.eventType, eventHash: event.args.eventHash } };
-    }
-    case 'Decommissioned': {
-      const partId = part(event.args.tokenId);
-      return {
-        partIds: [partId],
-        details: { part: partId, by: who(event.args.holder), byAddress: event.args.holder },
-        apply: (tx) => tx.update(parts).set({ decommissionedAt: at, updatedAt: new Date() }).where(eq(parts.id, partId)),
-      };
-    }
-    case 'RoleGranted':
-    case 'RoleRevoked': {
-      const { role, account, sender } = event.args;
-      return { partIds: [], details: { role, account: who(account), accountAddress: account, by: who(sender) } };
-    }
-    default:
-      return { partIds: [], details: jsonSafe(event.args) };
-  }
+  const projector = PROJECTORS[event.eventName] as Projector<EventName> | undefined;
+  return projector ? projector(event, context) : { partIds: [], details: jsonSafe(event.args) };
 }
+
+function projectTransfer(event: EventOf<'Transfer'>, { part, who, txHash, at }: Context): Projection {
+  const partId = part(event.args.tokenId);
+  const fromAddress = event.args.from === zeroAddress ? null : getAddress(event.args.from);
+  const toAddress = getAddress(event.args.to);
+  const from = fromAddress && who(fromAddress);
+  const to = who(toAddress);
+  return {
+    partIds: [partId],
+    details: { part: partId, from, fromAddress, to, toAddress },
+    apply: async (tx) => {
+      await tx
+        .insert(ownership)
+        .values({ partId, fromId: from, toId: to, fromAddress, toAddress, txHash, blockNumber: event.blockNumber!.toString(), at })
+        .onConflictDoNothing();
+      await tx.update(parts).set({ ownerId: to, updatedAt: new Date() }).where(eq(parts.id, partId));
+    },
+  };
+}
+
+function projectUnbundled(event: EventOf<'Unbundled'>, { part, txHash, at }: Context): Projection {
+  const bundle = part(event.args.bundleId);
+  const child = part(event.args.tokenId);
+  return {
+    partIds: [bundle, child],
+    details: { bundle, part: child },
+    apply: (tx) =>
+      tx
+        .update(partLinks)
+        .set({ unlinkedTx: txHash, unlinkedAt: at })
+        .where(
+          and(eq(partLinks.parentId, bundle), eq(partLinks.childId, child), eq(partLinks.kind, 'content'), isNull(partLinks.unlinkedTx)),
+        ),
+  };
+}
+
+function projectCertificateAttached(event: EventOf<'CertificateAttached'>, { part, who, txHash, at }: Context): Projection {
+  const partId = part(event.args.tokenId);
+  const { kind, documentHash, issuer, validUntil } = event.args;
+  const issuerId = who(issuer);
+  const until = validUntil === 0n ? null : new Date(Number(validUntil) * 1000);
+  return {
+    partIds: [partId],
+    details: { part: partId, kind, documentHash, issuer: issuerId, issuerAddress: issuer, validUntil: until?.toISOString() ?? null },
+    apply: (tx) =>
+      tx
+        .insert(certificates)
+        .values({
+          partId,
+          documentHash: documentHash.toLowerCase(),
+          kind,
+          issuerAddress: getAddress(issuer),
+          issuerId,
+          validUntil: until,
+          txHash,
+          attachedAt: at,
+        })
+        .onConflictDoNothing(),
+  };
+}
+
+function projectRole(event: EventOf<'RoleGranted' | 'RoleRevoked'>, { who }: Context): Projection {
+  const { role, account, sender } = event.args;
+  return { partIds: [], details: { role, account: who(account), accountAddress: account, by: who(sender) } };
+}
+
+/** One projector per event the mirror reads; any other event keeps its arguments as JSON and changes no table. */
+const PROJECTORS: { [N in EventName]?: Projector<N> } = {
+  PartRegistered: (event, { who }) => {
+    const { partId, owner, metadataHash } = event.args;
+    return { partIds: [partId], details: { part: partId, owner: who(owner), ownerAddress: owner, metadataHash } };
+  },
+  Transfer: projectTransfer,
+  PartDerived: (event, context) => {
+    const partId = context.part(event.args.tokenId);
+    const sources = event.args.sources.map(context.part);
+    return { partIds: [partId, ...sources], details: { part: partId, sources }, apply: links('source', partId, sources, context) };
+  },
+  Assembled: (event, context) => {
+    const product = context.part(event.args.productId);
+    const components = event.args.components.map(context.part);
+    return { partIds: [product, ...components], details: { product, components }, apply: links('component', product, components, context) };
+  },
+  Bundled: (event, context) => {
+    const bundle = context.part(event.args.bundleId);
+    const child = context.part(event.args.tokenId);
+    return { partIds: [bundle, child], details: { bundle, part: child }, apply: links('content', bundle, [child], context) };
+  },
+  Unbundled: projectUnbundled,
+  CertificateAttached: projectCertificateAttached,
+  PartEventRecorded: (event, { part }) => {
+    const partId = part(event.args.tokenId);
+    return { partIds: [partId], details: { part: partId, eventType: event.args.eventType, eventHash: event.args.eventHash } };
+  },
+  Decommissioned: (event, { part, who, at }) => {
+    const partId = part(event.args.tokenId);
+    return {
+      partIds: [partId],
+      details: { part: partId, by: who(event.args.holder), byAddress: event.args.holder },
+      apply: (tx) => tx.update(parts).set({ decommissionedAt: at, updatedAt: new Date() }).where(eq(parts.id, partId)),
+    };
+  },
+  RoleGranted: projectRole,
+  RoleRevoked: projectRole,
+};
 
 /** Event arguments as JSON (bigints as decimal strings). */
 function jsonSafe(value: unknown): Record<string, unknown> {

@@ -3,6 +3,7 @@
 // listener's cursor, and compares them with the rows, field by field; then checks the tables derived
 // from the events (custody, certificates, owners) against them.
 import { and, asc, count, eq, gt, gte, lte } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { decodeEventLog } from 'viem';
 import type { Hex } from 'viem';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
@@ -59,17 +60,42 @@ async function reorgCount(db: Db, ledger: LedgerRef): Promise<number> {
   return row?.n ?? 0;
 }
 
+type Report = (drift: Drift) => void;
+type Cursor = typeof ledgerCursors.$inferSelect;
+
 async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, options: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   const maxDrift = options.maxDrift ?? 1000;
   const drift: Drift[] = [];
   let found = 0;
-  const report = (item: Drift) => {
+  const report: Report = (item) => {
     found += 1;
     if (drift.length < maxDrift) drift.push(item);
   };
-  const ledgerRows = and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address));
-  const { lastSeq, cursor } = await db.transaction(
+  const { lastSeq, cursor } = await snapshot(db, ledger);
+  const ours = and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address), lte(ledgerEvents.id, lastSeq));
+  const rows = await walkHashChain(db, ours, report);
+  const { chainLogs, blocks } = cursor
+    ? await compareWithChain(db, client, ledger, ours, cursor, options, report)
+    : { chainLogs: 0, blocks: null };
+  // The tables derived from the events (custody, certificates, owners) against the events.
+  for (const item of await projectionDrift(db, ledger)) report(item);
+  return {
+    ok: found === 0,
+    ledger,
+    cursor: cursor?.blockNumber ?? null,
+    rows,
+    chainLogs,
+    blocks,
+    drift,
+    truncated: found > drift.length,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** The last mirrored row and the listener's cursor, read together. */
+async function snapshot(db: Db, ledger: LedgerRef): Promise<{ lastSeq: number; cursor: Cursor | undefined }> {
+  return db.transaction(
     async (tx) => {
       const last = await lastEvent(tx, ledger);
       const [row] = await tx
@@ -80,9 +106,10 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
-  const ours = and(ledgerRows, lte(ledgerEvents.id, lastSeq));
+}
 
-  // 1. The hash chain, in sequence order.
+/** Walks the hash chain of the rows in sequence order; returns how many rows it read. */
+async function walkHashChain(db: Db, ours: SQL | undefined, report: Report): Promise<number> {
   let rows = 0;
   let prev = GENESIS_HASH as string;
   for (let after = 0; ;) {
@@ -113,53 +140,45 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
     }
     after = page.at(-1)!.id;
   }
+  return rows;
+}
 
-  // 2. The chain's logs against the rows, range by range up to the cursor.
+/** The chain's logs against the rows, range by range up to the cursor; nothing may be mirrored beyond it. */
+async function compareWithChain(
+  db: Db,
+  client: ChainClient,
+  ledger: LedgerRef,
+  ours: SQL | undefined,
+  cursor: Cursor,
+  options: VerifyOptions,
+  report: Report,
+): Promise<Pick<VerifyReport, 'chainLogs' | 'blocks'>> {
   let chainLogs = 0;
-  let blocks: VerifyReport['blocks'] = null;
-  if (cursor) {
-    const from = BigInt(cursor.startBlock);
-    const to = BigInt(cursor.blockNumber);
-    blocks = { from: Number(from), to: Number(to) };
-    const reader = new LogReader(client, ledger.address, options.batchBlocks ?? 2000);
-    for await (const { from: start, to: end, logs } of reader.spans(from, to)) {
-      chainLogs += logs.length;
-      const mirrored = await db
-        .select()
-        .from(ledgerEvents)
-        .where(and(ours, gte(ledgerEvents.blockNumber, Number(start)), lte(ledgerEvents.blockNumber, Number(end))));
-      compareRange(logs, mirrored, report);
-    }
-    // Nothing is mirrored beyond the cursor.
-    const beyond = await db
+  const from = BigInt(cursor.startBlock);
+  const to = BigInt(cursor.blockNumber);
+  const reader = new LogReader(client, ledger.address, options.batchBlocks ?? 2000);
+  for await (const { from: start, to: end, logs } of reader.spans(from, to)) {
+    chainLogs += logs.length;
+    const mirrored = await db
       .select()
       .from(ledgerEvents)
-      .where(and(ours, gt(ledgerEvents.blockNumber, Number(to))));
-    for (const row of beyond)
-      report({ ...where(row), kind: 'extra', message: `row ${row.id} is beyond the listener's cursor (block ${to})` });
+      .where(and(ours, gte(ledgerEvents.blockNumber, Number(start)), lte(ledgerEvents.blockNumber, Number(end))));
+    compareRange(logs, mirrored, report);
   }
-
-  // 3. The tables derived from the events (custody, certificates, owners) against the events.
-  for (const item of await projectionDrift(db, ledger)) report(item);
-
-  return {
-    ok: found === 0,
-    ledger,
-    cursor: cursor?.blockNumber ?? null,
-    rows,
-    chainLogs,
-    blocks,
-    drift,
-    truncated: found > drift.length,
-    durationMs: Math.round(performance.now() - started),
-  };
+  const beyond = await db
+    .select()
+    .from(ledgerEvents)
+    .where(and(ours, gt(ledgerEvents.blockNumber, Number(to))));
+  for (const row of beyond)
+    report({ ...where(row), kind: 'extra', message: `row ${row.id} is beyond the listener's cursor (block ${to})` });
+  return { chainLogs, blocks: { from: Number(from), to: Number(to) } };
 }
 
 function where(row: EventRow): Pick<Drift, 'seq' | 'blockNumber' | 'logIndex' | 'txHash'> {
   return { seq: row.id, blockNumber: row.blockNumber, logIndex: row.logIndex, txHash: row.txHash };
 }
 
-function compareRange(logs: MinedLog[], rows: EventRow[], report: (drift: Drift) => void): void {
+function compareRange(logs: MinedLog[], rows: EventRow[], report: Report): void {
   const key = (block: number | bigint, logIndex: number) => `${block}:${logIndex}`;
   const byPosition = new Map(rows.map((row) => [key(row.blockNumber, row.logIndex), row]));
   for (const log of logs) {

@@ -52,10 +52,74 @@ function presentedKey(request: IncomingMessage, url: URL): string | null | undef
   return url.searchParams.get('access_token') || undefined;
 }
 
+type Participant = NonNullable<Awaited<ReturnType<typeof participantForApiKey>>>;
+
+/**
+ * The participant an upgrade request speaks for, or nothing once the request has been refused
+ * (or its client has gone).
+ */
+async function authenticateUpgrade(
+  request: IncomingMessage,
+  socket: Duplex,
+  deps: StreamDeps,
+  closing: () => boolean,
+): Promise<Participant | void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname !== EVENT_SOCKET_PATH)
+    return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}; event streams are at ${EVENT_SOCKET_PATH}`);
+  if (closing()) return refuse(socket, 503, 'shutting_down', 'the server is shutting down; reconnect shortly');
+  const key = presentedKey(request, url);
+  if (key === null)
+    return refuse(socket, 401, 'unauthenticated', 'Authorization: expected "Bearer <api key>"', { 'WWW-Authenticate': 'Bearer' });
+  if (!key)
+    return refuse(socket, 401, 'unauthenticated', 'an API key is required: send "Authorization: Bearer <api key>" or ?access_token=', {
+      'WWW-Authenticate': 'Bearer',
+    });
+  const participant = await participantForApiKey(deps.db, key);
+  if (!participant)
+    return refuse(socket, 401, 'unauthenticated', 'the API key is not valid (unknown or revoked)', { 'WWW-Authenticate': 'Bearer' });
+  // The client may have gone, or the server begun to close, while the key was looked up.
+  if (socket.destroyed) return;
+  if (closing()) return refuse(socket, 503, 'shutting_down', 'the server is shutting down; reconnect shortly');
+  return participant;
+}
+
+/** A peer that has not answered the last ping is gone (a dropped network does not close TCP). */
+function startHeartbeat(wss: WebSocketServer, alive: WeakMap<WebSocket, boolean>, heartbeatMs: number): NodeJS.Timeout {
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+  return heartbeat;
+}
+
+/** Gives peers a moment to answer the close frame, then drops those that do not. */
+async function awaitClientsClosed(wss: WebSocketServer): Promise<void> {
+  await Promise.all(
+    [...wss.clients].map(
+      (ws) =>
+        new Promise<void>((done) => {
+          if (ws.readyState === ws.CLOSED) return done();
+          const force = setTimeout(() => ws.terminate(), 1_000);
+          ws.once('close', () => {
+            clearTimeout(force);
+            done();
+          });
+        }),
+    ),
+  );
+}
+
 export function attachEventSocket(server: Server, deps: StreamDeps, options: EventSocketOptions = {}): EventSocket {
   const pollMs = options.pollMs ?? 500;
   const window = Math.min(Math.max(options.window ?? 100, 1), MAX_WINDOW);
-  const heartbeatMs = options.heartbeatMs ?? 30_000;
   // Client frames are small JSON (subscribe, ack); anything big is a mistake or an attack.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const owners: SubscriptionOwners = new Map();
@@ -64,23 +128,8 @@ export function attachEventSocket(server: Server, deps: StreamDeps, options: Eve
   let closing = false;
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== EVENT_SOCKET_PATH)
-      return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}; event streams are at ${EVENT_SOCKET_PATH}`);
-    if (closing) return refuse(socket, 503, 'shutting_down', 'the server is shutting down; reconnect shortly');
-    const key = presentedKey(request, url);
-    if (key === null)
-      return refuse(socket, 401, 'unauthenticated', 'Authorization: expected "Bearer <api key>"', { 'WWW-Authenticate': 'Bearer' });
-    if (!key)
-      return refuse(socket, 401, 'unauthenticated', 'an API key is required: send "Authorization: Bearer <api key>" or ?access_token=', {
-        'WWW-Authenticate': 'Bearer',
-      });
-    const participant = await participantForApiKey(deps.db, key);
-    if (!participant)
-      return refuse(socket, 401, 'unauthenticated', 'the API key is not valid (unknown or revoked)', { 'WWW-Authenticate': 'Bearer' });
-    // The client may have gone, or the server begun to close, while the key was looked up.
-    if (socket.destroyed) return;
-    if (closing) return refuse(socket, 503, 'shutting_down', 'the server is shutting down; reconnect shortly');
+    const participant = await authenticateUpgrade(request, socket, deps, () => closing);
+    if (!participant) return;
     wss.handleUpgrade(request, socket, head, (ws) => {
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
@@ -99,19 +148,7 @@ export function attachEventSocket(server: Server, deps: StreamDeps, options: Eve
     });
   };
   server.on('upgrade', onUpgrade);
-
-  // A peer that has not answered the last ping is gone (a dropped network does not close TCP).
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!alive.get(ws)) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-    }
-  }, heartbeatMs);
-  heartbeat.unref();
+  const heartbeat = startHeartbeat(wss, alive, options.heartbeatMs ?? 30_000);
 
   return {
     async close() {
@@ -120,20 +157,7 @@ export function attachEventSocket(server: Server, deps: StreamDeps, options: Eve
       clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       await Promise.all([...sessions].map((session) => session.stop(1001, 'server shutting down')));
-      // Give peers a moment to answer the close frame, then drop those that do not.
-      await Promise.all(
-        [...wss.clients].map(
-          (ws) =>
-            new Promise<void>((done) => {
-              if (ws.readyState === ws.CLOSED) return done();
-              const force = setTimeout(() => ws.terminate(), 1_000);
-              ws.once('close', () => {
-                clearTimeout(force);
-                done();
-              });
-            }),
-        ),
-      );
+      await awaitClientsClosed(wss);
       await new Promise<void>((done) => wss.close(() => done()));
     },
   };
