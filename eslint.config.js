@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    // Generated files: contracts/compile.ts, drizzle-kit, recorded workflow histories, `npm run lifecycles:schema`.
+    // Generated files: contracts/compile-solidity.ts, drizzle-kit, recorded workflow histories, `npm run lifecycles:schema`.
     ignores: [
       'contracts/generated/',
       'db/migrations/',

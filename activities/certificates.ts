@@ -15,7 +15,7 @@ import { nameHash, tokenIdOf } from '../domain/chain/part-registry.js';
 import { DOCUMENT_ID_PATTERN, isDocumentReference } from '../workflows/definition.js';
 import type { AttachedCertificate } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
-import { StepRejection, stepRejected } from './errors.js';
+import { StepRejection, stepRejected } from './step-failures.js';
 import { sendMirrored, signerOf } from './ledger-writes.js';
 import { resolveRole } from './participants.js';
 import type { StepCall } from './step-call.js';

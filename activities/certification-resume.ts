@@ -3,7 +3,7 @@
 // then continues". The retry is an ordinary operator decision, audited under the certifier, and
 // named by the certificate, so a repeated attempt is one decision.
 import { getClient } from '@temporalio/activity';
-import { listFailures } from '../db/failures.js';
+import { listFailures } from '../db/failed-steps.js';
 import { isCoded } from '../domain/errors/coded-error.js';
 import { Errors } from '../domain/errors/catalogue.js';
 import { sendDecision } from '../domain/commands/decisions.js';

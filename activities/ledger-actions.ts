@@ -6,7 +6,7 @@ import { partRegistryAbi } from '../contracts/generated/PartRegistry.js';
 import { attachCertificate } from './certificates.js';
 import type { LedgerAction, LedgerActionRequest, LedgerActionResult } from '../workflows/activity-contract.js';
 import type { ActivityDeps } from './context.js';
-import { StepRejection, stepRejected } from './errors.js';
+import { StepRejection, stepRejected } from './step-failures.js';
 import { holderSigner, sendMirrored } from './ledger-writes.js';
 import type { Holder } from './ledger-writes.js';
 import { requireParticipant } from './participants.js';

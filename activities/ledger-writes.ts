@@ -5,7 +5,7 @@ import type { Participant } from '../db/participants.js';
 import { tokenIdOf } from '../domain/chain/part-registry.js';
 import type { ChainWrite, ChainWriteResult } from '../domain/chain/tx-sender.js';
 import type { ActivityDeps } from './context.js';
-import { rejectingReverts, StepRejection, stepRejected } from './errors.js';
+import { rejectingReverts, StepRejection, stepRejected } from './step-failures.js';
 import { holderOf } from './participants.js';
 
 export interface Holder {

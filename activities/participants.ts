@@ -3,7 +3,7 @@ import type { Address } from 'viem';
 import { findParticipant, findParticipantByAddress, listParticipants } from '../db/participants.js';
 import type { Participant } from '../db/participants.js';
 import type { Db } from '../db/client.js';
-import { PartConflictError, UnknownParticipantError, StepRejection, stepRejected } from './errors.js';
+import { PartConflictError, UnknownParticipantError, StepRejection, stepRejected } from './step-failures.js';
 
 export async function requireParticipant(db: Db, id: string): Promise<Participant> {
   const found = await findParticipant(db, id);

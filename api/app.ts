@@ -10,7 +10,7 @@ import { apiDocument, docsRoutes, undocumentedRoutes } from './docs.js';
 import { documentRoutes } from './documents.js';
 import { CodedError } from '../domain/errors/coded-error.js';
 import { Errors } from '../domain/errors/catalogue.js';
-import { errorResponse } from './errors.js';
+import { errorResponse } from './error-response.js';
 import { eventStreamRoutes } from './event-stream.js';
 import { eventSubscriptionRoutes } from './event-subscriptions.js';
 import { healthRoutes } from './health.js';

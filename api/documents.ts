@@ -21,7 +21,7 @@ import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { CodedError } from '../domain/errors/coded-error.js';
 import { Errors } from '../domain/errors/catalogue.js';
-import { documentTooLarge } from '../domain/documents/errors.js';
+import { documentTooLarge } from '../domain/documents/document-errors.js';
 import { apiRouter, errors, invalidInput, jsonResponse, route } from './openapi.js';
 
 /** Folder and file names: one path segment each, safe in blob names and URLs. */

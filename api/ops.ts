@@ -2,9 +2,9 @@
 import { z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import { stream } from 'hono/streaming';
-import { durationSchema } from '../domain/lifecycles/duration.js';
-import { countFailures, listFailures } from '../db/failures.js';
-import type { FailureCursor, FailureFilter, FailureRow } from '../db/failures.js';
+import { durationSchema } from '../domain/lifecycles/duration-schema.js';
+import { countFailures, listFailures } from '../db/failed-steps.js';
+import type { FailureCursor, FailureFilter, FailureRow } from '../db/failed-steps.js';
 import { mirrorStatus } from '../domain/mirror/mirror-status.js';
 import { verifyMirror } from '../domain/mirror/verify.js';
 import { retryFailures } from '../domain/commands/bulk-retry.js';

@@ -3,9 +3,9 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadAppConfig } from '../config/app.js';
-import type { AppConfig } from '../config/app.js';
-import { ConfigError } from '../config/errors.js';
+import { loadAppConfig } from '../config/app-config.js';
+import type { AppConfig } from '../config/app-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { loadTemporalConfig } from '../config/temporal.js';
 import { openDatabase } from '../../db/client.js';
 import { lifecycleJsonSchemaText } from '../../domain/lifecycles/json-schema.js';
@@ -13,7 +13,7 @@ import { LifecycleFileError, readLifecycleFile } from '../../domain/lifecycles/l
 import { Errors } from '../../domain/errors/catalogue.js';
 import { exitCodeOf } from '../../domain/errors/coded-error.js';
 import { killAllChildrenSync } from '../devstack/process.js';
-import { EXIT_CODE_HELP, reportFailure } from './failures.js';
+import { EXIT_CODE_HELP, reportFailure } from './report-failure.js';
 import { registerOpsCommands } from './ops.js';
 import { serveApi } from '../wiring/api-server.js';
 import { openCore } from '../wiring/core.js';
@@ -29,7 +29,7 @@ import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js'
 import { stopOnSignal } from '../wiring/shutdown.js';
 import { startStack } from '../wiring/stack.js';
 import { connectTemporalClient, startWorker } from '../wiring/temporal-worker.js';
-import { requirePartSearchAttributes } from '../deploy/search-attributes.js';
+import { requirePartSearchAttributes } from '../deploy/search-attribute-setup.js';
 
 const log = (line: string) => console.log(`[tracewell] ${line}`);
 

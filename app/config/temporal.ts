@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { durationSchema } from '../../domain/lifecycles/duration.js';
-import { ConfigError } from './errors.js';
+import { durationSchema } from '../../domain/lifecycles/duration-schema.js';
+import { ConfigError } from './config-error.js';
 import type { ActivityPolicies, ActivityPolicy as WorkflowActivityPolicy } from '../../workflows/types.js';
 
 const retrySchema = z

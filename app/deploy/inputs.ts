@@ -6,8 +6,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keccak256 } from 'viem';
 import { partRegistryBytecode } from '../../contracts/generated/PartRegistry.js';
-import type { AppConfig } from '../config/app.js';
-import { ConfigError } from '../config/errors.js';
+import type { AppConfig } from '../config/app-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { lifecycleFilesIn } from '../../domain/lifecycles/load.js';
 
 export interface DeploymentInputs {

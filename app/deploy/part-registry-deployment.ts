@@ -4,7 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { createWalletClient, getAddress, http, keccak256 } from 'viem';
 import type { Address, LocalAccount } from 'viem';
 import { partRegistryAbi, partRegistryBytecode } from '../../contracts/generated/PartRegistry.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../config/config-error.js';
 import type { Db } from '../../db/client.js';
 import { contractDeployments } from '../../db/schema.js';
 import type { ChainConnection } from '../../domain/chain/connection.js';

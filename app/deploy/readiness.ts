@@ -9,7 +9,7 @@ import type { Db } from '../../db/client.js';
 import { findDeployment } from '../../db/deployments.js';
 import { migrationStatus } from '../../db/migration-status.js';
 import type { ChainConnection } from '../../domain/chain/connection.js';
-import type { AppConfig } from '../config/app.js';
+import type { AppConfig } from '../config/app-config.js';
 import { Errors } from '../../domain/errors/catalogue.js';
 import { CodedError } from '../../domain/errors/coded-error.js';
 import { deploymentInputs } from './inputs.js';

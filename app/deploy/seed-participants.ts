@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../config/config-error.js';
 import { generateApiKey, issueApiKey, participantForApiKey } from '../../db/api-keys.js';
 import type { Db } from '../../db/client.js';
 import { findParticipant, insertParticipant, updateParticipant } from '../../db/participants.js';

@@ -3,8 +3,8 @@
 // and the deployment are current (app/deploy/readiness.ts); `deploy: true` (dev, tests, benchmarks)
 // runs `tracewell deploy`'s steps first, in this process.
 import { join } from 'node:path';
-import type { AppConfig } from '../config/app.js';
-import { ConfigError } from '../config/errors.js';
+import type { AppConfig } from '../config/app-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { openDatabase } from '../../db/client.js';
 import type { Database } from '../../db/client.js';
 import { connectChain } from '../../domain/chain/connection.js';

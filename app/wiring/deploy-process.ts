@@ -1,7 +1,7 @@
 // `tracewell deploy` as its own process: opens PostgreSQL, the chain, the key store, the blob
 // container and a Temporal client from the environment, runs the deploy and closes them again.
-import type { AppConfig } from '../config/app.js';
-import { ConfigError } from '../config/errors.js';
+import type { AppConfig } from '../config/app-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { openDatabase } from '../../db/client.js';
 import type { DeploymentRecord } from '../../db/deployments.js';
 import { connectChain } from '../../domain/chain/connection.js';

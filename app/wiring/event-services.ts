@@ -1,6 +1,6 @@
 // The ledger listener's loop and what follows it: webhook deliveries and the Service Bus topic. What
 // `tracewell listener` runs, and `tracewell dev` alongside the worker and the API.
-import type { AppConfig } from '../config/app.js';
+import type { AppConfig } from '../config/app-config.js';
 import type { Db } from '../../db/client.js';
 import type { LedgerListener } from '../../domain/mirror/listener.js';
 import type { MirrorSignal } from '../../domain/streams/mirror-signal.js';

@@ -2,8 +2,8 @@
 import { and, eq } from 'drizzle-orm';
 import { getAddress } from 'viem';
 import type { Address, Hex } from 'viem';
-import type { AppConfig } from '../config/app.js';
-import { ConfigError } from '../config/errors.js';
+import type { AppConfig } from '../config/app-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { openDatabase } from '../../db/client.js';
 import type { Database, Db } from '../../db/client.js';
 import { contractDeployments } from '../../db/schema.js';

@@ -1,7 +1,7 @@
 // Azure Service Bus, when SERVICE_BUS_CONNECTION_STRING is set: the intake queue (run by `tracewell
 // intake`, and by `dev`) and the topic the ledger events are published to (run with the listener).
 import { ServiceBusClient } from '@azure/service-bus';
-import type { AppConfig } from '../config/app.js';
+import type { AppConfig } from '../config/app-config.js';
 import type { CommandDeps } from '../../domain/commands/deps.js';
 import type { Db } from '../../db/client.js';
 import type { LedgerRef } from '../../domain/mirror/event-log.js';

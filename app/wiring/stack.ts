@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { join } from 'node:path';
-import type { AppConfig } from '../config/app.js';
+import type { AppConfig } from '../config/app-config.js';
 import type { TemporalConfig } from '../config/temporal.js';
 import type { RunningApi } from '../../api/server.js';
 import { freePort } from '../devstack/process.js';
@@ -21,7 +21,7 @@ import type { RunningEventServices } from './event-services.js';
 import { openCore } from './core.js';
 import type { Core } from './core.js';
 import { connectTemporalClient, startWorker } from './temporal-worker.js';
-import { ensurePartSearchAttributes } from '../deploy/search-attributes.js';
+import { ensurePartSearchAttributes } from '../deploy/search-attribute-setup.js';
 import type { RunningWorker } from './temporal-worker.js';
 
 export interface StackOptions {

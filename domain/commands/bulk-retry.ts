@@ -1,8 +1,8 @@
 // Retries every failure matching a filter (e.g. all parts parked by a chain outage), a few at a time.
 // The matching parts are listed first and then retried, so a part that fails again while the batch
 // runs is not retried twice by the same request.
-import { listFailures } from '../../db/failures.js';
-import type { FailureFilter, FailureRow } from '../../db/failures.js';
+import { listFailures } from '../../db/failed-steps.js';
+import type { FailureFilter, FailureRow } from '../../db/failed-steps.js';
 import { sendDecision } from './decisions.js';
 import type { OpsDeps } from './decisions.js';
 import { isCoded } from '../errors/coded-error.js';

@@ -7,7 +7,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temp
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { Address } from 'viem';
 import type { LedgerAction, LedgerActionResult } from '../../workflows/activity-contract.js';
-import { parseDuration } from '../lifecycles/duration.js';
+import { parseDuration } from '../../workflows/duration.js';
 import { getDocument } from '../../db/documents.js';
 import type { Participant } from '../../db/participants.js';
 import { getPart } from '../../db/parts.js';

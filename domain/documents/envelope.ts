@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { constants, createGunzip, createGzip, gzipSync } from 'node:zlib';
 import type { Hex } from 'viem';
-import { documentTooLarge, integrityFailure, isIntegrityFailure } from './errors.js';
+import { documentTooLarge, integrityFailure, isIntegrityFailure } from './document-errors.js';
 
 export const HASH_ALGORITHM = 'sha-256';
 export const CONTENT_ALGORITHM = 'aes-256-gcm';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SEALED_BOX_ALGORITHM } from '../participants/sealed-box.js';
 import { CONTENT_ALGORITHM, HASH_ALGORITHM } from './envelope.js';
 import type { Compression } from './envelope.js';
-import { integrityFailure } from './errors.js';
+import { integrityFailure } from './document-errors.js';
 import { SIGNATURE_ALGORITHM } from './signature.js';
 import type { DocumentStatement } from './signature.js';
 

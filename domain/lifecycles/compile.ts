@@ -2,7 +2,7 @@
 // milliseconds, defaults filled in, kind parameters grouped. Compiled once, at publish time, and
 // stored with the version, so every part started on that version runs exactly the same thing.
 import { createHash } from 'node:crypto';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../../workflows/duration.js';
 import { canonicalJson } from '../chain/part-registry.js';
 import type { CompiledLifecycle, CompiledStep, FieldSpecs } from '../../workflows/definition.js';
 import { STEP_COMMON_FIELDS } from './authoring-schema.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { authenticate } from '../../api/auth.js';
 import { eventStreamRoutes } from '../../api/event-stream.js';
-import { errorResponse } from '../../api/errors.js';
+import { errorResponse } from '../../api/error-response.js';
 import { Errors } from '../../domain/errors/catalogue.js';
 import { CodedError } from '../../domain/errors/coded-error.js';
 import { listen } from '../../api/server.js';

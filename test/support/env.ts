@@ -1,8 +1,8 @@
 // Builds configuration for tests from the services the global setup started.
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { loadAppConfig } from '../../app/config/app.js';
-import type { AppConfig } from '../../app/config/app.js';
+import { loadAppConfig } from '../../app/config/app-config.js';
+import type { AppConfig } from '../../app/config/app-config.js';
 import { loadTemporalConfig } from '../../app/config/temporal.js';
 import type { TemporalConfig } from '../../app/config/temporal.js';
 import { DEV_MNEMONIC } from '../../app/devstack/services.js';

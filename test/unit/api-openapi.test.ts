@@ -6,7 +6,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { CodedError } from '../../domain/errors/coded-error.js';
 import { apiDocument, undocumentedRoutes } from '../../api/docs.js';
-import { errorResponse } from '../../api/errors.js';
+import { errorResponse } from '../../api/error-response.js';
 import { IdempotencyKeyHeader } from '../../api/idempotency.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from '../../api/openapi.js';
 

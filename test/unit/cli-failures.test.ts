@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { reportFailure } from '../../app/cli/failures.js';
+import { reportFailure } from '../../app/cli/report-failure.js';
 import { Errors } from '../../domain/errors/catalogue.js';
 import { CodedError } from '../../domain/errors/coded-error.js';
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { loadAppConfig } from '../../app/config/app.js';
-import { parseDuration } from '../../domain/lifecycles/duration.js';
-import { ConfigError } from '../../app/config/errors.js';
+import { loadAppConfig } from '../../app/config/app-config.js';
+import { parseDuration } from '../../workflows/duration.js';
+import { ConfigError } from '../../app/config/config-error.js';
 import { activityPolicies, loadTemporalConfig, parseTemporalConfig } from '../../app/config/temporal.js';
 
 const shipped = parseYaml(readFileSync('temporal.yaml', 'utf8')) as Record<string, any>;

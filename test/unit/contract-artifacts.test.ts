@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileContracts, renderModule } from '../../contracts/compile.js';
+import { compileContracts, renderModule } from '../../contracts/compile-solidity.js';
 
 describe('generated contract modules', () => {
   it('match the Solidity sources (run `npm run contracts:compile` after editing a contract)', () => {

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApi } from '../../api/app.js';
-import { loadAppConfig } from '../../app/config/app.js';
+import { loadAppConfig } from '../../app/config/app-config.js';
 import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { apiDepsOf } from '../../app/wiring/api-server.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';

@@ -9,7 +9,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
-import { loadAppConfig } from '../../app/config/app.js';
+import { loadAppConfig } from '../../app/config/app-config.js';
 import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { documents } from '../../db/schema.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';

@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { inArray, sql } from 'drizzle-orm';
 import { createWalletClient, http, zeroHash } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { loadAppConfig } from '../../app/config/app.js';
+import { loadAppConfig } from '../../app/config/app-config.js';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
 import { ledgerEvents } from '../../db/schema.js';
 import { DEV_MNEMONIC } from '../../app/devstack/services.js';

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { and, eq, like } from 'drizzle-orm';
-import { loadAppConfig } from '../../app/config/app.js';
+import { loadAppConfig } from '../../app/config/app-config.js';
 import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { stepRuns } from '../../db/schema.js';
 import { StepRejection } from '../../domain/errors/step-rejections.js';

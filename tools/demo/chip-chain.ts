@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadAppConfig } from '../../app/config/app.js';
+import { loadAppConfig } from '../../app/config/app-config.js';
 import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
 import { startStack } from '../../app/wiring/stack.js';

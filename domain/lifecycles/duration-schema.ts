@@ -2,8 +2,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../workflows/duration.js';
 
-export { parseDuration };
-
 /** A zod schema for a duration setting; the parsed value is in milliseconds. */
 export const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);

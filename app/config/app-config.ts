@@ -3,7 +3,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './config-error.js';
 
 /** The project root: default file paths resolve from here, not from the working directory. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
