@@ -38,19 +38,17 @@ async function until(what: string, done: () => Promise<boolean>, timeoutMs = 600
   }
 }
 
-async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const anvilPort = await freePort();
-  const anvil = await startAnvil({ port: anvilPort });
-  const gate = await startRpcGate(`http://127.0.0.1:${anvilPort}`);
-  const bench = await benchEnvironment();
+type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** The embedded stack on the RPC gate, with chain retries cut short. */
+async function startGatedStack(rpcUrl: string, benchEnv: NodeJS.ProcessEnv): Promise<Stack> {
   const config = loadAppConfig({
     ...process.env,
     API_PORT: '0',
     AZURITE_PORT: '0',
-    CHAIN_RPC_URL: gate.url,
+    CHAIN_RPC_URL: rpcUrl,
     CHAIN_MNEMONIC: 'test test test test test test test test test test test junk',
-    ...bench.env,
+    ...benchEnv,
   });
   const base = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, { ...process.env, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
   // Three quick attempts per step: the outage, not the retry policy, is what is measured.
@@ -64,7 +62,35 @@ async function main(): Promise<void> {
       },
     },
   };
-  const stack = await startStack({ config, temporal, startTemporal: true });
+  return startStack({ config, temporal, startTemporal: true });
+}
+
+/** Pages through the parked failures 50 at a time; the sorted page times and how many were listed. */
+async function pageFailures(apiUrl: string): Promise<{ pageMs: number[]; listed: number }> {
+  const pageMs: number[] = [];
+  let cursor: string | null = null;
+  let listed = 0;
+  do {
+    const p0 = performance.now();
+    const page: any = await call(
+      'GET',
+      `${apiUrl}/ops/failures?lifecycle=part-basic&code=${StepRejection.ChainUnavailable}&limit=50${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    pageMs.push(performance.now() - p0);
+    listed += page.failures.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  pageMs.sort((a, b) => a - b);
+  return { pageMs, listed };
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const anvilPort = await freePort();
+  const anvil = await startAnvil({ port: anvilPort });
+  const gate = await startRpcGate(`http://127.0.0.1:${anvilPort}`);
+  const bench = await benchEnvironment();
+  const stack = await startGatedStack(gate.url, bench.env);
   stopOnSignal(async () => {
     await stack.stop();
     await gate.close();
@@ -93,20 +119,7 @@ async function main(): Promise<void> {
     await until('every part to park', async () => (await countAt('mint', 'failed')) === parts);
     const parkS = (performance.now() - t0) / 1000;
 
-    const pageMs: number[] = [];
-    let cursor: string | null = null;
-    let listed = 0;
-    do {
-      const p0 = performance.now();
-      const page: any = await call(
-        'GET',
-        `${stack.apiUrl}/ops/failures?lifecycle=part-basic&code=${StepRejection.ChainUnavailable}&limit=50${cursor ? `&cursor=${cursor}` : ''}`,
-      );
-      pageMs.push(performance.now() - p0);
-      listed += page.failures.length;
-      cursor = page.nextCursor;
-    } while (cursor);
-    pageMs.sort((a, b) => a - b);
+    const { pageMs, listed } = await pageFailures(stack.apiUrl);
 
     gate.mode = 'open';
     const r0 = performance.now();
