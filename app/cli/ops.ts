@@ -117,7 +117,13 @@ export function registerOpsCommands(program: Command): void {
     const options = ops.opts<{ api: string; apiKey?: string }>();
     return { api: options.api.replace(/\/$/, ''), apiKey: options.apiKey };
   };
+  registerFailures(ops, connection, () => Boolean(program.opts().json));
+  registerDecisions(ops, connection);
+  registerRetryAll(ops, connection);
+}
 
+/** `ops failures`: a page of failed steps as a table (or JSON with the program's `--json`). */
+function registerFailures(ops: Command, connection: () => Connection, json: () => boolean): void {
   withFilters(ops.command('failures').description('list failed steps, oldest first'))
     .option('--status <status>', 'parked (default), failed or all')
     .option('--limit <n>', 'rows per page', '50')
@@ -128,7 +134,7 @@ export function registerOpsCommands(program: Command): void {
       if (options.cursor) query.set('cursor', String(options.cursor));
       const page = await callJson(connection(), 'GET', `/ops/failures?${query}`);
       // `--json` is the program's option (it also makes failures JSON).
-      if (program.opts().json) return void console.log(JSON.stringify(page, null, 2));
+      if (json()) return void console.log(JSON.stringify(page, null, 2));
       if (page.failures.length === 0) return void console.log('no failed steps match');
       const rows = page.failures.map((f: any) => [
         f.partId,
@@ -143,7 +149,10 @@ export function registerOpsCommands(program: Command): void {
       console.log(table([['PART', 'LIFECYCLE', 'STEP', 'CODE', 'ATTEMPTS', 'AGE', 'STATUS', 'MESSAGE'], ...rows]));
       console.log(`\n${page.failures.length} of ${page.total} shown${page.nextCursor ? `; next page: --cursor ${page.nextCursor}` : ''}`);
     });
+}
 
+/** `ops retry|skip|abort|reset`: one operator decision on one part. */
+function registerDecisions(ops: Command, connection: () => Connection): void {
   ops
     .command('retry')
     .description('retry the failed step of a part, as it was or with edited parameters')
@@ -196,7 +205,10 @@ export function registerOpsCommands(program: Command): void {
       });
       console.log(`reset ${part} to event ${answer.eventId}: run ${answer.previousRunId} -> ${answer.runId}`);
     });
+}
 
+/** `ops retry-all`: the bulk retry, its progress streamed to a bar on stderr. */
+function registerRetryAll(ops: Command, connection: () => Connection): void {
   withFilters(ops.command('retry-all').description('retry every parked step matching the filter, with a progress bar'))
     .option('--all', 'every parked step (when no filter is given)')
     .option('--reason <text>', 'why, for the audit trail')
@@ -211,30 +223,32 @@ export function registerOpsCommands(program: Command): void {
         max: Number(options.max),
       };
       const response = await request(connection(), 'POST', '/ops/failures/retry', body, 'application/x-ndjson');
-      const progress = progressOn(process.stderr);
-      let summary: any;
-      let buffered = '';
-      const decoder = new TextDecoder();
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        for (const line of lines.filter(Boolean)) {
-          const event = JSON.parse(line);
-          if (event.type === 'progress')
-            progress.update(
-              event.done,
-              event.total,
-              event.outcome === 'retried' ? '' : `${event.partId}: ${event.outcome} (${event.code})`,
-            );
-          if (event.type === 'summary') summary = event;
-          if (event.type === 'error') throw answered(500, event);
-        }
-      }
-      progress.finish();
+      const summary = await readRetryStream(response);
       if (!summary) throw new CodedError(Errors.api_stream_ended);
       console.log(`matched ${summary.matched}, retried ${summary.retried}, skipped ${summary.skipped}, errors ${summary.errors}`);
       for (const item of summary.notRetried) console.log(`  ${item.partId} ${item.stepId}: ${item.outcome} ${item.code}: ${item.message}`);
       if (summary.errors > 0) process.exitCode = 1;
     });
+}
+
+/** Reads the bulk retry's NDJSON answer, showing each event on a progress bar; returns its summary. */
+async function readRetryStream(response: Response): Promise<any> {
+  const progress = progressOn(process.stderr);
+  let summary: any;
+  let buffered = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines.filter(Boolean)) {
+      const event = JSON.parse(line);
+      if (event.type === 'progress')
+        progress.update(event.done, event.total, event.outcome === 'retried' ? '' : `${event.partId}: ${event.outcome} (${event.code})`);
+      if (event.type === 'summary') summary = event;
+      if (event.type === 'error') throw answered(500, event);
+    }
+  }
+  progress.finish();
+  return summary;
 }

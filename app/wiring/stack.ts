@@ -54,6 +54,65 @@ async function portOrFree(port: number): Promise<number> {
   return port === 0 ? freePort() : port;
 }
 
+/** The Temporal dev server, for a stack without an external Temporal: the config then points at it. */
+async function startEmbeddedTemporal(
+  temporal: TemporalConfig,
+  services: RunningService[],
+  dataDir: string | undefined,
+  log: (line: string) => void,
+): Promise<{ temporal: TemporalConfig; uiUrl: string }> {
+  const cli = await ensureTemporalCli(log);
+  const { ip } = temporal.devServer;
+  const port = await portOrFree(temporal.devServer.port);
+  const uiPort = await portOrFree(temporal.devServer.uiPort);
+  services.push(
+    await startTemporalDevServer({
+      cli,
+      ip,
+      port,
+      uiPort,
+      namespace: temporal.connection.namespace,
+      dbFile: dataDir ? join(dataDir, 'temporal.sqlite') : undefined,
+      logFile: dataDir ? join(dataDir, 'logs', 'temporal.log') : undefined,
+    }),
+  );
+  log(`temporal dev server ready at ${ip}:${port}`);
+  return { temporal: { ...temporal, connection: { ...temporal.connection, address: `${ip}:${port}` } }, uiUrl: `http://${ip}:${uiPort}` };
+}
+
+/** anvil, for a stack without CHAIN_RPC_URL; returns its RPC URL. */
+async function startEmbeddedChain(
+  config: AppConfig,
+  services: RunningService[],
+  dataDir: string | undefined,
+  log: (line: string) => void,
+): Promise<string> {
+  const port = await portOrFree(config.CHAIN_PORT);
+  services.push(
+    await startAnvil({
+      port,
+      stateFile: dataDir ? join(dataDir, 'anvil-state.json') : undefined,
+      logFile: dataDir ? join(dataDir, 'logs', 'anvil.log') : undefined,
+    }),
+  );
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  log(`anvil ready at ${rpcUrl}`);
+  return rpcUrl;
+}
+
+/** Azurite, for a stack without AZURE_STORAGE_CONNECTION_STRING; returns its connection string. */
+async function startEmbeddedBlob(
+  config: AppConfig,
+  services: RunningService[],
+  dataDir: string | undefined,
+  log: (line: string) => void,
+): Promise<string> {
+  const port = await portOrFree(config.AZURITE_PORT);
+  services.push(await startAzurite({ port, location: dataDir ? join(dataDir, 'azurite') : undefined }));
+  log(`azurite ready at http://127.0.0.1:${port}`);
+  return azuriteConnectionString(port);
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, dataDir, log = () => {} } = options;
   let temporal = options.temporal;
@@ -81,48 +140,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     let temporalUiUrl: string | undefined;
-    if (options.startTemporal) {
-      const cli = await ensureTemporalCli(log);
-      const { ip } = temporal.devServer;
-      const port = await portOrFree(temporal.devServer.port);
-      const uiPort = await portOrFree(temporal.devServer.uiPort);
-      services.push(
-        await startTemporalDevServer({
-          cli,
-          ip,
-          port,
-          uiPort,
-          namespace: temporal.connection.namespace,
-          dbFile: dataDir ? join(dataDir, 'temporal.sqlite') : undefined,
-          logFile: dataDir ? join(dataDir, 'logs', 'temporal.log') : undefined,
-        }),
-      );
-      temporal = { ...temporal, connection: { ...temporal.connection, address: `${ip}:${port}` } };
-      temporalUiUrl = `http://${ip}:${uiPort}`;
-      log(`temporal dev server ready at ${ip}:${port}`);
-    }
-
-    let rpcUrl = config.CHAIN_RPC_URL;
-    if (!rpcUrl) {
-      const port = await portOrFree(config.CHAIN_PORT);
-      services.push(
-        await startAnvil({
-          port,
-          stateFile: dataDir ? join(dataDir, 'anvil-state.json') : undefined,
-          logFile: dataDir ? join(dataDir, 'logs', 'anvil.log') : undefined,
-        }),
-      );
-      rpcUrl = `http://127.0.0.1:${port}`;
-      log(`anvil ready at ${rpcUrl}`);
-    }
-
-    let blobConnectionString = config.AZURE_STORAGE_CONNECTION_STRING;
-    if (!blobConnectionString) {
-      const port = await portOrFree(config.AZURITE_PORT);
-      services.push(await startAzurite({ port, location: dataDir ? join(dataDir, 'azurite') : undefined }));
-      blobConnectionString = azuriteConnectionString(port);
-      log(`azurite ready at http://127.0.0.1:${port}`);
-    }
+    if (options.startTemporal) ({ temporal, uiUrl: temporalUiUrl } = await startEmbeddedTemporal(temporal, services, dataDir, log));
+    const rpcUrl = config.CHAIN_RPC_URL || (await startEmbeddedChain(config, services, dataDir, log));
+    const blobConnectionString = config.AZURE_STORAGE_CONNECTION_STRING || (await startEmbeddedBlob(config, services, dataDir, log));
 
     core = await openCore({
       config,
