@@ -4,7 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { join } from 'node:path';
+import { loadAppConfig } from '../config/app-config.js';
 import type { AppConfig } from '../config/app-config.js';
+import { loadTemporalConfig } from '../config/temporal.js';
 import type { TemporalConfig } from '../config/temporal.js';
 import type { RunningApi } from '../../api/server.js';
 import { freePort } from '../devstack/process.js';
@@ -47,6 +49,20 @@ export interface Stack {
   /** What commands on parts need (the API's and the intake's). */
   commands: CommandDeps;
   stop(): Promise<void>;
+}
+
+/**
+ * The settings of a throwaway stack (benchmarks, the demo): every port the stack opens is a free
+ * one, so runs never collide; `env` (after the process's own) adds or overrides settings.
+ */
+export function freePortStackConfig(env: NodeJS.ProcessEnv = {}): { config: AppConfig; temporal: TemporalConfig } {
+  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', ...env });
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
+    ...process.env,
+    TEMPORAL_DEV_PORT: '0',
+    TEMPORAL_DEV_UI_PORT: '0',
+  });
+  return { config, temporal };
 }
 
 /** `0` means any free port. */

@@ -5,11 +5,9 @@
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApi } from '../../api/app.js';
-import { loadAppConfig } from '../../app/config/app-config.js';
-import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { apiDepsOf } from '../../app/wiring/api-server.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
-import { startStack } from '../../app/wiring/stack.js';
+import { freePortStackConfig, startStack } from '../../app/wiring/stack.js';
 import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from './support.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000' } } });
@@ -37,12 +35,7 @@ async function latency(n: number, expected: number, request: () => Promise<Respo
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const bench = await benchEnvironment();
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', ...bench.env });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
-    ...process.env,
-    TEMPORAL_DEV_PORT: '0',
-    TEMPORAL_DEV_UI_PORT: '0',
-  });
+  const { config, temporal } = freePortStackConfig(bench.env);
   const stack = await startStack({ config, temporal, startTemporal: true });
   stopOnSignal(stack.stop);
   try {

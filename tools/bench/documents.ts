@@ -9,11 +9,9 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
-import { loadAppConfig } from '../../app/config/app-config.js';
-import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { documents } from '../../db/schema.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
-import { startStack } from '../../app/wiring/stack.js';
+import { freePortStackConfig, startStack } from '../../app/wiring/stack.js';
 import { BENCH_ADMIN_API_KEY, benchEnvironment, runBenchmark } from './support.js';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' } } });
@@ -62,19 +60,7 @@ type Measure = { seconds: number; peakRss: number; baseRss: number };
 
 /** The embedded stack with ephemeral ports and a document limit just above `size`. */
 async function startBenchStack(benchEnv: NodeJS.ProcessEnv): Promise<Stack> {
-  const config = loadAppConfig({
-    ...process.env,
-    API_PORT: '0',
-    CHAIN_PORT: '0',
-    AZURITE_PORT: '0',
-    DOCUMENT_MAX_BYTES: String(size + MIB),
-    ...benchEnv,
-  });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
-    ...process.env,
-    TEMPORAL_DEV_PORT: '0',
-    TEMPORAL_DEV_UI_PORT: '0',
-  });
+  const { config, temporal } = freePortStackConfig({ DOCUMENT_MAX_BYTES: String(size + MIB), ...benchEnv });
   return startStack({ config, temporal, startTemporal: true });
 }
 

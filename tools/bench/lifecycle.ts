@@ -8,16 +8,14 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { inArray, sql } from 'drizzle-orm';
 import { createWalletClient, http, zeroHash } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { loadAppConfig } from '../../app/config/app-config.js';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
 import { ledgerEvents } from '../../db/schema.js';
 import { DEV_MNEMONIC } from '../../app/devstack/services.js';
 import { REGISTRAR_KEY_REF } from '../../domain/participants/keystore.js';
 import { REGISTRAR_ROLE } from '../../domain/chain/part-registry.js';
 import type { Stack } from '../../app/wiring/stack.js';
-import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
-import { startStack } from '../../app/wiring/stack.js';
+import { freePortStackConfig, startStack } from '../../app/wiring/stack.js';
 import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from './support.js';
 
 const { values } = parseArgs({
@@ -44,12 +42,7 @@ async function post(url: string, body: unknown): Promise<{ status: number; body:
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const bench = await benchEnvironment();
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', ...bench.env });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
-    ...process.env,
-    TEMPORAL_DEV_PORT: '0',
-    TEMPORAL_DEV_UI_PORT: '0',
-  });
+  const { config, temporal } = freePortStackConfig(bench.env);
   const startedAt = performance.now();
   const stack = await startStack({ config, temporal, startTemporal: true });
   stopOnSignal(stack.stop);

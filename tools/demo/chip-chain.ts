@@ -7,10 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadAppConfig } from '../../app/config/app-config.js';
-import { loadTemporalConfig } from '../../app/config/temporal.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
-import { startStack } from '../../app/wiring/stack.js';
+import { freePortStackConfig, startStack } from '../../app/wiring/stack.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -39,12 +37,7 @@ function client(apiUrl: string, apiKey: string): Call {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', TRACEWELL_DATA_DIR: dataDir });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
-    ...process.env,
-    TEMPORAL_DEV_PORT: '0',
-    TEMPORAL_DEV_UI_PORT: '0',
-  });
+  const { config, temporal } = freePortStackConfig({ TRACEWELL_DATA_DIR: dataDir });
   console.log('starting the embedded stack (Temporal dev server, anvil, Azurite, PGlite, worker, API)…');
   const stack = await startStack({ config, temporal, startTemporal: true, dataDir });
   stopOnSignal(stack.stop);
