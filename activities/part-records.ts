@@ -23,6 +23,7 @@ export function createPartRecordActivities({ db }: ActivityDeps): PartRecordActi
         metadata: {},
         params: input.params,
         createdBy: input.createdBy ?? null,
+        roles: input.roles,
         steps: input.steps,
       });
     },

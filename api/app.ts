@@ -16,6 +16,7 @@ import { eventSubscriptionRoutes } from './event-subscriptions.js';
 import { healthRoutes } from './health.js';
 import { ledgerActionRoutes } from './ledger-actions.js';
 import { lifecycleRoutes } from './lifecycles.js';
+import { lifecycleVersionRoutes } from './lifecycle-versions.js';
 import { opsRoutes } from './ops.js';
 import { participantRoutes } from './participants.js';
 import { partRoutes } from './parts.js';
@@ -32,6 +33,7 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   // Everything but the health check acts as the participant of an API key.
   app.use('*', authenticate(deps.db));
   app.route('/lifecycles', lifecycleRoutes(deps));
+  app.route('/lifecycles', lifecycleVersionRoutes(deps));
   app.route('/parts', provenanceRoutes(deps));
   app.route('/parts', ledgerActionRoutes(deps));
   app.route('/parts', partRoutes(deps));

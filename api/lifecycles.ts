@@ -1,6 +1,6 @@
 // /lifecycles: publish lifecycle definitions (YAML or JSON) as immutable versions and read them back.
 import { z } from '@hono/zod-openapi';
-import { getLifecycle, listLifecycleVersions, listLifecycles } from '../db/lifecycles.js';
+import { defaultVersionOf, getLifecycle, listLifecycleVersions, listLifecycles } from '../db/lifecycles.js';
 import type { LifecycleRow } from '../db/lifecycles.js';
 import { lifecycleJsonSchema, SCHEMA_ID } from '../domain/lifecycles/json-schema.js';
 import { parseLifecycle } from '../domain/lifecycles/load.js';
@@ -14,15 +14,24 @@ import { apiRouter, errors, jsonResponse, route } from './openapi.js';
 
 const SOURCE = 'request body';
 
-function summary(row: LifecycleRow) {
-  return { name: row.name, version: row.version, contentHash: row.contentHash, source: row.source, createdAt: row.createdAt };
+/** One version as the API shows it; `default` says whether new parts start on it. */
+export function versionSummary(row: LifecycleRow, defaultVersion: number | undefined) {
+  return {
+    name: row.name,
+    version: row.version,
+    default: row.version === defaultVersion,
+    deprecatedAt: row.deprecatedAt,
+    contentHash: row.contentHash,
+    source: row.source,
+    createdAt: row.createdAt,
+  };
 }
 
-function full(row: LifecycleRow) {
-  return { ...summary(row), definition: row.definition, compiled: row.compiled };
+function full(row: LifecycleRow, defaultVersion: number | undefined) {
+  return { ...versionSummary(row, defaultVersion), definition: row.definition, compiled: row.compiled };
 }
 
-function versionParam(text: string): number {
+export function versionParam(text: string): number {
   if (!/^[1-9]\d{0,8}$/.test(text)) throw new CodedError(Errors.invalid_version, { text });
   return Number(text);
 }
@@ -70,10 +79,15 @@ function lifecycleSchemaComponents(): Record<string, Record<string, unknown>> {
   ]);
 }
 
-const LifecycleSummarySchema = z
+export const LifecycleSummarySchema = z
   .object({
     name: z.string().openapi({ example: 'part-basic' }),
     version: z.number().int().openapi({ example: 1 }),
+    default: z.boolean().openapi({ description: 'Whether new parts start on this version when their request names none' }),
+    deprecatedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'ISO time it was deprecated (no new part starts on it; running parts finish), or null' }),
     contentHash: z.string().openapi({ description: 'SHA-256 of the canonical definition: the same content is the same version' }),
     source: z.string().openapi({ description: 'Where it came from: a file name under lifecycles/, or `api`', example: 'api' }),
     createdAt: z.string().openapi({ description: 'ISO time' }),
@@ -86,26 +100,31 @@ const LifecycleVersionSchema = LifecycleSummarySchema.extend({
 }).openapi('LifecycleVersion');
 
 const LifecycleListSchema = z
-  .object({ lifecycles: z.array(LifecycleSummarySchema).openapi({ description: 'Each name with its latest version' }) })
+  .object({
+    lifecycles: z
+      .array(LifecycleSummarySchema.extend({ latest: z.number().int().openapi({ description: 'The highest version published' }) }))
+      .openapi({ description: 'Each name with its default version' }),
+  })
   .openapi('LifecycleList');
 
 const LifecycleVersionsSchema = z
   .object({
     name: z.string(),
+    default: z.number().int().openapi({ description: 'The version new parts start on' }),
     latest: z.number().int(),
     versions: z.array(LifecycleSummarySchema).openapi({ description: 'Oldest first' }),
   })
   .openapi('LifecycleVersions');
 
-const nameParams = z.object({ name: z.string().openapi({ description: "The lifecycle's name", example: 'part-basic' }) });
+export const nameParams = z.object({ name: z.string().openapi({ description: "The lifecycle's name", example: 'part-basic' }) });
 // `version` stays a string here: the handler answers a bad one with 400 `invalid_version`.
-const versionParams = nameParams.extend({
+export const versionParams = nameParams.extend({
   version: z.string().openapi({ description: 'A version number: a positive integer', example: '1' }),
 });
 
 const definitionBody = { schema: { $ref: componentRef(DEFINITION) } };
 
-const tags = ['Lifecycles'];
+export const tags = ['Lifecycles'];
 
 const routes = {
   // No zod schema for the body: it may be YAML, and the handler parses and checks it (422 naming lines).
@@ -116,8 +135,11 @@ const routes = {
     tags,
     summary: 'Publish a lifecycle definition as its next immutable version (role process-engineer)',
     description:
-      'The body is the definition itself, as JSON or YAML (`content-type: application/yaml` or `text/yaml`). Content identical to the latest version answers 200 with it; a `version` in the definition must be that one or the next. Needs the role `process-engineer` (or `admin`). The format is also served as a JSON Schema at `/lifecycles/schema.json`.',
+      'The body is the definition itself, as JSON or YAML (`content-type: application/yaml` or `text/yaml`). A definition is its content: content identical to *any* published version answers 200 with that version and changes nothing; a `version` in the definition must be that one or the next. New content becomes the default version unless `?default=false`. Needs the role `process-engineer` (or `admin`). The format is also served as a JSON Schema at `/lifecycles/schema.json`.',
     request: {
+      query: z.object({
+        default: z.enum(['true', 'false']).optional().openapi({ description: 'Whether a new version becomes the default (default: true)' }),
+      }),
       body: {
         required: true,
         description: 'A lifecycle definition',
@@ -126,7 +148,7 @@ const routes = {
     },
     responses: {
       201: jsonResponse(LifecycleVersionSchema, 'Published as a new version; `location` names it'),
-      200: jsonResponse(LifecycleVersionSchema, 'The same content is already the latest (or the stated) version'),
+      200: jsonResponse(LifecycleVersionSchema, 'The same content is already published as this version; nothing changed'),
       ...errors(
         [400, 'An empty body'],
         401,
@@ -140,7 +162,7 @@ const routes = {
     method: 'get',
     path: '/',
     tags,
-    summary: 'Every lifecycle, with its latest version',
+    summary: 'Every lifecycle, with its default version (what new parts start on) and its latest version number',
     responses: { 200: jsonResponse(LifecycleListSchema, 'The lifecycles'), ...errors(401) },
   }),
   schema: route({
@@ -158,7 +180,7 @@ const routes = {
     method: 'get',
     path: '/{name}',
     tags,
-    summary: "A lifecycle's versions",
+    summary: "A lifecycle's versions, which is the default, and which are deprecated",
     request: { params: nameParams },
     responses: { 200: jsonResponse(LifecycleVersionsSchema, 'Its versions'), ...errors(401, [404, 'No lifecycle of this name']) },
   }),
@@ -192,12 +214,15 @@ export function lifecycleRoutes({ db }: ApiDeps) {
         { problems },
       );
     }
-    const published = await publishDefinition(db, parsed.definition, 'api');
+    const makeDefault = c.req.valid('query').default !== 'false';
+    const published = await publishDefinition(db, parsed.definition, 'api', { makeDefault });
     switch (published.outcome) {
       case 'created':
-        return c.json(full(published.row), 201, { location: `/lifecycles/${published.row.name}/${published.row.version}` });
+        return c.json(full(published.row, published.defaultVersion), 201, {
+          location: `/lifecycles/${published.row.name}/${published.row.version}`,
+        });
       case 'unchanged':
-        return c.json(full(published.row), 200);
+        return c.json(full(published.row, published.defaultVersion), 200);
       case 'version-exists':
         throw new CodedError(Errors.version_exists, { name: published.row.name, version: published.row.version });
       case 'version-gap':
@@ -209,22 +234,26 @@ export function lifecycleRoutes({ db }: ApiDeps) {
     }
   });
 
-  app.openapi(routes.list, async (c) => c.json({ lifecycles: (await listLifecycles(db)).map(summary) }, 200));
+  app.openapi(routes.list, async (c) => {
+    const lifecycles = (await listLifecycles(db)).map(({ row, latest }) => ({ ...versionSummary(row, row.version), latest }));
+    return c.json({ lifecycles }, 200);
+  });
 
   app.openapi(routes.schema, (c) => c.json(lifecycleJsonSchema(), 200));
 
   app.openapi(routes.versions, async (c) => {
     const { name } = c.req.valid('param');
-    const versions = await listLifecycleVersions(db, name);
-    if (versions.length === 0) throw new CodedError(Errors.lifecycle_not_found, { name });
-    return c.json({ name, latest: versions.at(-1)!.version, versions: versions.map(summary) }, 200);
+    const { versions, defaultVersion } = await listLifecycleVersions(db, name);
+    if (versions.length === 0 || defaultVersion === undefined) throw new CodedError(Errors.lifecycle_not_found, { name });
+    const summaries = versions.map((row) => versionSummary(row, defaultVersion));
+    return c.json({ name, default: defaultVersion, latest: versions.at(-1)!.version, versions: summaries }, 200);
   });
 
   app.openapi(routes.version, async (c) => {
     const { name, version } = c.req.valid('param');
     const row = await getLifecycle(db, name, versionParam(version));
     if (!row) throw new CodedError(Errors.lifecycle_version_not_found, { name, version });
-    return c.json(full(row), 200);
+    return c.json(full(row, await defaultVersionOf(db, name)), 200);
   });
 
   return app;

@@ -4,7 +4,7 @@
 import { z } from '@hono/zod-openapi';
 import { sendDecision } from '../domain/commands/decisions.js';
 import { resetPart } from '../domain/commands/reset.js';
-import { PART_ID_PATTERN } from '../workflows/definition.js';
+import { PARTICIPANT_ID_PATTERN, PART_ID_PATTERN } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { CodedError } from '../domain/errors/coded-error.js';
@@ -20,12 +20,26 @@ const PartIdSchema = z
   .regex(PART_ID_PATTERN, 'letters, digits and : . _ - (at most 200), starting with a letter or digit')
   .openapi({ description: "The part's id, e.g. a GS1 EPC URN", example: 'urn:epc:id:sgtin:0614141.107346.2017' });
 
+const RoleBindingsSchema = z
+  .record(z.string().regex(PARTICIPANT_ID_PATTERN, 'a participant id'))
+  .openapi('RoleBindings', { description: 'Role name to participant id', example: { manufacturer: 'acme-foundry' } });
+
 const createPartSchema = z
   .object({
     id: PartIdSchema,
     lifecycle: z.string().min(1).openapi({ description: 'The lifecycle definition to run', example: 'part-basic' }),
-    version: z.number().int().positive().optional().openapi({ description: 'The version to pin (default: the latest)' }),
+    version: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "The version to pin (default: the lifecycle's default version; a deprecated one answers 409)" }),
     params: z.record(z.unknown()).default({}).openapi({ description: "Values for the definition's declared params" }),
+    roles: RoleBindingsSchema.optional().openapi({
+      description:
+        "Which participant plays each role the steps name without one. Unnamed roles are bound, in order, from the parts it is made from, the lifecycle's rule (e.g. the caller's own company), its default, or the only holder; a role none of these binds answers 422 `unresolved_roles` with the candidates.",
+      example: { manufacturer: 'delta-fab' },
+    }),
   })
   .strict()
   .openapi('StartPart');
@@ -67,6 +81,7 @@ const StartedPartSchema = z
     id: z.string(),
     tokenId: z.string().openapi({ description: 'The ERC-721 token id (decimal)' }),
     lifecycle: z.object({ name: z.string(), version: z.number().int() }),
+    roles: RoleBindingsSchema,
     workflow: z.object({ id: z.string(), runId: z.string() }),
   })
   .openapi('StartedPart');
@@ -78,6 +93,7 @@ const PartSchema = z
     status: z.string().openapi({ description: 'starting, active, parked, completed, failed or aborted' }),
     lifecycle: z.object({ name: z.string(), version: z.number().int() }).optional(),
     params: z.record(z.unknown()),
+    roles: RoleBindingsSchema.openapi({ description: 'Who plays each role for this part, as bound at start' }),
     owner: z.object({ id: z.string(), name: z.string(), address: z.string() }).nullable(),
     currentStep: z.string().nullable(),
     steps: z.array(
@@ -179,8 +195,11 @@ const routes = {
         400,
         401,
         [404, 'No such lifecycle or version'],
-        [409, 'A part with this id exists'],
-        [422, 'Params that the definition refuses'],
+        [409, 'A part with this id exists (`part_exists`), or the version named is deprecated (`lifecycle_version_deprecated`)'],
+        [
+          422,
+          'Params that the definition refuses (`invalid_params`), or roles that cannot be bound (`unresolved_roles`, with the candidates)',
+        ],
       ),
     },
   }),

@@ -1,5 +1,5 @@
 // Participant look-ups and writes.
-import { eq, inArray, sql } from 'drizzle-orm';
+import { arrayOverlaps, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { participants } from './schema.js';
 
@@ -32,6 +32,12 @@ export async function existingParticipantIds(db: Db, ids: string[]): Promise<Set
 
 export async function listParticipants(db: Db): Promise<Participant[]> {
   return db.select().from(participants).orderBy(participants.id);
+}
+
+/** The participants holding any of `roles`, by id (one query). */
+export async function participantsHolding(db: Db, roles: string[]): Promise<Participant[]> {
+  if (roles.length === 0) return [];
+  return db.select().from(participants).where(arrayOverlaps(participants.roles, roles)).orderBy(participants.id);
 }
 
 export type NewParticipant = Omit<Participant, 'createdAt'>;

@@ -1,5 +1,5 @@
 // Part reads and writes of the SQL mirror.
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { ownership, parts, stepRuns } from './schema.js';
 import type { PartStatus } from './schema.js';
@@ -17,6 +17,7 @@ export interface NewPart {
   metadata: Record<string, unknown>;
   params: Record<string, unknown>;
   createdBy: string | null;
+  roles?: Record<string, string>;
   steps: { id: string; kind: string }[];
 }
 
@@ -35,6 +36,7 @@ export async function insertPart(db: Db, part: NewPart): Promise<void> {
         metadata: part.metadata,
         params: part.params,
         createdBy: part.createdBy,
+        roles: part.roles ?? {},
       })
       .onConflictDoNothing();
     await tx
@@ -44,6 +46,13 @@ export async function insertPart(db: Db, part: NewPart): Promise<void> {
       )
       .onConflictDoNothing();
   });
+}
+
+/** The role bindings of each of `ids` that the mirror knows, by part id. */
+export async function partRoles(db: Db, ids: string[]): Promise<Map<string, Record<string, string>>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: parts.id, roles: parts.roles }).from(parts).where(inArray(parts.id, ids));
+  return new Map(rows.map((row) => [row.id, row.roles]));
 }
 
 /** Sets the current owner without a custody row (the change was made outside Tracewell). */

@@ -6,6 +6,7 @@ import type { StepStatus } from '../workflows/types.js';
 import {
   bigint,
   boolean,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -81,6 +82,8 @@ export const parts = pgTable(
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
     /** The participant whose API request started the part. */
     createdBy: text('created_by'),
+    /** Which participant plays each role the part's steps name without a participant (bound at start). */
+    roles: jsonb('roles').$type<Record<string, string>>().notNull().default({}),
     /** Set when the holder took the part out of circulation on chain. */
     decommissionedAt: timestamp('decommissioned_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -103,9 +106,28 @@ export const lifecycleDefinitions = pgTable(
     compiled: jsonb('compiled').$type<CompiledLifecycle>().notNull(),
     /** Where it came from: a file name under lifecycles/, or `api`. */
     source: text('source').notNull(),
+    /** Set when a process engineer deprecated the version: no new part starts on it, running ones finish. */
+    deprecatedAt: timestamp('deprecated_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.name, t.version] })],
+);
+
+/**
+ * The version new parts of each lifecycle start on, when their request names none. Kept apart from
+ * the versions so "latest" and "default" are two facts: publishing makes new content the default,
+ * and a process engineer may point it back at any version that is not deprecated.
+ */
+export const lifecycleDefaults = pgTable(
+  'lifecycle_defaults',
+  {
+    name: text('name').primaryKey(),
+    version: integer('version').notNull(),
+    /** Who set it: `publish`, or the participant / `admin` that chose it. */
+    setBy: text('set_by').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [foreignKey({ columns: [t.name, t.version], foreignColumns: [lifecycleDefinitions.name, lifecycleDefinitions.version] })],
 );
 
 /** One execution of one lifecycle step for one part. */

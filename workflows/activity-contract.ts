@@ -39,6 +39,8 @@ export interface StartPartInput {
   params: Record<string, unknown>;
   steps: { id: string; kind: string }[];
   createdBy?: string;
+  /** Which participant plays each role, as bound at start. */
+  roles?: Record<string, string>;
 }
 
 /** An operator decision the workflow took, with the part's state before and after it (the audit row). */

@@ -53,6 +53,17 @@ export interface CompiledStep {
   onFailure: 'park' | 'fail';
 }
 
+/** How a role a step names is bound to a company when a part starts, beside the start request. */
+export const ROLE_RULES = ['caller'] as const;
+export type RoleRuleName = (typeof ROLE_RULES)[number];
+
+export interface RoleRule {
+  /** `caller`: the company whose key starts the part, when it holds the role. */
+  rule?: RoleRuleName;
+  /** The participant that plays the role when nothing else binds it. */
+  default?: string;
+}
+
 export interface CompiledLifecycle {
   name: string;
   version: number;
@@ -60,6 +71,8 @@ export interface CompiledLifecycle {
   contentHash: string;
   description?: string;
   params: FieldSpecs;
+  /** Per role: the rule and default that bind it at start (absent in definitions that declare none). */
+  roles?: Record<string, RoleRule>;
   steps: CompiledStep[];
 }
 

@@ -7,6 +7,7 @@ import { activityOptions, describeFailure } from './activity-options.js';
 import { UnresolvedReferenceError, resolveValue } from './definition.js';
 import type { CompiledStep } from './definition.js';
 import { runAwait } from './part-inbox.js';
+import { withBoundParticipant } from './role-bindings.js';
 import { StepFailure } from './part-run.js';
 import type { PartRun } from './part-run.js';
 import { stepKindSpec } from './step-kinds.js';
@@ -20,7 +21,8 @@ export function failureOf(error: unknown): { code: string; message: string } {
 /** The step's parameters with the operator's edits over them, references resolved. */
 function resolvedParams(run: PartRun, step: CompiledStep, overrides: Record<string, unknown>): Record<string, unknown> {
   try {
-    return resolveValue({ ...step.params, ...overrides }, run.state.variables) as Record<string, unknown>;
+    const params = resolveValue({ ...step.params, ...overrides }, run.state.variables) as Record<string, unknown>;
+    return withBoundParticipant(step, params, run.input.roles);
   } catch (error) {
     if (error instanceof UnresolvedReferenceError) throw new StepFailure('UnresolvedReference', error.message);
     throw error;

@@ -1,6 +1,7 @@
 // Types and names of the generic part workflow, shared with the API and the tests. Pure: bundled
 // into the workflow sandbox.
 import type { CompiledLifecycle, FieldProblem } from './definition.js';
+import type { RoleBindings } from './role-bindings.js';
 import type { ActivityPolicies, StepStatus } from './types.js';
 
 export const PART_WORKFLOW_TYPE = 'part';
@@ -18,6 +19,8 @@ export interface PartInput {
   /** The compiled definition of the version the part is pinned to. */
   lifecycle: CompiledLifecycle;
   params: Record<string, unknown>;
+  /** Which participant plays each role the steps name without a `participant:`, bound at start. */
+  roles?: RoleBindings;
   policies: ActivityPolicies;
   /** The participant whose request started the part. */
   createdBy?: string;

@@ -53,7 +53,15 @@ export async function part(input: PartInput): Promise<PartRunState> {
   publishSearchAttributes(run);
   if (!input.resume) {
     const steps = lifecycle.steps.map((step) => ({ id: step.id, kind: step.kind }));
-    await run.sql.startPart({ partId: run.partId, lifecycle: state.lifecycle, params: input.params, steps, createdBy: input.createdBy });
+    const roles = input.roles ? { roles: input.roles } : {};
+    await run.sql.startPart({
+      partId: run.partId,
+      lifecycle: state.lifecycle,
+      params: input.params,
+      steps,
+      createdBy: input.createdBy,
+      ...roles,
+    });
   }
 
   while (run.position >= 0 && run.position < lifecycle.steps.length) {

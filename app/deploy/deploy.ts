@@ -129,10 +129,23 @@ async function ensureAdminKey(options: DeployOptions): Promise<void> {
   log(`admin: ${done.length ? done.join(', ') : 'current'}`);
 }
 
+/**
+ * Publishes the lifecycle files, saying what each did: a new version (now the default), or the
+ * version its content already is, beside the default when a process engineer has set another.
+ */
 async function publishLifecycles(options: DeployOptions): Promise<void> {
   const { database, config, log } = options;
-  const outcomes = await publishDirectory(database.db, config.TRACEWELL_LIFECYCLES, log);
-  if (outcomes.every(({ published }) => published.outcome !== 'created')) log(`lifecycles: current (${outcomes.length} files)`);
+  const current: string[] = [];
+  for (const { file, published } of await publishDirectory(database.db, config.TRACEWELL_LIFECYCLES)) {
+    if (published.outcome === 'created') {
+      const now = published.defaultVersion === published.row.version ? ' (now the default)' : '';
+      log(`lifecycle ${published.row.name} v${published.row.version} published from ${file}${now}`);
+    } else if (published.outcome === 'unchanged') {
+      const other = published.defaultVersion === published.row.version ? '' : ` (default: v${published.defaultVersion})`;
+      current.push(`${published.row.name} v${published.row.version}${other}`);
+    }
+  }
+  if (current.length > 0) log(`lifecycles: current (${current.join(', ')})`);
 }
 
 async function ensureContainer({ container, log }: DeployOptions): Promise<void> {

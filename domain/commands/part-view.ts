@@ -64,6 +64,7 @@ function partView({ id, description, live, record, owner, actions }: PartSources
     status: record?.part.status ?? 'starting',
     lifecycle: record ? { name: record.part.lifecycle, version: record.part.lifecycleVersion } : undefined,
     params: record?.part.params ?? {},
+    roles: record?.part.roles ?? {},
     owner: owner ? { id: owner.id, name: owner.name, address: owner.address } : null,
     currentStep: live?.currentStep ?? null,
     steps: stepViews(record, live),

@@ -1,7 +1,7 @@
 // Commands on parts shared by the HTTP API and the Service Bus intake: start a part on a lifecycle
 // version, and deliver the event an `await` step waits for (part-events.ts).
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { getLifecycle } from '../../db/lifecycles.js';
+import { defaultVersionOf, getLifecycle } from '../../db/lifecycles.js';
 import type { Db } from '../../db/client.js';
 import { tokenIdOf } from '../chain/part-registry.js';
 import type { CompiledLifecycle } from '../../workflows/definition.js';
@@ -13,6 +13,8 @@ import type { CommandDeps } from './deps.js';
 import { eventTarget, signalEvent, updateEvent } from './part-events.js';
 import type { EventTarget, PinnedLifecycle } from './part-events.js';
 import { fieldProblems, listProblems } from './part-fields.js';
+import { bindRoles } from './role-bindings.js';
+import type { RoleBindings } from '../../workflows/role-bindings.js';
 
 export type { EventTarget } from './part-events.js';
 
@@ -21,12 +23,16 @@ export interface StartPartRequest {
   lifecycle: string;
   version?: number;
   params: Record<string, unknown>;
+  /** Which participant plays a role the steps name without one; the rest is bound by the lifecycle's rules. */
+  roles?: RoleBindings;
 }
 
 export interface StartedPart {
   id: string;
   tokenId: string;
   lifecycle: { name: string; version: number };
+  /** Who plays each role for this part, as bound at start. */
+  roles: RoleBindings;
   workflow: { id: string; runId: string };
 }
 
@@ -66,9 +72,14 @@ function lifecycleCache(db: Db): PinnedLifecycle {
   };
 }
 
-/** The lifecycle version a start asks for (the latest when it names none). */
+/** The lifecycle version a start asks for (the default when it names none); never a deprecated one. */
 async function lifecycleToStart(db: Db, request: StartPartRequest): Promise<CompiledLifecycle> {
   const row = await getLifecycle(db, request.lifecycle, request.version);
+  if (row?.deprecatedAt) {
+    const current = await defaultVersionOf(db, request.lifecycle);
+    const hint = `no new part starts on it; start on v${current} (the default), or omit version`;
+    throw new CodedError(Errors.lifecycle_version_deprecated, { name: row.name, version: row.version, hint });
+  }
   if (row) return row.compiled;
   const exists = request.version !== undefined && (await getLifecycle(db, request.lifecycle));
   throw exists
@@ -95,7 +106,8 @@ async function startPart(
       problems,
     );
 
-  const input: PartInput = { partId: request.id, lifecycle, params: request.params, policies: deps.policies, createdBy };
+  const roles = await bindRoles(deps.db, lifecycle, request, createdBy);
+  const input: PartInput = { partId: request.id, lifecycle, params: request.params, roles, policies: deps.policies, createdBy };
   try {
     const handle = await deps.temporal.workflow.start(PART_WORKFLOW_TYPE, {
       workflowId: request.id,
@@ -110,6 +122,7 @@ async function startPart(
       id: request.id,
       tokenId: tokenIdOf(request.id).toString(),
       lifecycle: { name: lifecycle.name, version: lifecycle.version },
+      roles,
       workflow: { id: handle.workflowId, runId: handle.firstExecutionRunId },
     };
   } catch (error) {

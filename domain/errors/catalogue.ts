@@ -43,11 +43,14 @@ export const Errors = catalogue({
   invalid_definition: [422, 'the definition has {count} problem{s}: {problems}'],
   version_exists: [409, '{name} v{version} exists with other content; versions are immutable (omit version to publish the next one)'],
   version_gap: [409, '{name}: the next version is {expected}, not {version}'],
+  lifecycle_version_deprecated: [409, '{name} v{version} is deprecated: {hint}'],
+  default_version_deprecation: [409, '{name} v{version} is the default; make another version the default before deprecating it'],
 
   // --- Parts and their events
   part_not_found: [404, 'part "{id}" not found'],
   part_exists: [409, 'part "{id}" already exists'],
   invalid_params: [422, 'params for {lifecycle} v{version}: {problems}'],
+  unresolved_roles: [422, 'roles for {lifecycle} v{version}: {problems}'],
   unknown_event: [404, 'part "{id}" ({lifecycle} v{version}) awaits no event "{event}"{awaited}'],
   invalid_payload: [422, 'payload of "{event}": {problems}'],
   not_awaiting: [409, '{reason}'],

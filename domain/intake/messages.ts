@@ -22,6 +22,7 @@ const startPart = z
         lifecycle: z.string().min(1),
         version: z.number().int().positive().optional(),
         params: z.record(z.unknown()).default({}),
+        roles: z.record(z.string()).optional(),
       })
       .strict(),
   })

@@ -2,7 +2,7 @@
 // step kind, built from the step-kind registry's parameter shapes, so a validation error can name the
 // kind's own fields; the published JSON Schema (lifecycle.schema.json) is generated from the same schemas.
 import { z } from 'zod/v4';
-import { FIELD_TYPES, NAME_PATTERN, PARTICIPANT_ROLES } from '../../workflows/definition.js';
+import { FIELD_TYPES, NAME_PATTERN, PARTICIPANT_ID_PATTERN, PARTICIPANT_ROLES, ROLE_RULES } from '../../workflows/definition.js';
 import { DURATION_PATTERN } from '../../workflows/duration.js';
 import { STEP_KIND_REGISTRY } from '../../workflows/step-kinds.js';
 import type { StepParamSpec, StepParamType } from '../../workflows/step-kinds.js';
@@ -33,6 +33,24 @@ export const fieldSpecSchema = z
   .strict();
 
 const fieldSpecsSchema = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'field names: letters, digits and _'), fieldSpecSchema);
+
+/** How one role is bound when a part starts without naming its company (the request's `roles` wins). */
+const roleRuleSchema = z
+  .object({
+    rule: z.enum(ROLE_RULES).optional().describe('caller: the company whose API key starts the part, when it holds the role'),
+    default: z
+      .string()
+      .regex(PARTICIPANT_ID_PATTERN, 'a participant id')
+      .optional()
+      .describe('the participant that plays the role when neither the request, a parent part nor the rule binds it'),
+  })
+  .strict();
+
+const rolesSchema = z
+  .record(role, roleRuleSchema)
+  .describe(
+    "How the roles that steps name without a participant are bound per part. At start, in order: the request's `roles`, the parts it is made from, the rule, the default, the only holder of the role.",
+  );
 
 const retrySchema = z
   .object({
@@ -121,6 +139,7 @@ export const lifecycleHeaderSchema = z
     version: z.number().int().min(1).optional().describe('assigned on publish; when given it must be the next or an identical version'),
     description: z.string().optional(),
     params: fieldSpecsSchema.optional().describe('the parameters POST /parts must (or may) give'),
+    roles: rolesSchema.optional(),
     steps: z.array(z.record(z.string(), z.unknown())).min(1).max(200),
   })
   .strict();

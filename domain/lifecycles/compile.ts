@@ -56,6 +56,7 @@ export function compileLifecycle(definition: AuthoredLifecycle, version: number)
     contentHash: contentHashOf(definition),
     ...(definition.description ? { description: definition.description } : {}),
     params: fieldSpecs(definition.params),
+    ...(definition.roles ? { roles: definition.roles } : {}),
     steps,
   };
 }

@@ -7,8 +7,14 @@ import { compileLifecycle, contentHashOf } from './compile.js';
 import { lifecycleFilesIn, readLifecycleFile } from './load.js';
 import type { AuthoredLifecycle } from './authoring-schema.js';
 
-export function publishDefinition(db: Db, definition: AuthoredLifecycle, source: string): Promise<PublishOutcome> {
+export function publishDefinition(
+  db: Db,
+  definition: AuthoredLifecycle,
+  source: string,
+  { makeDefault = true }: { makeDefault?: boolean } = {},
+): Promise<PublishOutcome> {
   return publishLifecycle(db, {
+    makeDefault,
     name: definition.name,
     version: definition.version,
     contentHash: contentHashOf(definition),
@@ -19,20 +25,15 @@ export function publishDefinition(db: Db, definition: AuthoredLifecycle, source:
 }
 
 /**
- * Publishes every definition file in `dir` (unchanged ones are no new version). All files are read
- * and validated first, so one bad file stops start-up before anything is published.
+ * Publishes every definition file in `dir`. A file whose content is any published version publishes
+ * nothing (so a restart never moves the default back to older content). All files are read and
+ * validated first, so one bad file stops start-up before anything is published.
  */
-export async function publishDirectory(
-  db: Db,
-  dir: string,
-  log: (line: string) => void = () => {},
-): Promise<{ file: string; published: PublishOutcome }[]> {
+export async function publishDirectory(db: Db, dir: string): Promise<{ file: string; published: PublishOutcome }[]> {
   const definitions = lifecycleFilesIn(dir).map((file) => ({ file: basename(file), definition: readLifecycleFile(file) }));
   const outcomes: { file: string; published: PublishOutcome }[] = [];
   for (const { file, definition } of definitions) {
-    const published = await publishDefinition(db, { ...definition, version: undefined }, file);
-    if (published.outcome === 'created') log(`lifecycle ${published.row.name} v${published.row.version} published from ${file}`);
-    outcomes.push({ file, published });
+    outcomes.push({ file, published: await publishDefinition(db, { ...definition, version: undefined }, file) });
   }
   return outcomes;
 }

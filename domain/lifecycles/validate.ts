@@ -17,6 +17,7 @@ import type { LifecycleStepKind } from '../../workflows/definition.js';
 import { STEP_COMMON_FIELDS, lifecycleHeaderSchema, stepSchemas } from './authoring-schema.js';
 import type { AuthoredLifecycle, AuthoredStep } from './authoring-schema.js';
 import { didYouMean } from '../../workflows/suggest.js';
+import { rolesToBind } from '../../workflows/role-bindings.js';
 
 export interface DefinitionProblem {
   /** Field path, e.g. `steps[3].to` or `name`. */
@@ -73,6 +74,7 @@ export function validateLifecycle(raw: unknown): ValidationResult {
     return { ok: false, problems };
   }
   const { problems, steps } = checkSteps(header.data.steps, header.data.params ?? {});
+  if (problems.length === 0) problems.push(...checkRoleRules(header.data.roles ?? {}, steps));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, definition: { ...header.data, steps } };
 }
@@ -96,6 +98,20 @@ function checkSteps(rawSteps: unknown[], params: Record<string, unknown>): { pro
   // 4. Flow: every step reachable, every loop waits for something (needs distinct ids only).
   if (stepIds.length === rawSteps.length && new Set(stepIds).size === stepIds.length) problems.push(...checkFlow(rawSteps as FlowStep[]));
   return { problems, steps: steps.filter((s): s is AuthoredStep => s !== undefined) };
+}
+
+/** `roles:` entries must name known roles that some step leaves for the part's binding. */
+function checkRoleRules(roles: Record<string, unknown>, steps: AuthoredStep[]): DefinitionProblem[] {
+  const bound = rolesToBind({ steps: steps.map((step) => ({ kind: step.kind, params: step as Record<string, unknown> })) });
+  return Object.keys(roles).flatMap((role): DefinitionProblem[] => {
+    if (!(PARTICIPANT_ROLES as readonly string[]).includes(role)) {
+      const message = `unknown participant role "${role}"${didYouMean(role, PARTICIPANT_ROLES)}; roles: ${PARTICIPANT_ROLES.join(', ')}`;
+      return [{ path: `roles.${role}`, message }];
+    }
+    if (bound.includes(role)) return [];
+    const which = bound.length > 0 ? `the steps bind ${bound.join(', ')}` : 'every step names its participant';
+    return [{ path: `roles.${role}`, message: `no step addresses "${role}" without a participant, so nothing uses this (${which})` }];
+  });
 }
 
 /** One step against its kind's schema; the step when it passes, and what is wrong. */

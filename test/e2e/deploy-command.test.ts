@@ -19,7 +19,7 @@ import { loadParticipantsFile } from '../../app/deploy/seed-participants.js';
 import { MIGRATIONS_DIR } from '../../db/client.js';
 import { knownMigrations } from '../../db/migration-status.js';
 import { CERTIFIER_ROLE, REGISTRAR_ROLE } from '../../domain/chain/part-registry.js';
-import { lifecycleFilesIn } from '../../domain/lifecycles/load.js';
+import { lifecycleFilesIn, readLifecycleFile } from '../../domain/lifecycles/load.js';
 import { TEST_ADMIN_API_KEY } from '../support/env.js';
 
 const PARTICIPANTS = 'app/seed/participants.yaml';
@@ -198,7 +198,9 @@ describe.skipIf(!inject('databaseUrl'))('tracewell deploy', () => {
       `[tracewell] participants: current (${loadParticipantsFile(PARTICIPANTS).length})`,
       '[tracewell] on-chain roles: current',
       '[tracewell] admin: current',
-      `[tracewell] lifecycles: current (${lifecycleFilesIn(LIFECYCLES).length} files)`,
+      `[tracewell] lifecycles: current (${lifecycleFilesIn(LIFECYCLES)
+        .map((file) => `${readLifecycleFile(file).name} v1`)
+        .join(', ')})`,
       expect.stringMatching(/^\[tracewell\] deployment: current \(chain 31337, tracewell \d+\.\d+\.\d+\)$/),
     ]);
   }, 60_000);
