@@ -28,18 +28,17 @@ describe('tracewell lifecycle validate', () => {
   it('exits non-zero and prints each problem with file, line, field and step', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tracewell-lifecycle-'));
     const file = join(dir, 'chip.yaml');
-    writeFileSync(
-      file,
-      readFileSync('app/seed/lifecycles/chip.yaml', 'utf8')
-        .replace('    to: distributor\n', '    to: distributer\n')
-        .replace('kind: certify', 'kind: certfy'),
-    );
+    const text = readFileSync('app/seed/lifecycles/chip.yaml', 'utf8')
+      .replace('    to: distributor\n', '    to: distributer\n')
+      .replace('kind: certify', 'kind: certfy');
+    writeFileSync(file, text);
+    const lineOf = (needle: string) => text.split('\n').findIndex((line) => line.includes(needle)) + 1;
     const result = await validate('app/seed/lifecycles/pallet.yaml', file);
     expect(result.code).toBe(2); // invalid_lifecycle_file (422): bad input
     expect(result.stdout).toBe('app/seed/lifecycles/pallet.yaml: ok (pallet, 1 steps)\n');
     expect(result.stderr.trim().split('\n')).toEqual([
-      `${file}:47: steps[6].kind [step "certify"]: unknown step kind "certfy" (did you mean "certify"?); kinds: mint, transfer, await, record, attach-certificate, certify, bundle, unbundle, assemble, decommission`,
-      `${file}:57: steps[8].to [step "ship"]: unknown participant role "distributer" (did you mean "distributor"?); roles: miner, manufacturer, distributor, retailer, certifier`,
+      `${file}:${lineOf('kind: certfy')}: steps[6].kind [step "certify"]: unknown step kind "certfy" (did you mean "certify"?); kinds: mint, transfer, await, record, attach-certificate, certify, bundle, unbundle, assemble, decommission`,
+      `${file}:${lineOf('to: distributer')}: steps[8].to [step "ship"]: unknown participant role "distributer" (did you mean "distributor"?); roles: miner, manufacturer, distributor, retailer, certifier`,
     ]);
   });
 });
