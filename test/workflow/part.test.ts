@@ -21,6 +21,8 @@ import {
   CURRENT_STEP_QUERY,
 } from '../../workflows/part-types.js';
 import type { PartInput, PartRunState } from '../../workflows/part-types.js';
+import { rolesToBind } from '../../workflows/role-bindings.js';
+import type { RoleBindings } from '../../workflows/role-bindings.js';
 import { participantAddress, uniqueId } from '../support/env.js';
 import { saveHistory, useWorkflowEnv } from '../support/workflow-env.js';
 
@@ -47,12 +49,31 @@ function compile(yaml: string, version = 1): CompiledLifecycle {
   return compileLifecycle(parsed.definition, version);
 }
 
-function start(lifecycle: CompiledLifecycle, options: { partId?: string; params?: Record<string, unknown>; historyLimit?: number } = {}) {
+/** The seeded network has two companies per role; these tests bind the first of each, as a start request would. */
+const FIRST_OF_EACH_ROLE: RoleBindings = {
+  miner: 'sierra-mining',
+  manufacturer: 'acme-foundry',
+  certifier: 'tuv-assurance',
+  distributor: 'northwind-logistics',
+  retailer: 'harbor-retail',
+};
+
+interface StartOptions {
+  partId?: string;
+  params?: Record<string, unknown>;
+  historyLimit?: number;
+  /** Bindings for the roles the lifecycle leaves to the start (default: the first company of each role). */
+  roles?: RoleBindings;
+}
+
+function start(lifecycle: CompiledLifecycle, options: StartOptions = {}) {
   const partId = options.partId ?? uniqueId('urn:test:chip');
+  const roles = options.roles ?? Object.fromEntries(rolesToBind(lifecycle).map((role) => [role, FIRST_OF_EACH_ROLE[role]!]));
   const input: PartInput = {
     partId,
     lifecycle,
     params: options.params ?? {},
+    roles,
     policies: activityPolicies(env.temporal),
     historyLimit: options.historyLimit,
   };
@@ -106,6 +127,29 @@ steps:
 `);
 
 describe('lifecycle interpreter', () => {
+  it('acts for the company bound to a role at start; without a binding, a role several hold parks the step', async () => {
+    const lifecycle = compile(`
+name: two-fabs
+steps:
+  - { id: mint, kind: mint, to: manufacturer }
+`);
+    const bound = await start(lifecycle, { roles: { manufacturer: 'delta-fab' } });
+    expect(await bound.result()).toMatchObject({ status: 'completed', owner: 'delta-fab' });
+    expect((await getPartRecord(env.core.database.db, bound.workflowId))!.part).toMatchObject({
+      ownerId: 'delta-fab',
+      roles: { manufacturer: 'delta-fab' },
+    });
+
+    // What a part started before bindings existed meets (the API now refuses such a start with 422).
+    const unbound = await start(lifecycle, { roles: {} });
+    const parked = await until(unbound, (s) => s.status === 'parked');
+    expect(parked.steps[0]!.error).toEqual({
+      code: 'AmbiguousRole',
+      message: 'several participants hold the role "manufacturer" (acme-foundry, delta-fab); name one with participant:',
+    });
+    await unbound.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'abort', reason: 'test done' }] });
+  });
+
   it('runs a definition: mint, await by update, record, await by signal, transfer; queries show steps and variables', async () => {
     const handle = await start(SHIPPING, { params: { batch: 'B-7' } });
     const partId = handle.workflowId;
