@@ -127,7 +127,8 @@ describe('parts on lifecycle versions', () => {
     ];
     await call('POST', '/lifecycles', { name, steps });
     const first = uniqueId();
-    expect(await call('POST', '/parts', { id: first, lifecycle: name })).toMatchObject({
+    const roles = { manufacturer: 'acme-foundry' };
+    expect(await call('POST', '/parts', { id: first, lifecycle: name, roles })).toMatchObject({
       status: 201,
       body: { lifecycle: { name, version: 1 } },
     });
@@ -137,7 +138,7 @@ describe('parts on lifecycle versions', () => {
       (await call('POST', '/lifecycles', { name, steps: [...steps, { id: 'note', kind: 'record', event: 'shipped' }] })).body.version,
     ).toBe(2);
     const second = uniqueId();
-    expect(await call('POST', '/parts', { id: second, lifecycle: name })).toMatchObject({
+    expect(await call('POST', '/parts', { id: second, lifecycle: name, roles })).toMatchObject({
       status: 201,
       body: { lifecycle: { name, version: 2 } },
     });
@@ -157,7 +158,7 @@ describe('parts on lifecycle versions', () => {
 
     // A part can also start on an older version explicitly.
     const third = uniqueId();
-    expect(await call('POST', '/parts', { id: third, lifecycle: name, version: 1 })).toMatchObject({
+    expect(await call('POST', '/parts', { id: third, lifecycle: name, version: 1, roles })).toMatchObject({
       status: 201,
       body: { lifecycle: { version: 1 } },
     });
@@ -334,6 +335,203 @@ function rawRequest(request: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+describe('roles bound per part, in a network with two companies per role', () => {
+  const publish = async (yaml: string) => {
+    const published = await call('POST', '/lifecycles', yaml, 'application/yaml');
+    expect(published.status, JSON.stringify(published.body)).toBe(201);
+    return published.body.name as string;
+  };
+
+  it('binds a role from the request, the caller rule or the default, and each part mints to its own company', async () => {
+    const named = uniqueId();
+    const started = await call('POST', '/parts', { id: named, lifecycle: 'part-basic', roles: { manufacturer: 'delta-fab' } });
+    expect(started).toMatchObject({ status: 201, body: { roles: { manufacturer: 'delta-fab' } } });
+
+    const byDefault = uniqueId();
+    expect(await call('POST', '/parts', { id: byDefault, lifecycle: 'part-basic' })).toMatchObject({
+      status: 201,
+      body: { roles: { manufacturer: 'acme-foundry' } },
+    });
+
+    // part-basic binds the manufacturer to the caller's own company when the caller is one.
+    const deltaKey = (await call('POST', '/participants/delta-fab/api-keys', { label: 'roles test' })).body.apiKey.key;
+    const byCaller = uniqueId();
+    expect(await apiClient(() => stack.apiUrl, deltaKey).call('POST', '/parts', { id: byCaller, lifecycle: 'part-basic' })).toMatchObject({
+      status: 201,
+      body: { roles: { manufacturer: 'delta-fab' } },
+    });
+
+    for (const [id, fab] of [
+      [named, 'delta-fab'],
+      [byDefault, 'acme-foundry'],
+      [byCaller, 'delta-fab'],
+    ] as const) {
+      const part = await untilPart(id, waitingFor('sold'));
+      expect(part).toMatchObject({ roles: { manufacturer: fab }, owner: { id: fab } });
+      expect(await stack.core.registry.ownerOf(tokenIdOf(id))).toBe(await participantAddress(stack.core, fab));
+    }
+  });
+
+  it('refuses at start, with 422 and the candidates, a role nothing binds, and names that do not fit', async () => {
+    const name = await publish(`
+name: shelf-${randomUUID().slice(0, 8)}
+steps:
+  - { id: make, kind: mint, to: manufacturer }
+  - { id: stock, kind: transfer, to: retailer }
+roles:
+  manufacturer: { default: acme-foundry }
+`);
+    const unbound = await call('POST', '/parts', { id: uniqueId(), lifecycle: name });
+    expect(unbound).toMatchObject({ status: 422, body: { error: { code: 'unresolved_roles' } } });
+    expect(unbound.body.error.message).toBe(
+      `roles for ${name} v1: roles.retailer: 2 participants hold the role "retailer" (corner-market, harbor-retail); name one in roles.retailer`,
+    );
+    expect(unbound.body.error.details).toEqual([
+      {
+        field: 'roles.retailer',
+        message: expect.stringContaining('2 participants hold the role "retailer"'),
+        candidates: ['corner-market', 'harbor-retail'],
+      },
+    ]);
+
+    const wrong = await call('POST', '/parts', {
+      id: uniqueId(),
+      lifecycle: name,
+      roles: { retailer: 'delta-fab', retailr: 'corner-market', manufacturer: 'nobody-here' },
+    });
+    expect(wrong).toMatchObject({ status: 422, body: { error: { code: 'unresolved_roles' } } });
+    expect(wrong.body.error.details.map((d: any) => `${d.field}: ${d.message}`)).toEqual([
+      `roles.retailr: ${name} v1 binds no role "retailr" (did you mean "retailer"?); it binds: manufacturer, retailer`,
+      'roles.manufacturer: the request names "nobody-here" is no registered participant',
+      'roles.retailer: the request names "delta-fab" does not hold the role "retailer" (it holds: manufacturer)',
+    ]);
+
+    const id = uniqueId();
+    expect(await call('POST', '/parts', { id, lifecycle: name, roles: { retailer: 'corner-market' } })).toMatchObject({
+      status: 201,
+      body: { roles: { manufacturer: 'acme-foundry', retailer: 'corner-market' } },
+    });
+    expect((await untilPart(id, (p) => p.status === 'completed')).owner.id).toBe('corner-market');
+  });
+
+  it('a part made from another inherits its roles unless told otherwise', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const wafer = await publish(`
+name: wafer-${suffix}
+steps:
+  - { id: make, kind: mint, to: manufacturer }
+`);
+    const chip = await publish(`
+name: chip-${suffix}
+params:
+  wafer: { type: part, required: true }
+steps:
+  - { id: make, kind: mint, to: manufacturer, from: "\${params.wafer}" }
+`);
+    const waferId = uniqueId('urn:test:wafer');
+    expect((await call('POST', '/parts', { id: waferId, lifecycle: wafer, roles: { manufacturer: 'delta-fab' } })).status).toBe(201);
+    await untilPart(waferId, (p) => p.status === 'completed');
+
+    const chipId = uniqueId('urn:test:chip');
+    expect(await call('POST', '/parts', { id: chipId, lifecycle: chip, params: { wafer: waferId } })).toMatchObject({
+      status: 201,
+      body: { roles: { manufacturer: 'delta-fab' } },
+    });
+    expect((await untilPart(chipId, (p) => p.status === 'completed')).owner.id).toBe('delta-fab');
+    const told = await call('POST', '/parts', {
+      id: uniqueId('urn:test:chip'),
+      lifecycle: chip,
+      params: { wafer: waferId },
+      roles: { manufacturer: 'acme-foundry' },
+    });
+    expect(told).toMatchObject({ status: 201, body: { roles: { manufacturer: 'acme-foundry' } } });
+  });
+
+  it('checks that a participant a param names for a step holds its role, at start', async () => {
+    const name = await publish(`
+name: handover-${randomUUID().slice(0, 8)}
+params:
+  carrier: { type: participant, required: true }
+roles:
+  manufacturer: { default: acme-foundry }
+steps:
+  - { id: make, kind: mint, to: manufacturer }
+  - { id: ship, kind: transfer, to: distributor, participant: "\${params.carrier}" }
+`);
+    const refused = await call('POST', '/parts', { id: uniqueId(), lifecycle: name, params: { carrier: 'corner-market' } });
+    expect(refused).toMatchObject({ status: 422, body: { error: { code: 'unresolved_roles' } } });
+    expect(refused.body.error.details).toEqual([
+      {
+        field: 'params.carrier',
+        message: '"corner-market" does not hold the role "distributor" that step "ship" needs (it holds: retailer)',
+      },
+    ]);
+    expect((await call('POST', '/parts', { id: uniqueId(), lifecycle: name, params: { carrier: 'southgate-freight' } })).status).toBe(201);
+  });
+});
+
+describe('default and deprecated lifecycle versions', () => {
+  it('lets a process engineer choose the default, deprecate a version, and never moves the default on re-publishing', async () => {
+    const name = `versioned-${randomUUID().slice(0, 8)}`;
+    const v1 = { name, roles: { manufacturer: { default: 'acme-foundry' } }, steps: [{ id: 'mint', kind: 'mint', to: 'manufacturer' }] };
+    const v2 = { ...v1, steps: [...v1.steps, { id: 'note', kind: 'record', event: 'noted' }] };
+    expect(await call('POST', '/lifecycles', v1)).toMatchObject({ status: 201, body: { version: 1, default: true } });
+    expect(await call('POST', '/lifecycles', v2)).toMatchObject({ status: 201, body: { version: 2, default: true } });
+
+    // Content equal to an older version is that version: nothing is published and the default stays.
+    expect(await call('POST', '/lifecycles', v1)).toMatchObject({ status: 200, body: { version: 1, default: false } });
+    expect((await call('GET', `/lifecycles/${name}`)).body).toMatchObject({ default: 2, latest: 2 });
+
+    expect(await call('POST', `/lifecycles/${name}/default`, { version: 1 })).toMatchObject({
+      status: 200,
+      body: { name, version: 1, default: true, deprecatedAt: null },
+    });
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: name })).toMatchObject({ body: { lifecycle: { version: 1 } } });
+    const listed = (await call('GET', '/lifecycles')).body.lifecycles.find((l: any) => l.name === name);
+    expect(listed).toMatchObject({ version: 1, default: true, latest: 2 });
+
+    // A new version published with ?default=false waits to be chosen.
+    const v3 = { ...v2, description: 'third' };
+    expect(await call('POST', `/lifecycles?default=false`, v3)).toMatchObject({ status: 201, body: { version: 3, default: false } });
+
+    const deprecated = await call('PUT', `/lifecycles/${name}/2/deprecation`);
+    expect(deprecated).toMatchObject({ status: 200, body: { version: 2, default: false, deprecatedAt: expect.any(String) } });
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: name, version: 2 })).toEqual({
+      status: 409,
+      body: {
+        error: {
+          code: 'lifecycle_version_deprecated',
+          message: `${name} v2 is deprecated: no new part starts on it; start on v1 (the default), or omit version`,
+        },
+      },
+    });
+    expect(await call('POST', `/lifecycles/${name}/default`, { version: 2 })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'lifecycle_version_deprecated' } },
+    });
+    expect(await call('PUT', `/lifecycles/${name}/1/deprecation`)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'default_version_deprecation' } },
+    });
+    expect(await call('PUT', `/lifecycles/${name}/9/deprecation`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'lifecycle_version_not_found' } },
+    });
+
+    expect(await call('DELETE', `/lifecycles/${name}/2/deprecation`)).toMatchObject({ status: 200, body: { deprecatedAt: null } });
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: name, version: 2 })).toMatchObject({ status: 201 });
+  });
+
+  it('lets only a process engineer change versions', async () => {
+    const { api } = await apiClient(() => stack.apiUrl).newParticipant(['retailer'], 'shop');
+    expect(await api.call('POST', '/lifecycles/part-basic/default', { version: 1 })).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    });
+    expect(await api.call('PUT', '/lifecycles/part-basic/1/deprecation')).toMatchObject({ status: 403 });
+  });
+});
 
 describe("the API's OpenAPI document", () => {
   const resolve = (document: any, schema: any): any =>

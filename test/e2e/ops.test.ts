@@ -36,6 +36,8 @@ beforeAll(async () => {
 name: ${LIFECYCLE}
 params:
   buyer: { type: participant, required: true }
+roles:
+  manufacturer: { default: acme-foundry }
 steps:
   - { id: mint, kind: mint, to: manufacturer }
   - { id: inspect, kind: record, event: inspected }
