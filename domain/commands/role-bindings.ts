@@ -9,7 +9,6 @@ import { lookup, referencesIn } from '../../workflows/definition.js';
 import type { CompiledLifecycle } from '../../workflows/definition.js';
 import { rolesToBind } from '../../workflows/role-bindings.js';
 import type { RoleBindings } from '../../workflows/role-bindings.js';
-import { roleFieldsOf } from '../../workflows/step-kinds.js';
 import { didYouMean } from '../../workflows/suggest.js';
 import { CodedError } from '../errors/coded-error.js';
 import { Errors } from '../errors/catalogue.js';
@@ -100,21 +99,10 @@ function bindOne(role: string, given: RoleBindings, context: Context): string | 
   return { field: `roles.${role}`, message, candidates: ids.slice(0, CANDIDATES_SHOWN) };
 }
 
-/** Steps that name their participant as `${params.x}`: the named one must hold the step's role. */
-function paramRoleProblems(lifecycle: CompiledLifecycle, params: Record<string, unknown>, named: Map<string, Participant>): RoleProblem[] {
-  return lifecycle.steps.flatMap((step): RoleProblem[] => {
-    const role = step.params[roleFieldsOf(step.kind)[0] ?? ''];
-    const reference = typeof step.params.participant === 'string' ? /^\$\{params\.(\w+)\}$/.exec(step.params.participant) : null;
-    const participant = reference ? named.get(params[reference[1]!] as string) : undefined;
-    if (typeof role !== 'string' || !participant || participant.roles.includes(role)) return [];
-    const message = `"${participant.id}" does not hold the role "${role}" that step "${step.id}" needs (it holds: ${participant.roles.join(', ') || 'none'})`;
-    return [{ field: `params.${reference![1]}`, message }];
-  });
-}
-
 /**
  * The part's role bindings, or 422 `unresolved_roles` listing every role that cannot be bound and
- * every participant named for a role it does not hold.
+ * every participant named for a role it does not hold. (A step that names its participant itself,
+ * e.g. from a param, is checked when it runs: roles may change while a part runs.)
  */
 export async function bindRoles(db: Db, lifecycle: CompiledLifecycle, request: StartRoles, caller: string): Promise<RoleBindings> {
   const needed = rolesToBind(lifecycle);
@@ -124,7 +112,6 @@ export async function bindRoles(db: Db, lifecycle: CompiledLifecycle, request: S
     ...Object.values(given),
     ...[...parents.values()].flatMap(Object.values),
     ...Object.values(lifecycle.roles ?? {}).flatMap((rule) => (rule.default ? [rule.default] : [])),
-    ...Object.values(request.params).filter((value): value is string => typeof value === 'string'),
   ];
   const context: Context = {
     lifecycle,
@@ -146,7 +133,6 @@ export async function bindRoles(db: Db, lifecycle: CompiledLifecycle, request: S
     if (typeof bound === 'string') bindings[role] = bound;
     else problems.push(bound);
   }
-  problems.push(...paramRoleProblems(lifecycle, request.params, context.named));
   if (problems.length > 0) {
     throw new CodedError(
       Errors.unresolved_roles,

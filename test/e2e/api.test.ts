@@ -447,28 +447,6 @@ steps:
     });
     expect(told).toMatchObject({ status: 201, body: { roles: { manufacturer: 'acme-foundry' } } });
   });
-
-  it('checks that a participant a param names for a step holds its role, at start', async () => {
-    const name = await publish(`
-name: handover-${randomUUID().slice(0, 8)}
-params:
-  carrier: { type: participant, required: true }
-roles:
-  manufacturer: { default: acme-foundry }
-steps:
-  - { id: make, kind: mint, to: manufacturer }
-  - { id: ship, kind: transfer, to: distributor, participant: "\${params.carrier}" }
-`);
-    const refused = await call('POST', '/parts', { id: uniqueId(), lifecycle: name, params: { carrier: 'corner-market' } });
-    expect(refused).toMatchObject({ status: 422, body: { error: { code: 'unresolved_roles' } } });
-    expect(refused.body.error.details).toEqual([
-      {
-        field: 'params.carrier',
-        message: '"corner-market" does not hold the role "distributor" that step "ship" needs (it holds: retailer)',
-      },
-    ]);
-    expect((await call('POST', '/parts', { id: uniqueId(), lifecycle: name, params: { carrier: 'southgate-freight' } })).status).toBe(201);
-  });
 });
 
 describe('default and deprecated lifecycle versions', () => {

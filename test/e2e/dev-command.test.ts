@@ -1,74 +1,18 @@
 // `tracewell dev` as a user runs it: every service starts, Ctrl-C leaves nothing running, and with a
 // data directory the parts, the chain and the contract deployment survive a restart.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { interrupt, processesUsing, startDev } from '../support/dev-stack.js';
 import { uniqueId } from '../support/env.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tracewell-dev-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-interface DevRun {
-  child: ChildProcess;
-  output: () => string;
-  apiUrl: string;
-  /** The admin API key the banner prints. */
-  apiKey: string;
-}
-
-/** Starts `tracewell dev` on free ports and waits for its banner. */
-async function startDev(): Promise<DevRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/tracewell.ts', 'dev', '--data-dir', dataDir], {
-    env: {
-      ...process.env,
-      DATABASE_URL: '', // the embedded PGlite, as a user gets it
-      API_PORT: '0',
-      CHAIN_PORT: '0',
-      AZURITE_PORT: '0',
-      TEMPORAL_DEV_PORT: '0',
-      TEMPORAL_DEV_UI_PORT: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 90_000;
-  while (!/API\s+(http:\/\/\S+)/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`tracewell dev exited early:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`tracewell dev did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    child,
-    output: () => output,
-    apiUrl: /API\s+(http:\/\/\S+)/.exec(output)![1]!,
-    apiKey: /Admin key\s+(tw_\S+)/.exec(output)![1]!,
-  };
-}
-
-async function interrupt(run: DevRun): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
-  run.child.kill('SIGINT');
-  return exited;
-}
-
-/** Processes whose command line names the data directory (temporal, anvil, azurite). */
-function processesUsing(dir: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', dir], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
 describe('tracewell dev', () => {
   it('starts the stack, stops cleanly on Ctrl-C, and keeps state across a restart', async () => {
-    const first = await startDev();
+    const first = await startDev(dataDir);
     expect(first.output()).toMatch(/Temporal UI\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(first.output()).toMatch(/Chain RPC\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(first.output()).toContain('PartRegistry deployed at');
@@ -104,7 +48,7 @@ describe('tracewell dev', () => {
     expect(await interrupt(first)).toBe(0);
     expect(processesUsing(dataDir)).toEqual([]);
 
-    const second = await startDev();
+    const second = await startDev(dataDir);
     try {
       expect(second.output()).toContain(`PartRegistry found at ${address}`);
       // The deploy inside `dev` found everything it set up on the first start.
