@@ -104,13 +104,16 @@ describe('the first hour on the dev stack', () => {
     const published = await admin.call('POST', '/lifecycles', PART_BASIC_V2, { contentType: 'application/yaml' });
     expect(published).toMatchObject({ status: 201, body: { name: 'part-basic', version: 2, default: true } });
     const id = uniqueId('urn:first-hour:v2');
-    expect(await admin.call('POST', '/parts', { id, lifecycle: 'part-basic', roles: { manufacturer: 'kestrel-fab' } })).toMatchObject({
+    const start = { id, lifecycle: 'part-basic', params: { batch: 'B-2' }, roles: { manufacturer: 'kestrel-fab' } };
+    expect(await admin.call('POST', '/parts', start)).toMatchObject({
       status: 201,
       body: { lifecycle: { version: 2 } },
     });
     expected.set(id, { manufacturer: 'kestrel-fab', version: 2 });
-    await admin.untilPart(id, sold, 60_000);
-  }, 60_000);
+    const waiting = await admin.untilPart(id, sold, 60_000);
+    expect(waiting.steps.map((step: any) => step.id)).toEqual(['mint', 'inspected', 'sold', 'deliver']);
+    expect(waiting.steps.slice(0, 2).map((step: any) => step.status)).toEqual(['succeeded', 'succeeded']);
+  }, 90_000);
 
   it('after a restart on the data directory: v2 is still the default, each part on its own version, none parked', async () => {
     expect(await interrupt(dev)).toBe(0);
