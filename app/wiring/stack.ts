@@ -13,6 +13,7 @@ import { freePort } from '../devstack/process.js';
 import type { RunningService } from '../devstack/process.js';
 import { azuriteConnectionString, DEV_MNEMONIC, startAnvil, startAzurite, startTemporalDevServer } from '../devstack/services.js';
 import { ensureTemporalCli } from '../devstack/temporal-cli.js';
+import { endLinesTo } from '../devstack/wait-indicator.js';
 import { serveApi } from './api-server.js';
 import { startEventServices } from './event-services.js';
 import { startServiceBusIntake } from './service-bus.js';
@@ -77,7 +78,7 @@ async function startEmbeddedTemporal(
   dataDir: string | undefined,
   log: (line: string) => void,
 ): Promise<{ temporal: TemporalConfig; uiUrl: string }> {
-  const cli = await ensureTemporalCli(log);
+  const cli = await ensureTemporalCli(endLinesTo(log));
   const { ip } = temporal.devServer;
   const port = await portOrFree(temporal.devServer.port);
   const uiPort = await portOrFree(temporal.devServer.uiPort);
