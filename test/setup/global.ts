@@ -48,6 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ip: '127.0.0.1',
         port: temporalPort,
         uiPort,
+        headless: true, // nobody browses the suite's server; test/e2e/dev-command.test.ts checks the UI `dev` serves
         namespace: 'default',
         logFile: join(workDir, 'temporal.log'),
       }),
