@@ -34,7 +34,7 @@ export function formatElapsed(ms: number): string {
   return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
 }
 
-/** Waits shown on `stream`: a spinner when it is an interactive terminal, plain lines otherwise. */
+/** Waits shown on `stream`: a spinner when it is an interactive terminal with a width, plain lines otherwise. */
 export function spinnerOn(stream: NodeJS.WritableStream, options: SpinnerOptions = {}): WaitIndicator {
   const { plainEvery = 50, plainEveryMs = 10_000, now = () => performance.now() } = options;
   return {
@@ -43,6 +43,9 @@ export function spinnerOn(stream: NodeJS.WritableStream, options: SpinnerOptions
       const elapsed = () => formatElapsed(now() - startedAt);
       let detail = '';
       const spinner = ora({ stream: stream as NodeJS.WriteStream, text });
+      // ora sizes its frames by the terminal's width: one that reports none (0 columns, as under
+      // `script` or a container's pseudo-terminal before it is sized) would make it clear lines forever.
+      if (!((stream as NodeJS.WriteStream).columns > 0)) spinner.isEnabled = false;
       const describe = () => `${text}${detail ? `: ${detail}` : ''} (${elapsed()})`;
       spinner.start();
       // A terminal shows the clock running; a log gets a line now and then.

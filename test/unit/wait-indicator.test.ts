@@ -96,6 +96,24 @@ describe('spinnerOn, on a stream that is not a terminal', () => {
   });
 });
 
+describe('spinnerOn, on a terminal that reports no width', () => {
+  it('prints plain lines rather than frames it cannot size', async () => {
+    const out = pipe();
+    const terminal = Object.assign(out.stream, { isTTY: true, columns: 0 });
+    const clock = manualClock();
+    const wait = spinnerOn(terminal, { plainEvery: 1, now: clock.now }).begin('starting anvil');
+    wait.note('listening');
+    clock.advance(120);
+    wait.succeed('anvil ready');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out.lines()).toEqual([
+      '- starting anvil',
+      '  starting anvil: listening (0 ms)',
+      expect.stringMatching(/^\S+ anvil ready \(120 ms\)$/),
+    ]);
+  });
+});
+
 describe('endLinesTo', () => {
   it('logs only how each wait ended', () => {
     const logged: string[] = [];
