@@ -62,17 +62,32 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** The settings naming a port the stack opens (the API, anvil, Azurite, the Temporal dev server and its UI). */
+export const STACK_PORT_SETTINGS = ['API_PORT', 'CHAIN_PORT', 'AZURITE_PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_DEV_UI_PORT'] as const;
+
+export interface FreePortOptions {
+  /** The process environment the settings are read from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Keep a port `env` sets (the demo: a user who sets API_PORT gets the API there); only unset ports
+   * are free ones. Without it every port is free (benchmarks, whose runs must never collide).
+   */
+  keepSetPorts?: boolean;
+}
+
 /**
- * The settings of a throwaway stack (benchmarks, the demo): every port the stack opens is a free
- * one, so runs never collide; `env` (after the process's own) adds or overrides settings.
+ * The settings of a throwaway stack (benchmarks, the demo): the ports it opens are free ones (`0`),
+ * so runs never collide; `overrides` (after the environment's own settings) adds or overrides settings.
  */
-export function freePortStackConfig(env: NodeJS.ProcessEnv = {}): { config: AppConfig; temporal: TemporalConfig } {
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', ...env });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
-    ...process.env,
-    TEMPORAL_DEV_PORT: '0',
-    TEMPORAL_DEV_UI_PORT: '0',
-  });
+export function freePortStackConfig(
+  overrides: NodeJS.ProcessEnv = {},
+  { env = process.env, keepSetPorts = false }: FreePortOptions = {},
+): { config: AppConfig; temporal: TemporalConfig } {
+  const ports: NodeJS.ProcessEnv = {};
+  for (const name of STACK_PORT_SETTINGS) ports[name] = keepSetPorts && env[name] ? env[name] : '0';
+  const settings = { ...env, ...ports, ...overrides };
+  const config = loadAppConfig(settings);
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, settings);
   return { config, temporal };
 }
 
