@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { goInstall, TemporalCliNotFoundError } from '../../app/devstack/temporal-cli.js';
 import { spinnerOn } from '../../app/devstack/wait-indicator.js';
@@ -43,11 +44,7 @@ function plainStream() {
   stream.on('data', (chunk: Buffer) => (written += chunk.toString()));
   return {
     stream,
-    lines: () =>
-      written
-        .replace(/\u001b\[[0-9;]*m/g, '')
-        .split('\n')
-        .filter(Boolean),
+    lines: () => stripVTControlCharacters(written).split('\n').filter(Boolean),
   };
 }
 

@@ -1,6 +1,7 @@
 // The wait indicator on a stream that is not a terminal (a CI log, a pipe): plain lines, never
 // spinner frames. The clock is injected, so nothing here waits.
 import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { endLinesTo, formatElapsed, spinnerOn } from '../../app/devstack/wait-indicator.js';
 
@@ -13,11 +14,7 @@ function pipe(): { stream: PassThrough & { isTTY: boolean }; lines: () => string
     stream,
     text: () => written,
     // Colours may or may not be on, depending on the terminal the tests run in: compare plain text.
-    lines: () =>
-      written
-        .replace(/\u001b\[[0-9;]*m/g, '')
-        .split('\n')
-        .filter(Boolean),
+    lines: () => stripVTControlCharacters(written).split('\n').filter(Boolean),
   };
 }
 
@@ -45,7 +42,8 @@ describe('spinnerOn, on a stream that is not a terminal', () => {
       expect.stringMatching(/^\S+ built the Temporal CLI \(1\.2 s\)$/),
     ]);
     // No spinner frames, cursor moves or carriage returns in a log.
-    expect(out.text()).not.toMatch(/\r|\u001b\[\?25[lh]|\u001b\[\d*[GK]/);
+    for (const frameControl of ['\r', '\u001b[?25l', '\u001b[?25h', '\u001b[1G', '\u001b[0K'])
+      expect(out.text()).not.toContain(frameControl);
   });
 
   it('prints a note once the last line is plainEveryMs old, however few notes came', async () => {
