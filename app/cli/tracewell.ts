@@ -13,6 +13,7 @@ import { LifecycleFileError, readLifecycleFile } from '../../domain/lifecycles/l
 import { Errors } from '../../domain/errors/catalogue.js';
 import { exitCodeOf } from '../../domain/errors/coded-error.js';
 import { killAllChildrenSync } from '../devstack/process.js';
+import { formatElapsed, spinnerOn } from '../devstack/wait-indicator.js';
 import { EXIT_CODE_HELP, reportFailure } from './report-failure.js';
 import { registerOpsCommands } from './ops.js';
 import { serveApi } from '../wiring/api-server.js';
@@ -66,18 +67,20 @@ program
   .action(async (options: { dataDir?: string }) => {
     const config = settings();
     const dataDir = options.dataDir ?? config.TRACEWELL_DATA_DIR;
+    const startedAt = performance.now();
     const stack = await startStack({
       config: { ...config, TRACEWELL_DATA_DIR: dataDir ? resolve(dataDir) : undefined },
       temporal: loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG),
       startTemporal: true,
       dataDir: dataDir ? resolve(dataDir) : undefined,
       log,
+      waits: spinnerOn(process.stdout),
     });
     stopOnSignal(stack.stop, log);
     console.log(
       [
         '',
-        'Tracewell is running.',
+        `Tracewell is running (started in ${formatElapsed(performance.now() - startedAt)}).`,
         `  API          ${stack.apiUrl}`,
         `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal)'}`,
         `  Temporal     ${stack.temporalAddress}`,

@@ -17,7 +17,10 @@ export interface TemporalDevServerOptions {
   cli: string;
   ip: string;
   port: number;
+  /** Where the Temporal Web UI is served (the CLI embeds it). */
   uiPort: number;
+  /** No Web UI: for the test suite's shared server, which nobody browses. */
+  headless?: boolean;
   namespace: string;
   /** SQLite file for durable state; in memory when absent. */
   dbFile?: string;
@@ -35,9 +38,21 @@ const CLI_ATTRIBUTE_TYPES: Record<SearchAttributeType, string> = {
   KEYWORD_LIST: 'KeywordList',
 };
 
-/** The real dev server, with the part workflows' search attributes registered. */
+/** The URL of the dev server's Web UI. */
+export function temporalUiUrl(options: Pick<TemporalDevServerOptions, 'ip' | 'uiPort'>): string {
+  return `http://${options.ip}:${options.uiPort}`;
+}
+
+/** True once the Web UI answers its page. */
+async function uiAnswers(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+  await response.body?.cancel();
+  return response.ok;
+}
+
+/** The real dev server, with the part workflows' search attributes registered; ready once it (and its UI) answer. */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<RunningService> {
-  const args = ['server', 'start-dev', '--headless', '--ip', options.ip, '--port', String(options.port)];
+  const args = ['server', 'start-dev', ...(options.headless ? ['--headless'] : []), '--ip', options.ip, '--port', String(options.port)];
   args.push('--ui-port', String(options.uiPort), '--namespace', options.namespace, '--log-level', 'warn');
   for (const key of PART_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${CLI_ATTRIBUTE_TYPES[key.type]}`);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
@@ -50,6 +65,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     readyTimeoutMs: 60_000,
     ready: async () => {
       if (!(await portOpen(options.ip, options.port))) return false;
+      if (!options.headless && !(await uiAnswers(temporalUiUrl(options)))) return false;
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
         await connection.workflowService.describeNamespace({ namespace: options.namespace });

@@ -1,10 +1,13 @@
 // Finds the `temporal` CLI (which embeds the real Temporal dev server): TEMPORAL_CLI, then PATH,
 // then Go's bin folder; failing those, builds it with `go install` when Go is present.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { homedir } from 'node:os';
 import { promisify } from 'node:util';
+import { endLinesTo } from './wait-indicator.js';
+import type { Wait, WaitIndicator } from './wait-indicator.js';
 
 const run = promisify(execFile);
 
@@ -50,8 +53,35 @@ export async function findTemporalCli(env: NodeJS.ProcessEnv = process.env): Pro
   return undefined;
 }
 
+/**
+ * `go install -v <target>`, each package it builds shown as the wait's note with a count (go prints
+ * one import path per line on stderr, and `go: downloading <module>` while fetching). Rejects with
+ * the tail of go's output when it fails.
+ */
+export async function goInstall(target: string, wait: Wait, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+  const child = spawn('go', ['install', '-v', target], {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const tail: string[] = [];
+  let built = 0;
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    const downloading = /^go: downloading (\S+)/.exec(line);
+    if (downloading) wait.note(`downloading ${downloading[1]}`);
+    else if (/^[\w.~/-]+$/.test(line)) wait.note(`${++built} packages built, now ${line}`);
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new TemporalCliNotFoundError(`go install ${target} exited with code ${code}:\n${tail.join('\n')}`);
+}
+
 /** Finds the CLI, building it with `go install` when it is missing and Go is available. */
-export async function ensureTemporalCli(log: (line: string) => void = () => {}): Promise<string> {
+export async function ensureTemporalCli(waits: WaitIndicator = endLinesTo(() => {})): Promise<string> {
   const found = await findTemporalCli();
   if (found) return found;
   const goBin = await goBinDir();
@@ -60,9 +90,18 @@ export async function ensureTemporalCli(log: (line: string) => void = () => {}):
       'the Temporal CLI was not found (set TEMPORAL_CLI, put `temporal` on PATH, or install Go so it can be built)',
     );
   }
-  log(`building the Temporal CLI: go install ${TEMPORAL_CLI_MODULE} (a few minutes, once)`);
-  await run('go', ['install', TEMPORAL_CLI_MODULE], { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 });
+  const wait = waits.begin(`building the Temporal CLI once: go install ${TEMPORAL_CLI_MODULE} (a few minutes)`);
+  try {
+    await goInstall(TEMPORAL_CLI_MODULE, wait);
+  } catch (error) {
+    wait.fail('building the Temporal CLI failed');
+    throw error;
+  }
   const built = join(goBin, 'temporal');
-  if (!executable(built)) throw new TemporalCliNotFoundError(`go install finished but ${built} is missing`);
+  if (!executable(built)) {
+    wait.fail('building the Temporal CLI failed');
+    throw new TemporalCliNotFoundError(`go install finished but ${built} is missing`);
+  }
+  wait.succeed(`built the Temporal CLI: ${built}`);
   return built;
 }

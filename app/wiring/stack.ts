@@ -11,8 +11,17 @@ import type { TemporalConfig } from '../config/temporal.js';
 import type { RunningApi } from '../../api/server.js';
 import { freePort } from '../devstack/process.js';
 import type { RunningService } from '../devstack/process.js';
-import { azuriteConnectionString, DEV_MNEMONIC, startAnvil, startAzurite, startTemporalDevServer } from '../devstack/services.js';
+import {
+  azuriteConnectionString,
+  DEV_MNEMONIC,
+  startAnvil,
+  startAzurite,
+  startTemporalDevServer,
+  temporalUiUrl,
+} from '../devstack/services.js';
 import { ensureTemporalCli } from '../devstack/temporal-cli.js';
+import { endLinesTo } from '../devstack/wait-indicator.js';
+import type { WaitIndicator } from '../devstack/wait-indicator.js';
 import { serveApi } from './api-server.js';
 import { startEventServices } from './event-services.js';
 import { startServiceBusIntake } from './service-bus.js';
@@ -35,6 +44,8 @@ export interface StackOptions {
   dataDir?: string;
   workflowBundlePath?: string;
   log?: (line: string) => void;
+  /** Shows each service starting and how long it took; by default only its ready line goes to `log`. */
+  waits?: WaitIndicator;
 }
 
 export interface Stack {
@@ -51,17 +62,32 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** The settings naming a port the stack opens (the API, anvil, Azurite, the Temporal dev server and its UI). */
+export const STACK_PORT_SETTINGS = ['API_PORT', 'CHAIN_PORT', 'AZURITE_PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_DEV_UI_PORT'] as const;
+
+export interface FreePortOptions {
+  /** The process environment the settings are read from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Keep a port `env` sets (the demo: a user who sets API_PORT gets the API there); only unset ports
+   * are free ones. Without it every port is free (benchmarks, whose runs must never collide).
+   */
+  keepSetPorts?: boolean;
+}
+
 /**
- * The settings of a throwaway stack (benchmarks, the demo): every port the stack opens is a free
- * one, so runs never collide; `env` (after the process's own) adds or overrides settings.
+ * The settings of a throwaway stack (benchmarks, the demo): the ports it opens are free ones (`0`),
+ * so runs never collide; `overrides` (after the environment's own settings) adds or overrides settings.
  */
-export function freePortStackConfig(env: NodeJS.ProcessEnv = {}): { config: AppConfig; temporal: TemporalConfig } {
-  const config = loadAppConfig({ ...process.env, API_PORT: '0', CHAIN_PORT: '0', AZURITE_PORT: '0', ...env });
-  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, {
-    ...process.env,
-    TEMPORAL_DEV_PORT: '0',
-    TEMPORAL_DEV_UI_PORT: '0',
-  });
+export function freePortStackConfig(
+  overrides: NodeJS.ProcessEnv = {},
+  { env = process.env, keepSetPorts = false }: FreePortOptions = {},
+): { config: AppConfig; temporal: TemporalConfig } {
+  const ports: NodeJS.ProcessEnv = {};
+  for (const name of STACK_PORT_SETTINGS) ports[name] = keepSetPorts && env[name] ? env[name] : '0';
+  const settings = { ...env, ...ports, ...overrides };
+  const config = loadAppConfig(settings);
+  const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG, settings);
   return { config, temporal };
 }
 
@@ -70,30 +96,48 @@ async function portOrFree(port: number): Promise<number> {
   return port === 0 ? freePort() : port;
 }
 
+/** One part of the start, shown as a wait: `text` while it runs, `done(result)` once it has. */
+async function phase<T>(waits: WaitIndicator, text: string, run: () => Promise<T>, done: (result: T) => string): Promise<T> {
+  const wait = waits.begin(text);
+  try {
+    const result = await run();
+    wait.succeed(done(result));
+    return result;
+  } catch (error) {
+    wait.fail(`${text}: failed`);
+    throw error;
+  }
+}
+
 /** The Temporal dev server, for a stack without an external Temporal: the config then points at it. */
 async function startEmbeddedTemporal(
   temporal: TemporalConfig,
   services: RunningService[],
   dataDir: string | undefined,
-  log: (line: string) => void,
+  waits: WaitIndicator,
 ): Promise<{ temporal: TemporalConfig; uiUrl: string }> {
-  const cli = await ensureTemporalCli(log);
+  const cli = await ensureTemporalCli(waits);
   const { ip } = temporal.devServer;
   const port = await portOrFree(temporal.devServer.port);
   const uiPort = await portOrFree(temporal.devServer.uiPort);
-  services.push(
-    await startTemporalDevServer({
-      cli,
-      ip,
-      port,
-      uiPort,
-      namespace: temporal.connection.namespace,
-      dbFile: dataDir ? join(dataDir, 'temporal.sqlite') : undefined,
-      logFile: dataDir ? join(dataDir, 'logs', 'temporal.log') : undefined,
-    }),
+  const uiUrl = temporalUiUrl({ ip, uiPort });
+  const server = await phase(
+    waits,
+    'starting the Temporal dev server and its Web UI',
+    () =>
+      startTemporalDevServer({
+        cli,
+        ip,
+        port,
+        uiPort,
+        namespace: temporal.connection.namespace,
+        dbFile: dataDir ? join(dataDir, 'temporal.sqlite') : undefined,
+        logFile: dataDir ? join(dataDir, 'logs', 'temporal.log') : undefined,
+      }),
+    () => `Temporal dev server ready at ${ip}:${port}, Web UI ${uiUrl}`,
   );
-  log(`temporal dev server ready at ${ip}:${port}`);
-  return { temporal: { ...temporal, connection: { ...temporal.connection, address: `${ip}:${port}` } }, uiUrl: `http://${ip}:${uiPort}` };
+  services.push(server);
+  return { temporal: { ...temporal, connection: { ...temporal.connection, address: `${ip}:${port}` } }, uiUrl };
 }
 
 /** anvil, for a stack without CHAIN_RPC_URL; returns its RPC URL. */
@@ -101,18 +145,22 @@ async function startEmbeddedChain(
   config: AppConfig,
   services: RunningService[],
   dataDir: string | undefined,
-  log: (line: string) => void,
+  waits: WaitIndicator,
 ): Promise<string> {
   const port = await portOrFree(config.CHAIN_PORT);
-  services.push(
-    await startAnvil({
-      port,
-      stateFile: dataDir ? join(dataDir, 'anvil-state.json') : undefined,
-      logFile: dataDir ? join(dataDir, 'logs', 'anvil.log') : undefined,
-    }),
-  );
   const rpcUrl = `http://127.0.0.1:${port}`;
-  log(`anvil ready at ${rpcUrl}`);
+  const anvil = await phase(
+    waits,
+    'starting anvil (the chain)',
+    () =>
+      startAnvil({
+        port,
+        stateFile: dataDir ? join(dataDir, 'anvil-state.json') : undefined,
+        logFile: dataDir ? join(dataDir, 'logs', 'anvil.log') : undefined,
+      }),
+    () => `anvil ready at ${rpcUrl}`,
+  );
+  services.push(anvil);
   return rpcUrl;
 }
 
@@ -121,16 +169,22 @@ async function startEmbeddedBlob(
   config: AppConfig,
   services: RunningService[],
   dataDir: string | undefined,
-  log: (line: string) => void,
+  waits: WaitIndicator,
 ): Promise<string> {
   const port = await portOrFree(config.AZURITE_PORT);
-  services.push(await startAzurite({ port, location: dataDir ? join(dataDir, 'azurite') : undefined }));
-  log(`azurite ready at http://127.0.0.1:${port}`);
+  const azurite = await phase(
+    waits,
+    'starting Azurite (the document vault)',
+    () => startAzurite({ port, location: dataDir ? join(dataDir, 'azurite') : undefined }),
+    () => `Azurite ready at http://127.0.0.1:${port}`,
+  );
+  services.push(azurite);
   return azuriteConnectionString(port);
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, dataDir, log = () => {} } = options;
+  const waits = options.waits ?? endLinesTo(log);
   let temporal = options.temporal;
   const services: RunningService[] = [];
   let core: Core | undefined;
@@ -156,26 +210,36 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     let temporalUiUrl: string | undefined;
-    if (options.startTemporal) ({ temporal, uiUrl: temporalUiUrl } = await startEmbeddedTemporal(temporal, services, dataDir, log));
-    const rpcUrl = config.CHAIN_RPC_URL || (await startEmbeddedChain(config, services, dataDir, log));
-    const blobConnectionString = config.AZURE_STORAGE_CONNECTION_STRING || (await startEmbeddedBlob(config, services, dataDir, log));
+    if (options.startTemporal) ({ temporal, uiUrl: temporalUiUrl } = await startEmbeddedTemporal(temporal, services, dataDir, waits));
+    const rpcUrl = config.CHAIN_RPC_URL || (await startEmbeddedChain(config, services, dataDir, waits));
+    const blobConnectionString = config.AZURE_STORAGE_CONNECTION_STRING || (await startEmbeddedBlob(config, services, dataDir, waits));
 
-    core = await openCore({
-      config,
-      rpcUrl,
-      blobConnectionString,
-      dev: !config.CHAIN_RPC_URL,
-      deploy: true,
-      devMnemonic: DEV_MNEMONIC,
-      log,
-    });
-    events = startEventServices(core.database.db, core.listener, core.mirrorSignal, config, log);
-    client = await connectTemporalClient(temporal);
+    const opened = await phase(
+      waits,
+      'opening the database and deploying (migrations, PartRegistry, participants, lifecycles)',
+      () => openCore({ config, rpcUrl, blobConnectionString, dev: !config.CHAIN_RPC_URL, deploy: true, devMnemonic: DEV_MNEMONIC, log }),
+      (result) => `database (${result.database.kind}) and deployment ready`,
+    );
+    core = opened;
+    events = startEventServices(opened.database.db, opened.listener, opened.mirrorSignal, config, log);
+    const connected = await connectTemporalClient(temporal);
+    client = connected;
     // The dev server has them from its start; an external server may need them registered.
-    if (!options.startTemporal) await ensurePartSearchAttributes(client, temporal.connection.namespace, log);
-    worker = await startWorker(temporal, core.activityDeps, { workflowBundlePath: options.workflowBundlePath });
+    if (!options.startTemporal) await ensurePartSearchAttributes(connected, temporal.connection.namespace, log);
+    worker = await phase(
+      waits,
+      'starting the worker (loading the workflow code)',
+      () => startWorker(temporal, opened.activityDeps, { workflowBundlePath: options.workflowBundlePath }),
+      () => `worker polling task queue ${temporal.taskQueue}`,
+    );
     worker.done.catch((error: unknown) => log(`worker crashed: ${(error as Error).stack ?? error}`));
-    api = await serveApi(core, client, temporal, { host: config.API_HOST, port: await portOrFree(config.API_PORT) }, log);
+    const apiPort = await portOrFree(config.API_PORT);
+    api = await phase(
+      waits,
+      'starting the API',
+      () => serveApi(opened, connected, temporal, { host: config.API_HOST, port: apiPort }, log),
+      (served) => `API listening on ${served.url}`,
+    );
     const commands = commandDepsOf(core, client, temporal);
     intake = startServiceBusIntake(config, commands, log);
 

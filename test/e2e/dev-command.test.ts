@@ -13,7 +13,25 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 describe('tracewell dev', () => {
   it('starts the stack, stops cleanly on Ctrl-C, and keeps state across a restart', async () => {
     const first = await startDev(dataDir);
-    expect(first.output()).toMatch(/Temporal UI\s+http:\/\/127\.0\.0\.1:\d+/);
+    // Each service's start is shown; on a pipe as plain lines (no spinner frames), with its time.
+    for (const ready of [
+      /Temporal dev server ready at 127\.0\.0\.1:\d+, Web UI http:\/\/127\.0\.0\.1:\d+ \(\d/,
+      /anvil ready at http:\/\/127\.0\.0\.1:\d+ \(\d/,
+      /Azurite ready at http:\/\/127\.0\.0\.1:\d+ \(\d/,
+      /database \(pglite\) and deployment ready \(\d/,
+      /worker polling task queue \S+ \(\d/,
+      /API listening on http:\/\/127\.0\.0\.1:\d+ \(\d/,
+    ])
+      expect(first.output()).toMatch(ready);
+    expect(first.output()).not.toContain('\r');
+    // The Temporal Web UI answers at the URL the banner prints, and reads this stack's server.
+    const uiUrl = /Temporal UI\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
+    const page = await fetch(uiUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html/i);
+    const namespaces = await fetch(`${uiUrl}/api/v1/namespaces`);
+    expect(namespaces.status).toBe(200);
+    expect(JSON.stringify(await namespaces.json())).toContain('"default"');
     expect(first.output()).toMatch(/Chain RPC\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(first.output()).toContain('PartRegistry deployed at');
     const address = /PartRegistry deployed at (0x[0-9a-fA-F]{40})/.exec(first.output())![1];

@@ -12,6 +12,7 @@ import { createScratchDatabase } from '../../app/devstack/scratch-database.js';
 import type { RunningService } from '../../app/devstack/process.js';
 import { azuriteConnectionString, startAnvil, startAzurite, startTemporalDevServer } from '../../app/devstack/services.js';
 import { ensureTemporalCli } from '../../app/devstack/temporal-cli.js';
+import { spinnerOn } from '../../app/devstack/wait-indicator.js';
 
 const require = createRequire(import.meta.url);
 
@@ -38,7 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     rmSync(workDir, { recursive: true, force: true });
   };
   try {
-    const cli = await ensureTemporalCli((line) => console.log(line));
+    const cli = await ensureTemporalCli(spinnerOn(process.stdout));
     const [temporalPort, uiPort, anvilPort, azuritePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/index.ts'), logger: quietLogger });
     const started = await Promise.all([
@@ -47,6 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ip: '127.0.0.1',
         port: temporalPort,
         uiPort,
+        headless: true, // nobody browses the suite's server; test/e2e/dev-command.test.ts checks the UI `dev` serves
         namespace: 'default',
         logFile: join(workDir, 'temporal.log'),
       }),

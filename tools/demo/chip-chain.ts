@@ -2,13 +2,17 @@
 // participants' own systems would, then prints a product's backward trace and an ore lot's forward
 // trace. Mine → ore lots → wafers → chips → products (assembled) → pallet → distributor → retailer.
 //   npm run demo [-- --data-dir DIR] [--lots N] [--keep]   (--keep: leave the stack running)
+// Ports: API_PORT, CHAIN_PORT, AZURITE_PORT, TEMPORAL_DEV_PORT and TEMPORAL_DEV_UI_PORT when set, free
+// ones otherwise (stack-settings.ts).
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { spinnerOn } from '../../app/devstack/wait-indicator.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
-import { freePortStackConfig, startStack } from '../../app/wiring/stack.js';
+import { startStack } from '../../app/wiring/stack.js';
+import { demoStackConfig } from './stack-settings.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -37,10 +41,20 @@ function client(apiUrl: string, apiKey: string): Call {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
-  const { config, temporal } = freePortStackConfig({ TRACEWELL_DATA_DIR: dataDir });
-  console.log('starting the embedded stack (Temporal dev server, anvil, Azurite, PGlite, worker, API)…');
-  const stack = await startStack({ config, temporal, startTemporal: true, dataDir });
+  const { config, temporal } = demoStackConfig(dataDir);
+  console.log('starting the embedded stack (Temporal dev server, anvil, Azurite, PGlite, worker, API)');
+  const stack = await startStack({ config, temporal, startTemporal: true, dataDir, waits: spinnerOn(process.stdout) });
   stopOnSignal(stack.stop);
+  console.log(
+    [
+      '',
+      `  API          ${stack.apiUrl}`,
+      `  Temporal     ${stack.temporalAddress} (gRPC)`,
+      `  Temporal UI  ${stack.temporalUiUrl}`,
+      `  Chain RPC    ${stack.rpcUrl}`,
+      '',
+    ].join('\n'),
+  );
   const startedAt = performance.now();
   try {
     const adminKey = config.TRACEWELL_ADMIN_API_KEY ?? stack.core.devAdminApiKey!;
