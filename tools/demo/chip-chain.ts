@@ -1,7 +1,8 @@
 // `npm run demo`: seeds a chip supply chain on the embedded stack, through the HTTP API the way the
 // participants' own systems would, then prints a product's backward trace and an ore lot's forward
-// trace. Mine → ore lots → wafers → chips → products (assembled) → pallet → distributor → retailer.
-//   npm run demo [-- --data-dir DIR] [--lots N] [--keep]   (--keep: leave the stack running)
+// trace. Mine → ore lots → wafers → chips → products (assembled) → pallet → distributor → retailer,
+// along two supply lines with a company of their own in each role.
+//   npm run demo [-- --data-dir DIR] [--lots N] [--keep]   (N lots shared by the lines; --keep: leave the stack running)
 // Ports: API_PORT, CHAIN_PORT, AZURITE_PORT, TEMPORAL_DEV_PORT and TEMPORAL_DEV_UI_PORT when set, free
 // ones otherwise (stack-settings.ts).
 import { readFileSync, readdirSync } from 'node:fs';
@@ -22,6 +23,32 @@ const LOTS = Number(values.lots);
 const WAFERS_PER_LOT = 2;
 const CHIPS_PER_WAFER = 4;
 const CHIPS_PER_PRODUCT = 4;
+
+/** Who plays each role along one supply line: the seeded network has two companies per role. */
+interface SupplyLine {
+  miner: string;
+  manufacturer: string;
+  certifier: string;
+  distributor: string;
+  retailer: string;
+}
+
+const LINES: SupplyLine[] = [
+  {
+    miner: 'sierra-mining',
+    manufacturer: 'acme-foundry',
+    certifier: 'tuv-assurance',
+    distributor: 'northwind-logistics',
+    retailer: 'harbor-retail',
+  },
+  {
+    miner: 'ridge-minerals',
+    manufacturer: 'delta-fab',
+    certifier: 'norcert-labs',
+    distributor: 'southgate-freight',
+    retailer: 'corner-market',
+  },
+];
 
 type Call = (method: string, path: string, body?: unknown, contentType?: string) => Promise<any>;
 
@@ -61,7 +88,7 @@ async function main(): Promise<void> {
     const admin = client(stack.apiUrl, adminKey);
     // Each participant acts with its own API key, and signs its own transactions.
     const as: Record<string, Call> = {};
-    for (const id of ['sierra-mining', 'acme-foundry', 'northwind-logistics', 'harbor-retail', 'tuv-assurance']) {
+    for (const id of LINES.flatMap((line) => Object.values(line))) {
       const { apiKey } = await admin('POST', `/participants/${id}/api-keys`, { label: 'demo' });
       as[id] = client(stack.apiUrl, apiKey.key);
     }
@@ -70,132 +97,21 @@ async function main(): Promise<void> {
     }
 
     const run = Date.now().toString(36);
-    const id = (kind: string, ...n: number[]) => `urn:demo:${run}:${kind}:${n.join('.')}`;
-    const certifier = 'tuv-assurance';
-    const start = (lifecycle: string, partId: string, params: Record<string, unknown>) =>
-      admin('POST', '/parts', { id: partId, lifecycle, params });
-    // The certifier signs each certificate into the document vault, sealed to the part's maker; the
-    // part's lifecycle anchors the document's hash on chain.
-    const certificate = async (kind: string, partId: string, to: string): Promise<string> => {
-      const name = `${partId.split(':').slice(-2).join('-')}.txt`;
-      const text = `${kind} certificate for ${partId}\nissued by ${certifier}\nresult: conforms\n`;
-      const stored = await as[certifier]!(
-        'POST',
-        `/documents?folder=${kind}&name=${name}&kind=${kind}&recipients=${to}`,
-        text,
-        'text/plain',
-      );
-      return stored.hash;
-    };
-    const until = async (partIds: string[], done: (part: any) => boolean, what: string) => {
-      for (const partId of partIds) {
-        for (let i = 0; ; i++) {
-          const part = await admin('GET', `/parts/${encodeURIComponent(partId)}`);
-          if (done(part)) break;
-          if (part.status === 'parked' || part.status === 'failed')
-            throw new Error(`${partId} stopped at ${part.currentStep}: ${JSON.stringify(part.steps.find((s: any) => s.error)?.error)}`);
-          if (i > 600) throw new Error(`${partId} did not reach "${what}"`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    };
-    const completed = (part: any) => part.status === 'completed';
+    const lotsPerLine = LINES.map((_, l) => Math.ceil((LOTS - l) / LINES.length));
+    const seeded = await Promise.all(
+      LINES.filter((_, l) => lotsPerLine[l]! > 0).map((line, l) => seedLine({ admin, as, run }, line, l + 1, lotsPerLine[l]!)),
+    );
+    const parts = seeded.reduce((sum, line) => sum + line.parts, 0);
+    console.log(`seeded ${parts} parts on ${seeded.length} supply lines in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`);
 
-    const lots = Array.from({ length: LOTS }, (_, l) => id('ore-lot', l + 1));
-    await Promise.all(
-      lots.map(async (lot) =>
-        start('demo-ore-lot', lot, {
-          mine: 'sierra-mining',
-          fab: 'acme-foundry',
-          certifier,
-          origin: await certificate('origin', lot, 'sierra-mining'),
-        }),
-      ),
-    );
-    await until(lots, completed, 'sold to the fab');
-    console.log(`${lots.length} ore lots mined by sierra-mining, certified and sold to acme-foundry`);
-
-    const wafers = lots.flatMap((lot, l) => Array.from({ length: WAFERS_PER_LOT }, (_, w) => ({ id: id('wafer', l + 1, w + 1), lot })));
-    await Promise.all(
-      wafers.map(async (wafer) =>
-        start('demo-wafer', wafer.id, {
-          fab: 'acme-foundry',
-          lot: wafer.lot,
-          certifier,
-          quality: await certificate('quality', wafer.id, 'acme-foundry'),
-        }),
-      ),
-    );
-    await until(
-      wafers.map((w) => w.id),
-      completed,
-      'made',
-    );
-    const chips = wafers.flatMap((wafer) =>
-      Array.from({ length: CHIPS_PER_WAFER }, (_, c) => ({ id: `${wafer.id.replace(':wafer:', ':chip:')}.${c + 1}`, wafer: wafer.id })),
-    );
-    await Promise.all(
-      chips.map(async (chip) =>
-        start('demo-chip', chip.id, {
-          fab: 'acme-foundry',
-          wafer: chip.wafer,
-          certifier,
-          quality: await certificate('quality', chip.id, 'acme-foundry'),
-        }),
-      ),
-    );
-    await until(
-      chips.map((c) => c.id),
-      completed,
-      'made',
-    );
-    console.log(`${wafers.length} wafers and ${chips.length} chips made from them, each tested and certified`);
-
-    const pallet = id('pallet', 1);
-    await start('demo-pallet', pallet, { owner: 'acme-foundry' });
-    await until([pallet], completed, 'made');
-    // Products are assembled from chips of different wafers, so a recall of one lot reaches several.
-    const products = Array.from({ length: chips.length / CHIPS_PER_PRODUCT }, (_, p) => ({
-      id: id('product', p + 1),
-      chips: Array.from({ length: CHIPS_PER_PRODUCT }, (_, k) => chips[(p + k * (chips.length / CHIPS_PER_PRODUCT)) % chips.length]!.id),
-    }));
-    await Promise.all(
-      products.map(async (product) =>
-        start('demo-product', product.id, {
-          maker: 'acme-foundry',
-          chips: product.chips,
-          pallet,
-          certifier,
-          quality: await certificate('quality', product.id, 'acme-foundry'),
-        }),
-      ),
-    );
-    await until(
-      products.map((p) => p.id),
-      (part) => part.currentStep === 'arrived',
-      'packed',
-    );
-    console.log(`${products.length} products assembled from ${CHIPS_PER_PRODUCT} chips each, certified and packed on ${pallet}`);
-
-    await as['acme-foundry']!('POST', `/parts/${encodeURIComponent(pallet)}/transfer`, { to: 'northwind-logistics' });
-    await as['northwind-logistics']!('POST', `/parts/${encodeURIComponent(pallet)}/transfer`, { to: 'harbor-retail' });
-    for (const product of products) await admin('POST', `/parts/${encodeURIComponent(product.id)}/signals/arrived`, {});
-    await until(
-      products.map((p) => p.id),
-      completed,
-      'unpacked',
-    );
-    console.log(`the pallet went acme-foundry → northwind-logistics → harbor-retail, which unpacked the products`);
+    const [first] = seeded;
+    const backward = await admin('GET', `/parts/${encodeURIComponent(first!.product)}/trace/backward`);
     console.log(
-      `seeded ${lots.length + wafers.length + chips.length + products.length + 1} parts in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`,
+      `Backward trace of ${first!.product} (${backward.parts} parts, ${backward.depth} levels), as ${LINES[0]!.retailer} sees it:`,
     );
-
-    const product = products[0]!.id;
-    const backward = await admin('GET', `/parts/${encodeURIComponent(product)}/trace/backward`);
-    console.log(`Backward trace of ${product} (${backward.parts} parts, ${backward.depth} levels), as harbor-retail sees it:`);
     printTree(backward.part, '', '');
-    const forward = await admin('GET', `/parts/${encodeURIComponent(lots[0]!)}/trace/forward`);
-    console.log(`\nForward trace of ${lots[0]} (a recall): it reached ${forward.reached.length} parts`);
+    const forward = await admin('GET', `/parts/${encodeURIComponent(first!.lot)}/trace/forward`);
+    console.log(`\nForward trace of ${first!.lot} (a recall): it reached ${forward.reached.length} parts`);
     console.log(`  products: ${forward.products.join(', ')}`);
     console.log(`  bundles:  ${forward.bundles.join(', ') || '(none)'}`);
     console.log(`  holders:  ${forward.holders.map((h: any) => `${h.participant ?? h.address} (${h.parts.length} parts)`).join(', ')}`);
@@ -207,6 +123,111 @@ async function main(): Promise<void> {
   } finally {
     if (!values.keep) await stack.stop();
   }
+}
+
+interface Demo {
+  admin: Call;
+  as: Record<string, Call>;
+  run: string;
+}
+
+/** Polls each part until `done`; a parked or failed part stops the demo with its error. */
+async function until(demo: Demo, partIds: string[], done: (part: any) => boolean, what: string): Promise<void> {
+  for (const partId of partIds) {
+    for (let i = 0; ; i++) {
+      const part = await demo.admin('GET', `/parts/${encodeURIComponent(partId)}`);
+      if (done(part)) break;
+      if (part.status === 'parked' || part.status === 'failed')
+        throw new Error(`${partId} stopped at ${part.currentStep}: ${JSON.stringify(part.steps.find((s: any) => s.error)?.error)}`);
+      if (i > 600) throw new Error(`${partId} did not reach "${what}"`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const completed = (part: any) => part.status === 'completed';
+
+/**
+ * One supply line, mine to shop. Only the ore lots and the pallet name their companies (`roles`);
+ * wafers, chips and products inherit the manufacturer and certifier from the parts they are made of.
+ */
+async function seedLine(demo: Demo, line: SupplyLine, n: number, lots: number): Promise<{ parts: number; product: string; lot: string }> {
+  const { admin, as } = demo;
+  const id = (kind: string, ...k: number[]) => `urn:demo:${demo.run}:${kind}:${[n, ...k].join('.')}`;
+  const start = (lifecycle: string, partId: string, params: Record<string, unknown>, roles?: Partial<SupplyLine>) =>
+    admin('POST', '/parts', { id: partId, lifecycle, params, ...(roles ? { roles } : {}) });
+  // The certifier signs each certificate into the document vault, sealed to the part's maker; the
+  // part's lifecycle anchors the document's hash on chain.
+  const certificate = async (kind: string, partId: string, to: string): Promise<string> => {
+    const name = `${partId.split(':').slice(-2).join('-')}.txt`;
+    const text = `${kind} certificate for ${partId}\nissued by ${line.certifier}\nresult: conforms\n`;
+    const path = `/documents?folder=${kind}&name=${name}&kind=${kind}&recipients=${to}`;
+    return (await as[line.certifier]!('POST', path, text, 'text/plain')).hash;
+  };
+  const quality = (partId: string) => certificate('quality', partId, line.manufacturer);
+
+  const ores = Array.from({ length: lots }, (_, l) => id('ore-lot', l + 1));
+  const { miner, certifier, manufacturer } = line;
+  await Promise.all(
+    ores.map(async (lot) =>
+      start('demo-ore-lot', lot, { origin: await certificate('origin', lot, miner) }, { miner, certifier, manufacturer }),
+    ),
+  );
+  await until(demo, ores, completed, 'sold to the fab');
+  console.log(`line ${n}: ${ores.length} ore lots mined by ${miner}, certified by ${certifier} and sold to ${manufacturer}`);
+
+  const wafers = ores.flatMap((lot, l) => Array.from({ length: WAFERS_PER_LOT }, (_, w) => ({ id: id('wafer', l + 1, w + 1), lot })));
+  await Promise.all(wafers.map(async (wafer) => start('demo-wafer', wafer.id, { lot: wafer.lot, quality: await quality(wafer.id) })));
+  await until(
+    demo,
+    wafers.map((w) => w.id),
+    completed,
+    'made',
+  );
+  const chips = wafers.flatMap((wafer) =>
+    Array.from({ length: CHIPS_PER_WAFER }, (_, c) => ({ id: `${wafer.id.replace(':wafer:', ':chip:')}.${c + 1}`, wafer: wafer.id })),
+  );
+  await Promise.all(chips.map(async (chip) => start('demo-chip', chip.id, { wafer: chip.wafer, quality: await quality(chip.id) })));
+  await until(
+    demo,
+    chips.map((c) => c.id),
+    completed,
+    'made',
+  );
+  console.log(`line ${n}: ${wafers.length} wafers and ${chips.length} chips made from them by ${manufacturer}, each tested and certified`);
+
+  const pallet = id('pallet', 1);
+  await start('demo-pallet', pallet, {}, { manufacturer });
+  await until(demo, [pallet], completed, 'made');
+  // Products are assembled from chips of different wafers, so a recall of one lot reaches several.
+  const products = Array.from({ length: chips.length / CHIPS_PER_PRODUCT }, (_, p) => ({
+    id: id('product', p + 1),
+    chips: Array.from({ length: CHIPS_PER_PRODUCT }, (_, k) => chips[(p + k * (chips.length / CHIPS_PER_PRODUCT)) % chips.length]!.id),
+  }));
+  await Promise.all(
+    products.map(async (product) =>
+      start('demo-product', product.id, { chips: product.chips, pallet, quality: await quality(product.id) }),
+    ),
+  );
+  await until(
+    demo,
+    products.map((p) => p.id),
+    (part) => part.currentStep === 'arrived',
+    'packed',
+  );
+  console.log(`line ${n}: ${products.length} products assembled from ${CHIPS_PER_PRODUCT} chips each, certified and packed on ${pallet}`);
+
+  await as[manufacturer]!('POST', `/parts/${encodeURIComponent(pallet)}/transfer`, { to: line.distributor });
+  await as[line.distributor]!('POST', `/parts/${encodeURIComponent(pallet)}/transfer`, { to: line.retailer });
+  for (const product of products) await admin('POST', `/parts/${encodeURIComponent(product.id)}/signals/arrived`, {});
+  await until(
+    demo,
+    products.map((p) => p.id),
+    completed,
+    'unpacked',
+  );
+  console.log(`line ${n}: the pallet went ${manufacturer} → ${line.distributor} → ${line.retailer}, which unpacked the products`);
+  return { parts: ores.length + wafers.length + chips.length + products.length + 1, product: products[0]!.id, lot: ores[0]! };
 }
 
 function printTree(node: any, indent: string, branch: string): void {
