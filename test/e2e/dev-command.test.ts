@@ -1,12 +1,13 @@
 // `tracewell dev` as a user runs it: every service starts, Ctrl-C leaves nothing running, and with a
-// data directory the parts, the chain and the contract deployment survive a restart.
+// data directory the parts, the chain and the contract deployment survive a restart; and the CLI in a
+// second shell finds the running stack from its data directory.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueId } from '../support/env.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tracewell-dev-'));
@@ -21,8 +22,8 @@ interface DevRun {
 }
 
 /** Starts `tracewell dev` on free ports and waits for its banner. */
-async function startDev(): Promise<DevRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/tracewell.ts', 'dev', '--data-dir', dataDir], {
+async function startDev(dir = dataDir): Promise<DevRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/tracewell.ts', 'dev', '--data-dir', dir], {
     env: {
       ...process.env,
       DATABASE_URL: '', // the embedded PGlite, as a user gets it
@@ -124,4 +125,135 @@ describe('tracewell dev', () => {
     }
     expect(processesUsing(dataDir)).toEqual([]);
   }, 240_000);
+});
+
+/** The CLI as a user runs it in a second shell: its own process, nothing set but what `env` says. */
+function tracewell(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/tracewell.ts', ...args], {
+    // Empty means unset: the test run's own settings must not point the CLI anywhere.
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      CHAIN_RPC_URL: '',
+      TRACEWELL_DATA_DIR: '',
+      TRACEWELL_API_URL: '',
+      TRACEWELL_API_KEY: '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('the CLI in a second shell, against `tracewell dev --data-dir`', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tracewell-dev-cli-'));
+  let dev: DevRun;
+  let auth: Record<string, string>;
+  const parked = uniqueId();
+
+  beforeAll(async () => {
+    dev = await startDev(dir);
+    auth = { authorization: `Bearer ${dev.apiKey}` };
+    // A part sold to a retailer parks at `deliver` (part-basic delivers to a distributor): a failure to list.
+    const created = await fetch(`${dev.apiUrl}/parts`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: parked, lifecycle: 'part-basic' }),
+    });
+    expect(created.status).toBe(201);
+    for (let i = 0; i < 300; i++) {
+      const sold = await fetch(`${dev.apiUrl}/parts/${parked}/updates/sold`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ buyer: 'harbor-retail' }),
+      });
+      if (sold.status === 200) break;
+      expect(sold.status).toBe(409); // still minting
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    let part: any;
+    for (let i = 0; i < 300 && part?.status !== 'parked'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      part = await (await fetch(`${dev.apiUrl}/parts/${parked}`, { headers: auth })).json();
+    }
+    expect(part.status).toBe('parked');
+  }, 180_000);
+
+  afterAll(async () => {
+    if (dev && dev.child.exitCode === null) await interrupt(dev);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes DIR/stack.json with the API, Temporal and the chain it printed, and its own pid', () => {
+    const stack = JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8'));
+    expect(stack).toMatchObject({
+      format: 1,
+      pid: dev.child.pid,
+      apiUrl: dev.apiUrl,
+      temporalAddress: /Temporal\s+(127\.0\.0\.1:\d+)/.exec(dev.output())![1],
+      temporalUiUrl: /Temporal UI\s+(http:\/\/\S+)/.exec(dev.output())![1],
+      chainRpcUrl: /Chain RPC\s+(http:\/\/\S+)/.exec(dev.output())![1],
+      database: 'pglite',
+      adminApiKeyFile: 'admin-api-key',
+    });
+  });
+
+  it('`tracewell verify --data-dir` checks the running stack and reports what GET /ops/verify does', async () => {
+    const text = await tracewell(['verify', '--data-dir', dir]);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    const address = /PartRegistry deployed at (0x[0-9a-fA-F]{40})/.exec(dev.output())![1];
+    expect(text.stdout).toMatch(
+      new RegExp(`^ok: [1-9]\\d* mirrored event\\(s\\) of ${address} on chain 31337, [1-9]\\d* log\\(s\\) on chain`),
+    );
+
+    // TRACEWELL_DATA_DIR works as the flag does; the report is the API's.
+    const json = await tracewell(['--json', 'verify'], { TRACEWELL_DATA_DIR: dir });
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout);
+    const api: any = await (await fetch(`${dev.apiUrl}/ops/verify`, { headers: auth })).json();
+    expect(report).toMatchObject({ ok: true, ledger: api.ledger, drift: [] });
+    expect(report.rows).toBeGreaterThan(0);
+    expect(report.rows).toBeLessThanOrEqual(api.rows);
+  });
+
+  it('`tracewell ops failures --data-dir` lists the parked part with the admin key from DIR', async () => {
+    const result = await tracewell(['ops', 'failures', '--data-dir', dir]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const row = result.stdout.split('\n').find((line) => line.startsWith(parked));
+    expect(row).toMatch(/part-basic v1\s+deliver \(transfer\)\s+RoleMismatch\s+\d+\s+\S+\s+parked/);
+    expect(result.stdout).toMatch(/\d+ of \d+ shown/);
+  });
+
+  it('`tracewell listener status --data-dir` shows how far the mirror is', async () => {
+    const result = await tracewell(['listener', 'status', '--data-dir', dir]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^0x[0-9a-fA-F]{40} on chain 31337: mirrored to block \d+ of chain head \d+ \(\d+ behind\), [1-9]\d* event\(s\)/,
+    );
+  });
+
+  it('refuses a second `tracewell dev` on the same data directory', async () => {
+    const second = await tracewell(['dev', '--data-dir', dir]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`--data-dir ${dir}: \`tracewell dev\` already runs there (pid ${dev.child.pid}, API ${dev.apiUrl})`);
+  });
+
+  it('after Ctrl-C removes DIR/stack.json, and the CLI says to start the stack', async () => {
+    expect(await interrupt(dev)).toBe(0);
+    expect(existsSync(join(dir, 'stack.json'))).toBe(false);
+    const verify = await tracewell(['verify', '--data-dir', dir]);
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toContain(`tracewell verify: no \`tracewell dev\` runs on ${dir}`);
+    expect(verify.stderr).toContain(`start \`tracewell dev --data-dir ${dir}\` and run this again, or set CHAIN_RPC_URL`);
+    const ops = await tracewell(['ops', 'failures', '--data-dir', dir]);
+    expect(ops.code).toBe(2);
+    expect(ops.stderr).toContain(`start \`tracewell dev --data-dir ${dir}\` and run this again, or pass --api URL`);
+  });
 });
