@@ -123,6 +123,7 @@ program
           : '  Admin key    the one in TRACEWELL_ADMIN_API_KEY',
         '',
         `Try: curl -s -XPOST ${stack.apiUrl}/parts -H "authorization: Bearer ${stack.core.devAdminApiKey ?? '$TRACEWELL_ADMIN_API_KEY'}" -H 'content-type: application/json' -d '{"id":"urn:demo:part:1","lifecycle":"part-basic"}'`,
+        ...(dataDir ? [`From another shell: npx tracewell verify --data-dir ${dataDir} (also ops failures, listener status)`] : []),
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );

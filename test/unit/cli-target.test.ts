@@ -1,14 +1,17 @@
 // Which Tracewell a CLI command talks to (app/cli/target.ts) and the dev stack's DIR/stack.json
-// (app/devstack/stack-file.ts): which source wins, and what the errors tell the user to pass.
+// (app/devstack/stack-file.ts): which source wins, and what the errors tell the user to pass; and how
+// `tracewell listener status` prints the listener's state.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatMirrorStatus } from '../../app/cli/ledger.js';
 import { resolveApiTarget, resolveLedgerTarget } from '../../app/cli/target.js';
 import type { TargetEnv, TargetFlags } from '../../app/cli/target.js';
 import { readDataDir, removeStackFile, stackFilePath, writeStackFile } from '../../app/devstack/stack-file.js';
 import type { DataDirState, StackFile } from '../../app/devstack/stack-file.js';
+import type { MirrorStatus } from '../../domain/mirror/mirror-status.js';
 
 const DIR = '/srv/tw';
 const stack: StackFile = {
@@ -223,6 +226,41 @@ describe('DIR/stack.json', () => {
     expect(() => readDataDir(dir)).toThrow(`${dir}/stack.json: not JSON`);
     expect(() => readDataDir(join(root, 'nowhere'))).toThrow(
       `--data-dir ${root}/nowhere: no such directory (the one \`tracewell dev --data-dir\` was given)`,
+    );
+  });
+});
+
+describe('tracewell listener status', () => {
+  const base: MirrorStatus = {
+    ledger: { chainId: 31337, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3' },
+    cursor: { blockNumber: 40, blockHash: '0xab', updatedAt: '2026-12-05T06:00:00.000Z' },
+    head: 42,
+    blocksBehind: 2,
+    events: 17,
+    lastMirroredAt: '2026-12-05T06:00:01.000Z',
+    reorgs: [],
+    lastError: null,
+  };
+
+  it('prints the cursor against the head, the events, the last error and the reorganisations', () => {
+    expect(formatMirrorStatus(base)).toBe(
+      '0x5FbDB2315678afecb367f032d93F642f64180aa3 on chain 31337: mirrored to block 40 of chain head 42 (2 behind), 17 event(s), last mirrored 2026-12-05T06:00:01.000Z',
+    );
+    const troubled: MirrorStatus = {
+      ...base,
+      head: null,
+      blocksBehind: null,
+      chainError: 'HTTP request failed.',
+      lastError: { message: 'fetch failed', at: '2026-12-05T06:01:00.000Z', failures: 3 },
+      reorgs: [{ fromBlock: 38, toBlock: 39, removedEvents: 2, detectedAt: '2026-12-05T05:59:00.000Z' }],
+    };
+    expect(formatMirrorStatus(troubled).split('\n')).toEqual([
+      '0x5FbDB2315678afecb367f032d93F642f64180aa3 on chain 31337: mirrored to block 40 of chain head unknown (HTTP request failed.), 17 event(s), last mirrored 2026-12-05T06:00:01.000Z',
+      '  last error (3 failed pass(es), at 2026-12-05T06:01:00.000Z): fetch failed',
+      '  reorg: blocks 38..39 undone, 2 event(s) removed, at 2026-12-05T05:59:00.000Z',
+    ]);
+    expect(formatMirrorStatus({ ...base, cursor: null, blocksBehind: null, events: 0, lastMirroredAt: null })).toBe(
+      '0x5FbDB2315678afecb367f032d93F642f64180aa3 on chain 31337: nothing mirrored yet; chain head 42, 0 event(s), last mirrored never',
     );
   });
 });
