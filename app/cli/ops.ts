@@ -6,6 +6,9 @@ import { entryFor, Errors } from '../../domain/errors/catalogue.js';
 import { CodedError, ERROR_STATUSES } from '../../domain/errors/coded-error.js';
 import type { ErrorStatus } from '../../domain/errors/coded-error.js';
 import { progressOn } from './progress.js';
+import { resolveApiTarget, withTargetOptions } from './target.js';
+import type { TargetFlags } from './target.js';
+import { readDataDir } from '../devstack/stack-file.js';
 
 /** The API's error answer as the coded error it was (a code this CLI does not know keeps the answer's status). */
 function answered(status: number, answer: { code: string; message: string; details?: unknown }): CodedError {
@@ -17,7 +20,7 @@ function answered(status: number, answer: { code: string; message: string; detai
   );
 }
 
-interface Connection {
+export interface Connection {
   api: string;
   /** The operator's API key: the audit trail names the participant it belongs to. */
   apiKey: string | undefined;
@@ -69,7 +72,7 @@ async function request(
   return response;
 }
 
-const callJson = async (connection: Connection, method: string, path: string, body?: unknown) =>
+export const callJson = async (connection: Connection, method: string, path: string, body?: unknown) =>
   (await request(connection, method, path, body)).json() as Promise<any>;
 
 const FILTERS = ['lifecycle', 'version', 'kind', 'step', 'code', 'olderThan', 'newerThan'] as const;
@@ -104,18 +107,12 @@ function table(rows: string[][]): string {
 }
 
 export function registerOpsCommands(program: Command): void {
-  const ops = program
-    .command('ops')
-    .description('see failed steps and retry, skip, abort or reset parts (through the HTTP API)')
-    .option(
-      '--api <url>',
-      'the Tracewell API (TRACEWELL_API_URL)',
-      process.env.TRACEWELL_API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? 3000}`,
-    )
-    .option('--api-key <key>', "an operator's API key (TRACEWELL_API_KEY)", process.env.TRACEWELL_API_KEY);
+  const ops = withTargetOptions(
+    program.command('ops').description('see failed steps and retry, skip, abort or reset parts (through the HTTP API)'),
+  );
   const connection = (): Connection => {
-    const options = ops.opts<{ api: string; apiKey?: string }>();
-    return { api: options.api.replace(/\/$/, ''), apiKey: options.apiKey };
+    const target = resolveApiTarget(ops.opts<TargetFlags>(), process.env, readDataDir, 'tracewell ops');
+    return { api: target.url, apiKey: target.apiKey };
   };
   registerFailures(ops, connection, () => Boolean(program.opts().json));
   registerDecisions(ops, connection);

@@ -1,5 +1,6 @@
 // The `tracewell` command line: `dev` (the whole embedded stack), `worker`, `api`, `deploy`, `migrate`,
 // `lifecycle validate|schema` for process engineers, and `ops …` for operations.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -26,9 +27,11 @@ import { listDeadLetters, resubmitDeadLetters } from '../../domain/intake/servic
 import { commandDepsOf } from '../wiring/command-deps.js';
 import { ServiceBusClient } from '@azure/service-bus';
 import { openLedgerProcess } from '../wiring/ledger-listener.js';
-import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js';
+import { registerListenerStatus, registerVerify } from './ledger.js';
 import { stopOnSignal } from '../wiring/shutdown.js';
 import { startStack } from '../wiring/stack.js';
+import type { Stack } from '../wiring/stack.js';
+import { ADMIN_KEY_FILE, readDataDir, removeStackFile, writeStackFile } from '../devstack/stack-file.js';
 import { connectTemporalClient, startWorker } from '../wiring/temporal-worker.js';
 import { requirePartSearchAttributes } from '../deploy/search-attribute-setup.js';
 
@@ -55,6 +58,35 @@ async function openExternal() {
   return { config, temporal, core };
 }
 
+/** Two stacks on one data directory would both open its PGlite and anvil state. */
+function refuseRunningStack(dir: string): void {
+  if (!existsSync(dir)) return;
+  const state = readDataDir(dir);
+  if (state.status === 'running')
+    throw new ConfigError(
+      `--data-dir ${dir}: \`tracewell dev\` already runs there (pid ${state.stack.pid}, API ${state.stack.apiUrl}); stop it first, or delete ${join(dir, 'stack.json')} if that process is not it`,
+    );
+}
+
+/** Writes DIR/stack.json for a started dev stack; returns its stop, which removes the file first. */
+function publishStackFile(dir: string, stack: Stack, config: AppConfig): () => Promise<void> {
+  writeStackFile(dir, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    apiUrl: stack.apiUrl,
+    temporalAddress: stack.temporalAddress,
+    temporalUiUrl: stack.temporalUiUrl ?? null,
+    chainRpcUrl: stack.rpcUrl,
+    database: config.DATABASE_URL ? 'postgres' : 'pglite',
+    adminApiKeyFile: stack.core.devAdminApiKey ? ADMIN_KEY_FILE : null,
+  });
+  process.on('exit', () => removeStackFile(dir));
+  return async () => {
+    removeStackFile(dir);
+    await stack.stop();
+  };
+}
+
 const program = new Command('tracewell')
   .description('Track and trace supply-chain parts on an Ethereum ledger')
   // Any command: a failure is printed as the API answers it, `{ "error": { code, message, details? } }`.
@@ -67,7 +99,11 @@ program
   .action(async (options: { dataDir?: string }) => {
     const config = settings();
     const dataDir = options.dataDir ?? config.TRACEWELL_DATA_DIR;
+<<<<<<< HEAD
     const startedAt = performance.now();
+=======
+    if (dataDir) refuseRunningStack(resolve(dataDir));
+>>>>>>> cli-devstack
     const stack = await startStack({
       config: { ...config, TRACEWELL_DATA_DIR: dataDir ? resolve(dataDir) : undefined },
       temporal: loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG),
@@ -76,7 +112,9 @@ program
       log,
       waits: spinnerOn(process.stdout),
     });
-    stopOnSignal(stack.stop, log);
+    // DIR/stack.json tells the CLI in other shells how to reach this stack; it goes first on the way down.
+    const stop = dataDir ? publishStackFile(resolve(dataDir), stack, config) : stack.stop;
+    stopOnSignal(stop, log);
     console.log(
       [
         '',
@@ -91,6 +129,7 @@ program
           : '  Admin key    the one in TRACEWELL_ADMIN_API_KEY',
         '',
         `Try: curl -s -XPOST ${stack.apiUrl}/parts -H "authorization: Bearer ${stack.core.devAdminApiKey ?? '$TRACEWELL_ADMIN_API_KEY'}" -H 'content-type: application/json' -d '{"id":"urn:demo:part:1","lifecycle":"part-basic"}'`,
+        ...(dataDir ? [`From another shell: npx tracewell verify --data-dir ${dataDir} (also ops failures, listener status)`] : []),
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );
@@ -128,7 +167,7 @@ program
     log(`API listening on ${api.url}`);
   });
 
-program
+const listener = program
   .command('listener')
   .description(
     "mirror the contract's events into SQL and deliver them to webhook subscriptions, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL)",
@@ -144,24 +183,9 @@ program
     log(`ledger listener mirroring ${ledger.registry.address} on chain ${ledger.chain.chainId}`);
   });
 
-program
-  .command('verify')
-  .description(
-    "compare the SQL mirror with the chain's logs and check its hash chain; exits 1 on drift (needs DATABASE_URL, CHAIN_RPC_URL)",
-  )
-  .action(async () => {
-    const config = settings();
-    const ledger = await openLedgerProcess(config);
-    try {
-      const report = await verifyMirror(ledger.database.db, ledger.chain.client, ledger.listener.ledger, {
-        batchBlocks: config.LEDGER_BATCH_BLOCKS,
-      });
-      console.log(program.opts().json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
-      process.exitCode = report.ok ? 0 : 1;
-    } finally {
-      await ledger.close();
-    }
-  });
+registerListenerStatus(listener, { settings, json: () => program.opts().json === true });
+
+registerVerify(program, { settings, json: () => program.opts().json === true });
 
 const intake = program
   .command('intake')
@@ -228,6 +252,11 @@ program
     if (!config.DATABASE_URL && !config.TRACEWELL_DATA_DIR) {
       throw new ConfigError('DATABASE_URL or TRACEWELL_DATA_DIR: say which database to migrate');
     }
+    // PGlite is one process's: a running dev stack has it open (and migrated it when it started).
+    if (!config.DATABASE_URL && existsSync(config.TRACEWELL_DATA_DIR!) && readDataDir(config.TRACEWELL_DATA_DIR!).status === 'running')
+      throw new ConfigError(
+        `TRACEWELL_DATA_DIR: \`tracewell dev\` runs on ${config.TRACEWELL_DATA_DIR} and holds its database; it migrated it at start`,
+      );
     const database = await openDatabase({
       url: config.DATABASE_URL,
       pgliteDir: config.TRACEWELL_DATA_DIR ? resolve(config.TRACEWELL_DATA_DIR, 'pglite') : undefined,

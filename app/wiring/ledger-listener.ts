@@ -58,14 +58,30 @@ export interface LedgerProcess {
   close(): Promise<void>;
 }
 
-/** Checks, like every process, that the schema and the deployment are current; changes neither. */
-export async function openLedgerProcess(config: AppConfig, options: { log?: (line: string) => void } = {}): Promise<LedgerProcess> {
-  const { log } = options;
+/** The database and chain a ledger process reads: PostgreSQL or a stopped dev stack's PGlite. */
+export interface LedgerSource {
+  databaseUrl?: string;
+  pgliteDir?: string;
+  rpcUrl: string;
+}
+
+/** DATABASE_URL and CHAIN_RPC_URL, as `tracewell listener` takes them. */
+export function ledgerSourceOf(config: AppConfig): LedgerSource {
   if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: required outside `tracewell dev` (which embeds PGlite)');
   if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required outside `tracewell dev` (which starts anvil)');
-  const database = await openDatabase({ url: config.DATABASE_URL });
+  return { databaseUrl: config.DATABASE_URL, rpcUrl: config.CHAIN_RPC_URL };
+}
+
+/** Checks, like every process, that the schema and the deployment are current; changes neither. */
+export async function openLedgerProcess(
+  config: AppConfig,
+  options: { log?: (line: string) => void; source?: LedgerSource } = {},
+): Promise<LedgerProcess> {
+  const { log } = options;
+  const source = options.source ?? ledgerSourceOf(config);
+  const database = await openDatabase({ url: source.databaseUrl, pgliteDir: source.pgliteDir });
   try {
-    const chain = await connectChain(config.CHAIN_RPC_URL);
+    const chain = await connectChain(source.rpcUrl);
     const address = await requireCurrentDeployment({ db: database.db, chain, config });
     const registry = new PartRegistry(chain.client, address);
     const signal = new MirrorSignal();

@@ -59,3 +59,28 @@ export function processesUsing(dir: string): string[] {
     return []; // pgrep exits 1 when nothing matches
   }
 }
+
+/** The CLI as a user runs it in a second shell: its own process, nothing set but what `env` says. */
+export function tracewellCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/tracewell.ts', ...args], {
+    // Empty means unset: the test run's own settings must not point the CLI anywhere.
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      CHAIN_RPC_URL: '',
+      TRACEWELL_DATA_DIR: '',
+      TRACEWELL_API_URL: '',
+      TRACEWELL_API_KEY: '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}

@@ -61,9 +61,16 @@ describe('CLI failures', () => {
   });
 
   it('ends the real process that way', async () => {
-    const unreachable = await tracewell('--json', 'ops', 'retry', 'urn:x:1', 'ship', '--api', 'http://127.0.0.1:9');
+    const unreachable = await tracewell('--json', 'ops', 'retry', 'urn:x:1', 'ship', '--api', 'http://127.0.0.1:9', '--api-key', 'tw_x');
     expect(unreachable.code).toBe(5);
     expect(JSON.parse(unreachable.stdout)).toMatchObject({ error: { code: 'api_unreachable' } });
+    // A missing key is said before any request: it is not an unreachable API.
+    const keyless = await tracewell('--json', 'ops', 'failures', '--api', 'http://127.0.0.1:9');
+    expect(keyless.code).toBe(2);
+    expect(JSON.parse(keyless.stdout).error).toMatchObject({
+      code: 'invalid_configuration',
+      message: expect.stringContaining('tracewell ops: no API key for http://127.0.0.1:9 (from --api): pass --api-key KEY'),
+    });
     const usage = await tracewell('ops', 'retry', 'urn:x:1', '--json');
     expect(usage).toMatchObject({ code: 2, stderr: "error: missing required argument 'step'\n" });
     expect(JSON.parse(usage.stdout)).toEqual({ error: { code: 'invalid_usage', message: "missing required argument 'step'" } });
