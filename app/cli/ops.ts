@@ -48,13 +48,15 @@ async function request(
   body?: unknown,
   accept = 'application/json',
 ): Promise<Response> {
+  // Every ops route needs a key: say so before the API is asked (or found unreachable).
+  if (!connection.apiKey) throw new CodedError(Errors.api_key_missing);
   let response: Response;
   try {
     response = await fetch(`${connection.api}${path}`, {
       method,
       headers: {
         accept,
-        ...(connection.apiKey ? { authorization: `Bearer ${connection.apiKey}` } : {}),
+        authorization: `Bearer ${connection.apiKey}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -64,6 +66,8 @@ async function request(
   }
   if (!response.ok) {
     const answer = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string; details?: unknown } };
+    if (response.status === 401)
+      throw new CodedError(Errors.api_key_refused, { url: connection.api, reason: answer.error?.message ?? 'HTTP 401' });
     throw answered(response.status, answer.error ?? { code: Errors.internal_error.code, message: `HTTP ${response.status}` });
   }
   return response;

@@ -143,6 +143,8 @@ export const Errors = catalogue({
   invalid_usage: [400, '{problem}'],
   invalid_option: [400, '{problem}'],
   api_unreachable: [503, 'cannot reach the API at {url} ({reason}); start it or pass --api'],
+  api_key_missing: [401, 'no API key: set TRACEWELL_API_KEY or pass --api-key (`tracewell dev` prints the admin key)'],
+  api_key_refused: [401, 'the API at {url} refused the API key: {reason}; set TRACEWELL_API_KEY or --api-key to a valid key'],
   api_stream_ended: [503, 'the API ended the stream without a summary'],
 });
 

@@ -16,8 +16,10 @@ function report(error: unknown, json: boolean) {
 }
 
 async function tracewell(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  // Without a key from the caller's environment: the tests say which key the CLI gets.
+  const { TRACEWELL_API_KEY: _, ...env } = process.env;
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['app/cli/bin.js', ...args]);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['app/cli/bin.js', ...args], { env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -61,9 +63,14 @@ describe('CLI failures', () => {
   });
 
   it('ends the real process that way', async () => {
-    const unreachable = await tracewell('--json', 'ops', 'retry', 'urn:x:1', 'ship', '--api', 'http://127.0.0.1:9');
+    const unreachable = await tracewell('--json', 'ops', 'retry', 'urn:x:1', 'ship', '--api', 'http://127.0.0.1:9', '--api-key', 'tw_x');
     expect(unreachable.code).toBe(5);
     expect(JSON.parse(unreachable.stdout)).toMatchObject({ error: { code: 'api_unreachable' } });
+    const keyless = await tracewell('ops', 'failures', '--api', 'http://127.0.0.1:9');
+    expect(keyless).toMatchObject({
+      code: 6,
+      stderr: 'tracewell: api_key_missing: no API key: set TRACEWELL_API_KEY or pass --api-key (`tracewell dev` prints the admin key)\n',
+    });
     const usage = await tracewell('ops', 'retry', 'urn:x:1', '--json');
     expect(usage).toMatchObject({ code: 2, stderr: "error: missing required argument 'step'\n" });
     expect(JSON.parse(usage.stdout)).toEqual({ error: { code: 'invalid_usage', message: "missing required argument 'step'" } });
