@@ -115,7 +115,7 @@ export const Errors = catalogue({
   // --- Contract gateway
   contract_not_found: [404, 'no contract "{name}" is registered (see GET /contracts)'],
   method_not_found: [404, '{contract} has no function "{method}"; its functions: {methods}'],
-  invalid_abi: [400, 'abi: {problem}'],
+  invalid_abi: [400, '{problems}'],
   invalid_argument: [400, '{problem}'],
   read_only_method: [400, '{signature} is {mutability}: use POST /contracts/{contract}/query/{method}'],
   insufficient_funds: [422, 'the calling participant cannot pay for the transaction (no gas money on this chain)'],
