@@ -4,6 +4,7 @@ import { getLifecycle, listLifecycleVersions, listLifecycles } from '../db/lifec
 import type { LifecycleRow } from '../db/lifecycles.js';
 import { lifecycleJsonSchema, SCHEMA_ID } from '../domain/lifecycles/json-schema.js';
 import { parseLifecycle } from '../domain/lifecycles/load.js';
+import { lifecycleNotFound } from '../domain/lifecycles/not-found.js';
 import { publishDefinition } from '../domain/lifecycles/publish.js';
 import { formatProblem } from '../domain/lifecycles/validate.js';
 import { API_ROLES, roleRequired } from './auth.js';
@@ -216,14 +217,17 @@ export function lifecycleRoutes({ db }: ApiDeps) {
   app.openapi(routes.versions, async (c) => {
     const { name } = c.req.valid('param');
     const versions = await listLifecycleVersions(db, name);
-    if (versions.length === 0) throw new CodedError(Errors.lifecycle_not_found, { name });
+    if (versions.length === 0) throw await lifecycleNotFound(db, name);
     return c.json({ name, latest: versions.at(-1)!.version, versions: versions.map(summary) }, 200);
   });
 
   app.openapi(routes.version, async (c) => {
     const { name, version } = c.req.valid('param');
     const row = await getLifecycle(db, name, versionParam(version));
-    if (!row) throw new CodedError(Errors.lifecycle_version_not_found, { name, version });
+    if (!row)
+      throw (await getLifecycle(db, name))
+        ? new CodedError(Errors.lifecycle_version_not_found, { name, version })
+        : await lifecycleNotFound(db, name);
     return c.json(full(row), 200);
   });
 

@@ -37,7 +37,7 @@ export const Errors = catalogue({
   storage_unavailable: [503, 'blob storage did not complete the request ({reason}); try again later'],
 
   // --- Lifecycles
-  lifecycle_not_found: [404, 'no lifecycle named "{name}" (see GET /lifecycles)'],
+  lifecycle_not_found: [404, 'no lifecycle named "{name}"{suggestion}; see GET /lifecycles'],
   lifecycle_version_not_found: [404, 'lifecycle "{name}" has no version {version}'],
   invalid_version: [400, 'version: expected a positive integer, got "{text}"'],
   invalid_definition: [422, 'the definition has {count} problem{s}: {problems}'],
