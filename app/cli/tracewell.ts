@@ -2,7 +2,7 @@
 // `lifecycle validate|schema` for process engineers, and `ops …` for operations.
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { loadAppConfig } from '../config/app-config.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ConfigError } from '../config/config-error.js';
@@ -29,6 +29,7 @@ import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js'
 import { stopOnSignal } from '../wiring/shutdown.js';
 import { startStack } from '../wiring/stack.js';
 import { connectTemporalClient, startWorker } from '../wiring/temporal-worker.js';
+import { workerLogger } from '../wiring/worker-log.js';
 import { requirePartSearchAttributes } from '../deploy/search-attribute-setup.js';
 
 const log = (line: string) => console.log(`[tracewell] ${line}`);
@@ -36,7 +37,7 @@ const log = (line: string) => console.log(`[tracewell] ${line}`);
 /** Reads the environment settings and sets the Temporal SDK's log level from them. */
 function settings(): AppConfig {
   const config = loadAppConfig();
-  Runtime.install({ logger: new DefaultLogger(config.TEMPORAL_LOG_LEVEL) });
+  Runtime.install({ logger: workerLogger(config.TEMPORAL_LOG_LEVEL) });
   return config;
 }
 

@@ -1,7 +1,8 @@
 // What the worker logs when a step activity fails: an expected rejection as one line naming the
 // part, step, code and message; any other error as the SDK's warning with its stack. Runs the real
 // activity machinery (MockActivityEnvironment runs the worker's Activity class and interceptors).
-import { ApplicationFailureCategory } from '@temporalio/common';
+// And a part failed on purpose by its lifecycle (`onFailure: fail`): one line, not a stack.
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { LogLevel, LogMetadata } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -9,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { stepFailureLogging } from '../../activities/step-failure-log.js';
 import { StepRejection, rejectingReverts, stepRejected } from '../../activities/step-failures.js';
 import { ContractRevertError } from '../../domain/chain/tx-sender.js';
+import { WorkerLogger } from '../../app/wiring/worker-log.js';
+import { PartFailure, stepFailedMessage } from '../../workflows/failures.js';
 
 interface Entry {
   level: LogLevel;
@@ -58,5 +61,48 @@ describe('step failure logging', () => {
     const logged = entries[0]!.meta?.error as Error;
     expect(logged).toBeInstanceOf(TypeError);
     expect(logged.stack).toContain('step-failure-log.test.ts');
+  });
+});
+
+describe('the runtime logger', () => {
+  const capture = () => {
+    const entries: Entry[] = [];
+    return {
+      entries,
+      logger: new WorkerLogger(new DefaultLogger('WARN', ({ level, message, meta }) => entries.push({ level, message, meta }))),
+    };
+  };
+  const workflowMeta = { sdkComponent: 'worker', workflowId: 'urn:test:chip:2', workflowType: 'part' };
+
+  it('logs a part its lifecycle failed on purpose as one line', () => {
+    const { entries, logger } = capture();
+    const thrown = ApplicationFailure.nonRetryable(
+      stepFailedMessage('final', 'part urn:test:chip:2 lacks valid certificates'),
+      PartFailure.StepFailed,
+    );
+    // As the worker gets it from the workflow thread: structured-cloned, its failure type gone.
+    const error = structuredClone(thrown);
+    expect(error).not.toHaveProperty('type');
+    logger.warn('Workflow failed', { ...workflowMeta, error });
+    expect(entries).toEqual([
+      {
+        level: 'WARN',
+        message:
+          'part failed: part urn:test:chip:2 step final failed: part urn:test:chip:2 lacks valid certificates (its lifecycle says onFailure: fail)',
+        meta: undefined,
+      },
+    ]);
+  });
+
+  it('passes any other failure, and every other message, through with its metadata', () => {
+    const { entries, logger } = capture();
+    const bug = structuredClone(new TypeError("Cannot read properties of undefined (reading 'map')"));
+    logger.warn('Workflow failed', { ...workflowMeta, error: bug });
+    logger.error('Worker failed', { error: bug });
+    logger.info('Worker state changed');
+    expect(entries).toEqual([
+      { level: 'WARN', message: 'Workflow failed', meta: { ...workflowMeta, error: bug } },
+      { level: 'ERROR', message: 'Worker failed', meta: { error: bug } },
+    ]);
   });
 });
