@@ -1,7 +1,7 @@
 // Typed activity errors. Temporal uses an error's `name` (or an ApplicationFailure's `type`) as its
 // failure type: that is the error code the workflow records, ops see, and `nonRetryableErrorCodes`
 // in a lifecycle definition refers to.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { ContractRevertError } from '../domain/chain/tx-sender.js';
 import { StepRejection } from '../domain/errors/step-rejections.js';
 import type { StepRejectionType } from '../domain/errors/step-rejections.js';
@@ -23,10 +23,15 @@ export class PartConflictError extends Error {
 
 /**
  * A step that cannot succeed as things stand (a rule of the contract, a missing certificate, an
- * ambiguous role): it fails at once, without retries, and waits for an operator.
+ * ambiguous role): it fails at once, without retries, and waits for an operator. BENIGN: an expected
+ * outcome, so the worker logs it as one line (step-failure-log.ts), not as a warning with a stack.
  */
 export function stepRejected(code: StepRejectionType, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: code, message, nonRetryable: true });
+  return rejection(code, message);
+}
+
+function rejection(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
 }
 
 /** A call the contract refuses is a rule, not an outage: reject the step with the contract's error name. */
@@ -42,5 +47,5 @@ export async function rejectingReverts<T>(write: () => Promise<T>): Promise<T> {
 
 /** A step the contract refused, rejected with the contract's own error name (e.g. `NotHolder`, `PartIsBundled`). */
 function contractRejected(errorName: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: errorName, message, nonRetryable: true });
+  return rejection(errorName, message);
 }

@@ -145,7 +145,11 @@ const routes = {
     responses: {
       201: jsonResponse(ContractSchema, 'Registered'),
       200: jsonResponse(ContractSchema, 'Re-registered: the name existed'),
-      ...errors([400, 'Invalid input, or an ABI whose arguments do not map to JSON (`invalid_abi`)'], 401, 403),
+      ...errors(
+        [400, 'Invalid input, or a malformed ABI or one whose arguments do not map to JSON (`invalid_abi`, naming each bad path)'],
+        401,
+        403,
+      ),
     },
   }),
   list: route({

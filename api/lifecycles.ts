@@ -4,6 +4,7 @@ import { defaultVersionOf, getLifecycle, listLifecycleVersions, listLifecycles }
 import type { LifecycleRow } from '../db/lifecycles.js';
 import { lifecycleJsonSchema, SCHEMA_ID } from '../domain/lifecycles/json-schema.js';
 import { parseLifecycle } from '../domain/lifecycles/load.js';
+import { lifecycleNotFound } from '../domain/lifecycles/not-found.js';
 import { publishDefinition } from '../domain/lifecycles/publish.js';
 import { formatProblem } from '../domain/lifecycles/validate.js';
 import { API_ROLES, roleRequired } from './auth.js';
@@ -244,7 +245,7 @@ export function lifecycleRoutes({ db }: ApiDeps) {
   app.openapi(routes.versions, async (c) => {
     const { name } = c.req.valid('param');
     const { versions, defaultVersion } = await listLifecycleVersions(db, name);
-    if (versions.length === 0 || defaultVersion === undefined) throw new CodedError(Errors.lifecycle_not_found, { name });
+    if (versions.length === 0 || defaultVersion === undefined) throw await lifecycleNotFound(db, name);
     const summaries = versions.map((row) => versionSummary(row, defaultVersion));
     return c.json({ name, default: defaultVersion, latest: versions.at(-1)!.version, versions: summaries }, 200);
   });
@@ -252,7 +253,10 @@ export function lifecycleRoutes({ db }: ApiDeps) {
   app.openapi(routes.version, async (c) => {
     const { name, version } = c.req.valid('param');
     const row = await getLifecycle(db, name, versionParam(version));
-    if (!row) throw new CodedError(Errors.lifecycle_version_not_found, { name, version });
+    if (!row)
+      throw (await getLifecycle(db, name))
+        ? new CodedError(Errors.lifecycle_version_not_found, { name, version })
+        : await lifecycleNotFound(db, name);
     return c.json(full(row, await defaultVersionOf(db, name)), 200);
   });
 

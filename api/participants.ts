@@ -11,7 +11,7 @@ import type { Participant } from '../db/participants.js';
 import { didYouMean } from '../workflows/suggest.js';
 import { createParticipantKeys } from '../domain/participants/participant-keys.js';
 import { PARTICIPANT_SYNC_WORKFLOW_TYPE } from '../workflows/ledger-task-types.js';
-import { PARTICIPANT_ID_PATTERN, PARTICIPANT_ROLES } from '../workflows/definition.js';
+import { PARTICIPANT_ID_PATTERN, PARTICIPANT_ID_RULE, PARTICIPANT_ROLES } from '../workflows/definition.js';
 import { API_ROLES, actingParticipant, requireRole, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { CodedError } from '../domain/errors/coded-error.js';
@@ -33,8 +33,8 @@ const createBody = z
   .object({
     id: z
       .string()
-      .regex(PARTICIPANT_ID_PATTERN, 'lowercase letters, digits and dashes, starting with a letter or digit')
-      .openapi({ description: 'Lowercase letters, digits and dashes (2 to 63)', example: 'acme-foundry' }),
+      .regex(PARTICIPANT_ID_PATTERN, `expected ${PARTICIPANT_ID_RULE}`)
+      .openapi({ description: `The participant's id: ${PARTICIPANT_ID_RULE}`, example: 'acme-foundry' }),
     name,
     roles: roles.default([]),
   })

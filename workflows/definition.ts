@@ -87,6 +87,8 @@ export const HASH_PATTERN = /^0x[0-9a-fA-F]{64}$/;
 /** GS1-style URNs and plain ids: no slashes or spaces, so the id is safe in a URL path. */
 export const PART_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/;
 export const PARTICIPANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
+/** PARTICIPANT_ID_PATTERN in words, for the refusals that enforce it. */
+export const PARTICIPANT_ID_RULE = '2 to 63 characters: lowercase letters, digits and hyphens, starting with a letter or digit';
 /** A document in the vault: its id (a UUID) or its content hash. */
 export const DOCUMENT_ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const isDocumentReference = (value: string): boolean => DOCUMENT_ID_PATTERN.test(value) || HASH_PATTERN.test(value);

@@ -18,3 +18,12 @@ export const PartFailure = {
 } as const;
 
 export type PartFailureType = (typeof PartFailure)[keyof typeof PartFailure];
+
+/** The message of a part's `StepFailed` failure (its lifecycle says `onFailure: fail`). */
+export const stepFailedMessage = (stepId: string, message: string): string => `step ${stepId} failed: ${message}`;
+
+/**
+ * Whether an error that left the workflow sandbox is a part's `StepFailed`: only its stack survives
+ * the trip to the worker's logger (no failure type), and it starts with the class and this message.
+ */
+export const isStepFailedStack = (stack: string): boolean => /^ApplicationFailure: step \S+ failed: /.test(stack);

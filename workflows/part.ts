@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { END, conditionHolds } from './definition.js';
 import type { CompiledStep } from './definition.js';
-import { PartFailure } from './failures.js';
+import { PartFailure, stepFailedMessage } from './failures.js';
 import { registerEventHandlers } from './part-inbox.js';
 import { awaitDecision, registerOperatorHandler } from './part-operator.js';
 import { openRun, publishSearchAttributes } from './part-run.js';
@@ -132,7 +132,7 @@ async function runUntilDecided(run: PartRun, step: CompiledStep): Promise<'moved
       state.status = park ? 'parked' : 'failed';
       run.failureCode = failure.code;
       publishSearchAttributes(run);
-      if (!park) throw ApplicationFailure.nonRetryable(`step ${step.id} failed: ${failure.message}`, PartFailure.StepFailed);
+      if (!park) throw ApplicationFailure.nonRetryable(stepFailedMessage(step.id, failure.message), PartFailure.StepFailed);
 
       const decision = await awaitDecision(run, step, stepState, failure);
       if (decision.action === 'abort') return 'aborted';

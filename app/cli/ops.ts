@@ -23,7 +23,7 @@ function answered(status: number, answer: { code: string; message: string; detai
 export interface Connection {
   api: string;
   /** The operator's API key: the audit trail names the participant it belongs to. */
-  apiKey: string | undefined;
+  apiKey: string;
 }
 
 /** `key=value` pairs to an object; a value that parses as JSON is taken as such (numbers, lists). */
@@ -57,7 +57,7 @@ async function request(
       method,
       headers: {
         accept,
-        ...(connection.apiKey ? { authorization: `Bearer ${connection.apiKey}` } : {}),
+        authorization: `Bearer ${connection.apiKey}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -67,6 +67,8 @@ async function request(
   }
   if (!response.ok) {
     const answer = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string; details?: unknown } };
+    if (response.status === 401)
+      throw new CodedError(Errors.api_key_refused, { url: connection.api, reason: answer.error?.message ?? 'HTTP 401' });
     throw answered(response.status, answer.error ?? { code: Errors.internal_error.code, message: `HTTP ${response.status}` });
   }
   return response;

@@ -13,6 +13,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
+import { CodedError } from '../../domain/errors/coded-error.js';
+import { Errors } from '../../domain/errors/catalogue.js';
 import type { DataDirState } from '../devstack/stack-file.js';
 import { STACK_FILE } from '../devstack/stack-file.js';
 
@@ -84,9 +86,8 @@ function apiTarget(
     throw new ConfigError(
       `${command}: the dev stack on ${state.dir} keeps no admin key there (it was started with TRACEWELL_ADMIN_API_KEY): pass --api-key KEY or set TRACEWELL_API_KEY`,
     );
-  throw new ConfigError(
-    `${command}: no API key for ${url} (from ${from}): pass --api-key KEY or set TRACEWELL_API_KEY (an operator's key), or ${PASS_DATA_DIR} to use its admin key`,
-  );
+  const hint = `pass --api-key KEY or set TRACEWELL_API_KEY (an operator's key), or ${PASS_DATA_DIR} to use its admin key`;
+  throw new CodedError(Errors.api_key_missing, { command, url, from, hint });
 }
 
 /** The API an `ops` command calls. */

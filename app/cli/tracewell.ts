@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { loadAppConfig } from '../config/app-config.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ConfigError } from '../config/config-error.js';
@@ -33,6 +33,7 @@ import { startStack } from '../wiring/stack.js';
 import type { Stack } from '../wiring/stack.js';
 import { ADMIN_KEY_FILE, readDataDir, removeStackFile, writeStackFile } from '../devstack/stack-file.js';
 import { connectTemporalClient, startWorker } from '../wiring/temporal-worker.js';
+import { workerLogger } from '../wiring/worker-log.js';
 import { requirePartSearchAttributes } from '../deploy/search-attribute-setup.js';
 
 const log = (line: string) => console.log(`[tracewell] ${line}`);
@@ -40,7 +41,7 @@ const log = (line: string) => console.log(`[tracewell] ${line}`);
 /** Reads the environment settings and sets the Temporal SDK's log level from them. */
 function settings(): AppConfig {
   const config = loadAppConfig();
-  Runtime.install({ logger: new DefaultLogger(config.TEMPORAL_LOG_LEVEL) });
+  Runtime.install({ logger: workerLogger(config.TEMPORAL_LOG_LEVEL) });
   return config;
 }
 
@@ -99,11 +100,8 @@ program
   .action(async (options: { dataDir?: string }) => {
     const config = settings();
     const dataDir = options.dataDir ?? config.TRACEWELL_DATA_DIR;
-<<<<<<< HEAD
-    const startedAt = performance.now();
-=======
     if (dataDir) refuseRunningStack(resolve(dataDir));
->>>>>>> cli-devstack
+    const startedAt = performance.now();
     const stack = await startStack({
       config: { ...config, TRACEWELL_DATA_DIR: dataDir ? resolve(dataDir) : undefined },
       temporal: loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG),

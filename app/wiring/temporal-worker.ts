@@ -1,11 +1,12 @@
 // Temporal client and worker construction from temporal.yaml.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createRequire } from 'node:module';
 import type { TemporalConfig } from '../config/temporal.js';
 import { createActivities } from '../../activities/index.js';
 import type { ActivityDeps } from '../../activities/index.js';
+import { stepFailureLogging } from '../../activities/step-failure-log.js';
 
 const require = createRequire(import.meta.url);
 
@@ -39,6 +40,8 @@ export async function startWorker(config: TemporalConfig, deps: ActivityDeps, so
     namespace: config.connection.namespace,
     taskQueue: config.taskQueue,
     activities: createActivities(deps),
+    // Expected step failures as one line each; the SDK would warn with a stack trace.
+    interceptors: { activity: [stepFailureLogging(Runtime.instance().logger)] },
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,

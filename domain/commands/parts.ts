@@ -9,6 +9,7 @@ import { PART_WORKFLOW_TYPE } from '../../workflows/part-types.js';
 import type { AwaitAccepted, PartInput } from '../../workflows/part-types.js';
 import { CodedError } from '../errors/coded-error.js';
 import { Errors } from '../errors/catalogue.js';
+import { lifecycleNotFound } from '../lifecycles/not-found.js';
 import type { CommandDeps } from './deps.js';
 import { eventTarget, signalEvent, updateEvent } from './part-events.js';
 import type { EventTarget, PinnedLifecycle } from './part-events.js';
@@ -84,7 +85,7 @@ async function lifecycleToStart(db: Db, request: StartPartRequest): Promise<Comp
   const exists = request.version !== undefined && (await getLifecycle(db, request.lifecycle));
   throw exists
     ? new CodedError(Errors.lifecycle_version_not_found, { name: request.lifecycle, version: request.version! })
-    : new CodedError(Errors.lifecycle_not_found, { name: request.lifecycle });
+    : await lifecycleNotFound(db, request.lifecycle);
 }
 
 /**

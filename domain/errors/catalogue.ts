@@ -37,7 +37,7 @@ export const Errors = catalogue({
   storage_unavailable: [503, 'blob storage did not complete the request ({reason}); try again later'],
 
   // --- Lifecycles
-  lifecycle_not_found: [404, 'no lifecycle named "{name}" (see GET /lifecycles)'],
+  lifecycle_not_found: [404, 'no lifecycle named "{name}"{suggestion}; see GET /lifecycles'],
   lifecycle_version_not_found: [404, 'lifecycle "{name}" has no version {version}'],
   invalid_version: [400, 'version: expected a positive integer, got "{text}"'],
   invalid_definition: [422, 'the definition has {count} problem{s}: {problems}'],
@@ -118,7 +118,7 @@ export const Errors = catalogue({
   // --- Contract gateway
   contract_not_found: [404, 'no contract "{name}" is registered (see GET /contracts)'],
   method_not_found: [404, '{contract} has no function "{method}"; its functions: {methods}'],
-  invalid_abi: [400, 'abi: {problem}'],
+  invalid_abi: [400, '{problems}'],
   invalid_argument: [400, '{problem}'],
   read_only_method: [400, '{signature} is {mutability}: use POST /contracts/{contract}/query/{method}'],
   insufficient_funds: [422, 'the calling participant cannot pay for the transaction (no gas money on this chain)'],
@@ -146,6 +146,8 @@ export const Errors = catalogue({
   invalid_usage: [400, '{problem}'],
   invalid_option: [400, '{problem}'],
   api_unreachable: [503, 'cannot reach the API at {url} ({reason}); start it or pass --api'],
+  api_key_missing: [401, '{command}: no API key for {url} (from {from}): {hint}'],
+  api_key_refused: [401, 'the API at {url} refused the API key: {reason}; set TRACEWELL_API_KEY or --api-key to a valid key'],
   api_stream_ended: [503, 'the API ended the stream without a summary'],
 });
 

@@ -26,6 +26,7 @@ import { LogReader } from '../mirror/log-reader.js';
 import { ContractRevertError, TransactionRevertedError } from '../chain/tx-sender.js';
 import type { AbiError, TxSender } from '../chain/tx-sender.js';
 import { AbiValueError, fieldName, fromAbiValue, toAbiArgs } from './abi-json.js';
+import { abiProblems } from './abi-validation.js';
 import { contractOpenApi, methodKeys, signatureOf } from './contract-openapi.js';
 
 export type GatewayContract = typeof gatewayContracts.$inferSelect;
@@ -51,11 +52,14 @@ export async function registerContract(
 ): Promise<{ contract: GatewayContract; created: boolean }> {
   if (!isAddress(contract.address, { strict: false }))
     throw new CodedError(Errors.invalid_request, { problems: 'address: expected a 0x-prefixed 20-byte address' });
+  const problems = abiProblems(contract.abi);
+  if (problems.length > 0)
+    throw new CodedError(Errors.invalid_abi, { problems: problems.map((p) => `${p.field}: ${p.message}`).join('; ') }, problems);
   try {
     // Its document is built from every argument and result type: one that does not map to JSON is refused here.
     contractOpenApi(contract);
   } catch (error) {
-    throw new CodedError(Errors.invalid_abi, { problem: (error as Error).message });
+    throw new CodedError(Errors.invalid_abi, { problems: `abi: ${(error as Error).message}` });
   }
   const [existing] = await db
     .select({ name: gatewayContracts.name })

@@ -28,6 +28,15 @@ describe('HTTP API on the real stack', () => {
     expect(body.checks).toEqual({ database: { ok: true }, temporal: { ok: true }, chain: { ok: true } });
   });
 
+  it('refuses a participant id that breaks the rule, saying the rule', async () => {
+    const rule = 'expected 2 to 63 characters: lowercase letters, digits and hyphens, starting with a letter or digit';
+    for (const id of ['y', 'Acme', '-acme', 'a'.repeat(64)])
+      expect(await call('POST', '/participants', { id, name: 'Y', roles: [] }), id).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_request', message: `id: ${rule}`, details: [{ field: 'id', message: rule }] } },
+      });
+  });
+
   it('lists the participants with their ledger addresses', async () => {
     const { status, body } = await call('GET', '/participants');
     expect(status).toBe(200);
@@ -89,7 +98,23 @@ describe('lifecycle registry', () => {
       status: 404,
       body: { error: { code: 'lifecycle_version_not_found' } },
     });
-    expect(await call('GET', '/lifecycles/no-such-line')).toMatchObject({ status: 404, body: { error: { code: 'lifecycle_not_found' } } });
+    expect(await call('GET', '/lifecycles/no-such-line')).toEqual({
+      status: 404,
+      body: { error: { code: 'lifecycle_not_found', message: 'no lifecycle named "no-such-line"; see GET /lifecycles' } },
+    });
+  });
+
+  it('suggests the published name closest to a mistyped one', async () => {
+    const mistyped = {
+      status: 404,
+      body: {
+        error: { code: 'lifecycle_not_found', message: 'no lifecycle named "part-basc" (did you mean "part-basic"?); see GET /lifecycles' },
+      },
+    };
+    expect(await call('GET', '/lifecycles/part-basc')).toEqual(mistyped);
+    expect(await call('GET', '/lifecycles/part-basc/1')).toEqual(mistyped);
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: 'part-basc' })).toEqual(mistyped);
+    expect(await call('POST', '/parts', { id: uniqueId(), lifecycle: 'part-basc', version: 1 })).toEqual(mistyped);
   });
 
   it('rejects an invalid definition with 422 and the list of problems', async () => {

@@ -218,8 +218,38 @@ describe('contract gateway', () => {
     ];
     expect(await api.call('POST', '/contracts', { name: `${name}-fixed`, address, abi: unmappable })).toMatchObject({
       status: 400,
-      body: { error: { code: 'invalid_abi' } },
+      body: {
+        error: {
+          code: 'invalid_abi',
+          message: expect.stringMatching(/^abi\[0\]\.outputs\[0\]\.type: "fixed128x18" is not a Solidity type/),
+        },
+      },
     });
+    // A malformed ABI, and a type Solidity does not have, are refused naming the entry and path.
+    const malformed = [unmappable[0], { type: 'function', name: 'place', stateMutability: 'nonpayable' }];
+    expect(await api.call('POST', '/contracts', { name: `${name}-malformed`, address, abi: malformed })).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_abi',
+          message: expect.stringMatching(/^abi\[0\]\.outputs\[0\]\.type: .*; abi\[1\]\.inputs: required; abi\[1\]\.outputs: required$/),
+          details: expect.arrayContaining([{ field: 'abi[1].inputs', message: 'required' }]),
+        },
+      },
+    });
+    const wide = [
+      { type: 'function', name: 'set', inputs: [{ name: 'qty', type: 'uint257' }], outputs: [], stateMutability: 'nonpayable' },
+    ];
+    expect(await api.call('POST', '/contracts', { name: `${name}-wide`, address, abi: wide })).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_abi',
+          message: expect.stringMatching(/^abi\[0\]\.inputs\[0\]\.type: "uint257" is not a Solidity type \(expected /),
+        },
+      },
+    });
+    expect((await api.call('GET', '/contracts')).body.contracts.map((contract: any) => contract.name)).not.toContain(`${name}-wide`);
     // Registered where no contract is: a clear 422, not a 500.
     const nowhere = `nowhere-${Date.now().toString(36)}`;
     const { abi } = compileOrders();

@@ -405,7 +405,8 @@ describe('reset for workflow-level breakage', () => {
 });
 
 describe('tracewell ops (the CLI)', () => {
-  const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const cli = (...args: string[]) => cliWithKey(asOps.headers.authorization!.slice('Bearer '.length), ...args);
+  const cliWithKey = async (apiKey: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
       const { stdout, stderr } = await promisify(execFile)(process.execPath, [
         'app/cli/bin.js',
@@ -413,7 +414,7 @@ describe('tracewell ops (the CLI)', () => {
         '--api',
         stack.apiUrl,
         '--api-key',
-        asOps.headers.authorization!.slice('Bearer '.length),
+        apiKey,
         ...args,
       ]);
       return { code: 0, stdout, stderr };
@@ -463,5 +464,13 @@ describe('tracewell ops (the CLI)', () => {
       const part = await untilPart(id, waitingFor('sold'));
       expect(part.operatorActions).toEqual([expect.objectContaining({ action: 'retry', actor: operatorId, reason: 'node back' })]);
     }
+  });
+
+  it('says the API refused a key it does not know', async () => {
+    expect(await cliWithKey('tw_not-a-key', 'failures')).toMatchObject({
+      code: 6,
+      stdout: '',
+      stderr: `tracewell: api_key_refused: the API at ${stack.apiUrl} refused the API key: the API key is not valid (unknown or revoked); set TRACEWELL_API_KEY or --api-key to a valid key\n`,
+    });
   });
 });

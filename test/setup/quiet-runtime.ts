@@ -1,4 +1,6 @@
-// Temporal's worker logs every state change at INFO; tests only want warnings and errors.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+// Temporal's worker logs every state change at INFO; tests only want warnings and errors, with
+// expected part failures as one line each, as `tracewell dev` logs them.
+import { Runtime } from '@temporalio/worker';
+import { workerLogger } from '../../app/wiring/worker-log.js';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({ logger: workerLogger('WARN') });

@@ -94,7 +94,7 @@ describe('the API an ops command calls', () => {
   it('says which key to pass when there is none', () => {
     expect(() => api({}, {})).toThrow(
       expect.objectContaining({
-        code: 'invalid_configuration',
+        code: 'api_key_missing',
         message:
           'tracewell ops: no API key for http://127.0.0.1:3000 (from the default): pass --api-key KEY or set TRACEWELL_API_KEY ' +
           "(an operator's key), or pass --data-dir DIR of a running `tracewell dev --data-dir DIR` (or set TRACEWELL_DATA_DIR) to use its admin key",
