@@ -4,7 +4,7 @@
 import { z } from '@hono/zod-openapi';
 import { sendDecision } from '../domain/commands/decisions.js';
 import { resetPart } from '../domain/commands/reset.js';
-import { PARTICIPANT_ID_PATTERN, PART_ID_PATTERN } from '../workflows/definition.js';
+import { PARTICIPANT_ID_PATTERN, PARTICIPANT_ID_RULE, PART_ID_PATTERN } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { CodedError } from '../domain/errors/coded-error.js';
@@ -21,7 +21,7 @@ const PartIdSchema = z
   .openapi({ description: "The part's id, e.g. a GS1 EPC URN", example: 'urn:epc:id:sgtin:0614141.107346.2017' });
 
 const RoleBindingsSchema = z
-  .record(z.string().regex(PARTICIPANT_ID_PATTERN, 'a participant id'))
+  .record(z.string().regex(PARTICIPANT_ID_PATTERN, `a participant id: ${PARTICIPANT_ID_RULE}`))
   .openapi('RoleBindings', { description: 'Role name to participant id', example: { manufacturer: 'acme-foundry' } });
 
 const createPartSchema = z

@@ -10,14 +10,14 @@ import { findParticipant, insertParticipant, updateParticipant } from '../../db/
 import type { Participant } from '../../db/participants.js';
 import type { KeyStore } from '../../domain/participants/keystore.js';
 import { createParticipantKeys } from '../../domain/participants/participant-keys.js';
-import { PARTICIPANT_ID_PATTERN } from '../../workflows/definition.js';
+import { PARTICIPANT_ID_PATTERN, PARTICIPANT_ID_RULE } from '../../workflows/definition.js';
 
 const participantsFileSchema = z
   .object({
     participants: z.array(
       z
         .object({
-          id: z.string().regex(PARTICIPANT_ID_PATTERN, 'lowercase letters, digits and dashes'),
+          id: z.string().regex(PARTICIPANT_ID_PATTERN, `expected ${PARTICIPANT_ID_RULE}`),
           name: z.string().min(1),
           roles: z.array(z.string().min(1)).default([]),
           /** An existing ledger key (e.g. hd:<index> from CHAIN_MNEMONIC); default: a new key. */

@@ -2,7 +2,14 @@
 // step kind, built from the step-kind registry's parameter shapes, so a validation error can name the
 // kind's own fields; the published JSON Schema (lifecycle.schema.json) is generated from the same schemas.
 import { z } from 'zod/v4';
-import { FIELD_TYPES, NAME_PATTERN, PARTICIPANT_ID_PATTERN, PARTICIPANT_ROLES, ROLE_RULES } from '../../workflows/definition.js';
+import {
+  FIELD_TYPES,
+  NAME_PATTERN,
+  PARTICIPANT_ID_PATTERN,
+  PARTICIPANT_ID_RULE,
+  PARTICIPANT_ROLES,
+  ROLE_RULES,
+} from '../../workflows/definition.js';
 import { DURATION_PATTERN } from '../../workflows/duration.js';
 import { STEP_KIND_REGISTRY } from '../../workflows/step-kinds.js';
 import type { StepParamSpec, StepParamType } from '../../workflows/step-kinds.js';
@@ -40,7 +47,7 @@ const roleRuleSchema = z
     rule: z.enum(ROLE_RULES).optional().describe('caller: the company whose API key starts the part, when it holds the role'),
     default: z
       .string()
-      .regex(PARTICIPANT_ID_PATTERN, 'a participant id')
+      .regex(PARTICIPANT_ID_PATTERN, `a participant id: ${PARTICIPANT_ID_RULE}`)
       .optional()
       .describe('the participant that plays the role when neither the request, a parent part nor the rule binds it'),
   })

@@ -5,6 +5,7 @@ import type { z } from 'zod/v4';
 import {
   END,
   PARTICIPANT_ID_PATTERN,
+  PARTICIPANT_ID_RULE,
   isDocumentReference,
   PARTICIPANT_ROLES,
   PART_ID_PATTERN,
@@ -211,7 +212,8 @@ function checkReferences(step: AuthoredStep, index: number, context: StepContext
 function checkLiteral(step: AuthoredStep, add: (field: string, message: string) => void): void {
   const literal = (value: unknown): value is string => typeof value === 'string' && referencesIn(value).length === 0;
   const participant = (step as { participant?: unknown }).participant;
-  if (literal(participant) && !PARTICIPANT_ID_PATTERN.test(participant)) add('participant', `"${participant}" is not a participant id`);
+  if (literal(participant) && !PARTICIPANT_ID_PATTERN.test(participant))
+    add('participant', `"${participant}" is not a participant id (${PARTICIPANT_ID_RULE})`);
   if ((step.kind === 'transfer' || step.kind === 'decommission') && literal(step.part) && !PART_ID_PATTERN.test(step.part))
     add('part', `"${step.part}" is not a part id`);
   if (step.kind === 'bundle' && literal(step.into) && !PART_ID_PATTERN.test(step.into)) add('into', `"${step.into}" is not a part id`);

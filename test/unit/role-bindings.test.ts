@@ -97,7 +97,7 @@ describe("a definition's roles block", () => {
   it('refuses an unknown rule and a default that is no participant id', () => {
     expect(problems(chipLine.replace('{ rule: caller, default: acme-foundry }', '{ rule: owner, default: Acme }'))).toEqual([
       'roles.manufacturer.rule: expected "caller"',
-      'roles.manufacturer.default: a participant id',
+      'roles.manufacturer.default: a participant id: 2 to 63 characters: lowercase letters, digits and hyphens, starting with a letter or digit',
     ]);
   });
 });
