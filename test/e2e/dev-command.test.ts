@@ -185,7 +185,7 @@ steps:
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       const row = result.stdout.split('\n').find((line) => line.startsWith(misdelivered));
-      expect(row).toMatch(/part-basic v1\s+deliver \(transfer\)\s+RoleMismatch\s+\d+\s+\S+\s+parked/);
+      expect(row).toMatch(/part-basic v2\s+deliver \(transfer\)\s+RoleMismatch\s+\d+\s+\S+\s+parked/);
       expect(result.stdout).toMatch(/1 of 1 shown/);
     });
 
@@ -234,7 +234,7 @@ steps:
 
     for (const [id, { manufacturer, version }] of expected) {
       expect(await admin.call('POST', `/parts/${id}/updates/sold`, { buyer: 'southgate-freight' })).toMatchObject({ status: 200 });
-      const done = await admin.untilPart(id, (p) => p.status === 'completed', 60_000);
+      const done = await admin.untilPart(id, (p) => p.status === 'completed' && p.workflow?.status === 'COMPLETED', 60_000);
       expect(done).toMatchObject({
         lifecycle: { name: 'part-basic', version },
         roles: { manufacturer },

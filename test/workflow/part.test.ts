@@ -143,9 +143,12 @@ steps:
     // What a part started before bindings existed meets (the API now refuses such a start with 422).
     const unbound = await start(lifecycle, { roles: {} });
     const parked = await until(unbound, (s) => s.status === 'parked');
+    // Other files may onboard more manufacturers into the shared database: the seeded two are named first.
     expect(parked.steps[0]!.error).toEqual({
       code: 'AmbiguousRole',
-      message: 'several participants hold the role "manufacturer" (acme-foundry, delta-fab); name one with participant:',
+      message: expect.stringMatching(
+        /^several participants hold the role "manufacturer" \(acme-foundry, delta-fab[,)].*name one with participant:$/,
+      ),
     });
     await unbound.executeUpdate(OPERATOR_UPDATE, { args: [{ action: 'abort', reason: 'test done' }] });
   });
