@@ -14,6 +14,7 @@ import { errorResponse } from './error-response.js';
 import { eventStreamRoutes } from './event-stream.js';
 import { eventSubscriptionRoutes } from './event-subscriptions.js';
 import { healthRoutes } from './health.js';
+import { refuseControlCharacters } from './input-limits.js';
 import { ledgerActionRoutes } from './ledger-actions.js';
 import { lifecycleRoutes } from './lifecycles.js';
 import { lifecycleVersionRoutes } from './lifecycle-versions.js';
@@ -24,6 +25,8 @@ import { provenanceRoutes } from './provenance.js';
 
 export function createApi(deps: ApiDeps, log: (line: string) => void = console.error): OpenAPIHono {
   const app = new OpenAPIHono();
+  // Control characters in a path or query never reach a route (nor the key lookup).
+  app.use('*', refuseControlCharacters);
   let document: object | undefined;
   app.route(
     '/',

@@ -16,6 +16,7 @@ import {
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
+import { blockNumberQuery, toBlockQuery } from './input-limits.js';
 import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
 
 const abiItem = z
@@ -56,22 +57,8 @@ const callBody = z
 const eventsQuery = z
   .object({
     event: z.string().min(1).optional().openapi({ description: 'Only events of this name' }),
-    fromBlock: z
-      .string()
-      .regex(/^[0-9]+$/, 'a block number')
-      .transform(BigInt)
-      .optional()
-      .openapi({ description: 'The first block (default: 0)' }),
-    toBlock: z
-      .union([
-        z.literal('latest'),
-        z
-          .string()
-          .regex(/^[0-9]+$/, 'a block number')
-          .transform(BigInt),
-      ])
-      .optional()
-      .openapi({ description: 'The last block, or `latest` (the default)' }),
+    fromBlock: blockNumberQuery().optional().openapi({ description: 'The first block (default: 0)' }),
+    toBlock: toBlockQuery().optional().openapi({ description: 'The last block, or `latest` (the default)' }),
   })
   .strict();
 

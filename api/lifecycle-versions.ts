@@ -11,9 +11,10 @@ import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { LifecycleSummarySchema, nameParams, tags, versionParam, versionParams, versionSummary } from './lifecycles.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
+import { versionNumber } from './input-limits.js';
 
 const setDefaultBody = z
-  .object({ version: z.number().int().positive().openapi({ description: 'The version new parts start on from now', example: 2 }) })
+  .object({ version: versionNumber().openapi({ description: 'The version new parts start on from now', example: 2 }) })
   .strict()
   .openapi('SetDefaultVersion');
 

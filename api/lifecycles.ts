@@ -12,6 +12,7 @@ import type { ApiDeps } from './deps.js';
 import { CodedError } from '../domain/errors/coded-error.js';
 import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonResponse, route } from './openapi.js';
+import { assertStorableJson } from './input-limits.js';
 
 const SOURCE = 'request body';
 
@@ -215,6 +216,8 @@ export function lifecycleRoutes({ db }: ApiDeps) {
         { problems },
       );
     }
+    // YAML too can spell U+0000 (`"\0"`): refused as a JSON body would be.
+    assertStorableJson(parsed.definition);
     const makeDefault = c.req.valid('query').default !== 'false';
     const published = await publishDefinition(db, parsed.definition, 'api', { makeDefault });
     switch (published.outcome) {

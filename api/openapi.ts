@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { CodedError } from '../domain/errors/coded-error.js';
 import { entryFor, Errors } from '../domain/errors/catalogue.js';
 import type { ErrorEntry } from '../domain/errors/coded-error.js';
+import { assertStorableJson } from './input-limits.js';
 
 const INVALID_CODE = {
   json: Errors.invalid_request,
@@ -92,7 +93,7 @@ const JSON_MEDIA = /^application\/([a-z.-]+\+)?json\s*(;.*)?$/;
 
 /**
  * A JSON request body. Its route gets a guard that runs before validation: malformed JSON answers
- * 400 `invalid_json`, a body sent as another media type 415 (so `curl -d` without a content type is
+ * 400 `invalid_json`, JSON nested too deep or holding U+0000 400 `invalid_request` (input-limits.ts), a body sent as another media type 415 (so `curl -d` without a content type is
  * told what to send rather than validated as `{}`), and an absent body is validated as `{}` (so the
  * error names the required fields). An optional body is for schemas that `{}` satisfies.
  */
@@ -107,7 +108,7 @@ export const guardJsonBody: MiddlewareHandler = async (c, next) => {
     // promise, though its type says the value).
     const text = await c.req.text();
     if (text.trim() === '') (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve('{}');
-    else if (!parsesAsJson(text)) throw new CodedError(Errors.invalid_json);
+    else assertStorableJson(parsedJson(text));
   } else if (!(await isEmpty(c.req.raw))) {
     throw new CodedError(Errors.unsupported_media_type, { got: type ? ` (got "${type}")` : '' });
   }
@@ -132,12 +133,11 @@ async function isEmpty(request: Request): Promise<boolean> {
   }
 }
 
-function parsesAsJson(text: string): boolean {
+function parsedJson(text: string): unknown {
   try {
-    JSON.parse(text);
-    return true;
+    return JSON.parse(text) as unknown;
   } catch {
-    return false;
+    throw new CodedError(Errors.invalid_json);
   }
 }
 

@@ -2,7 +2,6 @@
 import { z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import { stream } from 'hono/streaming';
-import { durationSchema } from '../domain/lifecycles/duration-schema.js';
 import { countFailures, listFailures } from '../db/failed-steps.js';
 import type { FailureCursor, FailureFilter, FailureRow } from '../db/failed-steps.js';
 import { mirrorStatus } from '../domain/mirror/mirror-status.js';
@@ -14,16 +13,17 @@ import { CodedError } from '../domain/errors/coded-error.js';
 import { Errors } from '../domain/errors/catalogue.js';
 import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
+import { boundedDuration, versionNumber, versionQuery } from './input-limits.js';
 
 const duration = (description: string) =>
-  durationSchema
+  boundedDuration()
     .optional()
-    .openapi({ description: `${description}: e.g. 500ms, 30s, 5m, 1h, 2d (a bare number is milliseconds)`, example: '1h' });
+    .openapi({ description: `${description}: e.g. 500ms, 30s, 5m, 1h, 2d (a bare number is milliseconds; at most 3650d)`, example: '1h' });
 
 /** The filter of GET /ops/failures (query string) and POST /ops/failures/retry (body). */
 const filterFields = {
   lifecycle: z.string().min(1).optional().openapi({ description: 'The lifecycle definition', example: 'part-basic' }),
-  version: z.coerce.number().int().positive().optional().openapi({ description: 'Its version' }),
+  version: versionQuery().optional().openapi({ description: 'Its version' }),
   kind: z.enum(STEP_KINDS).optional().openapi({ description: 'Step kind' }),
   step: z.string().min(1).optional().openapi({ description: 'Step id', example: 'ship' }),
   code: z.string().min(1).optional().openapi({ description: 'Error code', example: 'HttpRequestError' }),
@@ -46,7 +46,7 @@ const listQuery = z
 const bulkRetryBody = z
   .object({
     ...filterFields,
-    version: z.number().int().positive().optional().openapi({ description: 'Its version' }),
+    version: versionNumber().optional().openapi({ description: 'Its version' }),
     partIds: z.array(z.string().regex(PART_ID_PATTERN)).min(1).max(10_000).optional().openapi({ description: 'Only these parts' }),
     /** Required with no other criterion, so an empty body never retries everything by accident. */
     all: z.literal(true).optional().openapi({ description: 'Every parked failure: required when no other criterion is given' }),

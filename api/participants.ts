@@ -40,7 +40,12 @@ const createBody = z
   })
   .strict()
   .openapi('NewParticipant');
-const updateBody = z.object({ name: name.optional(), roles: roles.optional() }).strict().openapi('ParticipantChange');
+// At least one field: an empty change has nothing to set (and would be a no-op write to the chain).
+const updateBody = z
+  .object({ name: name.optional(), roles: roles.optional() })
+  .strict()
+  .refine((body) => body.name !== undefined || body.roles !== undefined, 'give at least one of name, roles')
+  .openapi('ParticipantChange');
 const apiKeyBody = z
   .object({ label: z.string().trim().min(1).max(100).optional().openapi({ description: 'To tell keys apart', example: 'ci pipeline' }) })
   .strict()

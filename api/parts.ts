@@ -10,6 +10,7 @@ import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import { CodedError } from '../domain/errors/coded-error.js';
 import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
+import { versionNumber } from './input-limits.js';
 import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
 import { partCommands } from '../domain/commands/parts.js';
 import type { PartCommands } from '../domain/commands/parts.js';
@@ -28,10 +29,7 @@ const createPartSchema = z
   .object({
     id: PartIdSchema,
     lifecycle: z.string().min(1).openapi({ description: 'The lifecycle definition to run', example: 'part-basic' }),
-    version: z
-      .number()
-      .int()
-      .positive()
+    version: versionNumber()
       .optional()
       .openapi({ description: "The version to pin (default: the lifecycle's default version; a deprecated one answers 409)" }),
     params: z.record(z.unknown()).default({}).openapi({ description: "Values for the definition's declared params" }),

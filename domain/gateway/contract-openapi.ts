@@ -222,8 +222,8 @@ function eventsOperation(contractName: string, events: AbiEvent[]) {
     tags: [contractName],
     parameters: [
       { name: 'event', in: 'query', required: false, schema: { enum: events.map((event) => event.name) } },
-      { name: 'fromBlock', in: 'query', required: false, schema: { type: 'string', pattern: '^[0-9]+$' } },
-      { name: 'toBlock', in: 'query', required: false, schema: { type: 'string', pattern: '^([0-9]+|latest)$' } },
+      { name: 'fromBlock', in: 'query', required: false, schema: { type: 'string', pattern: '^[0-9]{1,16}$' } },
+      { name: 'toBlock', in: 'query', required: false, schema: { type: 'string', pattern: '^([0-9]{1,16}|latest)$' } },
     ],
     responses: {
       '200': { description: 'the events, oldest first', content: { 'application/json': { schema: answer } } },

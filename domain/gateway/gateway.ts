@@ -219,8 +219,9 @@ export async function contractEvents(
     throw new CodedError(Errors.invalid_query, { problems: `event: ${contract.name} emits no "${filter.event}"` });
   }
   // In spans the node accepts (hosted nodes refuse wide eth_getLogs ranges), up to MAX_EVENTS.
-  const last =
-    filter.toBlock === undefined || filter.toBlock === 'latest' ? await deps.chain.client.getBlockNumber({ cacheTime: 0 }) : filter.toBlock;
+  // A toBlock past the head reads to the head: nothing lies beyond it, and spans up to a far block would never end.
+  const head = await deps.chain.client.getBlockNumber({ cacheTime: 0 });
+  const last = filter.toBlock === undefined || filter.toBlock === 'latest' || filter.toBlock > head ? head : filter.toBlock;
   const reader = new LogReader(deps.chain.client, contract.address as Address, 2_000);
   const events: ReturnType<typeof eventsOf> = [];
   let truncated = false;
