@@ -4,6 +4,7 @@
 import { RestError } from '@azure/storage-blob';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { authenticate } from './auth.js';
+import { DEFAULT_BODY_MAX_BYTES, limitBodies } from './body-limit.js';
 import type { ApiDeps } from './deps.js';
 import { contractRoutes } from './contract-gateway.js';
 import { apiDocument, docsRoutes, undocumentedRoutes } from './docs.js';
@@ -23,7 +24,12 @@ import { participantRoutes } from './participants.js';
 import { partRoutes } from './parts.js';
 import { provenanceRoutes } from './provenance.js';
 
-export function createApi(deps: ApiDeps, log: (line: string) => void = console.error): OpenAPIHono {
+export interface ApiOptions {
+  /** Largest request body but a document upload's, in bytes (API_BODY_MAX_BYTES). */
+  bodyMaxBytes?: number;
+}
+
+export function createApi(deps: ApiDeps, log: (line: string) => void = console.error, options: ApiOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono();
   // Control characters in a path or query never reach a route (nor the key lookup).
   app.use('*', refuseControlCharacters);
@@ -35,6 +41,11 @@ export function createApi(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/healthz', healthRoutes(deps));
   // Everything but the health check acts as the participant of an API key.
   app.use('*', authenticate(deps.db));
+  // Every body is read under the limit; a document upload streams under its own (DOCUMENT_MAX_BYTES).
+  app.use(
+    '*',
+    limitBodies(options.bodyMaxBytes ?? DEFAULT_BODY_MAX_BYTES, (c) => c.req.method === 'POST' && c.req.path === '/documents'),
+  );
   app.route('/lifecycles', lifecycleRoutes(deps));
   app.route('/lifecycles', lifecycleVersionRoutes(deps));
   app.route('/parts', provenanceRoutes(deps));

@@ -388,8 +388,10 @@ function requestBody(c: Context): Readable {
 
 /**
  * Reads a multipart upload: the fields first, then one file part, which is handed on as a stream
- * (so fields after the file cannot be honoured, and are refused). The answer waits for the whole
- * body: a document stored before a late problem shows up is taken back with `discard`.
+ * (so fields after the file cannot be honoured, and are refused). A stored document's answer waits
+ * for the whole body: one stored before a late problem shows up is taken back with `discard`. A
+ * refused one (past the size limit, an unknown recipient, ...) is answered at once, and the rest of
+ * the body is left unread for the route to close the connection on.
  */
 function readMultipart<T>(
   c: Context,
@@ -404,6 +406,7 @@ function readMultipart<T>(
       reject(new CodedError(Errors.invalid_multipart, { problem: `the multipart body cannot be read: ${(error as Error).message}` }));
       return;
     }
+    const body = requestBody(c);
     const fields: Record<string, string> = {};
     let file: Promise<T> | undefined;
     let problem: CodedError | undefined;
@@ -421,8 +424,15 @@ function readMultipart<T>(
       // Its failures reach the store, which reports them; none may go unheard.
       stream.on('error', () => {});
       file = store(fields, stream, { filename: info.filename, mimeType: info.mimeType });
-      // Settled (and answered) once the parser has seen the whole body.
-      file.catch(() => stream.resume());
+      // Refused: stop reading. Draining the file stream instead cannot work once the store has read
+      // from it (an async iterator's 'readable' listener keeps resume() from flowing), so the parser
+      // stalled on it and the request hung until Node's request timeout. Unpiped rather than
+      // destroyed: destroying the request would take the socket, and the answer with it.
+      file.catch((error: unknown) => {
+        body.unpipe(parser);
+        body.pause();
+        reject(problem ?? error);
+      });
     });
     parser.on('filesLimit', () => refuse(new CodedError(Errors.invalid_multipart, { problem: 'one file per upload' })));
     parser.on('close', () => {
@@ -436,7 +446,6 @@ function readMultipart<T>(
         (error: unknown) => reject(problem ?? error),
       );
     });
-    const body = requestBody(c);
     // A client that goes away mid-upload destroys the parser, which ends the file stream with the error
     // and so the store.
     pipeline(body, parser).catch((error: Error) => {

@@ -141,13 +141,20 @@ function parsedJson(text: string): unknown {
   }
 }
 
+/** Every route with a body may answer 413: the body limit (api/body-limit.ts), or the payload limit of commands. */
+const TOO_LARGE = 'The body is over the size limit (`body_too_large`), or a value sent on to the workflow is (`payload_too_large`)';
+
 /**
- * createRoute, with the JSON-body guard (and its 415) on routes whose JSON body has a zod schema.
+ * createRoute, with the JSON-body guard (and its 415) on routes whose JSON body has a zod schema,
+ * and a 413 on every route that takes a body (a route may describe its own).
  * The route's own middleware (e.g. `roleRequired`) runs first: a caller without the role gets 403.
  */
 export function route<R extends RouteConfig>(config: R): R {
-  const body = config.request?.body?.content?.['application/json'];
-  if (!(body?.schema instanceof z.ZodType)) return config;
+  const content = config.request?.body?.content;
+  if (!content) return config;
+  const responses = { ...errors([413, TOO_LARGE]), ...config.responses };
+  const body = content['application/json'];
+  if (!(body?.schema instanceof z.ZodType)) return { ...config, responses };
   const middleware = config.middleware === undefined ? [] : Array.isArray(config.middleware) ? config.middleware : [config.middleware];
-  return { ...config, middleware: [...middleware, guardJsonBody], responses: { ...errors(415), ...config.responses } };
+  return { ...config, middleware: [...middleware, guardJsonBody], responses: { ...errors(415), ...responses } };
 }

@@ -156,7 +156,13 @@ program
     const { config, temporal, core } = await openExternal();
     const client = await connectTemporalClient(temporal);
     await requirePartSearchAttributes(client, temporal.connection.namespace);
-    const api = await serveApi(core, client, temporal, { host: config.API_HOST, port: config.API_PORT }, log);
+    const api = await serveApi(
+      core,
+      client,
+      temporal,
+      { host: config.API_HOST, port: config.API_PORT, bodyMaxBytes: config.API_BODY_MAX_BYTES },
+      log,
+    );
     stopOnSignal(async () => {
       await api.close();
       await client.connection.close();

@@ -43,6 +43,12 @@ const appEnvSchema = z.object({
     .int()
     .positive()
     .default(128 * 1024 * 1024),
+  /** Largest request body (JSON, or a lifecycle's YAML) in bytes, default 1 MiB; larger ones answer 413. Uploads have DOCUMENT_MAX_BYTES. */
+  API_BODY_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Blocks on top of a block before the ledger listener mirrors it (0 on a dev chain; a public chain wants more). */
   LEDGER_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** Most blocks one eth_getLogs call asks for (halved automatically while a node refuses the range). */

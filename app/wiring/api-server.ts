@@ -26,10 +26,10 @@ export function serveApi(
   core: Core,
   client: Client,
   temporal: TemporalConfig,
-  address: { host: string; port: number },
+  address: { host: string; port: number; bodyMaxBytes?: number },
   log?: (line: string) => void,
 ): Promise<RunningApi> {
-  const app = createApi(apiDepsOf(core, client, temporal), log);
+  const app = createApi(apiDepsOf(core, client, temporal), log, { bodyMaxBytes: address.bodyMaxBytes });
   // WebSocket streams upgrade on the same port as the API.
   return listen(app, address.host, address.port, {
     onServer: (server) =>

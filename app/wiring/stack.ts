@@ -237,7 +237,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     api = await phase(
       waits,
       'starting the API',
-      () => serveApi(opened, connected, temporal, { host: config.API_HOST, port: apiPort }, log),
+      () => serveApi(opened, connected, temporal, { host: config.API_HOST, port: apiPort, bodyMaxBytes: config.API_BODY_MAX_BYTES }, log),
       (served) => `API listening on ${served.url}`,
     );
     const commands = commandDepsOf(core, client, temporal);

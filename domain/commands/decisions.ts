@@ -15,6 +15,7 @@ import type { OperatorDecision, OperatorDecisionAccepted } from '../../workflows
 import { PartFailure } from '../../workflows/failures.js';
 import { CodedError } from '../errors/coded-error.js';
 import { Errors } from '../errors/catalogue.js';
+import { requireWithinPayloadLimit } from './payload-size.js';
 
 export interface OpsDeps {
   db: Db;
@@ -39,6 +40,8 @@ export async function sendDecision(
   decision: OperatorDecision,
   requestId?: string,
 ): Promise<OperatorDecisionAccepted> {
+  // Its params and reason travel as the update's payload, under Temporal's limit.
+  requireWithinPayloadLimit('the decision', decision);
   const part = await getPart(deps.db, partId);
   if (!part) throw new CodedError(Errors.part_not_found, { id: partId });
   if (ENDED_PART_STATUSES.has(part.status))

@@ -14,6 +14,7 @@ import { Errors } from '../errors/catalogue.js';
 import type { CommandDeps } from './deps.js';
 import { fieldProblems, invalidPayload, unknownParticipants } from './part-fields.js';
 import type { FieldProblem } from './part-fields.js';
+import { requireWithinPayloadLimit } from './payload-size.js';
 import { describeIfExists } from './workflow-handles.js';
 
 /** The part an event goes to and the await steps of its pinned definition waiting for the event. */
@@ -77,6 +78,7 @@ export async function signalEvent(
   requestId?: string,
 ): Promise<void> {
   const { id, event, handle, awaiting } = target;
+  requireWithinPayloadLimit('payload', payload);
   // Checked against every step awaiting it.
   const problems = await Promise.all(awaiting.map((step) => fieldProblems(deps.db, step.params.payload as FieldSpecs, payload)));
   if (problems.every((list) => list.length > 0)) throw invalidPayload(event, problems[0]!);
@@ -108,6 +110,7 @@ export async function updateEvent(
   updateId?: string,
 ): Promise<AwaitAccepted> {
   const { id, event, handle, awaiting } = target;
+  requireWithinPayloadLimit('payload', payload);
   // The workflow's validator judges the payload's shape; whether named participants exist is for
   // SQL to say, once the shape is right.
   const specs = awaiting[0]!.params.payload as FieldSpecs;

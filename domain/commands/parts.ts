@@ -14,6 +14,7 @@ import type { CommandDeps } from './deps.js';
 import { eventTarget, signalEvent, updateEvent } from './part-events.js';
 import type { EventTarget, PinnedLifecycle } from './part-events.js';
 import { fieldProblems, listProblems } from './part-fields.js';
+import { requireWithinPayloadLimit } from './payload-size.js';
 import { bindRoles } from './role-bindings.js';
 import type { RoleBindings } from '../../workflows/role-bindings.js';
 
@@ -98,6 +99,8 @@ async function startPart(
   createdBy: string,
   memo: Record<string, unknown>,
 ): Promise<StartedPart> {
+  // Temporal would refuse the workflow input only after the checks below; say the limit first.
+  requireWithinPayloadLimit('params', request.params);
   const lifecycle = await lifecycleToStart(deps.db, request);
   const problems = (await fieldProblems(deps.db, lifecycle.params, request.params)).map((p) => ({ ...p, field: `params.${p.field}` }));
   if (problems.length > 0)

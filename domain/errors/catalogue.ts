@@ -31,6 +31,7 @@ export const Errors = catalogue({
   invalid_last_event_id: [400, '{problems}'],
   invalid_cursor: [400, 'cursor: pass back the nextCursor of the previous page'],
   invalid_multipart: [400, '{problem}'],
+  body_too_large: [413, 'the request body is larger than the limit of {limit} bytes'],
   filter_required: [400, 'give at least one of lifecycle, version, kind, step, code, olderThan, newerThan, partIds, or "all": true'],
   unauthenticated: [401, '{reason}'],
   forbidden: [403, '{reason}'],
@@ -53,6 +54,7 @@ export const Errors = catalogue({
   unresolved_roles: [422, 'roles for {lifecycle} v{version}: {problems}'],
   unknown_event: [404, 'part "{id}" ({lifecycle} v{version}) awaits no event "{event}"{awaited}'],
   invalid_payload: [422, 'payload of "{event}": {problems}'],
+  payload_too_large: [413, '{what} is {size} bytes as JSON, over the limit of {limit} bytes'],
   not_awaiting: [409, '{reason}'],
   trace_too_large: [422, 'the backward trace of {id} has more than {limit} nodes; trace one of its components instead'],
 
