@@ -124,13 +124,19 @@ export class WebhookTargetPolicy {
 
   /**
    * The check when a subscription is created: refused if its host is or resolves to a refused
-   * address. A name that does not resolve now is accepted: every delivery checks again.
+   * address. A name that does not resolve now (or not within `timeoutMs`) is accepted: every
+   * delivery checks again.
    */
-  async checkUrl(url: string): Promise<void> {
+  async checkUrl(url: string, timeoutMs = 3_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    // A slow resolver does not hold the request up for long: the name counts as unresolved.
+    const slow = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     try {
-      await this.addressFor(new URL(url).hostname);
+      await Promise.race([this.addressFor(new URL(url).hostname), slow]);
     } catch (error) {
       if (error instanceof WebhookTargetRefused) throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

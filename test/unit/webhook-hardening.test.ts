@@ -119,6 +119,8 @@ describe('webhook target policy', () => {
     });
     await expect(unresolvable.checkUrl('https://hooks.example/tracewell')).resolves.toBeUndefined();
     await expect(unresolvable.addressFor('hooks.example')).rejects.toThrow('ENOTFOUND');
+    const hanging = new WebhookTargetPolicy([], () => new Promise(() => {}));
+    await expect(hanging.checkUrl('https://hooks.example/tracewell', 50)).resolves.toBeUndefined();
   });
 });
 
