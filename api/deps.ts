@@ -4,6 +4,8 @@ import type { ChainConnection } from '../domain/chain/connection.js';
 import type { LedgerRef } from '../domain/mirror/event-log.js';
 import type { KeyStore } from '../domain/participants/keystore.js';
 import type { MirrorSignal } from '../domain/streams/mirror-signal.js';
+import type { SecretBox } from '../domain/streams/secret-box.js';
+import type { WebhookTargetPolicy } from '../domain/streams/webhook-targets.js';
 import type { TxSender } from '../domain/chain/tx-sender.js';
 
 /** What the HTTP API needs: the commands' SQL, Temporal and contract, the chain, and the key store. */
@@ -18,4 +20,8 @@ export interface ApiDeps extends CommandDeps {
   ledger: LedgerRef;
   /** Announces new mirrored events (at once in the listener's process; streams also poll). */
   mirrorSignal: MirrorSignal;
+  /** Seals webhook secrets before they are stored. */
+  webhookSecrets: SecretBox;
+  /** Where webhook URLs may point. */
+  webhookTargets: WebhookTargetPolicy;
 }

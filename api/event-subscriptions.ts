@@ -2,7 +2,7 @@
 // events, filtered by event, part or participant: a webhook (pushed to a URL, signed with a secret
 // shown once, at creation) or a WebSocket subscription (resumed after its last acknowledgement).
 // Subscriptions belong to their creator: to anyone else (but an admin) they do not exist.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import {
@@ -15,6 +15,9 @@ import {
 } from '../db/event-subscriptions.js';
 import type { DeliveryRow, SubscriptionRow } from '../db/event-subscriptions.js';
 import { findParticipant } from '../db/participants.js';
+import { newWebhookSecret } from '../domain/streams/webhook-signature.js';
+import { WebhookTargetRefused } from '../domain/streams/webhook-targets.js';
+import type { AddressClass } from '../domain/streams/webhook-targets.js';
 import { cursorOf, eventFilterSchema, latestSeq, streamStartSchema, LEDGER_EVENT_NAMES, MAX_SEQ } from '../domain/streams/events.js';
 import { API_ROLES, actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -29,7 +32,11 @@ const webhookUrl = z
   .max(2000)
   .url()
   .regex(/^https?:\/\//i, 'an http or https URL')
-  .openapi({ description: 'Where a webhook POSTs each event (webhooks only)', example: 'https://example.com/hooks/tracewell' });
+  .openapi({
+    description:
+      'Where a webhook POSTs each event (webhooks only); its host must be a public address (WEBHOOK_ALLOWED_NETWORKS allows more)',
+    example: 'https://example.com/hooks/tracewell',
+  });
 
 const createBody = z
   .object({
@@ -45,12 +52,10 @@ const createBody = z
       .default('newest')
       .openapi({ description: '`oldest` (every event), `newest` (events from now on) or the sequence number to start after' }),
     url: webhookUrl.optional(),
-    secret: z
-      .string()
-      .min(16)
-      .max(200)
-      .optional()
-      .openapi({ description: 'The HMAC-SHA256 key of the signature (webhooks only; default: a random one, shown once)' }),
+    secret: z.string().min(16).max(200).optional().openapi({
+      description:
+        'The signing secret (webhooks only): `whsec_` and base64 key bytes as Standard Webhooks has it, or any string used as its UTF-8 bytes; default: a random `whsec_` one, shown once',
+    }),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -144,6 +149,18 @@ const DeliveryPageSchema = z
   })
   .openapi('WebhookDeliveryPage');
 
+const TARGET_ERRORS = {
+  unspecified: Errors.webhook_target_unspecified,
+  metadata: Errors.webhook_target_metadata,
+  loopback: Errors.webhook_target_loopback,
+  link_local: Errors.webhook_target_link_local,
+  private: Errors.webhook_target_private,
+  unique_local: Errors.webhook_target_unique_local,
+  shared: Errors.webhook_target_shared,
+  multicast: Errors.webhook_target_multicast,
+  reserved: Errors.webhook_target_reserved,
+} satisfies Record<AddressClass, unknown>;
+
 const tags = ['Event subscriptions'];
 
 const routes = {
@@ -160,7 +177,7 @@ const routes = {
         400,
         401,
         [409, 'You have a subscription of this name'],
-        [422, 'An unknown participant in the filter, or a start past the latest event'],
+        [422, 'An unknown participant in the filter, a start past the latest event, or a URL to a refused address (private, loopback, …)'],
       ),
     },
   }),
@@ -244,6 +261,17 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
   const { db, ledger } = deps;
   const app = apiRouter();
 
+  /** A URL whose host is, or resolves to, a refused address answers 422 with the class's code. */
+  async function checkTarget(url: string): Promise<void> {
+    try {
+      await deps.webhookTargets.checkUrl(url);
+    } catch (error) {
+      if (!(error instanceof WebhookTargetRefused)) throw error;
+      const entry = TARGET_ERRORS[error.addressClass];
+      throw new CodedError(entry, { problem: error.message }, [{ field: 'url', message: error.message, address: error.address }]);
+    }
+  }
+
   /** The subscription if the caller may see it; 404 alike for a missing one and someone else's. */
   async function requireSubscription(c: Context, id: string): Promise<SubscriptionRow> {
     const row = UUID.test(id) ? await getSubscription(db, id.toLowerCase()) : undefined;
@@ -268,7 +296,8 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
       ]);
     }
     if (typeof body.start === 'number') await checkSeq('start', body.start);
-    const secret = body.kind === 'webhook' ? (body.secret ?? randomBytes(32).toString('hex')) : undefined;
+    if (body.url !== undefined) await checkTarget(body.url);
+    const secret = body.kind === 'webhook' ? (body.secret ?? newWebhookSecret()) : undefined;
     const row = await createSubscription(db, {
       id: randomUUID(),
       ownerId: owner.id,
@@ -277,7 +306,8 @@ export function eventSubscriptionRoutes(deps: ApiDeps) {
       filter: body.filter,
       cursor: await cursorOf(db, ledger, body.start),
       url: body.url,
-      secret,
+      // Stored sealed: SQL alone never gives the secret away.
+      secret: secret === undefined ? undefined : deps.webhookSecrets.seal(secret),
     });
     if (!row) throw new CodedError(Errors.subscription_exists, { name: body.name });
     return c.json({ ...subscriptionView(row), ...(secret === undefined ? {} : { secret }) }, 201);

@@ -206,3 +206,47 @@ export async function listDeliveries(db: Db, subscriptionId: string, page: { lim
     .orderBy(desc(webhookDeliveries.id))
     .limit(page.limit);
 }
+
+/**
+ * Deletes delivery-log rows older than `olderThanMs`, but never one still pending: a failed attempt
+ * at an event past its subscription's cursor (not delivered yet) stays, however old, so the log
+ * always says why a subscription is stuck or dead. Deletes in batches (short transactions, no huge
+ * answer); returns the number deleted.
+ */
+export async function pruneDeliveries(db: Db, olderThanMs: number, batch = 5_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rows } = (await db.execute(sql`
+      delete from webhook_deliveries where id in (
+        select d.id from webhook_deliveries d
+        join event_subscriptions s on s.id = d.subscription_id
+        where d.created_at < now() - ${Math.round(olderThanMs)}::bigint * interval '1 millisecond'
+          and (d.delivered or d.event_seq <= s.cursor)
+        limit ${batch})
+      returning id`)) as unknown as { rows: unknown[] };
+    total += rows.length;
+    if (rows.length < batch) return total;
+  }
+}
+
+/**
+ * Seals every webhook secret still stored in clear (rows from before secrets were encrypted), each
+ * only if it is unchanged since it was read. Returns how many it sealed.
+ */
+export async function sealPlainSecrets(db: Db, isSealed: (stored: string) => boolean, seal: (plain: string) => string): Promise<number> {
+  const rows = await db
+    .select({ id: eventSubscriptions.id, secret: eventSubscriptions.secret })
+    .from(eventSubscriptions)
+    .where(and(eq(eventSubscriptions.kind, 'webhook'), sql`${eventSubscriptions.secret} is not null`));
+  let sealed = 0;
+  for (const row of rows) {
+    if (row.secret === null || isSealed(row.secret)) continue;
+    const updated = await db
+      .update(eventSubscriptions)
+      .set({ secret: seal(row.secret) })
+      .where(and(eq(eventSubscriptions.id, row.id), eq(eventSubscriptions.secret, row.secret)))
+      .returning({ id: eventSubscriptions.id });
+    sealed += updated.length;
+  }
+  return sealed;
+}

@@ -320,7 +320,10 @@ export const eventSubscriptions = pgTable(
     cursor: bigint('cursor', { mode: 'number' }).notNull(),
     status: text('status').$type<SubscriptionStatus>().notNull().default('active'),
     url: text('url'),
-    /** The HMAC-SHA256 key of the webhook signature. */
+    /**
+     * The webhook's signing secret, sealed (`enc:v1:…`, AES-256-GCM under WEBHOOK_SECRETS_KEY, a key
+     * never stored here); rows from before encryption are sealed at the next start.
+     */
     secret: text('secret'),
     /** Failed attempts at the event after the cursor, since its last success. */
     failures: integer('failures').notNull().default(0),
@@ -351,6 +354,8 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id),
     index('webhook_deliveries_event_idx').on(t.subscriptionId, t.eventSeq),
+    // The retention prune finds old rows by age.
+    index('webhook_deliveries_at_idx').on(t.at),
   ],
 );
 

@@ -22,6 +22,7 @@ import { openCore } from '../wiring/core.js';
 import { runDeploy } from '../wiring/deploy-process.js';
 import { applyMigrations } from '../deploy/deploy.js';
 import { startEventServices } from '../wiring/event-services.js';
+import { webhookSecretBox } from '../wiring/keys.js';
 import { startServiceBusIntake } from '../wiring/service-bus.js';
 import { listDeadLetters, resubmitDeadLetters } from '../../domain/intake/service-bus.js';
 import { commandDepsOf } from '../wiring/command-deps.js';
@@ -179,7 +180,7 @@ const listener = program
   .action(async () => {
     const config = settings();
     const ledger = await openLedgerProcess(config, { log });
-    const events = startEventServices(ledger.database.db, ledger.listener, ledger.signal, config, log);
+    const events = startEventServices(ledger.database.db, ledger.listener, ledger.signal, config, webhookSecretBox(config, false), log);
     stopOnSignal(async () => {
       await events.stop();
       await ledger.close();

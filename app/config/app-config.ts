@@ -4,11 +4,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import { isNetwork } from '../../domain/streams/webhook-targets.js';
 
 /** The project root: default file paths resolve from here, not from the working directory. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+/** `30s`, `15m`, `12h`, `7d` as milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d{1,6}[smhd]$/, 'a number and a unit: s, m, h or d (e.g. 7d)')
+    .default(fallback)
+    .transform((v) => Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[v.slice(-1) as 's' | 'm' | 'h' | 'd']);
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 const appEnvSchema = z.object({
@@ -61,6 +69,24 @@ const appEnvSchema = z.object({
   WEBHOOK_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000).default(8),
   /** How long a webhook receiver has to answer. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * Addresses or CIDR ranges (comma-separated) webhooks may go to although they are private,
+   * loopback, link-local, … (refused by default, against SSRF), e.g. `10.20.0.0/16,127.0.0.1`.
+   */
+  WEBHOOK_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine((entries) => entries.every(isNetwork), 'comma-separated IP addresses or CIDR ranges (10.0.0.0/8, fd00::/8)'),
+  /** The key webhook secrets are encrypted with in SQL: 32 bytes as 64 hex digits (default: derived from TRACEWELL_KEYSTORE_PASSPHRASE). */
+  WEBHOOK_SECRETS_KEY: optionalString.refine((v) => v === undefined || /^[0-9a-fA-F]{64}$/.test(v), '64 hex digits (32 bytes)'),
+  /** How long the webhook delivery log keeps a row (failed attempts at an undelivered event stay). */
+  WEBHOOK_DELIVERY_RETENTION: duration('7d'),
   /** Azure Service Bus: enables the intake queue and the ledger-event topic (unset: HTTP only). */
   SERVICE_BUS_CONNECTION_STRING: optionalString,
   /** The queue the intake receives from. */

@@ -19,6 +19,8 @@ export function apiDepsOf(core: Core, client: Client, temporal: TemporalConfig):
     txSender: core.txSender,
     ledger: core.listener.ledger,
     mirrorSignal: core.mirrorSignal,
+    webhookSecrets: core.webhookSecrets,
+    webhookTargets: core.webhookTargets,
   };
 }
 

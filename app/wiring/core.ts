@@ -17,11 +17,14 @@ import { TxSender } from '../../domain/chain/tx-sender.js';
 import type { ActivityDeps } from '../../activities/index.js';
 import { DocumentVault } from '../../domain/documents/vault.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
+import { SecretBox } from '../../domain/streams/secret-box.js';
+import { WebhookTargetPolicy } from '../../domain/streams/webhook-targets.js';
+import { sealPlainSecrets } from '../../db/event-subscriptions.js';
 import { deploy } from '../deploy/deploy.js';
 import { requireCurrentDeployment } from '../deploy/readiness.js';
 import { devAdminApiKey } from '../deploy/seed-participants.js';
 import { blobContainer } from './blob.js';
-import { chainMnemonic, openKeyStore } from './keys.js';
+import { chainMnemonic, openKeyStore, webhookSecretBox } from './keys.js';
 import { openLedgerListener } from './ledger-listener.js';
 
 export interface Core {
@@ -35,6 +38,10 @@ export interface Core {
   /** Announces new mirrored events to this process's streams. */
   mirrorSignal: MirrorSignal;
   documents: DocumentVault;
+  /** Seals and opens webhook secrets (the key is a setting, never in SQL). */
+  webhookSecrets: SecretBox;
+  /** Where webhooks may go (WEBHOOK_ALLOWED_NETWORKS). */
+  webhookTargets: WebhookTargetPolicy;
   activityDeps: ActivityDeps;
   /** The admin API key when this process created or read it (dev); never one given by the environment. */
   devAdminApiKey?: string;
@@ -85,6 +92,15 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     const mirrorSignal = new MirrorSignal();
     const listener = await openLedgerListener(database.db, chain, registry, config, mirrorSignal, log);
     const documents = new DocumentVault({ container, db: database.db, keys, chainId: chain.chainId, maxBytes: config.DOCUMENT_MAX_BYTES });
+    // openKeyStore above has required a passphrase, so there is a key.
+    const webhookSecrets = webhookSecretBox(config, options.dev)!;
+    // Rows from before secrets were encrypted are sealed on the first start that can.
+    const sealed = await sealPlainSecrets(
+      database.db,
+      (stored) => SecretBox.isSealed(stored),
+      (plain) => webhookSecrets.seal(plain),
+    );
+    if (sealed > 0) log(`webhooks: encrypted ${sealed} webhook secrets stored in clear`);
     return {
       database,
       chain,
@@ -94,6 +110,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
       listener,
       mirrorSignal,
       documents,
+      webhookSecrets,
+      webhookTargets: new WebhookTargetPolicy(config.WEBHOOK_ALLOWED_NETWORKS),
       activityDeps: {
         db: database.db,
         keys,

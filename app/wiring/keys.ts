@@ -1,5 +1,5 @@
 // The key store of a process: HD keys from CHAIN_MNEMONIC (the contract admin's among them) and
-// participants' encrypted key files.
+// participants' encrypted key files; and the key webhook secrets are encrypted with in SQL.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { CompositeKeyStore, FileKeyStore, HdKeyStore } from '../../domain/participants/keystore.js';
 import type { KeyStore } from '../../domain/participants/keystore.js';
+import { SecretBox } from '../../domain/streams/secret-box.js';
 
 /** Dev keys are as public as the dev mnemonic: fine for a local chain, refused anywhere else. */
 const DEV_KEYSTORE_PASSPHRASE = 'tracewell-dev-keystore';
@@ -44,4 +45,16 @@ export function openKeyStore(config: AppConfig, dev: boolean, mnemonic: string):
     scryptN: config.TRACEWELL_KEYSTORE_PASSPHRASE || !dev ? config.TRACEWELL_KEYSTORE_SCRYPT_N : DEV_SCRYPT_N,
   });
   return new CompositeKeyStore([new HdKeyStore(mnemonic), files], { createWith: files });
+}
+
+/**
+ * The box webhook secrets are sealed with: WEBHOOK_SECRETS_KEY, else a key derived from the key
+ * store's passphrase (in dev the dev one), so the key is never in the database. Undefined when
+ * neither is set (a `tracewell listener` given only DATABASE_URL and CHAIN_RPC_URL): that process
+ * cannot sign webhooks.
+ */
+export function webhookSecretBox(config: AppConfig, dev: boolean): SecretBox | undefined {
+  if (config.WEBHOOK_SECRETS_KEY) return new SecretBox(Buffer.from(config.WEBHOOK_SECRETS_KEY, 'hex'));
+  const passphrase = config.TRACEWELL_KEYSTORE_PASSPHRASE ?? (dev ? DEV_KEYSTORE_PASSPHRASE : undefined);
+  return passphrase === undefined ? undefined : SecretBox.fromPassphrase(passphrase, 'webhook-secrets');
 }

@@ -221,7 +221,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       (result) => `database (${result.database.kind}) and deployment ready`,
     );
     core = opened;
-    events = startEventServices(opened.database.db, opened.listener, opened.mirrorSignal, config, log);
+    events = startEventServices(opened.database.db, opened.listener, opened.mirrorSignal, config, opened.webhookSecrets, log);
     const connected = await connectTemporalClient(temporal);
     client = connected;
     // The dev server has them from its start; an external server may need them registered.

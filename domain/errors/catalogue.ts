@@ -116,6 +116,16 @@ export const Errors = catalogue({
   subscription_not_found: [404, '{reason}'],
   subscription_exists: [409, 'you have a subscription named "{name}" already'],
   seq_out_of_range: [422, '{field}: {seq} is past the latest event ({latest})'],
+  // A webhook URL whose host is, or resolves to, an address of a refused class (SSRF); one code per class.
+  webhook_target_unspecified: [422, 'url: {problem}'],
+  webhook_target_metadata: [422, 'url: {problem}'],
+  webhook_target_loopback: [422, 'url: {problem}'],
+  webhook_target_link_local: [422, 'url: {problem}'],
+  webhook_target_private: [422, 'url: {problem}'],
+  webhook_target_unique_local: [422, 'url: {problem}'],
+  webhook_target_shared: [422, 'url: {problem}'],
+  webhook_target_multicast: [422, 'url: {problem}'],
+  webhook_target_reserved: [422, 'url: {problem}'],
 
   // --- Contract gateway
   contract_not_found: [404, 'no contract "{name}" is registered (see GET /contracts)'],

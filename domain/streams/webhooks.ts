@@ -1,18 +1,21 @@
 // Webhook delivery: pushes each webhook subscription's ledger events to its URL, one event per
-// signed POST, in order, at least once. A subscription's cursor moves only when its receiver answers
+// signed POST (Standard Webhooks signatures, to public addresses only), in order, at least once. A subscription's cursor moves only when its receiver answers
 // 2xx; a failure stops that subscription's pass and retries it later with exponential backoff, until
 // `maxFailures` in a row make it dead (an operator or its owner redelivers it). Dispatchers in several
 // processes may run at once: each subscription is worked on by one pass at a time, under a lease.
 import type { Db } from '../../db/client.js';
-import { claimDueWebhook, nextAttemptNumber, releaseWebhook, settleWebhookAttempt } from '../../db/event-subscriptions.js';
+import { claimDueWebhook, nextAttemptNumber, pruneDeliveries, releaseWebhook, settleWebhookAttempt } from '../../db/event-subscriptions.js';
 import type { AttemptOutcome, NewDelivery, SubscriptionRow, WebhookClaim } from '../../db/event-subscriptions.js';
 import type { LedgerRef } from '../mirror/event-log.js';
 import { eventsAfter } from './events.js';
 import type { StreamEvent } from './events.js';
 import type { MirrorSignal } from './mirror-signal.js';
-import { SIGNATURE_HEADER, signWebhookBody } from './webhook-signature.js';
+import { SecretBox } from './secret-box.js';
+import { webhookHeaders } from './webhook-signature.js';
+import { WebhookTargetPolicy, WebhookTargetRefused } from './webhook-targets.js';
+import { postWebhook } from './webhook-transport.js';
 
-export { signWebhookBody, verifyWebhookSignature } from './webhook-signature.js';
+export { signWebhook, verifyWebhook, webhookHeaders } from './webhook-signature.js';
 
 export interface WebhookBackoff {
   /** The wait after the first failure; it doubles with each further one. */
@@ -37,6 +40,14 @@ export interface WebhookDispatcherOptions {
   batch?: number;
   /** Subscriptions worked on at once by one dispatcher (default 4). */
   concurrency?: number;
+  /** Opens the stored (encrypted) secrets; without it no webhook can be signed, so none is sent. */
+  secrets?: SecretBox;
+  /** Where webhooks may connect (default: public addresses only). */
+  targets?: WebhookTargetPolicy;
+  /** How long delivery-log rows are kept (default 7 days); pending failures are kept regardless. */
+  retentionMs?: number;
+  /** How often the loop prunes the delivery log (default 10 min). */
+  pruneEveryMs?: number;
   log?: (line: string) => void;
 }
 
@@ -77,6 +88,11 @@ export class WebhookDispatcher {
   private readonly batch: number;
   private readonly concurrency: number;
   private readonly leaseMs: number;
+  private readonly secrets?: SecretBox;
+  private readonly targets: WebhookTargetPolicy;
+  private readonly retentionMs: number;
+  private readonly pruneEveryMs: number;
+  private lastPrune = 0;
   private readonly log: (line: string) => void;
 
   private stopping = new AbortController();
@@ -97,6 +113,10 @@ export class WebhookDispatcher {
     // Covers one request and the writes around it; every delivery renews it.
     // Long enough that a slow database never lets a lease lapse mid-pass (two dispatchers, out of order).
     this.leaseMs = Math.max(this.timeoutMs * 2, 30_000);
+    this.secrets = options.secrets;
+    this.targets = options.targets ?? new WebhookTargetPolicy();
+    this.retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
+    this.pruneEveryMs = options.pruneEveryMs ?? 600_000;
     this.log = options.log ?? ((line) => console.error(line));
     if (this.maxFailures < 1 || this.batch < 1 || this.concurrency < 1)
       throw new RangeError('maxFailures, batch and concurrency must be at least 1');
@@ -128,6 +148,7 @@ export class WebhookDispatcher {
       const idle = (this.idle = new AbortController());
       const woken = this.signal ? this.signal.wait(this.pollMs, idle.signal) : sleep(this.pollMs, idle.signal);
       try {
+        await this.pruneWhenDue();
         // Whoever delivered may have more to deliver: go again at once.
         if ((await this.runOnce()) > 0) idle.abort();
         errors = 0;
@@ -140,6 +161,24 @@ export class WebhookDispatcher {
       }
       await woken;
     }
+  }
+
+  /** Prunes the delivery log when `pruneEveryMs` has passed since the last prune. */
+  private async pruneWhenDue(): Promise<void> {
+    if (Date.now() - this.lastPrune < this.pruneEveryMs) return;
+    this.lastPrune = Date.now();
+    // A failed prune waits for the next interval: it never holds deliveries up.
+    try {
+      const pruned = await this.pruneDeliveryLog();
+      if (pruned > 0) this.log(`webhooks: pruned ${pruned} delivery-log rows older than ${this.retentionMs} ms`);
+    } catch (error) {
+      this.log(`webhooks: pruning the delivery log failed: ${(error as Error).stack ?? error}`);
+    }
+  }
+
+  /** Deletes delivery-log rows past the retention (never a pending failure); the number deleted. */
+  pruneDeliveryLog(): Promise<number> {
+    return pruneDeliveries(this.db, this.retentionMs);
   }
 
   /** One pass over the due webhook subscriptions; the number of events delivered. */
@@ -215,38 +254,51 @@ export class WebhookDispatcher {
       interrupted,
     });
     if (!subscription.url || !subscription.secret) return failed(null, 'the subscription has no url or no secret');
+    let secret: string;
+    try {
+      secret = this.openSecret(subscription.secret);
+    } catch (error) {
+      return failed(null, (error as Error).message);
+    }
 
     const delivery = `${subscription.id}:${event.seq}`;
     const payload: WebhookPayload = { subscription: subscription.id, delivery, event };
     const body = JSON.stringify(payload);
     const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
-      const response = await fetch(subscription.url, {
-        method: 'POST',
+      const status = await postWebhook(this.targets, {
+        url: subscription.url,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'tracewell-webhooks',
-          [SIGNATURE_HEADER]: signWebhookBody(subscription.secret, body),
+          // Signed afresh on every attempt: the timestamp is the attempt's, the id the event's.
+          ...webhookHeaders(secret, delivery, body),
           'Tracewell-Delivery': delivery,
           'Tracewell-Event': event.name,
           'Tracewell-Attempt': String(attempt),
         },
         body,
-        // A redirect is a misconfigured URL, not a delivery: following it would re-post elsewhere.
-        redirect: 'manual',
         signal: AbortSignal.any([timeout, this.stopping.signal]),
       });
-      // The answer is the status; its body is not read (it could be large or slow).
-      await response.body?.cancel().catch(() => {});
-      if (response.status >= 200 && response.status < 300)
-        return { delivered: true, statusCode: response.status, error: null, durationMs: elapsed(), interrupted: false };
-      const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
-      return failed(response.status, `HTTP ${response.status}${redirect}`);
+      if (status >= 200 && status < 300)
+        return { delivered: true, statusCode: status, error: null, durationMs: elapsed(), interrupted: false };
+      // A redirect is a misconfigured URL, not a delivery: following it would re-post elsewhere.
+      const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+      return failed(status, `HTTP ${status}${redirect}`);
     } catch (error) {
       if (this.stopped) return failed(null, 'the dispatcher stopped during the request', true);
       if (timeout.aborted) return failed(null, `no answer within ${this.timeoutMs} ms`);
+      if (error instanceof WebhookTargetRefused) return failed(null, `refused: ${error.message}`);
       return failed(null, networkError(error));
     }
+  }
+
+  /** The plain signing secret of a stored one (sealed; a plain one is from before encryption). */
+  private openSecret(stored: string): string {
+    if (!SecretBox.isSealed(stored)) return stored;
+    if (!this.secrets)
+      throw new Error('this process cannot open webhook secrets: set WEBHOOK_SECRETS_KEY (or TRACEWELL_KEYSTORE_PASSPHRASE)');
+    return this.secrets.open(stored);
   }
 }
 
@@ -254,11 +306,11 @@ function pick(result: AttemptResult): Pick<NewDelivery, 'statusCode' | 'error' |
   return { statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, delivered: result.delivered };
 }
 
-/** fetch says "fetch failed"; the cause says why (ECONNREFUSED, a bad URL, TLS, …). */
+/** The network error's code and message (ECONNREFUSED, ENOTFOUND, TLS, …). */
 function networkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const detail = cause?.message ?? (error as Error).message ?? String(error);
-  return cause?.code && !detail.includes(cause.code) ? `${cause.code}: ${detail}` : detail;
+  const { code, message } = error as { code?: string; message?: string };
+  const detail = message ?? String(error);
+  return code && !detail.includes(code) ? `${code}: ${detail}` : detail;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

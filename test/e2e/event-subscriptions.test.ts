@@ -7,7 +7,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../app/wiring/stack.js';
-import { verifyWebhookSignature } from '../../domain/streams/webhook-signature.js';
+import { sql } from 'drizzle-orm';
+import { verifyWebhook } from '../../domain/streams/webhook-signature.js';
 import { apiClient } from '../support/api-client.js';
 import type { ApiClient } from '../support/api-client.js';
 import { startTestStack } from '../support/env.js';
@@ -20,7 +21,7 @@ let receiver: Server;
 let hookUrl: string;
 const RUN = randomUUID().slice(0, 6);
 /** What the webhook receiver got: raw body and headers. */
-const received: { body: string; signature: string; delivery: string }[] = [];
+const received: { body: string; headers: Record<string, string | string[] | undefined>; delivery: string }[] = [];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -41,7 +42,7 @@ beforeAll(async () => {
     req.on('end', () => {
       received.push({
         body: Buffer.concat(chunks).toString(),
-        signature: String(req.headers['tracewell-signature']),
+        headers: req.headers,
         delivery: String(req.headers['tracewell-delivery']),
       });
       res.writeHead(204).end();
@@ -67,6 +68,16 @@ afterAll(async () => {
 
 const name = (label: string) => `${label}-${RUN}`;
 
+/** The secret column of a subscription, as SQL has it. */
+async function storedSecret(id: string): Promise<string> {
+  const { rows } = (await stack.core.database.db.execute(
+    sql`select secret from event_subscriptions where id = ${id}::uuid`,
+  )) as unknown as {
+    rows: { secret: string }[];
+  };
+  return rows[0]!.secret;
+}
+
 describe('event subscriptions API', () => {
   it('creates a webhook subscription, shows its secret once, and never again', async () => {
     const created = await owner.call('POST', '/events/subscriptions', {
@@ -85,7 +96,13 @@ describe('event subscriptions API', () => {
       failures: 0,
       lastError: null,
     });
-    expect(created.body.secret).toMatch(/^[0-9a-f]{64}$/);
+    // A Standard Webhooks secret: whsec_ and the base64 of 32 random bytes.
+    expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    // SQL holds it sealed (AES-256-GCM under a key outside the database), never in clear.
+    const stored = await storedSecret(created.body.id);
+    expect(stored).toMatch(/^enc:v1:/);
+    expect(stored).not.toContain(created.body.secret);
+    expect(stored).not.toContain(created.body.secret.slice('whsec_'.length));
     expect(created.body.cursor).toEqual(expect.any(Number));
 
     const read = await owner.call('GET', `/events/subscriptions/${created.body.id}`);
@@ -104,6 +121,7 @@ describe('event subscriptions API', () => {
       secret: 'a-secret-of-my-own-choosing',
     });
     expect(chosen).toMatchObject({ status: 201, body: { secret: 'a-secret-of-my-own-choosing' } });
+    expect(await storedSecret(chosen.body.id)).not.toContain('a-secret-of-my-own-choosing');
     const socket = await owner.call('POST', '/events/subscriptions', { name: name('socket'), kind: 'websocket', start: 'oldest' });
     expect(socket).toMatchObject({ status: 201, body: { kind: 'websocket', url: null, cursor: 0 } });
     expect(socket.body).not.toHaveProperty('secret');
@@ -133,6 +151,28 @@ describe('event subscriptions API', () => {
     expect(unknown).toMatchObject({ status: 422, body: { error: { code: 'unknown_participant' } } });
     const future = await owner.call('POST', '/events/subscriptions', { name: name('future'), kind: 'websocket', start: 2 ** 31 - 1 });
     expect(future).toMatchObject({ status: 422, body: { error: { code: 'seq_out_of_range' } } });
+
+    // Webhooks go to public addresses only (SSRF): each refused class has its code. The test
+    // settings allow 127.0.0.1 alone (for the receivers), so the rest of 127/8 is still refused.
+    const targets: [string, string][] = [
+      ['http://10.1.2.3/hook', 'webhook_target_private'],
+      ['http://192.168.0.10:8080/hook', 'webhook_target_private'],
+      ['http://127.0.0.2/hook', 'webhook_target_loopback'],
+      ['http://[::1]:8080/hook', 'webhook_target_loopback'],
+      ['http://169.254.169.254/latest/meta-data', 'webhook_target_metadata'],
+      ['http://169.254.10.1/hook', 'webhook_target_link_local'],
+      ['http://[fe80::1]/hook', 'webhook_target_link_local'],
+      ['http://[fd12::1]/hook', 'webhook_target_unique_local'],
+      ['http://100.64.0.1/hook', 'webhook_target_shared'],
+      ['http://0.0.0.0:9000/hook', 'webhook_target_unspecified'],
+      ['http://[::ffff:10.0.0.1]/hook', 'webhook_target_private'],
+    ];
+    for (const [url, code] of targets) {
+      const answer = await owner.call('POST', '/events/subscriptions', { name: name('ssrf'), kind: 'webhook', url });
+      expect(answer, url).toMatchObject({ status: 422, body: { error: { code, details: [{ field: 'url' }] } } });
+    }
+    const mineNow = await owner.call('GET', '/events/subscriptions');
+    expect(mineNow.body.subscriptions.map((s: any) => s.name)).not.toContain(name('ssrf'));
 
     const first = await owner.call('POST', '/events/subscriptions', { name: name('twice'), kind: 'websocket' });
     expect(first.status).toBe(201);
@@ -186,7 +226,10 @@ describe('event subscriptions API', () => {
     const mine = () => received.filter((r) => r.delivery.startsWith(`${id}:`));
 
     await until(async () => (mine().length >= 2 ? true : undefined));
-    for (const request of mine()) expect(verifyWebhookSignature(secret, request.body, request.signature)).toBe(true);
+    for (const request of mine()) {
+      expect(verifyWebhook(secret, request.body, request.headers)).toEqual({ ok: true });
+      expect(request.headers['webhook-id']).toBe(request.delivery);
+    }
     const seqs = mine().map((r) => JSON.parse(r.body).event.seq as number);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
 

@@ -1,16 +1,23 @@
 // Webhook delivery against real HTTP receivers on 127.0.0.1 and the test database: every event
 // arrives once successfully, in order and signed, through failures and retries; filters hold;
 // subscriptions die after their failures and come back when redelivered; a notify wakes the loop;
-// two dispatchers together still deliver each event once.
+// two dispatchers together still deliver each event once; refused addresses are not connected to
+// (also when a name resolves elsewhere at delivery); secrets are stored sealed; the log is pruned.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
 import type { Database, Db } from '../../db/client.js';
-import { createSubscription, deleteSubscription, getSubscription, reactivateSubscription } from '../../db/event-subscriptions.js';
+import {
+  createSubscription,
+  deleteSubscription,
+  getSubscription,
+  reactivateSubscription,
+  sealPlainSecrets,
+} from '../../db/event-subscriptions.js';
 import type { SubscriptionRow } from '../../db/event-subscriptions.js';
 import { insertParticipant } from '../../db/participants.js';
 import { webhookDeliveries } from '../../db/schema.js';
@@ -19,11 +26,17 @@ import { appendEvent, lastHash, lockLedger } from '../../domain/mirror/event-log
 import type { LedgerRef } from '../../domain/mirror/event-log.js';
 import { latestSeq } from '../../domain/streams/events.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
-import { WebhookDispatcher, retryDelay, signWebhookBody, verifyWebhookSignature } from '../../domain/streams/webhooks.js';
+import { SecretBox } from '../../domain/streams/secret-box.js';
+import { WebhookDispatcher, retryDelay, signWebhook, verifyWebhook } from '../../domain/streams/webhooks.js';
 import type { WebhookDispatcherOptions, WebhookPayload } from '../../domain/streams/webhooks.js';
+import { WebhookTargetPolicy } from '../../domain/streams/webhook-targets.js';
 import { until } from '../support/until.js';
 
 const SECRET = 'test-webhook-secret-0123456789';
+/** The key webhook secrets are sealed with in this file (a setting in a real process). */
+const secrets = new SecretBox(randomBytes(32));
+/** The receivers listen on 127.0.0.1: allowed here, as an operator's WEBHOOK_ALLOWED_NETWORKS would. */
+const loopbackAllowed = new WebhookTargetPolicy(['127.0.0.1']);
 const ledger: LedgerRef = { chainId: 7001, address: privateKeyToAddress(generatePrivateKey()) };
 
 let database: Database;
@@ -77,8 +90,8 @@ async function receiver(answer: (index: number) => number | Promise<number> = ()
   };
 }
 
-/** A webhook subscription of the test owner, starting after the ledger's latest event. */
-async function subscribe(url: string, filter: EventFilter = {}): Promise<SubscriptionRow> {
+/** A webhook subscription of the test owner, starting after the ledger's latest event (its secret sealed, as the API stores it). */
+async function subscribe(url: string, filter: EventFilter = {}, secret = secrets.seal(SECRET)): Promise<SubscriptionRow> {
   const row = await createSubscription(db, {
     id: randomUUID(),
     ownerId,
@@ -87,7 +100,7 @@ async function subscribe(url: string, filter: EventFilter = {}): Promise<Subscri
     filter,
     cursor: await latestSeq(db, ledger),
     url,
-    secret: SECRET,
+    secret,
   });
   cleanups.push(() => deleteSubscription(db, row!.id));
   return row!;
@@ -135,6 +148,8 @@ function dispatcher(options: Partial<WebhookDispatcherOptions> = {}): WebhookDis
     backoff: { initialMs: 10, maxMs: 40 },
     timeoutMs: 2_000,
     pollMs: 10,
+    secrets,
+    targets: loopbackAllowed,
     log: () => {},
     ...options,
   });
@@ -191,8 +206,11 @@ describe('webhook dispatcher', () => {
     ]);
     for (const request of hook.requests) {
       const delivery = `${subscription.id}:${request.payload.event.seq}`;
-      expect(verifyWebhookSignature(SECRET, request.body, request.headers['tracewell-signature'] as string)).toBe(true);
+      expect(verifyWebhook(SECRET, request.body, request.headers)).toEqual({ ok: true });
       expect(request.headers).toMatchObject({
+        'webhook-id': delivery,
+        'webhook-timestamp': expect.stringMatching(/^\d{10}$/),
+        'webhook-signature': expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/),
         'content-type': 'application/json',
         'user-agent': 'tracewell-webhooks',
         'tracewell-delivery': delivery,
@@ -204,12 +222,24 @@ describe('webhook dispatcher', () => {
         event: { contract: ledger.address, chainId: ledger.chainId },
       });
     }
-    // Retries carry the very same bytes; a changed body or another secret does not verify.
+    // Retries carry the very same bytes and id; a changed body, id or timestamp, another secret, or
+    // a replay outside the window does not verify.
     expect(new Set(hook.requests.slice(0, 3).map((r) => r.body)).size).toBe(1);
     const first = hook.requests[0]!;
-    expect(first.headers['tracewell-signature']).toBe(signWebhookBody(SECRET, first.body));
-    expect(verifyWebhookSignature(SECRET, `${first.body} `, first.headers['tracewell-signature'] as string)).toBe(false);
-    expect(verifyWebhookSignature('another-secret-0123456789', first.body, first.headers['tracewell-signature'] as string)).toBe(false);
+    const sent = Number(first.headers['webhook-timestamp']) * 1000;
+    expect(Math.abs(sent - Date.now())).toBeLessThan(60_000);
+    expect(first.headers['webhook-signature']).toBe(signWebhook(SECRET, `${subscription.id}:${seqs[0]}`, sent / 1000, first.body));
+    expect(verifyWebhook(SECRET, `${first.body} `, first.headers)).toEqual({ ok: false, reason: 'no_match' });
+    expect(verifyWebhook('another-secret-0123456789', first.body, first.headers)).toEqual({ ok: false, reason: 'no_match' });
+    expect(verifyWebhook(SECRET, first.body, { ...first.headers, 'webhook-id': `${subscription.id}:${seqs[1]}` })).toMatchObject({
+      ok: false,
+    });
+    expect(verifyWebhook(SECRET, first.body, { ...first.headers, 'webhook-timestamp': String(sent / 1000 + 1) })).toMatchObject({
+      ok: false,
+    });
+    expect(verifyWebhook(SECRET, first.body, first.headers, { now: sent + 5 * 60_000 })).toEqual({ ok: true });
+    expect(verifyWebhook(SECRET, first.body, first.headers, { now: sent + 6 * 60_000 })).toEqual({ ok: false, reason: 'too_old' });
+    expect(verifyWebhook(SECRET, first.body, first.headers, { now: sent - 6 * 60_000 })).toEqual({ ok: false, reason: 'too_new' });
 
     const log = await deliveries(subscription.id);
     expect(log.map((d) => [d.eventSeq, d.attempt, d.statusCode, d.delivered, d.error])).toEqual([
@@ -353,6 +383,141 @@ describe('webhook dispatcher', () => {
       const log = await deliveries(subscription.id);
       expect(log.map((d) => [d.eventSeq, d.attempt, d.delivered])).toEqual(seqs.map((seq) => [seq, 1, true]));
     }
+  });
+});
+
+describe('webhook targets', () => {
+  it('refuses a loopback receiver by default: the attempt fails, saying why, and nothing is sent', async () => {
+    const hook = await receiver();
+    const subscription = await subscribe(hook.url);
+    await append([{}]);
+    await dispatcher({ targets: new WebhookTargetPolicy() }).runOnce();
+
+    expect(hook.requests).toHaveLength(0);
+    const [attempt] = await deliveries(subscription.id);
+    expect(attempt).toMatchObject({ delivered: false, statusCode: null });
+    expect(attempt!.error).toMatch(/^refused: 127\.0\.0\.1 is a loopback address; webhooks go to public addresses only/);
+    expect(await getSubscription(db, subscription.id)).toMatchObject({ failures: 1, lastError: attempt!.error });
+  });
+
+  it('checks the address again at delivery: a name that rebinds to 127.0.0.1 after subscribing is refused', async () => {
+    const hook = await receiver();
+    const port = new URL(hook.url).port;
+    // A resolver standing in for a hostile DNS server: a public address first, loopback later.
+    let lookups = 0;
+    const rebinding = new WebhookTargetPolicy([], async () => [{ address: lookups++ === 0 ? '203.0.113.10' : '127.0.0.1', family: 4 }]);
+    const url = `http://hooks.rebind.test:${port}/hook`;
+    await expect(rebinding.checkUrl(url)).resolves.toBeUndefined();
+
+    const subscription = await subscribe(url);
+    await append([{}]);
+    await dispatcher({ targets: rebinding }).runOnce();
+    expect(hook.requests).toHaveLength(0);
+    const [attempt] = await deliveries(subscription.id);
+    expect(attempt!.error).toMatch(/^refused: hooks\.rebind\.test resolves to 127\.0\.0\.1, which is a loopback address/);
+  });
+
+  it('connects to the address it checked, not to one resolved again (the Host header keeps the name)', async () => {
+    const hook = await receiver();
+    const port = new URL(hook.url).port;
+    // hooks.pinned.test is known to no system resolver: only the checked address can be reached.
+    const pinned = new WebhookTargetPolicy(['127.0.0.1'], async () => [{ address: '127.0.0.1', family: 4 }]);
+    const subscription = await subscribe(`http://hooks.pinned.test:${port}/hook`);
+    const [seq] = await append([{}]);
+    expect(await dispatcher({ targets: pinned }).runOnce()).toBe(1);
+    expect(hook.requests.map((r) => [r.payload.event.seq, r.headers.host])).toEqual([[seq, `hooks.pinned.test:${port}`]]);
+    expect(await getSubscription(db, subscription.id)).toMatchObject({ cursor: seq, failures: 0 });
+  });
+
+  it('refuses a name the system resolver maps to loopback (localhost) at subscription time', async () => {
+    await expect(new WebhookTargetPolicy().checkUrl('http://localhost:8080/hook')).rejects.toMatchObject({
+      name: 'WebhookTargetRefused',
+      host: 'localhost',
+      addressClass: 'loopback',
+    });
+  });
+});
+
+describe('webhook secrets at rest', () => {
+  it('seals secrets stored in clear before encryption, then signs with the secret they hold', async () => {
+    const hook = await receiver();
+    const legacy = await subscribe(hook.url, {}, SECRET);
+    expect(await sealPlainSecrets(db, SecretBox.isSealed, (plain) => secrets.seal(plain))).toBeGreaterThanOrEqual(1);
+    const stored = (await getSubscription(db, legacy.id))!.secret!;
+    expect(stored).toMatch(/^enc:v1:/);
+    expect(stored).not.toContain(SECRET);
+    expect(secrets.open(stored)).toBe(SECRET);
+    // Sealing again changes nothing.
+    await sealPlainSecrets(db, SecretBox.isSealed, (plain) => secrets.seal(plain));
+    expect((await getSubscription(db, legacy.id))!.secret).toBe(stored);
+
+    await append([{}]);
+    expect(await dispatcher().runOnce()).toBeGreaterThanOrEqual(1);
+    expect(hook.requests).toHaveLength(1);
+    expect(verifyWebhook(SECRET, hook.requests[0]!.body, hook.requests[0]!.headers)).toEqual({ ok: true });
+  });
+
+  it('fails the attempt, saying so, when the secret does not open with the dispatcher key', async () => {
+    const hook = await receiver();
+    const subscription = await subscribe(hook.url);
+    await append([{}]);
+    await dispatcher({ secrets: new SecretBox(randomBytes(32)) }).runOnce();
+    expect(hook.requests).toHaveLength(0);
+    const [attempt] = await deliveries(subscription.id);
+    expect(attempt!.error).toContain('does not open with this key');
+  });
+});
+
+describe('delivery-log retention', () => {
+  it('prunes rows past the retention but never a failed attempt at an event not yet delivered', async () => {
+    const flaky = await receiver((index) => (index === 0 ? 500 : 200));
+    const down = await receiver(() => 503);
+    const delivered = await subscribe(flaky.url);
+    const pending = await subscribe(down.url);
+    await append([{}, {}]);
+    const running = dispatcher();
+    await until('both logged', async () => {
+      await running.runOnce();
+      await reactivateSubscription(db, pending.id);
+      return (await deliveries(delivered.id)).length === 3 && (await deliveries(pending.id)).length >= 1;
+    });
+    // All of it eight days old, then one fresh delivery.
+    await db
+      .update(webhookDeliveries)
+      .set({ at: new Date(Date.now() - 8 * 86_400_000) })
+      .where(inArray(webhookDeliveries.subscriptionId, [delivered.id, pending.id]));
+    const [fresh] = await append([{}]);
+    await until('the fresh one delivered', async () => {
+      await running.runOnce();
+      return (await deliveries(delivered.id)).some((d) => d.eventSeq === fresh);
+    });
+    const pendingBefore = await deliveries(pending.id);
+
+    const pruned = await dispatcher({ retentionMs: 7 * 86_400_000 }).pruneDeliveryLog();
+    expect(pruned).toBeGreaterThanOrEqual(3);
+    // The old attempts of delivered events went (the failed first try too: its event was delivered later).
+    expect((await deliveries(delivered.id)).map((d) => [d.eventSeq, d.delivered])).toEqual([[fresh, true]]);
+    // The pending subscription's failures stay, however old: they say why it is stuck.
+    const kept = await deliveries(pending.id);
+    expect(kept.filter((d) => d.at.getTime() < Date.now() - 7 * 86_400_000)).toEqual(
+      pendingBefore.filter((d) => d.at.getTime() < Date.now() - 7 * 86_400_000),
+    );
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    expect(kept.every((d) => !d.delivered)).toBe(true);
+  });
+
+  it('prunes from the delivery loop', async () => {
+    const hook = await receiver();
+    const subscription = await subscribe(hook.url);
+    await append([{}]);
+    await dispatcher().runOnce();
+    await db
+      .update(webhookDeliveries)
+      .set({ at: new Date(Date.now() - 2 * 86_400_000) })
+      .where(eq(webhookDeliveries.subscriptionId, subscription.id));
+    const running = dispatcher({ retentionMs: 86_400_000 });
+    running.start();
+    await until('the old row pruned', async () => (await deliveries(subscription.id)).length === 0, 5_000);
   });
 });
 

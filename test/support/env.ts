@@ -33,6 +33,8 @@ export function testAppConfig(overrides: NodeJS.ProcessEnv = {}): AppConfig {
     TRACEWELL_KEYSTORE_SCRYPT_N: '1024',
     TRACEWELL_ADMIN_API_KEY: TEST_ADMIN_API_KEY,
     CHAIN_FUND_PARTICIPANTS: 'true',
+    // The suites' webhook receivers listen on 127.0.0.1, which webhooks may not reach by default.
+    WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1',
     ...overrides,
   });
 }
