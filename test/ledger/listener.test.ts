@@ -32,6 +32,25 @@ import { knownMigrations } from '../../db/migration-status.js';
 import { startRpcGate } from '../../tools/faults/rpc-gate.js';
 import type { RpcGate } from '../../tools/faults/rpc-gate.js';
 import { until } from '../support/until.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { WebSocket } from 'ws';
+import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
+import { authenticate } from '../../api/auth.js';
+import { eventStreamRoutes } from '../../api/event-stream.js';
+import { listen } from '../../api/server.js';
+import { issueApiKey } from '../../db/api-keys.js';
+import { createSubscription, deleteSubscription } from '../../db/event-subscriptions.js';
+import { insertParticipant } from '../../db/participants.js';
+import { eventsAfter, latestSeq } from '../../domain/streams/events.js';
+import type { StreamEvent } from '../../domain/streams/events.js';
+import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
+import { topicMessageOf } from '../../domain/streams/service-bus-topic.js';
+import { WebhookDispatcher } from '../../domain/streams/webhooks.js';
+import type { WebhookPayload } from '../../domain/streams/webhooks.js';
+import { attachEventSocket } from '../../domain/streams/websocket.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHAIN_ID = 31_999;
@@ -262,6 +281,142 @@ describe('ledger listener', () => {
     await mirrorMatchesChain();
   });
 
+  it('tells webhook, WebSocket and SSE subscribers that a reorganisation took back events they received', async () => {
+    const db = database.db;
+    const ledger = { chainId: CHAIN_ID, address: registry.address };
+    const signal = new MirrorSignal();
+    const mirror = await listener({ signal });
+    await mirror.catchUp();
+    const orphan = uniqueId();
+    const survivor = uniqueId();
+    const filter = { parts: [orphan, survivor] };
+    const cleanups: (() => Promise<unknown>)[] = [];
+    try {
+      // A participant with a key, and the API's SSE route and WebSocket endpoint on a server of their own.
+      const owner = `urn:test:reorg-streams:${randomUUID().slice(0, 8)}`;
+      await insertParticipant(db, {
+        id: owner,
+        name: owner,
+        roles: [],
+        address: privateKeyToAddress(generatePrivateKey()),
+        keyRef: 'test:none',
+        documentKeyRef: null,
+        documentPublicKey: null,
+      });
+      const { key } = await issueApiKey(db, owner);
+      const app = new Hono();
+      app.use('*', authenticate(db));
+      app.route('/events', eventStreamRoutes({ db, ledger, mirrorSignal: signal }, { pollMs: 50, heartbeatMs: 1_000 }));
+      const api = await listen(app, '127.0.0.1', 0, {
+        onServer: (server) => attachEventSocket(server, { db, ledger, mirrorSignal: signal }, { pollMs: 50 }),
+      });
+      cleanups.push(() => api.close());
+
+      // A webhook receiver and its subscription, delivered by a real dispatcher.
+      const hooks: StreamEvent[] = [];
+      const receiver = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          hooks.push((JSON.parse(Buffer.concat(chunks).toString()) as WebhookPayload).event);
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => receiver.close(resolve)));
+      const start = await latestSeq(db, ledger);
+      const hook = await createSubscription(db, {
+        id: randomUUID(),
+        ownerId: owner,
+        name: 'reorg-hook',
+        kind: 'webhook',
+        filter,
+        cursor: start,
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        secret: 'reorg-secret-0123456789',
+      });
+      cleanups.push(() => deleteSubscription(db, hook!.id));
+      const dispatcher = new WebhookDispatcher({ db, ledger, signal, pollMs: 50, log: () => {} });
+      dispatcher.start();
+      cleanups.push(() => dispatcher.stop());
+
+      // A WebSocket client that acknowledges every event.
+      const socketEvents: StreamEvent[] = [];
+      const socket = new WebSocket(`${api.url.replace('http', 'ws')}/events/ws`, { headers: { authorization: `Bearer ${key}` } });
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      cleanups.push(async () => socket.close());
+      socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string; seq: number; event: StreamEvent };
+        if (frame.type !== 'event') return;
+        socketEvents.push(frame.event);
+        socket.send(JSON.stringify({ type: 'ack', seq: frame.seq }));
+      });
+      socket.send(JSON.stringify({ type: 'subscribe', filter, start }));
+
+      // An SSE reader, kept running in the background.
+      const sseEvents: { type: string; event: StreamEvent }[] = [];
+      const aborted = new AbortController();
+      const response = await fetch(`${api.url}/events/stream?parts=${orphan},${survivor}&after=${start}`, {
+        headers: { authorization: `Bearer ${key}` },
+        signal: aborted.signal,
+      });
+      expect(response.status).toBe(200);
+      cleanups.push(async () => aborted.abort());
+      const reading = readSse(response.body!, (type, data) => sseEvents.push({ type, event: JSON.parse(data) as StreamEvent }));
+      reading.catch(() => undefined);
+
+      // Three events every stream delivers, then a fork that takes them back.
+      const snapshot = await rpc<string>('evm_snapshot');
+      await register(orphan);
+      await send(alice, registry.transferCall(alice.address, bob.address, tokenIdOf(orphan)));
+      await mirror.catchUp();
+      const delivered = (await mirrored()).filter((row) => row.partIds.includes(orphan));
+      expect(delivered.map((row) => row.name)).toEqual(['Transfer', 'PartRegistered', 'Transfer']);
+      const ids = delivered.map((row) => `${CHAIN_ID}:${row.txHash}:${row.logIndex}`);
+      await until('every stream has the three events', () => hooks.length >= 3 && socketEvents.length >= 3 && sseEvents.length >= 3);
+
+      expect(await rpc<boolean>('evm_revert', [snapshot])).toBe(true);
+      await register(survivor);
+      await rpc('anvil_mine', ['0x1']);
+      // This pass finds the fork and rolls back; nothing of the new chain is read yet.
+      expect((await mirror.syncOnce()).reorg).toMatchObject({ removed: 3 });
+      // A stream starting at `newest` now starts after the removals: it is told nothing of events it never had.
+      const newest = await latestSeq(db, ledger);
+      expect(newest).toBeGreaterThan(delivered.at(-1)!.id);
+      expect(await eventsAfter(db, ledger, filter, newest, 10)).toEqual([]);
+      // Nor is a stream whose cursor had not reached them.
+      const behind = await eventsAfter(db, ledger, filter, start, 10);
+      expect(behind.filter((event) => event.removed)).toEqual([]);
+      await mirror.catchUp();
+
+      const expected = [
+        ...delivered.map((row, i) => ({ id: ids[i], name: row.name, removed: true, removedSeq: row.id })),
+        { name: 'Transfer', parts: [survivor] },
+        { name: 'PartRegistered', parts: [survivor] },
+      ];
+      await until(
+        'every stream has the removals and the new chain',
+        () => hooks.length >= 8 && socketEvents.length >= 8 && sseEvents.length >= 8,
+      );
+      for (const received of [hooks, socketEvents, sseEvents.map((entry) => entry.event)]) {
+        expect(received.slice(0, 3).map((event) => event.id)).toEqual(ids);
+        expect(received.slice(3)).toMatchObject(expected);
+        expect(received.slice(3).map((event) => event.removed)).toEqual([true, true, true, undefined, undefined]);
+        // In order, through each stream's one cursor.
+        const seqs = received.map((event) => event.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      }
+      expect(sseEvents.slice(3).map((entry) => entry.type)).toEqual(['removed', 'removed', 'removed', 'Transfer', 'PartRegistered']);
+      // The topic sends a removal as a message of its own, marked for subscription rules.
+      const removal = topicMessageOf(hooks[3]!);
+      expect(removal.messageId).not.toBe(topicMessageOf(hooks[0]!).messageId);
+      expect(removal.applicationProperties).toMatchObject({ removed: true, eventType: 'Transfer' });
+      await mirrorMatchesChain();
+    } finally {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    }
+  });
+
   // Two processes share the mirror only on PostgreSQL (PGlite is one process's): CI runs it there.
   it.skipIf(!inject('databaseUrl'))(
     'loses and duplicates nothing when `tracewell listener` is killed mid-stream and restarted',
@@ -372,3 +527,23 @@ describe('ledger listener', () => {
     ]);
   });
 });
+
+/** Calls `onEvent` with the type and data of each Server-Sent Event of `body` until it ends. */
+async function readSse(body: ReadableStream<Uint8Array>, onEvent: (type: string, data: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const field = (name: string) =>
+        lines
+          .find((line) => line.startsWith(`${name}:`))
+          ?.slice(name.length + 1)
+          .trimStart();
+      const data = field('data');
+      if (data !== undefined) onEvent(field('event') ?? 'message', data);
+    }
+  }
+}
