@@ -325,6 +325,27 @@ export const ledgerRemovals = pgTable(
   (t) => [index('ledger_removals_contract_idx').on(t.chainId, t.address, t.id)],
 );
 
+/**
+ * The mirror's hash-chain head as recorded on chain: after sequence number `seq` the head was
+ * `head`, anchored by transaction `txHash`. Kept here to pace the anchoring; `verify` reads the
+ * anchors from the chain itself, never from this table.
+ */
+export const mirrorAnchors = pgTable(
+  'mirror_anchors',
+  {
+    id: serial('id').primaryKey(),
+    chainId: integer('chain_id').notNull(),
+    address: text('address').notNull(),
+    seq: integer('seq').notNull(),
+    head: text('head').notNull(),
+    /** Null when the head was found on chain already (anchored by an earlier attempt). */
+    txHash: text('tx_hash'),
+    blockNumber: bigint('block_number', { mode: 'number' }),
+    anchoredAt: timestamp('anchored_at', { withTimezone: true }).defaultNow().notNull(),
+  },
+  (t) => [uniqueIndex('mirror_anchors_seq_idx').on(t.chainId, t.address, t.seq)],
+);
+
 export type SubscriptionKind = 'webhook' | 'websocket';
 export type SubscriptionStatus = 'active' | 'dead';
 

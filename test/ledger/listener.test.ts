@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { createWalletClient, getAddress, http, zeroHash } from 'viem';
 import type { Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -24,7 +24,10 @@ import { bloomMayContain, LedgerListener } from '../../domain/mirror/listener.js
 import type { ListenerOptions } from '../../domain/mirror/listener.js';
 import { PartRegistry, REGISTRAR_ROLE, tokenIdOf } from '../../domain/chain/part-registry.js';
 import { mirrorStatus } from '../../domain/mirror/mirror-status.js';
-import { verifyMirror } from '../../domain/mirror/verify.js';
+import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js';
+import { MirrorAnchorer } from '../../domain/mirror/anchor.js';
+import { eventHash } from '../../domain/mirror/event-log.js';
+import { TxSender } from '../../domain/chain/tx-sender.js';
 import { testAppConfig, uniqueId } from '../support/env.js';
 import { deploymentInputs } from '../../app/deploy/inputs.js';
 import { recordDeployment } from '../../db/deployments.js';
@@ -483,6 +486,87 @@ describe('ledger listener', () => {
     },
   );
 
+  it('verify checks the mirror against the head anchored on chain: rewriting rows and every later hash shows', async () => {
+    // A contract of this test's own: its anchors and the rewrite disturb no other test's mirror.
+    const hash = await wallet(admin).deployContract({ abi: partRegistryAbi, bytecode: partRegistryBytecode, args: [admin.address] });
+    const deployed = await chain.client.waitForTransactionReceipt({ hash });
+    const own = new PartRegistry(chain.client, getAddress(deployed.contractAddress!));
+    // The anchoring registrar has a key of its own: the TxSender keeps its nonces, the test's wallets fetch theirs.
+    const registrar = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 5 });
+    for (const account of [alice, registrar]) {
+      const grant = await wallet(admin).sendTransaction({ to: own.address, data: own.grantRoleCall(REGISTRAR_ROLE, account.address) });
+      await chain.client.waitForTransactionReceipt({ hash: grant });
+    }
+    const ledger = { chainId: CHAIN_ID, address: own.address };
+    const mirror = new LedgerListener(database.db, own, CHAIN_ID, { startBlock: deployed.blockNumber });
+    listeners.push(mirror);
+    const registerOwn = async () => {
+      const tx = await wallet(alice).sendTransaction({ to: own.address, data: own.registerCall(uniqueId(), zeroHash, []) });
+      await chain.client.waitForTransactionReceipt({ hash: tx });
+    };
+    const rowsOf = () =>
+      database.db
+        .select()
+        .from(ledgerEvents)
+        .where(and(eq(ledgerEvents.chainId, CHAIN_ID), eq(ledgerEvents.address, own.address)))
+        .orderBy(asc(ledgerEvents.id));
+    const verifyOwn = () => verifyMirror(database.db, chain.client, ledger);
+
+    await registerOwn();
+    await mirror.catchUp();
+    // Not anchored yet: verify says so, and passes (nothing to compare with).
+    expect(await verifyOwn()).toMatchObject({ ok: true, anchor: null });
+    // Anchored every (events so far + 2) events: not yet due; due after one more registration (2 events).
+    const sofar = (await rowsOf()).length;
+    const anchorer = new MirrorAnchorer(
+      { db: database.db, ledger, registry: own, txSender: new TxSender(database.db, chain), account: registrar },
+      { everyEvents: sofar + 2, everyMs: 0 },
+    );
+    expect(await anchorer.anchorOnce()).toBeUndefined();
+    await registerOwn();
+    await mirror.catchUp();
+    const last = (await rowsOf()).at(-1)!;
+    const anchored = (await anchorer.anchorOnce())!;
+    expect(anchored).toMatchObject({ seq: last.id, head: last.hash });
+    await mirror.catchUp();
+    // Its own events (registering the anchor part, recording the head) are no reason to anchor again.
+    expect(await anchorer.anchorOnce(true)).toBeUndefined();
+    await registerOwn();
+    await mirror.catchUp();
+
+    const clean = await verifyOwn();
+    expect(clean.drift).toEqual([]);
+    expect(clean.anchor).toMatchObject({ seq: anchored.seq, head: anchored.head, txHash: anchored.txHash, matches: true });
+
+    // The attack: a row before the anchor rewritten (who registered a part), and every later hash
+    // recomputed so that the hash chain holds.
+    const target = (await rowsOf()).find((row) => row.name === 'PartRegistered' && row.id < anchored.seq)!;
+    const forged = { ...target.args, owner: bob.address };
+    await rewrite(target.id, forged, own.address);
+    const attacked = await verifyOwn();
+    const kinds = attacked.drift.map((item) => item.kind);
+    expect(kinds).not.toContain('hash_mismatch');
+    expect(kinds).not.toContain('chain_broken');
+    expect(attacked.ok).toBe(false);
+    expect(attacked.anchor).toMatchObject({ seq: anchored.seq, matches: false });
+    expect(attacked.drift.filter((item) => item.kind === 'anchor_mismatch')).toEqual([
+      expect.objectContaining({
+        seq: anchored.seq,
+        txHash: anchored.txHash,
+        message: expect.stringMatching(
+          new RegExp(
+            `^the mirror's head after row ${anchored.seq} is .* but the head anchored on chain in block \\d+ is ${anchored.head.slice(0, 12)}…: rows up to ${anchored.seq} were rewritten`,
+          ),
+        ),
+      }),
+    ]);
+    expect(formatVerifyReport(attacked)).toContain('the mirror DOES NOT match it');
+
+    // Put back, the mirror verifies clean against the same anchor.
+    await rewrite(target.id, target.args, own.address);
+    expect(await verifyOwn()).toMatchObject({ ok: true, drift: [], anchor: { seq: anchored.seq, matches: true } });
+  });
+
   it('verify reports a mirrored row edited by hand, row by row', async () => {
     const rows = await mirrored();
     const target = rows.find((row) => row.name === 'Transfer' && row.args.toAddress === bob.address)!;
@@ -546,4 +630,25 @@ async function readSse(body: ReadableStream<Uint8Array>, onEvent: (type: string,
       if (data !== undefined) onEvent(field('event') ?? 'message', data);
     }
   }
+}
+
+/**
+ * Rewrites one mirrored row's arguments as a writer with SQL access would, recomputing the hash of
+ * that row and of every later row of the contract so that the hash chain holds again.
+ */
+async function rewrite(seq: number, args: Record<string, unknown>, address: string): Promise<void> {
+  await database.db.transaction(async (tx) => {
+    await tx.update(ledgerEvents).set({ args }).where(eq(ledgerEvents.id, seq));
+    const later = await tx
+      .select()
+      .from(ledgerEvents)
+      .where(and(eq(ledgerEvents.chainId, CHAIN_ID), eq(ledgerEvents.address, address), gte(ledgerEvents.id, seq)))
+      .orderBy(asc(ledgerEvents.id));
+    let prev = later[0]!.prevHash;
+    for (const row of later) {
+      const hash = eventHash(prev, row);
+      await tx.update(ledgerEvents).set({ prevHash: prev, hash }).where(eq(ledgerEvents.id, row.id));
+      prev = hash;
+    }
+  });
 }
