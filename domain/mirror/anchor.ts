@@ -5,7 +5,7 @@
 // (registered by the registrar, who holds it): `eventType` is the sequence number as bytes32 and
 // `eventHash` the head. `verify` reads these logs back from the chain (verify-anchor.ts).
 import { setTimeout as delay } from 'node:timers/promises';
-import { and, arrayContains, count, desc, eq, gt, not } from 'drizzle-orm';
+import { and, arrayContains, count, desc, eq, gt, min, not } from 'drizzle-orm';
 import { toHex, zeroHash } from 'viem';
 import type { Hex, LocalAccount } from 'viem';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
@@ -29,7 +29,7 @@ export function anchorEventType(seq: number): Hex {
 export interface AnchorSchedule {
   /** Anchor once this many events (other than anchors) were mirrored since the last anchor; 0: never by count. */
   everyEvents: number;
-  /** Anchor once this long passed since the last anchor, when any event came meanwhile; 0: never by time. */
+  /** Anchor once this long passed since the last anchor (or the first event, before any), when any event came meanwhile; 0: never by time. */
   everyMs: number;
 }
 
@@ -78,7 +78,7 @@ export class MirrorAnchorer {
     const previous = await this.latest();
     if (previous && previous.seq >= last.id) return undefined;
     const [news] = await db
-      .select({ n: count() })
+      .select({ n: count(), since: min(ledgerEvents.mirroredAt) })
       .from(ledgerEvents)
       .where(
         and(
@@ -94,7 +94,7 @@ export class MirrorAnchorer {
     const due =
       force ||
       (everyEvents > 0 && pending >= everyEvents) ||
-      (everyMs > 0 && (!previous || Date.now() - previous.anchoredAt.getTime() >= everyMs));
+      (everyMs > 0 && Date.now() - (previous?.anchoredAt ?? news!.since!).getTime() >= everyMs);
     if (!due) return undefined;
 
     const to = registry.address;
