@@ -90,6 +90,11 @@ const LedgerEventSchema = z
     participants: z.array(z.string()).openapi({ description: 'The participants it concerns' }),
     args: z.record(z.unknown()).openapi({ description: "The log's decoded arguments" }),
     at: z.string().datetime().openapi({ description: "The block's time" }),
+    removed: z
+      .literal(true)
+      .optional()
+      .openapi({ description: 'A reorganisation took back the event `removedSeq` (this entry repeats its id and content)' }),
+    removedSeq: z.number().int().optional().openapi({ description: 'The sequence number of the event taken back' }),
   })
   .openapi('LedgerEvent');
 
@@ -285,7 +290,9 @@ async function pumpEvents(
       const events = await eventsAfter(db, ledger, filter, cursor, SSE_BATCH);
       for (const event of events) {
         if (stopped.signal.aborted) return;
-        await stream.writeSSE({ id: String(event.seq), event: event.name, data: JSON.stringify(event) });
+        // A reorganisation's take-back is its own SSE type, so a listener for the event's name never
+        // mistakes it for the event itself.
+        await stream.writeSSE({ id: String(event.seq), event: event.removed ? 'removed' : event.name, data: JSON.stringify(event) });
         cursor = event.seq;
         lastWrite = Date.now();
       }

@@ -74,7 +74,7 @@ const VerifyReportSchema = z
     blocks: z.object({ from: z.number().int(), to: z.number().int() }).nullable(),
     drift: z.array(
       z.object({
-        kind: z.enum(['hash_mismatch', 'chain_broken', 'missing', 'extra', 'different', 'projection']),
+        kind: z.enum(['hash_mismatch', 'chain_broken', 'missing', 'extra', 'different', 'projection', 'anchor_mismatch']),
         seq: z.number().int().optional().openapi({ description: "The mirrored row's sequence number (absent for a log the mirror lacks)" }),
         blockNumber: z.number().int(),
         logIndex: z.number().int(),
@@ -83,6 +83,17 @@ const VerifyReportSchema = z
         fields: z.array(z.object({ field: z.string(), mirror: z.unknown(), chain: z.unknown() })).optional(),
       }),
     ),
+    anchor: z
+      .object({
+        seq: z.number().int().openapi({ description: 'The sequence number whose head the chain holds' }),
+        head: z.string().openapi({ description: 'The head read from the chain' }),
+        txHash: z.string(),
+        blockNumber: z.number().int(),
+        logIndex: z.number().int(),
+        matches: z.boolean().openapi({ description: 'The rows recomputed up to `seq` give this head' }),
+      })
+      .nullable()
+      .openapi({ description: "The newest anchor of the mirror's hash-chain head on chain; null before the first" }),
     truncated: z.boolean().openapi({ description: 'More drift was found than the report lists' }),
     durationMs: z.number(),
   })

@@ -291,6 +291,61 @@ export const ledgerReorgs = pgTable('ledger_reorgs', {
   detectedAt: timestamp('detected_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * Stream entries telling subscribers that a reorganisation took back an event they may have received:
+ * one per removed `ledger_events` row, with that row's content (so the same filters match it) and its
+ * sequence number as `removed_seq`. The entry's own `id` comes from the `ledger_events` sequence, so
+ * it sits in the one ordered log every stream reads after its cursor: after the removed event, before
+ * anything the new chain brings. Not part of the hash chain: the mirror is the chain as it is now.
+ */
+export const ledgerRemovals = pgTable(
+  'ledger_removals',
+  {
+    id: integer('id')
+      .primaryKey()
+      .default(sql`nextval('ledger_events_id_seq')`),
+    chainId: integer('chain_id').notNull(),
+    address: text('address').notNull(),
+    /** The removed event's sequence number. */
+    removedSeq: integer('removed_seq').notNull(),
+    reorgId: integer('reorg_id')
+      .notNull()
+      .references(() => ledgerReorgs.id),
+    blockNumber: bigint('block_number', { mode: 'number' }).notNull(),
+    blockHash: text('block_hash').notNull(),
+    logIndex: integer('log_index').notNull(),
+    txHash: text('tx_hash').notNull(),
+    name: text('name').notNull(),
+    partIds: text('part_ids').array().notNull(),
+    participantIds: text('participant_ids').array().notNull(),
+    args: jsonb('args').$type<Record<string, unknown>>().notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    removedAt: timestamp('removed_at', { withTimezone: true }).defaultNow().notNull(),
+  },
+  (t) => [index('ledger_removals_contract_idx').on(t.chainId, t.address, t.id)],
+);
+
+/**
+ * The mirror's hash-chain head as recorded on chain: after sequence number `seq` the head was
+ * `head`, anchored by transaction `txHash`. Kept here to pace the anchoring; `verify` reads the
+ * anchors from the chain itself, never from this table.
+ */
+export const mirrorAnchors = pgTable(
+  'mirror_anchors',
+  {
+    id: serial('id').primaryKey(),
+    chainId: integer('chain_id').notNull(),
+    address: text('address').notNull(),
+    seq: integer('seq').notNull(),
+    head: text('head').notNull(),
+    /** Null when the head was found on chain already (anchored by an earlier attempt). */
+    txHash: text('tx_hash'),
+    blockNumber: bigint('block_number', { mode: 'number' }),
+    anchoredAt: timestamp('anchored_at', { withTimezone: true }).defaultNow().notNull(),
+  },
+  (t) => [uniqueIndex('mirror_anchors_seq_idx').on(t.chainId, t.address, t.seq)],
+);
+
 export type SubscriptionKind = 'webhook' | 'websocket';
 export type SubscriptionStatus = 'active' | 'dead';
 

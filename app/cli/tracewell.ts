@@ -19,6 +19,7 @@ import { EXIT_CODE_HELP, reportFailure } from './report-failure.js';
 import { registerOpsCommands } from './ops.js';
 import { serveApi } from '../wiring/api-server.js';
 import { openCore } from '../wiring/core.js';
+import { startMirrorAnchor } from '../wiring/mirror-anchor.js';
 import { runDeploy } from '../wiring/deploy-process.js';
 import { applyMigrations } from '../deploy/deploy.js';
 import { startEventServices } from '../wiring/event-services.js';
@@ -138,12 +139,14 @@ program
   .command('worker')
   .description('run a Temporal worker for part workflows, after `tracewell deploy` (needs DATABASE_URL, CHAIN_RPC_URL, CHAIN_MNEMONIC)')
   .action(async () => {
-    const { temporal, core } = await openExternal();
+    const { config, temporal, core } = await openExternal();
     const client = await connectTemporalClient(temporal);
     await requirePartSearchAttributes(client, temporal.connection.namespace).finally(() => client.connection.close());
     const worker = await startWorker(temporal, core.activityDeps);
+    const anchor = await startMirrorAnchor(core, config, log);
     stopOnSignal(async () => {
       await worker.stop();
+      await anchor.stop();
       await core.close();
     });
     log(`worker polling task queue ${temporal.taskQueue} on ${temporal.connection.address}`);

@@ -65,6 +65,15 @@ const appEnvSchema = z.object({
   LEDGER_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   /** First block to mirror when PART_REGISTRY_ADDRESS is given and its deployment is not known (default 0). */
   LEDGER_START_BLOCK: z.coerce.number().int().min(0).optional(),
+  /** Anchor the mirror's hash-chain head on chain once this many events came since the last anchor (0: not by count). */
+  MIRROR_ANCHOR_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
+  /** Anchor it once this long passed since the last anchor, if any event came meanwhile (0: not by time). */
+  MIRROR_ANCHOR_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3_600_000)
+    .default(600_000),
   /** Failed attempts at one event after which a webhook subscription is marked dead. */
   WEBHOOK_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000).default(8),
   /** How long a webhook receiver has to answer. */

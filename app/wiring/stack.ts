@@ -24,6 +24,8 @@ import { endLinesTo } from '../devstack/wait-indicator.js';
 import type { WaitIndicator } from '../devstack/wait-indicator.js';
 import { serveApi } from './api-server.js';
 import { startEventServices } from './event-services.js';
+import { startMirrorAnchor } from './mirror-anchor.js';
+import type { MirrorAnchorer } from '../../domain/mirror/anchor.js';
 import { startServiceBusIntake } from './service-bus.js';
 import type { RunningServiceBus } from './service-bus.js';
 import type { CommandDeps } from '../../domain/commands/deps.js';
@@ -191,6 +193,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let worker: RunningWorker | undefined;
   let api: RunningApi | undefined;
   let events: RunningEventServices | undefined;
+  let anchor: MirrorAnchorer | undefined;
   let intake: RunningServiceBus | undefined;
   let client: Client | undefined;
 
@@ -202,6 +205,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await api?.close();
     await client?.connection.close();
     await worker?.stop().catch((error: unknown) => log(`worker stopped with: ${(error as Error).message}`));
+    await anchor?.stop();
     await events?.stop();
     await core?.close();
     for (const service of services.reverse()) await service.stop();
@@ -222,6 +226,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     core = opened;
     events = startEventServices(opened.database.db, opened.listener, opened.mirrorSignal, config, opened.webhookSecrets, log);
+    anchor = await startMirrorAnchor(opened, config, log);
     const connected = await connectTemporalClient(temporal);
     client = connected;
     // The dev server has them from its start; an external server may need them registered.

@@ -1,6 +1,6 @@
 // One difference `verify` found between the SQL mirror and the chain (its own module so the
 // projection checks can build drift without importing the verifier that calls them).
-export type DriftKind = 'hash_mismatch' | 'chain_broken' | 'missing' | 'extra' | 'different' | 'projection';
+export type DriftKind = 'hash_mismatch' | 'chain_broken' | 'missing' | 'extra' | 'different' | 'projection' | 'anchor_mismatch';
 
 export interface Drift {
   kind: DriftKind;

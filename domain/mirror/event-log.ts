@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Address, Hex } from 'viem';
 import type { Db } from '../../db/client.js';
-import { ledgerEvents } from '../../db/schema.js';
+import { ledgerEvents, ledgerRemovals } from '../../db/schema.js';
 import { canonicalJson } from '../chain/part-registry.js';
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -95,4 +95,30 @@ export async function appendEvent(tx: Tx, prevHash: string, row: EventContent): 
     .onConflictDoNothing()
     .returning();
   return inserted;
+}
+
+/**
+ * Records, for reorganisation `reorgId`, one `removed` stream entry per removed row, in sequence
+ * order. Their sequence numbers come after every row mirrored so far (the log's own sequence), so
+ * a stream reading after its cursor meets them before the events the new chain brings. Call under
+ * `lockLedger`, in the transaction that deletes the rows.
+ */
+export async function recordRemovals(tx: Tx, reorgId: number, removed: EventRow[]): Promise<void> {
+  for (const row of [...removed].sort((a, b) => a.id - b.id)) {
+    await tx.insert(ledgerRemovals).values({
+      chainId: row.chainId,
+      address: row.address,
+      removedSeq: row.id,
+      reorgId,
+      blockNumber: row.blockNumber,
+      blockHash: row.blockHash,
+      logIndex: row.logIndex,
+      txHash: row.txHash,
+      name: row.name,
+      partIds: row.partIds,
+      participantIds: row.participantIds,
+      args: row.args,
+      at: row.at,
+    });
+  }
 }

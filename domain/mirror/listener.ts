@@ -12,7 +12,7 @@ import type { Db } from '../../db/client.js';
 import { ledgerCursors, ledgerEvents, ledgerReorgs } from '../../db/schema.js';
 import type { MirrorSignal } from '../streams/mirror-signal.js';
 import type { ChainClient } from '../chain/connection.js';
-import { appendEvent, lastHash, lockLedger } from './event-log.js';
+import { appendEvent, lastHash, lockLedger, recordRemovals } from './event-log.js';
 import type { LedgerRef, Tx } from './event-log.js';
 import { EventProjector, undoProjections } from './event-projection.js';
 import type { MinedLog } from './event-projection.js';
@@ -288,24 +288,30 @@ export class LedgerListener {
         .returning();
       removed.sort((a, b) => a.id - b.id);
       await undoProjections(tx, removed);
-      await tx.insert(ledgerReorgs).values({
-        chainId: this.ledger.chainId,
-        address: this.ledger.address,
-        fromBlock: Number(ancestor.blockNumber + 1n),
-        toBlock: Number(cursor.blockNumber),
-        removedEvents: removed.length,
-        removed: removed.map((row) => ({
-          seq: row.id,
-          txHash: row.txHash,
-          logIndex: row.logIndex,
-          name: row.name,
-          blockNumber: row.blockNumber,
-        })),
-      });
+      const [reorg] = await tx
+        .insert(ledgerReorgs)
+        .values({
+          chainId: this.ledger.chainId,
+          address: this.ledger.address,
+          fromBlock: Number(ancestor.blockNumber + 1n),
+          toBlock: Number(cursor.blockNumber),
+          removedEvents: removed.length,
+          removed: removed.map((row) => ({
+            seq: row.id,
+            txHash: row.txHash,
+            logIndex: row.logIndex,
+            name: row.name,
+            blockNumber: row.blockNumber,
+          })),
+        })
+        .returning({ id: ledgerReorgs.id });
+      // Streams have delivered some of these: each gets a `removed` entry in the same ordered log.
+      await recordRemovals(tx, reorg!.id, removed);
       await this.writeCursor(tx, ancestor, null);
       return removed.length;
     });
     if (result === null) return { appended: 0, upToDate: false };
+    if (result > 0) this.options.signal?.notify();
     return { appended: 0, reorg: { fromBlock: ancestor.blockNumber + 1n, removed: result }, upToDate: false };
   }
 

@@ -16,6 +16,8 @@ import type { MinedLog } from './event-projection.js';
 import { projectionDrift } from './verify-projections.js';
 import { LogReader } from './log-reader.js';
 import type { Drift } from './drift.js';
+import { anchorDrift, latestChainAnchor } from './verify-anchor.js';
+import type { ChainAnchor } from './verify-anchor.js';
 
 export type { Drift, DriftKind } from './drift.js';
 
@@ -28,6 +30,11 @@ export interface VerifyReport {
   chainLogs: number;
   blocks: { from: number; to: number } | null;
   drift: Drift[];
+  /**
+   * The newest anchor of the mirror's head read from the chain (at most the last row checked), and
+   * whether the rows recomputed up to it give that head; null when the chain holds none yet.
+   */
+  anchor: (ChainAnchor & { matches: boolean }) | null;
   /** True when more drift was found than the report lists. */
   truncated: boolean;
   durationMs: number;
@@ -74,7 +81,12 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
   };
   const { lastSeq, cursor } = await snapshot(db, ledger);
   const ours = and(eq(ledgerEvents.chainId, ledger.chainId), eq(ledgerEvents.address, ledger.address), lte(ledgerEvents.id, lastSeq));
-  const rows = await walkHashChain(db, ours, report);
+  const anchor = cursor
+    ? await latestChainAnchor(db, client, ledger, BigInt(cursor.startBlock), lastSeq, options.batchBlocks ?? 2000)
+    : undefined;
+  const { rows, headAt } = await walkHashChain(db, ours, report, anchor?.seq);
+  const anchorMismatch = anchor && anchorDrift(anchor, headAt);
+  if (anchorMismatch) report(anchorMismatch);
   const { chainLogs, blocks } = cursor
     ? await compareWithChain(db, client, ledger, ours, cursor, options, report)
     : { chainLogs: 0, blocks: null };
@@ -88,6 +100,7 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
     chainLogs,
     blocks,
     drift,
+    anchor: anchor ? { ...anchor, matches: !anchorMismatch } : null,
     truncated: found > drift.length,
     durationMs: Math.round(performance.now() - started),
   };
@@ -108,10 +121,20 @@ async function snapshot(db: Db, ledger: LedgerRef): Promise<{ lastSeq: number; c
   );
 }
 
-/** Walks the hash chain of the rows in sequence order; returns how many rows it read. */
-async function walkHashChain(db: Db, ours: SQL | undefined, report: Report): Promise<number> {
+/**
+ * Walks the hash chain of the rows in sequence order; returns how many rows it read and the head
+ * after row `anchorSeq` recomputed from the rows' content alone (stored hashes not trusted).
+ */
+async function walkHashChain(
+  db: Db,
+  ours: SQL | undefined,
+  report: Report,
+  anchorSeq?: number,
+): Promise<{ rows: number; headAt: string | undefined }> {
   let rows = 0;
   let prev = GENESIS_HASH as string;
+  let recomputed = GENESIS_HASH as string;
+  let headAt: string | undefined;
   for (let after = 0; ;) {
     const page = await db
       .select()
@@ -137,10 +160,12 @@ async function walkHashChain(db: Db, ours: SQL | undefined, report: Report): Pro
         });
       }
       prev = row.hash;
+      recomputed = eventHash(recomputed, row);
+      if (row.id === anchorSeq) headAt = recomputed;
     }
     after = page.at(-1)!.id;
   }
-  return rows;
+  return { rows, headAt };
 }
 
 /** The chain's logs against the rows, range by range up to the cursor; nothing may be mirrored beyond it. */
@@ -254,6 +279,11 @@ export function formatVerifyReport(report: VerifyReport): string {
     ? `, ${report.chainLogs} log(s) on chain in blocks ${report.blocks.from}..${report.blocks.to}`
     : ', never mirrored';
   const lines = [`${head}${range} (${report.durationMs} ms)`];
+  lines.push(
+    report.anchor
+      ? `  anchored on chain: head after seq ${report.anchor.seq} in block ${report.anchor.blockNumber} (tx ${report.anchor.txHash}): ${report.anchor.matches ? 'the mirror matches it' : 'the mirror DOES NOT match it'}`
+      : '  anchored on chain: no anchor yet (rows can be rewritten undetected until the first one)',
+  );
   for (const item of report.drift) {
     lines.push(
       `  ${item.kind.padEnd(13)} seq ${item.seq ?? '-'} block ${item.blockNumber} log ${item.logIndex} tx ${item.txHash}: ${item.message}`,

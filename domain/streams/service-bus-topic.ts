@@ -1,7 +1,7 @@
 // Publishes the mirrored ledger events to an Azure Service Bus topic, in order, at least once: the
-// message id is the event id (chain:tx:logIndex), so a namespace with duplicate detection, or any
+// message id is the event id and sequence number (chain:tx:logIndex:seq), so a namespace with duplicate detection, or any
 // receiver, can drop a repeat; the event type and part id ride as application properties for
-// subscription rules. The cursor (last sequence number sent) is kept in SQL per topic.
+// subscription rules, and `removed` marks a reorganisation's take-back of an event sent before. The cursor (last sequence number sent) is kept in SQL per topic.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
 import { eq, lt } from 'drizzle-orm';
@@ -29,7 +29,9 @@ export interface TopicPublisherOptions {
 /** The Service Bus message of a ledger event. */
 export function topicMessageOf(event: StreamEvent): ServiceBusMessage {
   return {
-    messageId: event.id,
+    // The entry's place in the stream too: a `removed` entry, and an event the new chain brings again
+    // after it (same id), are messages of their own that duplicate detection must not drop.
+    messageId: `${event.id}:${event.seq}`,
     body: event,
     contentType: 'application/json',
     subject: event.name,
@@ -40,6 +42,7 @@ export function topicMessageOf(event: StreamEvent): ServiceBusMessage {
       seq: event.seq,
       blockNumber: event.blockNumber,
       chainId: event.chainId,
+      removed: event.removed ?? false,
     },
   };
 }

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { createWalletClient, getAddress, http, zeroHash } from 'viem';
 import type { Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -24,7 +24,10 @@ import { bloomMayContain, LedgerListener } from '../../domain/mirror/listener.js
 import type { ListenerOptions } from '../../domain/mirror/listener.js';
 import { PartRegistry, REGISTRAR_ROLE, tokenIdOf } from '../../domain/chain/part-registry.js';
 import { mirrorStatus } from '../../domain/mirror/mirror-status.js';
-import { verifyMirror } from '../../domain/mirror/verify.js';
+import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js';
+import { MirrorAnchorer } from '../../domain/mirror/anchor.js';
+import { eventHash } from '../../domain/mirror/event-log.js';
+import { TxSender } from '../../domain/chain/tx-sender.js';
 import { testAppConfig, uniqueId } from '../support/env.js';
 import { deploymentInputs } from '../../app/deploy/inputs.js';
 import { recordDeployment } from '../../db/deployments.js';
@@ -32,6 +35,25 @@ import { knownMigrations } from '../../db/migration-status.js';
 import { startRpcGate } from '../../tools/faults/rpc-gate.js';
 import type { RpcGate } from '../../tools/faults/rpc-gate.js';
 import { until } from '../support/until.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { WebSocket } from 'ws';
+import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
+import { authenticate } from '../../api/auth.js';
+import { eventStreamRoutes } from '../../api/event-stream.js';
+import { listen } from '../../api/server.js';
+import { issueApiKey } from '../../db/api-keys.js';
+import { createSubscription, deleteSubscription } from '../../db/event-subscriptions.js';
+import { insertParticipant } from '../../db/participants.js';
+import { eventsAfter, latestSeq } from '../../domain/streams/events.js';
+import type { StreamEvent } from '../../domain/streams/events.js';
+import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
+import { topicMessageOf } from '../../domain/streams/service-bus-topic.js';
+import { WebhookDispatcher } from '../../domain/streams/webhooks.js';
+import type { WebhookPayload } from '../../domain/streams/webhooks.js';
+import { attachEventSocket } from '../../domain/streams/websocket.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHAIN_ID = 31_999;
@@ -262,6 +284,142 @@ describe('ledger listener', () => {
     await mirrorMatchesChain();
   });
 
+  it('tells webhook, WebSocket and SSE subscribers that a reorganisation took back events they received', async () => {
+    const db = database.db;
+    const ledger = { chainId: CHAIN_ID, address: registry.address };
+    const signal = new MirrorSignal();
+    const mirror = await listener({ signal });
+    await mirror.catchUp();
+    const orphan = uniqueId();
+    const survivor = uniqueId();
+    const filter = { parts: [orphan, survivor] };
+    const cleanups: (() => Promise<unknown>)[] = [];
+    try {
+      // A participant with a key, and the API's SSE route and WebSocket endpoint on a server of their own.
+      const owner = `urn:test:reorg-streams:${randomUUID().slice(0, 8)}`;
+      await insertParticipant(db, {
+        id: owner,
+        name: owner,
+        roles: [],
+        address: privateKeyToAddress(generatePrivateKey()),
+        keyRef: 'test:none',
+        documentKeyRef: null,
+        documentPublicKey: null,
+      });
+      const { key } = await issueApiKey(db, owner);
+      const app = new Hono();
+      app.use('*', authenticate(db));
+      app.route('/events', eventStreamRoutes({ db, ledger, mirrorSignal: signal }, { pollMs: 50, heartbeatMs: 1_000 }));
+      const api = await listen(app, '127.0.0.1', 0, {
+        onServer: (server) => attachEventSocket(server, { db, ledger, mirrorSignal: signal }, { pollMs: 50 }),
+      });
+      cleanups.push(() => api.close());
+
+      // A webhook receiver and its subscription, delivered by a real dispatcher.
+      const hooks: StreamEvent[] = [];
+      const receiver = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          hooks.push((JSON.parse(Buffer.concat(chunks).toString()) as WebhookPayload).event);
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => receiver.close(resolve)));
+      const start = await latestSeq(db, ledger);
+      const hook = await createSubscription(db, {
+        id: randomUUID(),
+        ownerId: owner,
+        name: 'reorg-hook',
+        kind: 'webhook',
+        filter,
+        cursor: start,
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        secret: 'reorg-secret-0123456789',
+      });
+      cleanups.push(() => deleteSubscription(db, hook!.id));
+      const dispatcher = new WebhookDispatcher({ db, ledger, signal, pollMs: 50, log: () => {} });
+      dispatcher.start();
+      cleanups.push(() => dispatcher.stop());
+
+      // A WebSocket client that acknowledges every event.
+      const socketEvents: StreamEvent[] = [];
+      const socket = new WebSocket(`${api.url.replace('http', 'ws')}/events/ws`, { headers: { authorization: `Bearer ${key}` } });
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      cleanups.push(async () => socket.close());
+      socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string; seq: number; event: StreamEvent };
+        if (frame.type !== 'event') return;
+        socketEvents.push(frame.event);
+        socket.send(JSON.stringify({ type: 'ack', seq: frame.seq }));
+      });
+      socket.send(JSON.stringify({ type: 'subscribe', filter, start }));
+
+      // An SSE reader, kept running in the background.
+      const sseEvents: { type: string; event: StreamEvent }[] = [];
+      const aborted = new AbortController();
+      const response = await fetch(`${api.url}/events/stream?parts=${orphan},${survivor}&after=${start}`, {
+        headers: { authorization: `Bearer ${key}` },
+        signal: aborted.signal,
+      });
+      expect(response.status).toBe(200);
+      cleanups.push(async () => aborted.abort());
+      const reading = readSse(response.body!, (type, data) => sseEvents.push({ type, event: JSON.parse(data) as StreamEvent }));
+      reading.catch(() => undefined);
+
+      // Three events every stream delivers, then a fork that takes them back.
+      const snapshot = await rpc<string>('evm_snapshot');
+      await register(orphan);
+      await send(alice, registry.transferCall(alice.address, bob.address, tokenIdOf(orphan)));
+      await mirror.catchUp();
+      const delivered = (await mirrored()).filter((row) => row.partIds.includes(orphan));
+      expect(delivered.map((row) => row.name)).toEqual(['Transfer', 'PartRegistered', 'Transfer']);
+      const ids = delivered.map((row) => `${CHAIN_ID}:${row.txHash}:${row.logIndex}`);
+      await until('every stream has the three events', () => hooks.length >= 3 && socketEvents.length >= 3 && sseEvents.length >= 3);
+
+      expect(await rpc<boolean>('evm_revert', [snapshot])).toBe(true);
+      await register(survivor);
+      await rpc('anvil_mine', ['0x1']);
+      // This pass finds the fork and rolls back; nothing of the new chain is read yet.
+      expect((await mirror.syncOnce()).reorg).toMatchObject({ removed: 3 });
+      // A stream starting at `newest` now starts after the removals: it is told nothing of events it never had.
+      const newest = await latestSeq(db, ledger);
+      expect(newest).toBeGreaterThan(delivered.at(-1)!.id);
+      expect(await eventsAfter(db, ledger, filter, newest, 10)).toEqual([]);
+      // Nor is a stream whose cursor had not reached them.
+      const behind = await eventsAfter(db, ledger, filter, start, 10);
+      expect(behind.filter((event) => event.removed)).toEqual([]);
+      await mirror.catchUp();
+
+      const expected = [
+        ...delivered.map((row, i) => ({ id: ids[i], name: row.name, removed: true, removedSeq: row.id })),
+        { name: 'Transfer', parts: [survivor] },
+        { name: 'PartRegistered', parts: [survivor] },
+      ];
+      await until(
+        'every stream has the removals and the new chain',
+        () => hooks.length >= 8 && socketEvents.length >= 8 && sseEvents.length >= 8,
+      );
+      for (const received of [hooks, socketEvents, sseEvents.map((entry) => entry.event)]) {
+        expect(received.slice(0, 3).map((event) => event.id)).toEqual(ids);
+        expect(received.slice(3)).toMatchObject(expected);
+        expect(received.slice(3).map((event) => event.removed)).toEqual([true, true, true, undefined, undefined]);
+        // In order, through each stream's one cursor.
+        const seqs = received.map((event) => event.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      }
+      expect(sseEvents.slice(3).map((entry) => entry.type)).toEqual(['removed', 'removed', 'removed', 'Transfer', 'PartRegistered']);
+      // The topic sends a removal as a message of its own, marked for subscription rules.
+      const removal = topicMessageOf(hooks[3]!);
+      expect(removal.messageId).not.toBe(topicMessageOf(hooks[0]!).messageId);
+      expect(removal.applicationProperties).toMatchObject({ removed: true, eventType: 'Transfer' });
+      await mirrorMatchesChain();
+    } finally {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    }
+  });
+
   // Two processes share the mirror only on PostgreSQL (PGlite is one process's): CI runs it there.
   it.skipIf(!inject('databaseUrl'))(
     'loses and duplicates nothing when `tracewell listener` is killed mid-stream and restarted',
@@ -328,6 +486,87 @@ describe('ledger listener', () => {
     },
   );
 
+  it('verify checks the mirror against the head anchored on chain: rewriting rows and every later hash shows', async () => {
+    // A contract of this test's own: its anchors and the rewrite disturb no other test's mirror.
+    const hash = await wallet(admin).deployContract({ abi: partRegistryAbi, bytecode: partRegistryBytecode, args: [admin.address] });
+    const deployed = await chain.client.waitForTransactionReceipt({ hash });
+    const own = new PartRegistry(chain.client, getAddress(deployed.contractAddress!));
+    // The anchoring registrar has a key of its own: the TxSender keeps its nonces, the test's wallets fetch theirs.
+    const registrar = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 5 });
+    for (const account of [alice, registrar]) {
+      const grant = await wallet(admin).sendTransaction({ to: own.address, data: own.grantRoleCall(REGISTRAR_ROLE, account.address) });
+      await chain.client.waitForTransactionReceipt({ hash: grant });
+    }
+    const ledger = { chainId: CHAIN_ID, address: own.address };
+    const mirror = new LedgerListener(database.db, own, CHAIN_ID, { startBlock: deployed.blockNumber });
+    listeners.push(mirror);
+    const registerOwn = async () => {
+      const tx = await wallet(alice).sendTransaction({ to: own.address, data: own.registerCall(uniqueId(), zeroHash, []) });
+      await chain.client.waitForTransactionReceipt({ hash: tx });
+    };
+    const rowsOf = () =>
+      database.db
+        .select()
+        .from(ledgerEvents)
+        .where(and(eq(ledgerEvents.chainId, CHAIN_ID), eq(ledgerEvents.address, own.address)))
+        .orderBy(asc(ledgerEvents.id));
+    const verifyOwn = () => verifyMirror(database.db, chain.client, ledger);
+
+    await registerOwn();
+    await mirror.catchUp();
+    // Not anchored yet: verify says so, and passes (nothing to compare with).
+    expect(await verifyOwn()).toMatchObject({ ok: true, anchor: null });
+    // Anchored every (events so far + 2) events: not yet due; due after one more registration (2 events).
+    const sofar = (await rowsOf()).length;
+    const anchorer = new MirrorAnchorer(
+      { db: database.db, ledger, registry: own, txSender: new TxSender(database.db, chain), account: registrar },
+      { everyEvents: sofar + 2, everyMs: 0 },
+    );
+    expect(await anchorer.anchorOnce()).toBeUndefined();
+    await registerOwn();
+    await mirror.catchUp();
+    const last = (await rowsOf()).at(-1)!;
+    const anchored = (await anchorer.anchorOnce())!;
+    expect(anchored).toMatchObject({ seq: last.id, head: last.hash });
+    await mirror.catchUp();
+    // Its own events (registering the anchor part, recording the head) are no reason to anchor again.
+    expect(await anchorer.anchorOnce(true)).toBeUndefined();
+    await registerOwn();
+    await mirror.catchUp();
+
+    const clean = await verifyOwn();
+    expect(clean.drift).toEqual([]);
+    expect(clean.anchor).toMatchObject({ seq: anchored.seq, head: anchored.head, txHash: anchored.txHash, matches: true });
+
+    // The attack: a row before the anchor rewritten (who registered a part), and every later hash
+    // recomputed so that the hash chain holds.
+    const target = (await rowsOf()).find((row) => row.name === 'PartRegistered' && row.id < anchored.seq)!;
+    const forged = { ...target.args, owner: bob.address };
+    await rewrite(target.id, forged, own.address);
+    const attacked = await verifyOwn();
+    const kinds = attacked.drift.map((item) => item.kind);
+    expect(kinds).not.toContain('hash_mismatch');
+    expect(kinds).not.toContain('chain_broken');
+    expect(attacked.ok).toBe(false);
+    expect(attacked.anchor).toMatchObject({ seq: anchored.seq, matches: false });
+    expect(attacked.drift.filter((item) => item.kind === 'anchor_mismatch')).toEqual([
+      expect.objectContaining({
+        seq: anchored.seq,
+        txHash: anchored.txHash,
+        message: expect.stringMatching(
+          new RegExp(
+            `^the mirror's head after row ${anchored.seq} is .* but the head anchored on chain in block \\d+ is ${anchored.head.slice(0, 12)}…: rows up to ${anchored.seq} were rewritten`,
+          ),
+        ),
+      }),
+    ]);
+    expect(formatVerifyReport(attacked)).toContain('the mirror DOES NOT match it');
+
+    // Put back, the mirror verifies clean against the same anchor.
+    await rewrite(target.id, target.args, own.address);
+    expect(await verifyOwn()).toMatchObject({ ok: true, drift: [], anchor: { seq: anchored.seq, matches: true } });
+  });
+
   it('verify reports a mirrored row edited by hand, row by row', async () => {
     const rows = await mirrored();
     const target = rows.find((row) => row.name === 'Transfer' && row.args.toAddress === bob.address)!;
@@ -372,3 +611,44 @@ describe('ledger listener', () => {
     ]);
   });
 });
+
+/** Calls `onEvent` with the type and data of each Server-Sent Event of `body` until it ends. */
+async function readSse(body: ReadableStream<Uint8Array>, onEvent: (type: string, data: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const field = (name: string) =>
+        lines
+          .find((line) => line.startsWith(`${name}:`))
+          ?.slice(name.length + 1)
+          .trimStart();
+      const data = field('data');
+      if (data !== undefined) onEvent(field('event') ?? 'message', data);
+    }
+  }
+}
+
+/**
+ * Rewrites one mirrored row's arguments as a writer with SQL access would, recomputing the hash of
+ * that row and of every later row of the contract so that the hash chain holds again.
+ */
+async function rewrite(seq: number, args: Record<string, unknown>, address: string): Promise<void> {
+  await database.db.transaction(async (tx) => {
+    await tx.update(ledgerEvents).set({ args }).where(eq(ledgerEvents.id, seq));
+    const later = await tx
+      .select()
+      .from(ledgerEvents)
+      .where(and(eq(ledgerEvents.chainId, CHAIN_ID), eq(ledgerEvents.address, address), gte(ledgerEvents.id, seq)))
+      .orderBy(asc(ledgerEvents.id));
+    let prev = later[0]!.prevHash;
+    for (const row of later) {
+      const hash = eventHash(prev, row);
+      await tx.update(ledgerEvents).set({ prevHash: prev, hash }).where(eq(ledgerEvents.id, row.id));
+      prev = hash;
+    }
+  });
+}
