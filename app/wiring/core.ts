@@ -74,9 +74,13 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     // Dev makes its own admin key when none is given, and prints it.
     let devKey: string | undefined;
     if (options.deploy) {
-      if (options.dev && !config.TRACEWELL_ADMIN_API_KEY)
-        devKey = devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key'));
-      await deploy({ database, chain, keys, config, container, fund, adminApiKey: config.TRACEWELL_ADMIN_API_KEY ?? devKey, log });
+      const dev =
+        options.dev && !config.TRACEWELL_ADMIN_API_KEY
+          ? devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key'))
+          : undefined;
+      devKey = dev?.key;
+      const adminApiKey = config.TRACEWELL_ADMIN_API_KEY ?? devKey;
+      await deploy({ database, chain, keys, config, container, fund, adminApiKey, freshAdminKey: dev?.fresh, log });
     }
     // Everything below only reads what the deploy set up.
     const address = await requireCurrentDeployment({ db: database.db, chain, config, container });
