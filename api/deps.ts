@@ -3,6 +3,7 @@ import type { DocumentVault } from '../domain/documents/vault.js';
 import type { ChainConnection } from '../domain/chain/connection.js';
 import type { LedgerRef } from '../domain/mirror/event-log.js';
 import type { KeyStore } from '../domain/participants/keystore.js';
+import type { KeyRevocations } from '../domain/streams/key-revocations.js';
 import type { MirrorSignal } from '../domain/streams/mirror-signal.js';
 import type { TxSender } from '../domain/chain/tx-sender.js';
 
@@ -18,4 +19,6 @@ export interface ApiDeps extends CommandDeps {
   ledger: LedgerRef;
   /** Announces new mirrored events (at once in the listener's process; streams also poll). */
   mirrorSignal: MirrorSignal;
+  /** This process's open streams by API key: revoking a key closes them. */
+  keyRevocations: KeyRevocations;
 }

@@ -73,14 +73,28 @@ export async function activeAdminKeyExists(db: Db): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** The participant a presented key acts as, or undefined when the key is unknown or revoked. */
-export async function participantForApiKey(db: Db, key: string): Promise<Participant | undefined> {
+/** The participant a presented key acts as, and the key's id, or undefined when the key is unknown or revoked. */
+export async function authenticateApiKey(db: Db, key: string): Promise<{ participant: Participant; keyId: number } | undefined> {
   const [row] = await db
-    .select({ participant: participants })
+    .select({ participant: participants, keyId: apiKeys.id })
     .from(apiKeys)
     .innerJoin(participants, eq(apiKeys.participantId, participants.id))
     .where(and(eq(apiKeys.keyHash, hashApiKey(key)), isNull(apiKeys.revokedAt)));
-  return row?.participant;
+  return row;
+}
+
+/** The participant a presented key acts as, or undefined when the key is unknown or revoked. */
+export async function participantForApiKey(db: Db, key: string): Promise<Participant | undefined> {
+  return (await authenticateApiKey(db, key))?.participant;
+}
+
+/** Whether the key with this id still works (streams ask again while they stay open). */
+export async function isApiKeyActive(db: Db, id: number): Promise<boolean> {
+  const rows = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  return rows.length > 0;
 }
 
 export async function listApiKeys(db: Db, participantId: string): Promise<Omit<ApiKeyRow, 'keyHash'>[]> {

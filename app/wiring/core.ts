@@ -17,6 +17,7 @@ import { TxSender } from '../../domain/chain/tx-sender.js';
 import type { ActivityDeps } from '../../activities/index.js';
 import { DocumentVault } from '../../domain/documents/vault.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
+import { KeyRevocations } from '../../domain/streams/key-revocations.js';
 import { deploy } from '../deploy/deploy.js';
 import { requireCurrentDeployment } from '../deploy/readiness.js';
 import { devAdminApiKey } from '../deploy/seed-participants.js';
@@ -34,6 +35,8 @@ export interface Core {
   listener: LedgerListener;
   /** Announces new mirrored events to this process's streams. */
   mirrorSignal: MirrorSignal;
+  /** This process's open event streams by API key: revoking a key closes them. */
+  keyRevocations: KeyRevocations;
   documents: DocumentVault;
   activityDeps: ActivityDeps;
   /** The admin API key when this process created or read it (dev); never one given by the environment. */
@@ -97,6 +100,7 @@ export async function openCore(options: CoreOptions): Promise<Core> {
       txSender,
       listener,
       mirrorSignal,
+      keyRevocations: new KeyRevocations(),
       documents,
       activityDeps: {
         db: database.db,
