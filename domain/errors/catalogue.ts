@@ -63,6 +63,7 @@ export const Errors = catalogue({
   part_completed: [409, 'part "{id}" completed (as {status}); there is nothing to repair'],
   step_not_failed: [409, '{reason}'],
   invalid_decision: [422, '{reason}'],
+  invalid_reason: [422, 'reason: {problem}'],
   invalid_step_params: [422, '{problems}'],
   invalid_reset_point: [422, 'event {event} is not the end of a workflow task of run {runId}; choose one of: {choices}'],
 
