@@ -249,7 +249,7 @@ describe.skipIf(!inject('databaseUrl'))('tracewell deploy', () => {
     expect(stranger.code, stranger.output).toBe(0);
     expect(stranger.output).toContain('TRACEWELL_ADMIN_API_KEY is not a known key and an admin already holds a working one; not issued');
     await withApi(async (api) => expect((await call(api, 'tw_not-a-known-key-0123456789', 'GET', '/participants')).status).toBe(401));
-  }, 120_000);
+  }, 300_000);
 
   /** Runs `tracewell api` on this database while `use` runs, with its URL. */
   async function withApi(use: (api: string) => Promise<void>): Promise<void> {
