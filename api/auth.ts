@@ -1,7 +1,7 @@
 // Authentication and permissions. Every request (except the health check) presents an API key, as
 // `Authorization: Bearer <key>` or `X-Api-Key`, and acts as the one participant the key belongs to.
 import type { Context, MiddlewareHandler } from 'hono';
-import { participantForApiKey } from '../db/api-keys.js';
+import { authenticateApiKey } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
 import type { Participant } from '../db/participants.js';
 import { CodedError } from '../domain/errors/coded-error.js';
@@ -11,6 +11,8 @@ declare module 'hono' {
   interface ContextVariableMap {
     /** The participant the request's API key acts as. */
     participant: Participant;
+    /** The id of the request's API key (streams close when it is revoked). */
+    apiKeyId: number;
   }
 }
 
@@ -44,9 +46,10 @@ export function authenticate(db: Db): MiddlewareHandler {
   return async (c, next) => {
     const key = presentedKey(c);
     if (!key) throw unauthenticated('an API key is required: send "Authorization: Bearer <api key>"');
-    const participant = await participantForApiKey(db, key);
-    if (!participant) throw unauthenticated('the API key is not valid (unknown or revoked)');
-    c.set('participant', participant);
+    const found = await authenticateApiKey(db, key);
+    if (!found) throw unauthenticated('the API key is not valid (unknown or revoked)');
+    c.set('participant', found.participant);
+    c.set('apiKeyId', found.keyId);
     await next();
   };
 }

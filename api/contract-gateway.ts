@@ -198,7 +198,10 @@ const routes = {
         401,
         [404, 'No such contract or function'],
         [409, 'The transaction would revert (`contract_reverted`, its custom error decoded in `details`)'],
-        [422, 'The calling participant cannot pay for gas (`insufficient_funds`)'],
+        [
+          422,
+          'The calling participant cannot pay for gas (`insufficient_funds`), or the Idempotency-Key was used for another request (`idempotency_key_reused`)',
+        ],
       ),
     },
   }),
@@ -244,7 +247,7 @@ export function contractRoutes(deps: ApiDeps) {
     const { name, method } = c.req.valid('param');
     const contract = await getContract(db, chain.chainId, name);
     const body = c.req.valid('json');
-    return c.json(await invokeContract(deps, contract, method, body, actingParticipant(c), idempotencyKeyOf(c)), 200);
+    return c.json(await invokeContract(deps, contract, method, body, actingParticipant(c), await idempotencyKeyOf(c, db)), 200);
   });
 
   app.openapi(routes.events, async (c) => {

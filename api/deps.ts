@@ -3,6 +3,7 @@ import type { DocumentVault } from '../domain/documents/vault.js';
 import type { ChainConnection } from '../domain/chain/connection.js';
 import type { LedgerRef } from '../domain/mirror/event-log.js';
 import type { KeyStore } from '../domain/participants/keystore.js';
+import type { KeyRevocations } from '../domain/streams/key-revocations.js';
 import type { MirrorSignal } from '../domain/streams/mirror-signal.js';
 import type { SecretBox } from '../domain/streams/secret-box.js';
 import type { WebhookTargetPolicy } from '../domain/streams/webhook-targets.js';
@@ -24,4 +25,6 @@ export interface ApiDeps extends CommandDeps {
   webhookSecrets: SecretBox;
   /** Where webhook URLs may point. */
   webhookTargets: WebhookTargetPolicy;
+  /** This process's open streams by API key: revoking a key closes them. */
+  keyRevocations: KeyRevocations;
 }

@@ -6,6 +6,7 @@ import { streamSSE } from 'hono/streaming';
 import { getSubscription } from '../db/event-subscriptions.js';
 import type { EventFilter } from '../db/schema.js';
 import { cursorOf, eventFilterSchema, eventsAfter, LEDGER_EVENT_NAMES, MAX_SEQ } from '../domain/streams/events.js';
+import { KEY_RECHECK_MS, StreamKey } from '../domain/streams/key-revocations.js';
 import { MAX_WINDOW } from '../domain/streams/stream-session.js';
 import { actingParticipant } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -18,6 +19,8 @@ export interface EventStreamOptions {
   pollMs?: number;
   /** A comment line this often keeps idle streams open through proxies (default 15 s). */
   heartbeatMs?: number;
+  /** How often an idle stream asks SQL whether its key still works (default 5 s; always before events go out). */
+  keyRecheckMs?: number;
   log?: (line: string) => void;
 }
 
@@ -124,6 +127,7 @@ const routes = {
     description:
       'Each event is an SSE message: `id` its sequence number, `event` its name, `data` the event as JSON (a LedgerEvent). ' +
       'Comment lines keep an idle stream open. A stream that fails sends an `error` event and ends; reconnect to resume. ' +
+      'Revoking the API key ends the stream (an `error` event with code `unauthenticated`), before any later event. ' +
       "SSE never moves a subscription's cursor: for acknowledged delivery use the WebSocket or a webhook.",
     request: {
       query: streamQuerySchema,
@@ -171,10 +175,10 @@ const WEBSOCKET_PROTOCOL = [
   '- `{"type": "event", "seq": n, "event": LedgerEvent}`: in sequence order, at least once, at most `window` (default 100) unacknowledged.',
   '- `{"type": "error", "code", "message"}`: e.g. `bad_message`, `already_subscribed`, `subscription_not_found`, `not_subscribed`, `ack_out_of_range`; `internal_error` closes (1011): reconnect to resume.',
   '',
-  'One stream per connection. The server pings; a peer that does not answer is dropped. Closes with 1001 on shutdown and 1008 when the subscription is deleted.',
+  'One stream per connection. The server pings; a peer that does not answer is dropped. Closes with 1001 on shutdown, and with 1008 when the subscription is deleted or the API key is revoked (after an `unauthenticated` error frame; no event follows the revocation).',
 ].join('\n');
 
-type EventDeps = Pick<ApiDeps, 'db' | 'ledger' | 'mirrorSignal'>;
+type EventDeps = Pick<ApiDeps, 'db' | 'ledger' | 'mirrorSignal' | 'keyRevocations'>;
 type EventsRouter = ReturnType<typeof apiRouter>;
 type SSEStream = Parameters<Parameters<typeof streamSSE>[1]>[0];
 
@@ -182,6 +186,7 @@ type SSEStream = Parameters<Parameters<typeof streamSSE>[1]>[0];
 interface StreamPacing {
   pollMs: number;
   heartbeatMs: number;
+  keyRecheckMs: number;
   log: (message: string) => void;
 }
 
@@ -190,6 +195,7 @@ export function eventStreamRoutes(deps: EventDeps, options: EventStreamOptions =
   const pacing: StreamPacing = {
     pollMs: options.pollMs ?? 500,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    keyRecheckMs: options.keyRecheckMs ?? KEY_RECHECK_MS,
     log: options.log ?? console.error,
   };
   const app = apiRouter();
@@ -239,7 +245,8 @@ function streamRoute(app: EventsRouter, deps: EventDeps, pacing: StreamPacing) {
   app.openapi(routes.stream, async (c) => {
     const start = await streamStart(deps, actingParticipant(c).id, c.req.valid('query'));
     const cursor = resumeAfter(c.req.valid('header')['last-event-id']) ?? start.cursor;
-    return streamSSE(c, (stream) => pumpEvents(stream, deps, pacing, start.filter, cursor));
+    const keyId = c.get('apiKeyId');
+    return streamSSE(c, (stream) => pumpEvents(stream, deps, pacing, { filter: start.filter, after: cursor, keyId }));
   });
 }
 
@@ -270,24 +277,37 @@ function resumeAfter(lastEventId: string | undefined): number | undefined {
   return resumed.data;
 }
 
-/** Writes the events after `cursor` as they arrive, with heartbeats, until the client goes away. */
+/**
+ * Writes the events after `after` as they arrive, with heartbeats, until the client goes away or
+ * the key it was opened with is revoked.
+ */
 async function pumpEvents(
   stream: SSEStream,
-  { db, ledger, mirrorSignal }: EventDeps,
+  { db, ledger, mirrorSignal, keyRevocations }: EventDeps,
   pacing: StreamPacing,
-  filter: EventFilter,
-  after: number,
+  { filter, after, keyId }: { filter: EventFilter; after: number; keyId: number },
 ) {
   const { pollMs, heartbeatMs, log } = pacing;
   let cursor = after;
   const stopped = new AbortController();
   stream.onAbort(() => stopped.abort());
+  // Revoked in this process: the wait below ends at once, and the loop finds the key revoked.
+  const key = new StreamKey(db, keyId, keyRevocations, () => stopped.abort(), pacing.keyRecheckMs);
+  const revoked = async () => {
+    await stream.writeSSE({
+      event: 'error',
+      data: JSON.stringify({ code: 'unauthenticated', message: 'the API key of this stream was revoked' }),
+    });
+  };
   try {
     // Sends the headers at once, so the client knows the stream is open before any event.
     await stream.write(`: events after ${cursor}\n\n`);
     let lastWrite = Date.now();
     while (!stopped.signal.aborted) {
+      if (!(await key.stillValid(false))) return await revoked();
       const events = await eventsAfter(db, ledger, filter, cursor, SSE_BATCH);
+      // The key may have been revoked by another process: asked before anything goes out.
+      if (events.length > 0 && !(await key.stillValid(true))) return await revoked();
       for (const event of events) {
         if (stopped.signal.aborted) return;
         // A reorganisation's take-back is its own SSE type, so a listener for the event's name never
@@ -303,6 +323,8 @@ async function pumpEvents(
       }
       await mirrorSignal.wait(Math.max(1, Math.min(pollMs, lastWrite + heartbeatMs - Date.now())), stopped.signal);
     }
+    // Stopped by a revocation in this process (not by the client going away): say why.
+    if (!(await key.stillValid(false))) await revoked();
   } catch (error) {
     // The client reconnects (EventSource does by itself) and resumes with Last-Event-ID.
     log(`event stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -310,5 +332,7 @@ async function pumpEvents(
       event: 'error',
       data: JSON.stringify({ code: 'internal_error', message: 'the stream failed; reconnect to resume' }),
     });
+  } finally {
+    key.close();
   }
 }

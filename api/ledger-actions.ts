@@ -81,7 +81,10 @@ const routes = {
         [403, 'The caller does not hold the part (`not_holder`)'],
         [404, 'No such part'],
         [409, 'The part is not on chain yet, bundled, assembled or decommissioned'],
-        [422, 'No such participant to hand it to (`unknown_participant`)'],
+        [
+          422,
+          'No such participant to hand it to (`unknown_participant`), or the Idempotency-Key was used for another request (`idempotency_key_reused`)',
+        ],
       ),
     },
   }),
@@ -99,6 +102,7 @@ const routes = {
         [403, 'The caller does not hold the part (`not_holder`)'],
         [404, 'No such part'],
         [409, 'The part is not on chain yet, bundled, assembled or already decommissioned'],
+        [422, 'The Idempotency-Key was used for another request (`idempotency_key_reused`)'],
       ),
     },
   }),
@@ -116,7 +120,10 @@ const routes = {
         [403, 'The caller is not an accepted certifier (`not_a_certifier`)'],
         [404, 'No such part'],
         [409, 'The part is not on chain yet, or the certificate exists or its document is anchored elsewhere'],
-        [422, 'No such document in the vault (`unknown_document`), or one the caller did not send (`document_not_yours`)'],
+        [
+          422,
+          'No such document in the vault (`unknown_document`), one the caller did not send (`document_not_yours`), or an Idempotency-Key used for another request (`idempotency_key_reused`)',
+        ],
       ),
     },
   }),
@@ -125,8 +132,8 @@ const routes = {
 export function ledgerActionRoutes(deps: ApiDeps) {
   const { db } = deps;
   const app = apiRouter();
-  const run = (c: Context, partId: string, action: LedgerAction) =>
-    runLedgerAction(deps, actingParticipant(c), partId, action, idempotencyKeyOf(c));
+  const run = async (c: Context, partId: string, action: LedgerAction) =>
+    runLedgerAction(deps, actingParticipant(c), partId, action, await idempotencyKeyOf(c, db));
 
   app.openapi(routes.transfer, async (c) => {
     const { to } = c.req.valid('json');
@@ -142,7 +149,7 @@ export function ledgerActionRoutes(deps: ApiDeps) {
 
   app.openapi(routes.certificate, async (c) => {
     const body = c.req.valid('json');
-    return c.json(await attachCertificate(deps, actingParticipant(c), c.req.valid('param').id, body, idempotencyKeyOf(c)), 200);
+    return c.json(await attachCertificate(deps, actingParticipant(c), c.req.valid('param').id, body, await idempotencyKeyOf(c, db)), 200);
   });
 
   return app;

@@ -289,6 +289,8 @@ export function participantRoutes(deps: ApiDeps) {
     if (!Number.isSafeInteger(number) || !(await revokeApiKey(db, id, number))) {
       throw new CodedError(Errors.api_key_not_found, { id, keyId });
     }
+    // Its open streams in this process close now; other processes find out before their next event.
+    deps.keyRevocations.revoked(number);
     return c.body(null, 204);
   });
 

@@ -324,28 +324,33 @@ function operatorRoutes(app: PartsRouter, { db, temporal }: ApiDeps) {
     const body = c.req.valid('json');
     const { id, stepId: step } = c.req.valid('param');
     const decision = { action: 'retry' as const, step, actor: actingParticipant(c).id, ...body };
-    await sendDecision(ops, id, decision, idempotencyKeyOf(c));
+    await sendDecision(ops, id, decision, await idempotencyKeyOf(c, db));
     return c.json({ id, step, action: 'retry' as const, ...(body.params ? { params: body.params } : {}) }, 200);
   });
 
   app.openapi(routes.skip, async (c) => {
     const { reason } = c.req.valid('json');
     const { id, stepId: step } = c.req.valid('param');
-    await sendDecision(ops, id, { action: 'skip', step, reason, actor: actingParticipant(c).id }, idempotencyKeyOf(c));
+    await sendDecision(ops, id, { action: 'skip', step, reason, actor: actingParticipant(c).id }, await idempotencyKeyOf(c, db));
     return c.json({ id, step, action: 'skip' as const }, 200);
   });
 
   app.openapi(routes.abort, async (c) => {
     const { reason } = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const accepted = await sendDecision(ops, id, { action: 'abort', reason, actor: actingParticipant(c).id }, idempotencyKeyOf(c));
+    const accepted = await sendDecision(
+      ops,
+      id,
+      { action: 'abort', reason, actor: actingParticipant(c).id },
+      await idempotencyKeyOf(c, db),
+    );
     return c.json({ id, step: accepted.step, action: 'abort' as const }, 200);
   });
 
   app.openapi(routes.reset, async (c) => {
     const body = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const result = await resetPart(ops, id, { ...body, actor: actingParticipant(c).id, requestId: idempotencyKeyOf(c) });
+    const result = await resetPart(ops, id, { ...body, actor: actingParticipant(c).id, requestId: await idempotencyKeyOf(c, db) });
     return c.json(result, 200);
   });
 }

@@ -1,7 +1,7 @@
 // API keys: a key acts as exactly one participant. Keys are shown once, at creation; SQL keeps only
 // their SHA-256, so a leaked database does not leak working keys.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, arrayContains, eq, isNull } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { apiKeys, participants } from './schema.js';
 import type { Participant } from './participants.js';
@@ -30,25 +30,71 @@ export interface IssuedApiKey {
   createdAt: Date;
 }
 
-/** Stores a key for `participantId`: a new random one, or `key` when given (the bootstrap admin key). */
-export async function issueApiKey(db: Db, participantId: string, options: { label?: string; key?: string } = {}): Promise<IssuedApiKey> {
-  const key = options.key ?? generateApiKey();
+/** Stores a new random key for `participantId`. */
+export async function issueApiKey(db: Db, participantId: string, options: { label?: string } = {}): Promise<IssuedApiKey> {
+  const key = generateApiKey();
   const [row] = await db
     .insert(apiKeys)
     .values({ participantId, keyHash: hashApiKey(key), prefix: key.slice(0, SHOWN_CHARS), label: options.label ?? null })
-    .onConflictDoUpdate({ target: apiKeys.keyHash, set: { revokedAt: null, label: options.label ?? null } })
     .returning();
   return { id: row!.id, key, prefix: row!.prefix, label: row!.label, createdAt: row!.createdAt };
 }
 
-/** The participant a presented key acts as, or undefined when the key is unknown or revoked. */
-export async function participantForApiKey(db: Db, key: string): Promise<Participant | undefined> {
+/**
+ * Stores a key chosen outside (the bootstrap admin key). A key already known, revoked or not, is
+ * left as it is: a revoked key is never brought back. False when it was known.
+ */
+export async function insertChosenApiKey(db: Db, participantId: string, key: string, label: string): Promise<boolean> {
+  const rows = await db
+    .insert(apiKeys)
+    .values({ participantId, keyHash: hashApiKey(key), prefix: key.slice(0, SHOWN_CHARS), label })
+    .onConflictDoNothing({ target: apiKeys.keyHash })
+    .returning({ id: apiKeys.id });
+  return rows.length > 0;
+}
+
+/** What SQL knows of a presented key: nothing, or whose it is and whether it was revoked. */
+export async function apiKeyRecord(db: Db, key: string): Promise<{ id: number; participantId: string; revoked: boolean } | undefined> {
   const [row] = await db
-    .select({ participant: participants })
+    .select({ id: apiKeys.id, participantId: apiKeys.participantId, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, hashApiKey(key)));
+  return row && { id: row.id, participantId: row.participantId, revoked: row.revokedAt !== null };
+}
+
+/** Whether any participant with the `admin` role holds a key that works. */
+export async function activeAdminKeyExists(db: Db): Promise<boolean> {
+  const rows = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .innerJoin(participants, eq(apiKeys.participantId, participants.id))
+    .where(and(isNull(apiKeys.revokedAt), arrayContains(participants.roles, ['admin'])))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** The participant a presented key acts as, and the key's id, or undefined when the key is unknown or revoked. */
+export async function authenticateApiKey(db: Db, key: string): Promise<{ participant: Participant; keyId: number } | undefined> {
+  const [row] = await db
+    .select({ participant: participants, keyId: apiKeys.id })
     .from(apiKeys)
     .innerJoin(participants, eq(apiKeys.participantId, participants.id))
     .where(and(eq(apiKeys.keyHash, hashApiKey(key)), isNull(apiKeys.revokedAt)));
-  return row?.participant;
+  return row;
+}
+
+/** The participant a presented key acts as, or undefined when the key is unknown or revoked. */
+export async function participantForApiKey(db: Db, key: string): Promise<Participant | undefined> {
+  return (await authenticateApiKey(db, key))?.participant;
+}
+
+/** Whether the key with this id still works (streams ask again while they stay open). */
+export async function isApiKeyActive(db: Db, id: number): Promise<boolean> {
+  const rows = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  return rows.length > 0;
 }
 
 export async function listApiKeys(db: Db, participantId: string): Promise<Omit<ApiKeyRow, 'keyHash'>[]> {

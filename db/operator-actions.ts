@@ -1,5 +1,5 @@
 // The audit trail of operator actions: written with the state change it describes, read per part.
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { operatorActions } from './schema.js';
 
@@ -14,6 +14,16 @@ export async function insertOperatorAction(db: Db, action: NewOperatorAction): P
     .onConflictDoNothing({ target: operatorActions.requestId })
     .returning({ id: operatorActions.id });
   return inserted.length > 0;
+}
+
+/** Completes a recorded action with what it led to (a reset's new run). */
+export async function completeOperatorAction(db: Db, requestId: string, after: Record<string, unknown>): Promise<void> {
+  await db.update(operatorActions).set({ after }).where(eq(operatorActions.requestId, requestId));
+}
+
+/** Takes back the record of an action that was refused, so no record claims what did not happen. */
+export async function withdrawOperatorAction(db: Db, requestId: string, partId: string): Promise<void> {
+  await db.delete(operatorActions).where(and(eq(operatorActions.requestId, requestId), eq(operatorActions.partId, partId)));
 }
 
 /** A part's operator actions, oldest first. */

@@ -597,3 +597,22 @@ export const deployments = pgTable('deployments', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * The Idempotency-Keys each participant has used, with a fingerprint of the request that first
+ * used each (SHA-256 of method, path and canonical body): a key sent again with another request is
+ * refused (`idempotency_key_reused`), not answered with the first request's result. Kept as long as
+ * the actions' own deduplication (Temporal update ids, chain write keys), which is for good.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    participantId: text('participant_id').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.participantId, t.key] })],
+);

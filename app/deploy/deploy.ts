@@ -43,6 +43,8 @@ export interface DeployOptions {
   fund: boolean;
   /** The bootstrap API key of the `admin` participant (TRACEWELL_ADMIN_API_KEY, or dev's own). */
   adminApiKey?: string;
+  /** `adminApiKey` was made just now by dev (no data directory to keep it): new, so it is always issued. */
+  freshAdminKey?: boolean;
   /** Where to register the part workflows' search attributes (`tracewell dev` and the test stacks do it themselves). */
   temporal?: { client: Client; namespace: string };
   log: (line: string) => void;
@@ -118,15 +120,24 @@ async function seedAndSyncRoles(options: DeployOptions, registry: PartRegistry, 
   log(roleChanges.length === 0 ? 'on-chain roles: current' : `on-chain roles: ${roleChanges.join(', ')}`);
 }
 
+/** Why TRACEWELL_ADMIN_API_KEY does not work, when it does not. */
+const BOOTSTRAP_KEY_WARNINGS = {
+  revoked: 'TRACEWELL_ADMIN_API_KEY names a revoked key; it stays revoked (use another admin key, and drop the variable)',
+  foreign: "TRACEWELL_ADMIN_API_KEY is another participant's key; not made an admin key",
+  'not-issued':
+    'TRACEWELL_ADMIN_API_KEY is not a known key and an admin already holds a working one; not issued (issue admin keys through the API)',
+} as const;
+
 async function ensureAdminKey(options: DeployOptions): Promise<void> {
-  const { database, keys, adminApiKey, log } = options;
+  const { database, keys, adminApiKey, freshAdminKey, log } = options;
   if (!adminApiKey) {
     log('admin: no TRACEWELL_ADMIN_API_KEY given, none issued');
     return;
   }
-  const admin = await ensureAdmin(database.db, keys, REGISTRAR_KEY_REF, adminApiKey);
-  const done = [admin.created && 'participant created', admin.keyIssued && 'bootstrap API key issued'].filter(Boolean);
+  const admin = await ensureAdmin(database.db, keys, REGISTRAR_KEY_REF, adminApiKey, { fresh: freshAdminKey });
+  const done = [admin.created && 'participant created', admin.key === 'issued' && 'bootstrap API key issued'].filter(Boolean);
   log(`admin: ${done.length ? done.join(', ') : 'current'}`);
+  if (admin.key in BOOTSTRAP_KEY_WARNINGS) log(`admin: ${BOOTSTRAP_KEY_WARNINGS[admin.key as keyof typeof BOOTSTRAP_KEY_WARNINGS]}`);
 }
 
 /**

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../config/config-error.js';
-import { generateApiKey, issueApiKey, participantForApiKey } from '../../db/api-keys.js';
+import { activeAdminKeyExists, apiKeyRecord, generateApiKey, insertChosenApiKey } from '../../db/api-keys.js';
 import type { Db } from '../../db/client.js';
 import { findParticipant, insertParticipant, updateParticipant } from '../../db/participants.js';
 import type { Participant } from '../../db/participants.js';
@@ -77,26 +77,56 @@ export const ADMIN_PARTICIPANT_ID = 'admin';
  * keys, so a fresh installation has someone who can create the other participants. Says what it
  * had to do.
  */
+/** What became of the bootstrap key (TRACEWELL_ADMIN_API_KEY) in a deploy. */
+export type BootstrapKeyOutcome =
+  /** Stored now: no admin held a working key (the first deploy). */
+  | 'issued'
+  /** Already stored and working. */
+  | 'current'
+  /** Stored and revoked: it stays revoked (a deploy never brings a key back). */
+  | 'revoked'
+  /** Already stored for another participant: it is not the admin's. */
+  | 'foreign'
+  /** Unknown, and an admin already holds a working key: keys are issued through the API from now on. */
+  | 'not-issued';
+
 export async function ensureAdmin(
   db: Db,
   keys: KeyStore,
   adminKeyRef: string,
   apiKey: string,
-): Promise<{ created: boolean; keyIssued: boolean }> {
+  options: { fresh?: boolean } = {},
+): Promise<{ created: boolean; key: BootstrapKeyOutcome }> {
   const created = !(await findParticipant(db, ADMIN_PARTICIPANT_ID));
   if (created) {
     const participantKeys = await createParticipantKeys(keys, ADMIN_PARTICIPANT_ID, adminKeyRef);
     await insertParticipant(db, { id: ADMIN_PARTICIPANT_ID, name: 'Tracewell administrator', roles: ['admin'], ...participantKeys });
   }
-  const keyIssued = (await participantForApiKey(db, apiKey))?.id !== ADMIN_PARTICIPANT_ID;
-  if (keyIssued) await issueApiKey(db, ADMIN_PARTICIPANT_ID, { key: apiKey, label: 'bootstrap (TRACEWELL_ADMIN_API_KEY)' });
-  return { created, keyIssued };
+  return { created, key: await ensureBootstrapKey(db, apiKey, options.fresh ?? false) };
 }
 
-/** The dev admin key: kept in the data directory so it survives restarts, else new each start. */
-export function devAdminApiKey(file: string | undefined): string {
-  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
+/**
+ * The bootstrap key opens a new installation, nothing more: it is stored only while no admin holds
+ * a working key, and a key SQL knows already is left as it is, so a revoked one stays revoked
+ * across restarts and redeploys.
+ */
+async function ensureBootstrapKey(db: Db, apiKey: string, fresh: boolean): Promise<BootstrapKeyOutcome> {
+  const known = await apiKeyRecord(db, apiKey);
+  if (known) {
+    if (known.participantId !== ADMIN_PARTICIPANT_ID) return 'foreign';
+    return known.revoked ? 'revoked' : 'current';
+  }
+  // Dev's throwaway key (no data directory to keep it) is new by construction: nothing comes back.
+  if (!fresh && (await activeAdminKeyExists(db))) return 'not-issued';
+  // Concurrent deploys insert the same key: one stores it, the others find it stored.
+  await insertChosenApiKey(db, ADMIN_PARTICIPANT_ID, apiKey, 'bootstrap (TRACEWELL_ADMIN_API_KEY)');
+  return 'issued';
+}
+
+/** The dev admin key: kept in the data directory so it survives restarts, else new each start (`fresh`). */
+export function devAdminApiKey(file: string | undefined): { key: string; fresh: boolean } {
+  if (file && existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), fresh: false };
   const key = generateApiKey();
   if (file) writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
+  return { key, fresh: !file };
 }

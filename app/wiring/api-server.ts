@@ -21,6 +21,7 @@ export function apiDepsOf(core: Core, client: Client, temporal: TemporalConfig):
     mirrorSignal: core.mirrorSignal,
     webhookSecrets: core.webhookSecrets,
     webhookTargets: core.webhookTargets,
+    keyRevocations: core.keyRevocations,
   };
 }
 
@@ -35,6 +36,12 @@ export function serveApi(
   // WebSocket streams upgrade on the same port as the API.
   return listen(app, address.host, address.port, {
     onServer: (server) =>
-      attachEventSocket(server, { db: core.database.db, ledger: core.listener.ledger, mirrorSignal: core.mirrorSignal, log }),
+      attachEventSocket(server, {
+        db: core.database.db,
+        ledger: core.listener.ledger,
+        mirrorSignal: core.mirrorSignal,
+        keyRevocations: core.keyRevocations,
+        log,
+      }),
   });
 }

@@ -20,6 +20,7 @@ import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
 import { SecretBox } from '../../domain/streams/secret-box.js';
 import { WebhookTargetPolicy } from '../../domain/streams/webhook-targets.js';
 import { sealPlainSecrets } from '../../db/event-subscriptions.js';
+import { KeyRevocations } from '../../domain/streams/key-revocations.js';
 import { deploy } from '../deploy/deploy.js';
 import { requireCurrentDeployment } from '../deploy/readiness.js';
 import { devAdminApiKey } from '../deploy/seed-participants.js';
@@ -37,6 +38,8 @@ export interface Core {
   listener: LedgerListener;
   /** Announces new mirrored events to this process's streams. */
   mirrorSignal: MirrorSignal;
+  /** This process's open event streams by API key: revoking a key closes them. */
+  keyRevocations: KeyRevocations;
   documents: DocumentVault;
   /** Seals and opens webhook secrets (the key is a setting, never in SQL). */
   webhookSecrets: SecretBox;
@@ -81,9 +84,13 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     // Dev makes its own admin key when none is given, and prints it.
     let devKey: string | undefined;
     if (options.deploy) {
-      if (options.dev && !config.TRACEWELL_ADMIN_API_KEY)
-        devKey = devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key'));
-      await deploy({ database, chain, keys, config, container, fund, adminApiKey: config.TRACEWELL_ADMIN_API_KEY ?? devKey, log });
+      const dev =
+        options.dev && !config.TRACEWELL_ADMIN_API_KEY
+          ? devAdminApiKey(config.TRACEWELL_DATA_DIR && join(config.TRACEWELL_DATA_DIR, 'admin-api-key'))
+          : undefined;
+      devKey = dev?.key;
+      const adminApiKey = config.TRACEWELL_ADMIN_API_KEY ?? devKey;
+      await deploy({ database, chain, keys, config, container, fund, adminApiKey, freshAdminKey: dev?.fresh, log });
     }
     // Everything below only reads what the deploy set up.
     const address = await requireCurrentDeployment({ db: database.db, chain, config, container });
@@ -109,6 +116,7 @@ export async function openCore(options: CoreOptions): Promise<Core> {
       txSender,
       listener,
       mirrorSignal,
+      keyRevocations: new KeyRevocations(),
       documents,
       webhookSecrets,
       webhookTargets: new WebhookTargetPolicy(config.WEBHOOK_ALLOWED_NETWORKS),

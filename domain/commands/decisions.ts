@@ -14,6 +14,7 @@ import { OPERATOR_UPDATE } from '../../workflows/part-types.js';
 import type { OperatorDecision, OperatorDecisionAccepted } from '../../workflows/part-types.js';
 import { PartFailure } from '../../workflows/failures.js';
 import { CodedError } from '../errors/coded-error.js';
+import { checkOperatorReason } from './operator-reason.js';
 import { Errors } from '../errors/catalogue.js';
 import { requireWithinPayloadLimit } from './payload-size.js';
 
@@ -42,6 +43,9 @@ export async function sendDecision(
 ): Promise<OperatorDecisionAccepted> {
   // Its params and reason travel as the update's payload, under Temporal's limit.
   requireWithinPayloadLimit('the decision', decision);
+  // The workflow records the decision's audit row after taking it: a reason SQL cannot store would
+  // leave a decision without its record, so it is refused before anything is sent.
+  checkOperatorReason(decision.reason);
   const part = await getPart(deps.db, partId);
   if (!part) throw new CodedError(Errors.part_not_found, { id: partId });
   if (ENDED_PART_STATUSES.has(part.status))

@@ -8,7 +8,8 @@ import proto from '@temporalio/proto';
 import type { temporal as protoTypes } from '@temporalio/proto';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { getPart, setPartStatus } from '../../db/parts.js';
-import { insertOperatorAction } from '../../db/operator-actions.js';
+import { completeOperatorAction, insertOperatorAction, withdrawOperatorAction } from '../../db/operator-actions.js';
+import { checkOperatorReason } from './operator-reason.js';
 import type { OpsDeps } from './decisions.js';
 import { CodedError } from '../errors/coded-error.js';
 import { Errors } from '../errors/catalogue.js';
@@ -39,6 +40,7 @@ export interface ResetResult {
 }
 
 export async function resetPart(deps: OpsDeps, partId: string, request: ResetRequest): Promise<ResetResult> {
+  checkOperatorReason(request.reason);
   const part = await getPart(deps.db, partId);
   if (!part) throw new CodedError(Errors.part_not_found, { id: partId });
   const handle = deps.temporal.workflow.getHandle(partId);
@@ -64,24 +66,37 @@ export async function resetPart(deps: OpsDeps, partId: string, request: ResetReq
   }
 
   const requestId = request.requestId ?? randomUUID();
-  const { runId } = await deps.temporal.workflowService.resetWorkflowExecution({
-    namespace: deps.temporal.options.namespace,
-    workflowExecution: { workflowId: partId, runId: description.runId },
-    reason: `${request.reason} (by ${request.actor})`,
-    workflowTaskFinishEventId: eventId as unknown as Long,
-    requestId,
+  const auditId = `reset:${requestId}`;
+  const partStatus = part.status === 'failed' ? 'active' : part.status;
+  // The record first: a reset that SQL cannot record does not happen. Until Temporal answers, the
+  // row says `requested`; a crash in between leaves that visible, never a reset without its row.
+  const recorded = await insertOperatorAction(deps.db, {
+    requestId: auditId,
+    partId,
+    stepId: null,
+    action: 'reset',
+    actor: request.actor,
+    reason: request.reason,
+    before: { partStatus: part.status, runId: description.runId, workflowStatus: description.status.name },
+    after: { partStatus, eventId, state: 'requested' },
   });
+  let runId: string | null | undefined;
+  try {
+    // A repeated request id is one reset for Temporal too: it answers with the same new run.
+    ({ runId } = await deps.temporal.workflowService.resetWorkflowExecution({
+      namespace: deps.temporal.options.namespace,
+      workflowExecution: { workflowId: partId, runId: description.runId },
+      reason: `${request.reason} (by ${request.actor})`,
+      workflowTaskFinishEventId: eventId as unknown as Long,
+      requestId,
+    }));
+  } catch (error) {
+    // Refused: no record may claim it happened (a repeat keeps the first request's row).
+    if (recorded) await withdrawOperatorAction(deps.db, auditId, partId);
+    throw error;
+  }
   await deps.db.transaction(async (tx) => {
-    const recorded = await insertOperatorAction(tx, {
-      requestId: `reset:${requestId}`,
-      partId,
-      stepId: null,
-      action: 'reset',
-      actor: request.actor,
-      reason: request.reason,
-      before: { partStatus: part.status, runId: description.runId, workflowStatus: description.status.name },
-      after: { partStatus: part.status === 'failed' ? 'active' : part.status, runId, eventId },
-    });
+    await completeOperatorAction(tx, auditId, { partStatus, runId, eventId });
     // A failed part runs again; a parked or active one replays into the state it was in.
     if (recorded && part.status === 'failed') await setPartStatus(tx, partId, 'active');
   });

@@ -28,6 +28,7 @@ export const Errors = catalogue({
   invalid_path: [400, '{problems}'],
   invalid_header: [400, '{problems}'],
   invalid_idempotency_key: [400, '{problems}'],
+  idempotency_key_reused: [422, 'Idempotency-Key "{key}" was used {what}; a new request needs a new key'],
   invalid_last_event_id: [400, '{problems}'],
   invalid_cursor: [400, 'cursor: pass back the nextCursor of the previous page'],
   invalid_multipart: [400, '{problem}'],
@@ -64,6 +65,7 @@ export const Errors = catalogue({
   part_completed: [409, 'part "{id}" completed (as {status}); there is nothing to repair'],
   step_not_failed: [409, '{reason}'],
   invalid_decision: [422, '{reason}'],
+  invalid_reason: [422, 'reason: {problem}'],
   invalid_step_params: [422, '{problems}'],
   invalid_reset_point: [422, 'event {event} is not the end of a workflow task of run {runId}; choose one of: {choices}'],
 

@@ -11,15 +11,21 @@ import { advanceCursor, getSubscription } from '../../db/event-subscriptions.js'
 import type { EventFilter } from '../../db/schema.js';
 import type { LedgerRef } from '../mirror/event-log.js';
 import { cursorOf, eventFilterSchema, eventsAfter, streamStartSchema } from './events.js';
+import { StreamKey } from './key-revocations.js';
+import type { KeyRevocations } from './key-revocations.js';
 import type { MirrorSignal } from './mirror-signal.js';
 
 /** Close code for a connection whose durable subscription another connection took over. */
 export const CLOSE_TAKEN_OVER = 4409;
+/** Close code (policy violation) for a connection whose API key was revoked. */
+export const CLOSE_KEY_REVOKED = 1008;
 
 export interface StreamDeps {
   db: Db;
   ledger: LedgerRef;
   mirrorSignal: MirrorSignal;
+  /** Open streams by API key: revoking a key in this process closes its connections at once. */
+  keyRevocations: KeyRevocations;
   log?: (line: string) => void;
 }
 
@@ -28,6 +34,14 @@ export interface SessionOptions {
   pollMs: number;
   /** Unacknowledged events in flight, unless the client asks for another window. */
   window: number;
+  /** How often an idle connection asks SQL whether its key still works; it always asks before sending events. */
+  keyRecheckMs: number;
+}
+
+/** Who opened the connection: the participant and the API key it authenticated with. */
+export interface SessionCaller {
+  participantId: string;
+  keyId: number;
 }
 
 export const MAX_WINDOW = 1000;
@@ -98,15 +112,20 @@ export class EventSession {
   private subscribing: Promise<void> = Promise.resolve();
   private delivery: Promise<void> = Promise.resolve();
   private readonly wakeup = new Wakeup();
+  private readonly participantId: string;
+  private readonly key: StreamKey;
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly participantId: string,
+    caller: SessionCaller,
     private readonly deps: StreamDeps,
     private readonly options: SessionOptions,
     private readonly owners: SubscriptionOwners,
   ) {
+    this.participantId = caller.participantId;
     this.window = options.window;
+    this.key = new StreamKey(deps.db, caller.keyId, deps.keyRevocations, () => this.keyRevoked(), options.keyRecheckMs);
+    const participantId = caller.participantId;
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', () => this.shutDown());
     // 'close' follows; the error itself (a peer gone mid-frame, an oversized frame) needs no more.
@@ -123,6 +142,7 @@ export class EventSession {
   private shutDown(): void {
     if (this.closed) return;
     this.closed = true;
+    this.key.close();
     if (this.subscriptionId && this.owners.get(this.subscriptionId) === this) this.owners.delete(this.subscriptionId);
     this.wakeup.wake();
   }
@@ -227,6 +247,9 @@ export class EventSession {
       if (room > 0) {
         const events = await eventsAfter(db, ledger, this.filter, this.sent, room);
         if (this.closed) return;
+        // The key may have been revoked by another process: asked before anything goes out.
+        if (events.length > 0 && !(await this.key.stillValid(true))) return this.keyRevoked();
+        if (this.closed) return;
         for (const event of events) {
           this.send({ type: 'event', seq: event.seq, event });
           this.inFlight.push(event.seq);
@@ -236,7 +259,16 @@ export class EventSession {
       }
       // Caught up, or the window is full: an acknowledgement, a new row or the poll interval wakes us.
       await this.wakeup.wait(mirrorSignal, this.options.pollMs);
+      if (!this.closed && !(await this.key.stillValid(false))) return this.keyRevoked();
     }
+  }
+
+  /** The connection's API key was revoked: it ends now, with no event after the revocation. */
+  private keyRevoked(): void {
+    if (this.closed) return;
+    this.error('unauthenticated', 'the API key of this connection was revoked');
+    this.socket.close(CLOSE_KEY_REVOKED, 'API key revoked');
+    this.shutDown();
   }
 
   private parse<S extends z.ZodTypeAny>(schema: S, message: unknown): z.infer<S> | undefined {

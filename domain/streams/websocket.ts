@@ -6,7 +6,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import { participantForApiKey } from '../../db/api-keys.js';
+import { authenticateApiKey } from '../../db/api-keys.js';
+import { KEY_RECHECK_MS } from './key-revocations.js';
 import { EventSession, MAX_WINDOW } from './stream-session.js';
 import type { StreamDeps, SubscriptionOwners } from './stream-session.js';
 
@@ -19,6 +20,8 @@ export interface EventSocketOptions {
   window?: number;
   /** Ping interval; a peer that did not answer the previous ping is dropped (default 30 s). */
   heartbeatMs?: number;
+  /** How often an idle connection asks SQL whether its key still works (default 5 s; always before events go out). */
+  keyRecheckMs?: number;
 }
 
 export interface EventSocket {
@@ -52,18 +55,18 @@ function presentedKey(request: IncomingMessage, url: URL): string | null | undef
   return url.searchParams.get('access_token') || undefined;
 }
 
-type Participant = NonNullable<Awaited<ReturnType<typeof participantForApiKey>>>;
+type Authenticated = NonNullable<Awaited<ReturnType<typeof authenticateApiKey>>>;
 
 /**
- * The participant an upgrade request speaks for, or nothing once the request has been refused
- * (or its client has gone).
+ * The participant an upgrade request speaks for (and its key's id), or nothing once the request has
+ * been refused (or its client has gone).
  */
 async function authenticateUpgrade(
   request: IncomingMessage,
   socket: Duplex,
   deps: StreamDeps,
   closing: () => boolean,
-): Promise<Participant | void> {
+): Promise<Authenticated | void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (url.pathname !== EVENT_SOCKET_PATH)
     return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}; event streams are at ${EVENT_SOCKET_PATH}`);
@@ -75,13 +78,13 @@ async function authenticateUpgrade(
     return refuse(socket, 401, 'unauthenticated', 'an API key is required: send "Authorization: Bearer <api key>" or ?access_token=', {
       'WWW-Authenticate': 'Bearer',
     });
-  const participant = await participantForApiKey(deps.db, key);
-  if (!participant)
+  const authenticated = await authenticateApiKey(deps.db, key);
+  if (!authenticated)
     return refuse(socket, 401, 'unauthenticated', 'the API key is not valid (unknown or revoked)', { 'WWW-Authenticate': 'Bearer' });
   // The client may have gone, or the server begun to close, while the key was looked up.
   if (socket.destroyed) return;
   if (closing()) return refuse(socket, 503, 'shutting_down', 'the server is shutting down; reconnect shortly');
-  return participant;
+  return authenticated;
 }
 
 /** A peer that has not answered the last ping is gone (a dropped network does not close TCP). */
@@ -120,6 +123,7 @@ async function awaitClientsClosed(wss: WebSocketServer): Promise<void> {
 export function attachEventSocket(server: Server, deps: StreamDeps, options: EventSocketOptions = {}): EventSocket {
   const pollMs = options.pollMs ?? 500;
   const window = Math.min(Math.max(options.window ?? 100, 1), MAX_WINDOW);
+  const keyRecheckMs = options.keyRecheckMs ?? KEY_RECHECK_MS;
   // Client frames are small JSON (subscribe, ack); anything big is a mistake or an attack.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const owners: SubscriptionOwners = new Map();
@@ -128,12 +132,13 @@ export function attachEventSocket(server: Server, deps: StreamDeps, options: Eve
   let closing = false;
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const participant = await authenticateUpgrade(request, socket, deps, () => closing);
-    if (!participant) return;
+    const authenticated = await authenticateUpgrade(request, socket, deps, () => closing);
+    if (!authenticated) return;
+    const { participant, keyId } = authenticated;
     wss.handleUpgrade(request, socket, head, (ws) => {
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
-      const session = new EventSession(ws, participant.id, deps, { pollMs, window }, owners);
+      const session = new EventSession(ws, { participantId: participant.id, keyId }, deps, { pollMs, window, keyRecheckMs }, owners);
       sessions.add(session);
       ws.on('close', () => sessions.delete(session));
     });

@@ -259,4 +259,32 @@ describe('contract gateway', () => {
       body: { error: { code: 'no_result' } },
     });
   });
+
+  it('refuses an Idempotency-Key sent again with another request, and sends nothing for it', async () => {
+    const count = async () => (await buyer.api.call('POST', `/contracts/${name}/query/count`, {})).body.output._0;
+    const key = `order-reused-${Date.now()}`;
+    const headers = { headers: { 'idempotency-key': key } };
+    const first = await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('3') } }, headers);
+    expect(first.status).toBe(200);
+    const before = await count();
+    // Another body under the same key: refused, not answered with the first receipt.
+    const otherBody = await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: order('4') } }, headers);
+    expect(otherBody).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
+    expect(otherBody.body.error.message).toContain('with another body');
+    // Another path under the same key: refused too.
+    const otherPath = await buyer.api.call(
+      'POST',
+      `/contracts/${name}/invoke/${encodeURIComponent('cancel(uint256)')}`,
+      { input: { id: '2' } },
+      headers,
+    );
+    expect(otherPath).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
+    // The same request again (its keys in another order) is still the first one.
+    const { input } = { input: { order: order('3') } };
+    const reordered = Object.fromEntries(Object.entries(input.order).reverse());
+    const repeat = await buyer.api.call('POST', `/contracts/${name}/invoke/place`, { input: { order: reordered } }, headers);
+    expect(repeat.status).toBe(200);
+    expect(repeat.body.txHash).toBe(first.body.txHash);
+    expect(await count()).toBe(before);
+  });
 });

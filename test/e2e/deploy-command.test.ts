@@ -16,7 +16,9 @@ import { createScratchDatabase } from '../../app/devstack/scratch-database.js';
 import type { ScratchDatabase } from '../../app/devstack/scratch-database.js';
 import { DEV_MNEMONIC } from '../../app/devstack/services.js';
 import { loadParticipantsFile } from '../../app/deploy/seed-participants.js';
+import { issueApiKey } from '../../db/api-keys.js';
 import { MIGRATIONS_DIR } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
 import { knownMigrations } from '../../db/migration-status.js';
 import { CERTIFIER_ROLE, REGISTRAR_ROLE } from '../../domain/chain/part-registry.js';
 import { lifecycleFilesIn, readLifecycleFile } from '../../domain/lifecycles/load.js';
@@ -218,7 +220,60 @@ describe.skipIf(!inject('databaseUrl'))('tracewell deploy', () => {
     expect(api.output).not.toMatch(/PartRegistry|migrations:|participants:/);
     expect((await footprint(url)).participants).toBe(before.participants);
   }, 90_000);
+
+  it('never brings a revoked bootstrap admin key back', async () => {
+    // A second admin key, straight into SQL as an admin with database access would.
+    const pool = new pg.Pool({ connectionString: url });
+    const second = await issueApiKey(drizzle(pool) as unknown as Db, 'admin', { label: 'second admin key' }).finally(() => pool.end());
+
+    // The second key revokes the bootstrap key through the API.
+    await withApi(async (api) => {
+      const keys = await call(api, second.key, 'GET', '/participants/admin/api-keys');
+      const bootstrap = (keys.body as { apiKeys: { id: number; label: string }[] }).apiKeys.find((k) => k.label.startsWith('bootstrap'));
+      expect((await call(api, second.key, 'DELETE', `/participants/admin/api-keys/${bootstrap!.id}`)).status).toBe(204);
+      expect((await call(api, TEST_ADMIN_API_KEY, 'GET', '/participants')).status).toBe(401);
+    });
+
+    const again = await tracewell(['deploy'], env);
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toContain('[tracewell] admin: TRACEWELL_ADMIN_API_KEY names a revoked key; it stays revoked');
+
+    // A restarted API still refuses it, and the second key still works.
+    await withApi(async (api) => {
+      expect((await call(api, TEST_ADMIN_API_KEY, 'GET', '/participants')).status).toBe(401);
+      expect((await call(api, second.key, 'GET', '/participants')).status).toBe(200);
+    });
+
+    // A key nobody knows is not made an admin key while an admin holds a working one.
+    const stranger = await tracewell(['deploy'], { ...env, TRACEWELL_ADMIN_API_KEY: 'tw_not-a-known-key-0123456789' });
+    expect(stranger.code, stranger.output).toBe(0);
+    expect(stranger.output).toContain('TRACEWELL_ADMIN_API_KEY is not a known key and an admin already holds a working one; not issued');
+    await withApi(async (api) => expect((await call(api, 'tw_not-a-known-key-0123456789', 'GET', '/participants')).status).toBe(401));
+  }, 300_000);
+
+  /** Runs `tracewell api` on this database while `use` runs, with its URL. */
+  async function withApi(use: (api: string) => Promise<void>): Promise<void> {
+    const run = start(['api'], { ...env, API_PORT: '0' });
+    try {
+      const deadline = Date.now() + 60_000;
+      let address: RegExpExecArray | null;
+      while (!(address = /API listening on (http:\/\/\S+)/.exec(run.output()))) {
+        if (run.child.exitCode !== null || Date.now() > deadline) throw new Error(`tracewell api did not start:\n${run.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await use(address[1]!.replace(/\/$/, ''));
+    } finally {
+      run.child.kill('SIGINT');
+      await run.exited;
+    }
+  }
 });
+
+async function call(api: string, key: string, method: string, path: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
 
 describe.skipIf(!inject('databaseUrl'))('worker, api and listener before `tracewell deploy`', () => {
   it('refuse on a database migrated one step short, naming the missing migration and `tracewell deploy`', async () => {

@@ -2,6 +2,7 @@
 // disturb no other test): events reach SQL once and in chain order, bounded ranges survive a node's
 // range limit, an outage is ridden out, a reorganisation is rolled back and read again, a killed
 // `tracewell listener` restarts where it was, and `verify` finds a row edited by hand.
+import { KeyRevocations } from '../../domain/streams/key-revocations.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -309,9 +310,10 @@ describe('ledger listener', () => {
       const { key } = await issueApiKey(db, owner);
       const app = new Hono();
       app.use('*', authenticate(db));
-      app.route('/events', eventStreamRoutes({ db, ledger, mirrorSignal: signal }, { pollMs: 50, heartbeatMs: 1_000 }));
+      const keyRevocations = new KeyRevocations();
+      app.route('/events', eventStreamRoutes({ db, ledger, mirrorSignal: signal, keyRevocations }, { pollMs: 50, heartbeatMs: 1_000 }));
       const api = await listen(app, '127.0.0.1', 0, {
-        onServer: (server) => attachEventSocket(server, { db, ledger, mirrorSignal: signal }, { pollMs: 50 }),
+        onServer: (server) => attachEventSocket(server, { db, ledger, mirrorSignal: signal, keyRevocations }, { pollMs: 50 }),
       });
       cleanups.push(() => api.close());
 

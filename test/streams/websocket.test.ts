@@ -13,7 +13,7 @@ import { Errors } from '../../domain/errors/catalogue.js';
 import { CodedError } from '../../domain/errors/coded-error.js';
 import { listen } from '../../api/server.js';
 import type { RunningApi } from '../../api/server.js';
-import { issueApiKey } from '../../db/api-keys.js';
+import { issueApiKey, revokeApiKey } from '../../db/api-keys.js';
 import { openDatabase } from '../../db/client.js';
 import type { Database } from '../../db/client.js';
 import { createSubscription, getSubscription } from '../../db/event-subscriptions.js';
@@ -23,6 +23,7 @@ import { appendEvent, lastHash, lockLedger } from '../../domain/mirror/event-log
 import type { LedgerRef } from '../../domain/mirror/event-log.js';
 import { latestSeq } from '../../domain/streams/events.js';
 import type { StreamEvent } from '../../domain/streams/events.js';
+import { KeyRevocations } from '../../domain/streams/key-revocations.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
 import { attachEventSocket } from '../../domain/streams/websocket.js';
 
@@ -31,6 +32,8 @@ let api: RunningApi;
 let wsUrl: string;
 const ledger: LedgerRef = { chainId: 7002, address: privateKeyToAddress(generatePrivateKey()) };
 const mirrorSignal = new MirrorSignal();
+/** Shared by the SSE routes and the WebSocket, as one API process shares it. */
+const keyRevocations = new KeyRevocations();
 const alice = { id: `urn:test:ws-alice:${randomUUID().slice(0, 8)}`, key: '' };
 const bob = { id: `urn:test:ws-bob:${randomUUID().slice(0, 8)}`, key: '' };
 let block = 1;
@@ -55,12 +58,15 @@ beforeAll(async () => {
   // they do when the listener runs in another process.
   const app = new Hono();
   app.use('*', authenticate(db));
-  app.route('/events', eventStreamRoutes({ db, ledger, mirrorSignal: new MirrorSignal() }, { pollMs: 50, heartbeatMs: 300 }));
+  app.route(
+    '/events',
+    eventStreamRoutes({ db, ledger, mirrorSignal: new MirrorSignal(), keyRevocations }, { pollMs: 50, heartbeatMs: 300 }),
+  );
   app.onError((error, c) =>
     error instanceof CodedError ? errorResponse(c, error) : errorResponse(c, new CodedError(Errors.internal_error, {}, error.message)),
   );
   api = await listen(app, '127.0.0.1', 0, {
-    onServer: (server) => attachEventSocket(server, { db, ledger, mirrorSignal }, { pollMs: 50, heartbeatMs: 200 }),
+    onServer: (server) => attachEventSocket(server, { db, ledger, mirrorSignal, keyRevocations }, { pollMs: 50, heartbeatMs: 200 }),
   });
   wsUrl = `${api.url.replace('http', 'ws')}/events/ws`;
 });
@@ -430,10 +436,10 @@ async function* sse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?: str
   }
 }
 
-async function stream(query: string, headers: Record<string, string> = {}) {
+async function stream(query: string, headers: Record<string, string> = {}, key = alice.key) {
   const controller = new AbortController();
   const response = await fetch(`${api.url}/events/stream?${query}`, {
-    headers: { authorization: `Bearer ${alice.key}`, ...headers },
+    headers: { authorization: `Bearer ${key}`, ...headers },
     signal: controller.signal,
   });
   const messages = response.ok ? sse(response.body!) : undefined;
@@ -530,5 +536,70 @@ describe('Server-Sent Events and event pages', () => {
     expect((await page('limit=0')).status).toBe(400);
     expect((await page('limit=501')).status).toBe(400);
     expect((await page('after=-1')).status).toBe(400);
+  });
+});
+
+describe('Revoking an API key', () => {
+  /** A fresh key of alice's, with a WebSocket and an SSE stream open on it, both past their first event. */
+  async function openStreams() {
+    const issued = await issueApiKey(database.db, alice.id, { label: 'revoked in a test' });
+    const mine = part();
+    const socket = await Client.open(issued.key);
+    await socket.subscribe({ filter: { parts: [mine] } });
+    const reader = await stream(`parts=${mine}`, {}, issued.key);
+    expect(reader.response.status).toBe(200);
+    const [first] = await append([{ parts: [mine] }]);
+    expect(await socket.events(1)).toEqual([first]);
+    expect((await reader.events(1)).map((m) => Number(m.id))).toEqual([first]);
+    return { issued, mine, socket, reader };
+  }
+
+  /** What the SSE stream sends until it ends (comments skipped); fails if it does not end in time. */
+  async function restOf(reader: Awaited<ReturnType<typeof stream>>) {
+    const rest: { event?: string; data?: string; id?: string }[] = [];
+    const ended = (async () => {
+      for (;;) {
+        const { value, done } = await reader.messages!.next();
+        if (done) return;
+        if (value.data !== undefined) rest.push(value);
+      }
+    })();
+    await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the SSE stream did not end')), 3_000))]);
+    return rest;
+  }
+
+  it('closes its WebSocket (1008) and ends its SSE stream at once in the revoking process', async () => {
+    const { issued, mine, socket, reader } = await openStreams();
+    const revokedAt = Date.now();
+    // What DELETE /participants/{id}/api-keys/{keyId} does: revoke in SQL, then tell this process's streams.
+    expect(await revokeApiKey(database.db, alice.id, issued.id)).toBe(true);
+    keyRevocations.revoked(issued.id);
+
+    expect(await socket.next()).toEqual({ type: 'error', code: 'unauthenticated', message: 'the API key of this connection was revoked' });
+    expect(await socket.closed).toEqual({ code: 1008, reason: 'API key revoked' });
+    const rest = await restOf(reader);
+    expect(Date.now() - revokedAt).toBeLessThan(1_000);
+    expect(rest).toEqual([{ event: 'error', data: expect.stringContaining('"code":"unauthenticated"') }]);
+
+    // Events after the revocation reach neither; nothing is left watching the key; the key is refused.
+    await append([{ parts: [mine] }, { parts: [mine] }]);
+    await socket.quiet();
+    expect(keyRevocations.size).toBe(0);
+    await expect(Client.open(issued.key)).rejects.toThrow(/401/);
+  });
+
+  it('closes them before the next event when another process revoked the key', async () => {
+    const { issued, mine, socket, reader } = await openStreams();
+    // Revoked in SQL only, as another API process would: this process's registry hears nothing.
+    expect(await revokeApiKey(database.db, alice.id, issued.id)).toBe(true);
+    const after = await append([{ parts: [mine] }, { parts: [mine] }]);
+
+    // Each stream asks SQL before sending: an error instead of the events, and the end.
+    expect(await socket.next()).toMatchObject({ type: 'error', code: 'unauthenticated' });
+    expect((await socket.closed).code).toBe(1008);
+    const rest = await restOf(reader);
+    expect(rest).toEqual([{ event: 'error', data: expect.stringContaining('"code":"unauthenticated"') }]);
+    expect(rest.some((m) => after.includes(Number(m.id)))).toBe(false);
+    expect(keyRevocations.size).toBe(0);
   });
 });
