@@ -378,6 +378,12 @@ describe('reset for workflow-level breakage', () => {
       status: 422,
       body: { error: { code: 'invalid_reset_point' } },
     });
+    // A reason SQL cannot store is refused before anything happens: no new run, no audit row.
+    expect(await call('POST', `/parts/${id}/reset`, { reason: 'bad\u0000deploy' }, asOps)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request' } },
+    });
+    expect(await untilPart(id, (p) => p.operatorActions.length === 0)).toMatchObject({ workflow: { runId: before.workflow.runId } });
     const reset = await call('POST', `/parts/${id}/reset`, { reason: 'bad deploy rolled back' }, asOps);
     expect(reset).toMatchObject({ status: 200, body: { partId: id, previousRunId: before.workflow.runId } });
     expect(reset.body.runId).not.toBe(before.workflow.runId);
