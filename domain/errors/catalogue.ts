@@ -54,6 +54,7 @@ export const Errors = catalogue({
   unknown_event: [404, 'part "{id}" ({lifecycle} v{version}) awaits no event "{event}"{awaited}'],
   invalid_payload: [422, 'payload of "{event}": {problems}'],
   not_awaiting: [409, '{reason}'],
+  event_not_allowed: [403, 'participant "{participant}" may not send "{event}" to part "{id}": {allowed}'],
   trace_too_large: [422, 'the backward trace of {id} has more than {limit} nodes; trace one of its components instead'],
 
   // --- Operator decisions and resets
