@@ -2,7 +2,6 @@
 // /openapi.json, and every participant against another's parts, documents and subscriptions, on one
 // real stack. The operations' required roles are this file's own table, so a new operation fails
 // here until someone decides who may call it.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../app/wiring/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
