@@ -304,15 +304,13 @@ function lifecycleRoutes(app: PartsRouter, deps: ApiDeps, commands: PartCommands
 function eventRoutes(app: PartsRouter, commands: PartCommands) {
   app.openapi(routes.signal, async (c) => {
     const { id, name: event } = c.req.valid('param');
-    const target = await commands.eventTarget(id, event);
-    await commands.signal(id, event, c.req.valid('json'), undefined, target);
+    await commands.signal(actingParticipant(c), id, event, c.req.valid('json'));
     return c.json({ id, event, delivered: 'signal' as const }, 202);
   });
 
   app.openapi(routes.update, async (c) => {
     const { id, name: event } = c.req.valid('param');
-    const target = await commands.eventTarget(id, event);
-    const accepted = await commands.update(id, event, c.req.valid('json'), undefined, target);
+    const accepted = await commands.update(actingParticipant(c), id, event, c.req.valid('json'));
     return c.json({ id, ...accepted, delivered: 'update' as const }, 200);
   });
 }

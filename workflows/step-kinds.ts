@@ -70,7 +70,15 @@ export const STEP_KIND_REGISTRY = {
   },
   await: {
     description: 'wait for a named signal or update',
-    params: { event: { type: 'name', what: 'event' }, payload: { type: 'fields', optional: true } },
+    params: {
+      event: { type: 'name', what: 'event' },
+      payload: { type: 'fields', optional: true },
+      by: {
+        type: 'role',
+        optional: true,
+        description: "the role whose company bound to the part may send the event (default: the part's current holder)",
+      },
+    },
     outputs: 'payload',
   },
   record: {

@@ -12,6 +12,9 @@ import { PartFailure } from '../../workflows/failures.js';
 import { CodedError } from '../errors/coded-error.js';
 import { Errors } from '../errors/catalogue.js';
 import type { CommandDeps } from './deps.js';
+import { checkSender } from './event-senders.js';
+import type { PartParties } from './event-senders.js';
+import type { Participant } from '../../db/participants.js';
 import { fieldProblems, invalidPayload, unknownParticipants } from './part-fields.js';
 import type { FieldProblem } from './part-fields.js';
 import { requireWithinPayloadLimit } from './payload-size.js';
@@ -28,26 +31,47 @@ export interface EventTarget {
 /** A published lifecycle version by name and version (they never change, so callers may cache). */
 export type PinnedLifecycle = (name: string, version: number) => Promise<CompiledLifecycle | undefined>;
 
-/** The version a part runs and whether it has ended: from its SQL row, or before that row exists, from Temporal. */
+/**
+ * The version a part runs, whether it has ended and who is around it: from its SQL row, or before
+ * that row exists, from Temporal (the start's memo).
+ */
 async function pinnedVersionOf(
   deps: CommandDeps,
   id: string,
   handle: WorkflowHandle,
-): Promise<{ name?: string; version?: number; ended?: string }> {
+): Promise<{ name?: string; version?: number; ended?: string; parties: PartParties }> {
   const part = await getPart(deps.db, id);
   if (part)
-    return { name: part.lifecycle, version: part.lifecycleVersion, ended: ENDED_PART_STATUSES.has(part.status) ? part.status : undefined };
+    return {
+      name: part.lifecycle,
+      version: part.lifecycleVersion,
+      ended: ENDED_PART_STATUSES.has(part.status) ? part.status : undefined,
+      parties: { roles: part.roles, holder: part.ownerId, createdBy: part.createdBy },
+    };
   const description = await describeIfExists(handle);
   if (!description) throw new CodedError(Errors.part_not_found, { id });
   return {
     name: description.memo?.lifecycle as string | undefined,
     version: description.memo?.lifecycleVersion as number | undefined,
     ended: description.status.name === 'RUNNING' ? undefined : description.status.name.toLowerCase(),
+    parties: {
+      roles: (description.memo?.roles as Record<string, string> | undefined) ?? {},
+      createdBy: description.memo?.createdBy as string | undefined,
+    },
   };
 }
 
-/** The await steps of a part's pinned definition that wait for `event`. */
-export async function eventTarget(deps: CommandDeps, pinnedLifecycle: PinnedLifecycle, id: string, event: string): Promise<EventTarget> {
+/**
+ * The await steps of a part's pinned definition that wait for `event`, once `sender` is known to be
+ * the participant the lifecycle takes the event from (403 `event_not_allowed` otherwise).
+ */
+export async function eventTarget(
+  deps: CommandDeps,
+  pinnedLifecycle: PinnedLifecycle,
+  id: string,
+  event: string,
+  sender: Participant,
+): Promise<EventTarget> {
   const handle = deps.temporal.workflow.getHandle(id);
   const pinned = await pinnedVersionOf(deps, id, handle);
   const lifecycle = pinned.name && pinned.version ? await pinnedLifecycle(pinned.name, pinned.version) : undefined;
@@ -63,6 +87,7 @@ export async function eventTarget(deps: CommandDeps, pinnedLifecycle: PinnedLife
       awaited,
     });
   }
+  checkSender(sender, id, event, awaiting, pinned.parties);
   if (pinned.ended) throw notActive(id, pinned.ended);
   return { id, event, handle, awaiting };
 }

@@ -12,11 +12,12 @@ import { Errors } from '../errors/catalogue.js';
 import { lifecycleNotFound } from '../lifecycles/not-found.js';
 import type { CommandDeps } from './deps.js';
 import { eventTarget, signalEvent, updateEvent } from './part-events.js';
-import type { EventTarget, PinnedLifecycle } from './part-events.js';
+import type { PinnedLifecycle } from './part-events.js';
 import { fieldProblems, listProblems } from './part-fields.js';
 import { requireWithinPayloadLimit } from './payload-size.js';
 import { bindRoles } from './role-bindings.js';
 import type { RoleBindings } from '../../workflows/role-bindings.js';
+import type { Participant } from '../../db/participants.js';
 
 export type { EventTarget } from './part-events.js';
 
@@ -43,19 +44,19 @@ export type PartCommands = ReturnType<typeof partCommands>;
 /** The part commands over `deps`, sharing one cache of the published versions parts are pinned to. */
 export function partCommands(deps: CommandDeps) {
   const pinnedLifecycle = lifecycleCache(deps.db);
-  const target = (id: string, event: string) => eventTarget(deps, pinnedLifecycle, id, event);
+  // Every delivery names its sender: who may send an event is the lifecycle's to say (event-senders.ts).
+  const target = (id: string, event: string, sender: Participant) => eventTarget(deps, pinnedLifecycle, id, event, sender);
   return {
     start: (request: StartPartRequest, createdBy: string, memo: Record<string, unknown> = {}) => startPart(deps, request, createdBy, memo),
-    signal: async (id: string, event: string, payload: Record<string, unknown>, requestId?: string, known?: EventTarget): Promise<void> =>
-      signalEvent(deps, known ?? (await target(id, event)), payload, requestId),
+    signal: async (sender: Participant, id: string, event: string, payload: Record<string, unknown>, requestId?: string): Promise<void> =>
+      signalEvent(deps, await target(id, event, sender), payload, requestId),
     update: async (
+      sender: Participant,
       id: string,
       event: string,
       payload: Record<string, unknown>,
       updateId?: string,
-      known?: EventTarget,
-    ): Promise<AwaitAccepted> => updateEvent(deps, known ?? (await target(id, event)), payload, updateId),
-    eventTarget: target,
+    ): Promise<AwaitAccepted> => updateEvent(deps, await target(id, event, sender), payload, updateId),
     pinnedLifecycle,
   };
 }
@@ -120,7 +121,8 @@ async function startPart(
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
       // The pinned version, readable before the workflow has written its SQL record.
-      memo: { ...memo, lifecycle: lifecycle.name, lifecycleVersion: lifecycle.version },
+      // Its roles and starter too: who may send its events before that record exists (event-senders.ts).
+      memo: { ...memo, lifecycle: lifecycle.name, lifecycleVersion: lifecycle.version, roles, createdBy },
     });
     return {
       id: request.id,

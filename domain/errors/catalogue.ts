@@ -57,6 +57,7 @@ export const Errors = catalogue({
   invalid_payload: [422, 'payload of "{event}": {problems}'],
   payload_too_large: [413, '{what} is {size} bytes as JSON, over the limit of {limit} bytes'],
   not_awaiting: [409, '{reason}'],
+  event_not_allowed: [403, 'participant "{participant}" may not send "{event}" to part "{id}": {allowed}'],
   trace_too_large: [422, 'the backward trace of {id} has more than {limit} nodes; trace one of its components instead'],
 
   // --- Operator decisions and resets

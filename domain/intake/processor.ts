@@ -99,12 +99,12 @@ export class IntakeProcessor {
         }
       case 'deliver-event':
         if (message.as === 'signal') {
-          await this.parts.signal(message.part, message.event, message.payload, `intake:${key}`);
+          await this.parts.signal(actor, message.part, message.event, message.payload, `intake:${key}`);
           return { id: message.part, event: message.event, delivered: 'signal' };
         }
         return {
           id: message.part,
-          ...(await this.parts.update(message.part, message.event, message.payload, `intake:${key}`)),
+          ...(await this.parts.update(actor, message.part, message.event, message.payload, `intake:${key}`)),
           delivered: 'update',
         };
       case 'attach-document':

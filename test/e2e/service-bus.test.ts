@@ -46,10 +46,11 @@ const startPart = (id: string, participant = 'acme-foundry', lifecycle = 'part-b
   participant,
   part: { id, lifecycle, params: { batch: 'SB-1' } },
 });
-const sold = (id: string) => ({
+// part-basic takes `sold` from the part's manufacturer (`by: manufacturer`), here the default.
+const sold = (id: string, participant = 'acme-foundry') => ({
   type: 'deliver-event',
   version: 1,
-  participant: 'northwind-logistics',
+  participant,
   part: id,
   event: 'sold',
   payload: { buyer: 'northwind-logistics' },
@@ -226,6 +227,31 @@ describe('Service Bus intake', () => {
       await connection?.close();
       await gate?.close();
     }
+  });
+
+  it('dead-letters an event from a participant the lifecycle does not take it from, and the part is untouched', async () => {
+    const id = uniqueId('urn:test:sb-authz');
+    await send(QUEUE, `start-${id}`, startPart(id));
+    await api.untilPart(id, waitingFor('sold'));
+    // The buyer reporting its own purchase (issue 20, case 9), as an update and as a signal.
+    const taken = [`take-${id}`, `take-signal-${id}`];
+    await send(QUEUE, taken[0]!, sold(id, 'northwind-logistics'));
+    await send(QUEUE, taken[1]!, { ...sold(id, 'northwind-logistics'), as: 'signal' });
+    const ours = async () => (await listDeadLetters(bus, QUEUE)).filter((message) => taken.includes(message.messageId as string));
+    await until('both dead-lettered', async () => (await ours()).length === 2);
+    const dead = await ours();
+    expect(await intakeRow(taken[0]!)).toMatchObject({ status: 'dead-lettered', reason: 'event_not_allowed' });
+    for (const letter of dead) {
+      expect(letter).toMatchObject({ reason: 'event_not_allowed' });
+      expect(letter.description).toBe(
+        `participant "northwind-logistics" may not send "sold" to part "${id}": only "acme-foundry" (the part's manufacturer) or an admin or operator may send it`,
+      );
+    }
+    const part = await api.untilPart(id, waitingFor('sold'));
+    expect(part.owner.id).toBe('acme-foundry');
+    expect(part.ownership).toHaveLength(1);
+    const history = await stack.client.workflow.getHandle(id).fetchHistory();
+    expect((history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes)).toEqual([]);
   });
 });
 

@@ -27,8 +27,9 @@ describe('step-kind registry', () => {
   it('lists the role fields of each kind', () => {
     expect(roleFieldsOf('mint')).toEqual(['to']);
     expect(roleFieldsOf('attach-certificate')).toEqual(['issuer']);
+    expect(roleFieldsOf('await')).toEqual(['by']);
     expect(roleFieldsOf('record')).toEqual([]);
-    expect([...ROLE_FIELDS].sort()).toEqual(['issuer', 'to']);
+    expect([...ROLE_FIELDS].sort()).toEqual(['by', 'issuer', 'to']);
   });
 
   it('has no step activity the registry does not name', () => {
