@@ -53,6 +53,7 @@ import type { StreamEvent } from '../../domain/streams/events.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
 import { topicMessageOf } from '../../domain/streams/service-bus-topic.js';
 import { WebhookDispatcher } from '../../domain/streams/webhooks.js';
+import { WebhookTargetPolicy } from '../../domain/streams/webhook-targets.js';
 import type { WebhookPayload } from '../../domain/streams/webhooks.js';
 import { attachEventSocket } from '../../domain/streams/websocket.js';
 
@@ -341,7 +342,9 @@ describe('ledger listener', () => {
         secret: 'reorg-secret-0123456789',
       });
       cleanups.push(() => deleteSubscription(db, hook!.id));
-      const dispatcher = new WebhookDispatcher({ db, ledger, signal, pollMs: 50, log: () => {} });
+      // The receiver is on loopback, which webhooks may reach only when allowed.
+      const targets = new WebhookTargetPolicy(['127.0.0.1']);
+      const dispatcher = new WebhookDispatcher({ db, ledger, signal, pollMs: 50, targets, log: () => {} });
       dispatcher.start();
       cleanups.push(() => dispatcher.stop());
 
