@@ -275,7 +275,7 @@ describe('Service Bus topic', () => {
       await receiver.close();
     }
     const ours = received.filter((message) => message.applicationProperties?.partId === id);
-    expect(ours.map((message) => message.messageId)).toEqual(mirrored.map((event: any) => event.id));
+    expect(ours.map((message) => message.messageId)).toEqual(mirrored.map((event: any) => `${event.id}:${event.seq}`));
     expect(ours.map((message) => [message.subject, message.applicationProperties?.eventType])).toEqual([
       ['Transfer', 'Transfer'],
       ['PartRegistered', 'PartRegistered'],
