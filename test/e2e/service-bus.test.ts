@@ -238,7 +238,13 @@ describe('Service Bus intake', () => {
     await send(QUEUE, taken[0]!, sold(id, 'northwind-logistics'));
     await send(QUEUE, taken[1]!, { ...sold(id, 'northwind-logistics'), as: 'signal' });
     const ours = async () => (await listDeadLetters(bus, QUEUE)).filter((message) => taken.includes(message.messageId as string));
-    await until('both dead-lettered', async () => (await ours()).length === 2);
+    const rows = () => Promise.all(taken.map((messageId) => intakeRow(messageId)));
+    await until('both dead-lettered', async () => (await rows()).every((row) => row?.status === 'dead-lettered'), 30_000).catch(
+      async (error) => {
+        throw new Error(`${(error as Error).message}: ${JSON.stringify(await rows())}`);
+      },
+    );
+    await until('both on the dead-letter queue', async () => (await ours()).length === 2);
     const dead = await ours();
     expect(await intakeRow(taken[0]!)).toMatchObject({ status: 'dead-lettered', reason: 'event_not_allowed' });
     for (const letter of dead) {
