@@ -64,7 +64,24 @@ export interface StreamEvent {
   removedSeq?: number;
 }
 
-export function toStreamEvent(row: EventRow): StreamEvent {
+/** What a stream shows of a mirrored event (or of a removal, which carries the same columns). */
+export function toStreamEvent(
+  row: Pick<
+    EventRow,
+    | 'id'
+    | 'chainId'
+    | 'txHash'
+    | 'logIndex'
+    | 'name'
+    | 'address'
+    | 'blockNumber'
+    | 'blockHash'
+    | 'partIds'
+    | 'participantIds'
+    | 'args'
+    | 'at'
+  >,
+): StreamEvent {
   return {
     seq: row.id,
     id: `${row.chainId}:${row.txHash}:${row.logIndex}`,
@@ -85,23 +102,7 @@ export function toStreamEvent(row: EventRow): StreamEvent {
 type RemovalRow = typeof ledgerRemovals.$inferSelect;
 
 function toRemovedEvent(row: RemovalRow): StreamEvent {
-  return {
-    seq: row.id,
-    id: `${row.chainId}:${row.txHash}:${row.logIndex}`,
-    name: row.name,
-    chainId: row.chainId,
-    contract: row.address,
-    blockNumber: row.blockNumber,
-    blockHash: row.blockHash,
-    txHash: row.txHash,
-    logIndex: row.logIndex,
-    parts: row.partIds,
-    participants: row.participantIds,
-    args: row.args,
-    at: row.at.toISOString(),
-    removed: true,
-    removedSeq: row.removedSeq,
-  };
+  return { ...toStreamEvent(row), removed: true, removedSeq: row.removedSeq };
 }
 
 /** The columns a filter looks at, in either table of the log. */
