@@ -452,18 +452,24 @@ export const certificates = pgTable(
   (t) => [primaryKey({ columns: [t.partId, t.documentHash] }), index('certificates_document_hash_idx').on(t.documentHash)],
 );
 
-export type ChainTxStatus = 'signed' | 'mined' | 'reverted' | 'replaced';
+/**
+ * signed: stored, maybe not yet broadcast; sent: broadcast, no receipt yet; mined: receipt seen
+ * (success); reverted: mined and reverted; replaced: another transaction took its nonce (a fee bump,
+ * or someone else's); lost: its receipt was seen and then vanished (a reorg, a node that lost blocks).
+ */
+export type ChainTxStatus = 'signed' | 'sent' | 'mined' | 'reverted' | 'replaced' | 'lost';
 
 /**
- * Every chain write, keyed by a deterministic idempotency key (e.g. `mint:<partId>`). The signed
- * transaction is stored before it is broadcast, so a retried activity finds and waits for it (or
- * re-broadcasts the same bytes) instead of sending a second transaction.
+ * Every signed transaction, stored before it is broadcast so a crash anywhere finds these exact
+ * bytes. A transaction carries one write intent (then `key` is the intent's key, e.g.
+ * `mint:<partId>`) or a batch of them (`items` > 1; the intents point at it through `tx_key`).
+ * A fee bump is a new row with the same nonce and `attempts` + 1; the row it replaces is `replaced`.
  */
 export const chainTxs = pgTable(
   'chain_txs',
   {
     key: text('key').primaryKey(),
-    /** The part and step whose activity made the write, when one did. */
+    /** The part and step whose activity made the write, when one did (single-intent transactions). */
     partId: text('part_id'),
     stepId: text('step_id'),
     chainId: integer('chain_id').notNull(),
@@ -473,10 +479,67 @@ export const chainTxs = pgTable(
     rawTx: text('raw_tx').notNull(),
     status: text('status').$type<ChainTxStatus>().notNull(),
     blockNumber: text('block_number'),
+    /** The block the receipt was seen in, to notice when it is no longer on the canonical chain. */
+    blockHash: text('block_hash'),
+    /** How many intents the transaction carries. */
+    items: integer('items').notNull().default(1),
+    /** 1 for the first signing of this nonce, 2 after one fee bump or re-send, ... */
+    attempts: integer('attempts').notNull().default(1),
+    /** EIP-1559 fees it was signed with (wei, decimal), the base for a bump. */
+    maxFeePerGas: text('max_fee_per_gas'),
+    maxPriorityFeePerGas: text('max_priority_fee_per_gas'),
+    /** When it was (last) broadcast; the stuck-transaction threshold counts from here. */
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** The key of the transaction that took its nonce, once `replaced`. */
+    replacedBy: text('replaced_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('chain_txs_step_idx').on(t.partId, t.stepId)],
+  (t) => [
+    index('chain_txs_step_idx').on(t.partId, t.stepId),
+    index('chain_txs_sender_idx').on(t.chainId, t.fromAddress, t.nonce),
+    index('chain_txs_status_idx').on(t.status),
+  ],
+);
+
+/** queued: waiting for its signer's leader; sent: in a transaction not yet mined (with the
+ * confirmations); done: its effect is on chain; failed: it would revert (or did), `error` says why. */
+export type ChainIntentStatus = 'queued' | 'sent' | 'done' | 'failed';
+
+/**
+ * A write intent: what an activity (or the contract gateway) wants the chain to do, keyed by a
+ * deterministic idempotency key and stored durably before anything is signed. Each signer's one
+ * leader (any process) batches its queued intents into transactions (`tx_key`, `item_index`), and
+ * the submitter waits for the intent's own outcome.
+ */
+export const chainIntents = pgTable(
+  'chain_intents',
+  {
+    key: text('key').primaryKey(),
+    chainId: integer('chain_id').notNull(),
+    /** The signing address; its leader assigns nonces. */
+    signer: text('signer').notNull(),
+    toAddress: text('to_address').notNull(),
+    data: text('data').notNull(),
+    value: text('value').notNull().default('0'),
+    partId: text('part_id'),
+    stepId: text('step_id'),
+    status: text('status').$type<ChainIntentStatus>().notNull(),
+    /** The transaction carrying it (chain_txs.key) and its position in that transaction's batch. */
+    txKey: text('tx_key'),
+    itemIndex: integer('item_index'),
+    /** Why it failed: the contract error's name and arguments, or a message. */
+    error: jsonb('error').$type<{ name?: string; args?: unknown[]; message: string }>(),
+    /** How many times it was queued (a retried step re-queues a failed intent). */
+    attempts: integer('attempts').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('chain_intents_queue_idx').on(t.chainId, t.signer, t.status, t.createdAt),
+    index('chain_intents_tx_idx').on(t.txKey),
+    index('chain_intents_step_idx').on(t.partId, t.stepId),
+  ],
 );
 
 /** Where each contract lives on each chain, so a restart reuses the deployment. */
