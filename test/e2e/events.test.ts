@@ -115,8 +115,7 @@ describe('ledger events', () => {
       // The retries of the first event carried the same delivery id.
       expect(new Set(receiver.received.slice(0, 3).map((r) => r.headers['tracewell-delivery'])).size).toBe(1);
       // The deliverer records a delivery after the receiver has answered, so wait for the fifth row.
-      const deliveries = async () =>
-        (await api.call('GET', `/events/subscriptions/${hook.body.id}/deliveries`)).body.deliveries;
+      const deliveries = async () => (await api.call('GET', `/events/subscriptions/${hook.body.id}/deliveries`)).body.deliveries;
       await until('five delivery log rows', async () => (await deliveries()).length === 5);
       expect((await deliveries()).map((d: any) => d.statusCode).reverse()).toEqual([500, 500, 200, 200, 200]);
 
