@@ -60,6 +60,8 @@ export interface SignerLeaderDeps {
 
 /** Gas limit as a percentage of the estimate: state may change before it runs; unused gas is refunded. */
 const GAS_MARGIN_PERCENT = 150n;
+/** How often a partial batch looks for more intents while it waits (they may come from other processes). */
+const FILL_POLL_MS = 50;
 /** A whole transaction that reverts (out of gas, say) gives its intents this many tries in all. */
 const MAX_INTENT_ATTEMPTS = 3;
 
@@ -185,10 +187,11 @@ export class SignerLeader {
     const { db, chain, settings } = this.deps;
     let queued = await queuedIntents(db, chain.chainId, this.signer, settings.batchMaxItems);
     if (queued.length === 0) return { sent: 0, queuedLeft: false };
-    // A partial batch waits for company, but an isolated write goes at once.
-    const due = this.lastSendAt + settings.batchWaitMs - Date.now();
-    if (queued.length < settings.batchMaxItems && due > 0) {
-      await sleep(due);
+    // A partial batch waits for company (going as soon as it is full), but an isolated write goes at once.
+    for (;;) {
+      const due = this.lastSendAt + settings.batchWaitMs - Date.now();
+      if (queued.length >= settings.batchMaxItems || due <= 0) break;
+      await sleep(Math.min(due, FILL_POLL_MS));
       queued = await queuedIntents(db, chain.chainId, this.signer, settings.batchMaxItems);
     }
     this.lastSendAt = Date.now();
