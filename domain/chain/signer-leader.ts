@@ -60,6 +60,8 @@ export interface SignerLeaderDeps {
 
 /** Gas limit as a percentage of the estimate: state may change before it runs; unused gas is refunded. */
 const GAS_MARGIN_PERCENT = 150n;
+/** Most intents one tick sends when batching is off (each in its own transaction). */
+const NAIVE_TAKE = 50;
 /** How often a partial batch looks for more intents while it waits (they may come from other processes). */
 const FILL_POLL_MS = 50;
 /** A whole transaction that reverts (out of gas, say) gives its intents this many tries in all. */
@@ -185,14 +187,17 @@ export class SignerLeader {
   /** Sends queued intents: how many transactions went out, and whether more are queued. */
   private async sendQueued(): Promise<{ sent: number; queuedLeft: boolean }> {
     const { db, chain, settings } = this.deps;
-    let queued = await queuedIntents(db, chain.chainId, this.signer, settings.batchMaxItems);
+    // Unbatched (the naive mode), each intent still goes in a transaction of its own, many per tick.
+    const batching = settings.batchMaxItems > 1;
+    const take = batching ? settings.batchMaxItems : NAIVE_TAKE;
+    let queued = await queuedIntents(db, chain.chainId, this.signer, take);
     if (queued.length === 0) return { sent: 0, queuedLeft: false };
     // A partial batch waits for company (going as soon as it is full), but an isolated write goes at once.
     for (;;) {
       const due = this.lastSendAt + settings.batchWaitMs - Date.now();
-      if (queued.length >= settings.batchMaxItems || due <= 0) break;
+      if (!batching || queued.length >= take || due <= 0) break;
       await sleep(Math.min(due, FILL_POLL_MS));
-      queued = await queuedIntents(db, chain.chainId, this.signer, settings.batchMaxItems);
+      queued = await queuedIntents(db, chain.chainId, this.signer, take);
     }
     this.lastSendAt = Date.now();
     const checked = await Promise.all(queued.map((intent) => this.simulate(intent)));
@@ -215,7 +220,7 @@ export class SignerLeader {
         sent++;
       }
     }
-    return { sent, queuedLeft: queued.length === settings.batchMaxItems };
+    return { sent, queuedLeft: queued.length === take };
   }
 
   /** Runs the intent's call alone from the signer; an error when it would revert. */
