@@ -124,9 +124,11 @@ export async function updateTx(db: Db, key: string, set: Partial<NewTxRow>): Pro
 export async function markIntents(db: Db, keys: string[], status: 'done' | 'failed' | 'queued', error?: IntentError): Promise<void> {
   if (keys.length === 0) return;
   const back = status === 'queued' ? { txKey: null, itemIndex: null } : {};
+  // A node's message may quote raw revert bytes; PostgreSQL text holds no NUL.
+  const stored = error ? { ...error, message: error.message.replaceAll('\u0000', '') } : null;
   await db
     .update(chainIntents)
-    .set({ status, error: error ?? null, ...back, updatedAt: new Date() })
+    .set({ status, error: stored, ...back, updatedAt: new Date() })
     .where(inArray(chainIntents.key, keys));
 }
 

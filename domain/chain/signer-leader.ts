@@ -351,7 +351,8 @@ function asRevert(error: unknown, to: string, registry: Address | undefined): In
   const fromRegistry = registry !== undefined && isAddressEqual(to as Address, registry);
   if (fromRegistry && data) return revertErrorOf(data, decoded?.message ?? 'reverted');
   return {
-    message: decoded?.message ?? 'reverted',
+    // The submitter decodes `data` with its contract's ABI; the node's own words are kept short.
+    message: decoded?.errorName ? decoded.message : data ? `reverted with data ${data.slice(0, 10)}…` : 'reverted',
     ...(decoded?.errorName ? { name: decoded.errorName, args: decoded.args.map((arg) => String(arg)) } : {}),
     ...(data ? { data } : {}),
   };
