@@ -315,9 +315,8 @@ export class SignerLeader {
         this.deps.log(`ledger: nonce ${nonce} of ${this.signer} was taken outside this leader; ${group.length} intents queued again`);
         return 'stop';
       }
-      // Stored: the next tick re-broadcasts these bytes (the node may be down).
-      this.deps.log(`ledger: broadcasting ${key} failed (${(error as Error).message.split('\n')[0]}); retrying`);
-      return 'stop';
+      // Stored: the next tick re-broadcasts these bytes (or finds them mined: the answer may be what was lost).
+      throw error;
     }
   }
 

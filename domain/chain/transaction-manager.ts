@@ -10,6 +10,7 @@ import type { Db, HeldLock } from '../../db/client.js';
 import type { ChainConnection } from './connection.js';
 import { findIntent, findTx, insertIntent, requeueFailed } from './chain-intents.js';
 import type { IntentError, IntentRow } from './chain-intents.js';
+import { ChainUnavailableError, classifyChainError } from './chain-errors.js';
 import { SignerLeader } from './signer-leader.js';
 import type { LedgerSettings, SignerHook } from './signer-leader.js';
 import { ContractRevertError, TransactionRevertedError } from './tx-sender.js';
@@ -59,6 +60,8 @@ export class TransactionManager implements TxSender {
   private readonly poked = new Set<string>();
   private readonly lastTakeover = new Map<string, number>();
   private readonly waiters = new Map<string, Set<(logs?: Log[]) => void>>();
+  /** The chain outage this process's leader of a signer last met (cleared by its next good tick). */
+  private readonly outages = new Map<string, ChainUnavailableError>();
   private closed = false;
 
   constructor(private readonly options: TransactionManagerOptions) {}
@@ -107,6 +110,9 @@ export class TransactionManager implements TxSender {
     let logs: Log[] | undefined;
     while (intent && intent.status !== 'done' && intent.status !== 'failed') {
       if (Date.now() > deadline) throw new IntentPendingError(`chain write ${start.key} is still ${intent.status}; waiting again on retry`);
+      // The node is down: say so now, as a lone send would (the intent stays; a retry waits for it again).
+      const outage = this.outages.get(intent.signer);
+      if (outage) throw outage;
       this.lead(intent.signer);
       const notified = await this.notification(intent.key, POLL_MS);
       if (notified) logs = notified.logs;
@@ -197,7 +203,10 @@ export class TransactionManager implements TxSender {
         this.poked.delete(signer);
         try {
           busy = await leader.tick();
+          this.outages.delete(signer);
         } catch (error) {
+          const classified = classifyChainError(error);
+          if (classified instanceof ChainUnavailableError) this.outages.set(signer, classified);
           // The node or SQL hiccuped: the state is all stored, the next tick carries on.
           this.log(`ledger: leader of ${signer}: ${(error as Error).message.split('\n')[0]}`);
           busy = true;
@@ -209,6 +218,7 @@ export class TransactionManager implements TxSender {
         await this.pause(signer, busy ? IN_FLIGHT_TICK_MS : POLL_MS);
       }
     } finally {
+      this.outages.delete(signer);
       this.wakeLeader.delete(signer);
       await lock.release();
     }
