@@ -68,6 +68,8 @@ contract PartRegistry is ERC721, AccessControl {
     event Unbundled(uint256 indexed bundleId, uint256 indexed tokenId);
     event Assembled(uint256 indexed productId, uint256[] components);
     event Decommissioned(uint256 indexed tokenId, address indexed holder);
+    /// @notice One item of a `batch` reverted (its effects undone); the other items went on.
+    event BatchItemFailed(uint256 index, bytes reason);
 
     error PartAlreadyRegistered(uint256 tokenId, string partId);
     error EmptyPartId();
@@ -122,6 +124,17 @@ contract PartRegistry is ERC721, AccessControl {
         _safeMint(msg.sender, tokenId);
         emit PartRegistered(tokenId, partId, msg.sender, metadataHash);
         if (sources.length > 0) emit PartDerived(tokenId, sources);
+    }
+
+    /// @notice Runs many calls to this contract in one transaction, each as if sent alone by the
+    ///         caller (delegatecall keeps `msg.sender`, so every holder and role rule holds). An item
+    ///         that reverts is undone alone: `BatchItemFailed` names it with its revert data, and
+    ///         the rest go on. Each item emits exactly the events it emits when sent alone.
+    function batch(bytes[] calldata calls) external {
+        for (uint256 i = 0; i < calls.length; i++) {
+            (bool ok, bytes memory reason) = address(this).delegatecall(calls[i]);
+            if (!ok) emit BatchItemFailed(i, reason);
+        }
     }
 
     /// @notice True when the part's token exists.

@@ -24,7 +24,19 @@ export interface Database {
    * another holder makes this one wait.
    */
   withAdvisoryLock<T>(key: bigint, fn: () => Promise<T>, onWait?: () => void): Promise<T>;
+  /**
+   * Takes the session advisory lock `key` without waiting and holds it on a connection of its own
+   * until `release()` (or until that session ends: a killed process frees it for another). Null when
+   * someone else holds it.
+   */
+  tryHoldAdvisoryLock(key: bigint): Promise<HeldLock | null>;
   close(): Promise<void>;
+}
+
+/** A held session lock. `lost` turns true when its connection broke (the lock is gone with it). */
+export interface HeldLock {
+  readonly lost: boolean;
+  release(): Promise<void>;
 }
 
 /** The session-lock calls both drivers share: take (waiting when `wait`), release. */
@@ -77,9 +89,30 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           await client.end().catch(() => {});
         }
       },
+      tryHoldAdvisoryLock: async (key) => {
+        const client = new pg.Client({ connectionString: options.url });
+        const held = { lost: false };
+        client.on('error', () => (held.lost = true));
+        client.on('end', () => (held.lost = true));
+        await client.connect();
+        const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [key.toString()]);
+        if (!rows[0]!.locked) {
+          await client.end().catch(() => {});
+          return null;
+        }
+        return {
+          get lost() {
+            return held.lost;
+          },
+          // Ending the session frees the lock.
+          release: () => client.end().catch(() => {}),
+        };
+      },
       close: () => pool.end(),
     };
   }
+  // One process: the locks PGlite "holds" are this process's own, kept in memory.
+  const pgliteLocks = new Set<bigint>();
   const client = await PGlite.create(options.pgliteDir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
@@ -88,6 +121,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_DIR }),
     // PGlite has one connection and one process; the same SQL keeps the code path the same.
     withAdvisoryLock: (key, fn, onWait) => holdingLock((text, value) => client.query(text, [value]), key, fn, onWait),
+    tryHoldAdvisoryLock: async (key) => {
+      if (pgliteLocks.has(key)) return null;
+      pgliteLocks.add(key);
+      return {
+        lost: false,
+        release: async () => {
+          pgliteLocks.delete(key);
+        },
+      };
+    },
     close: () => client.close(),
   };
 }

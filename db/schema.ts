@@ -525,11 +525,13 @@ export const chainIntents = pgTable(
     partId: text('part_id'),
     stepId: text('step_id'),
     status: text('status').$type<ChainIntentStatus>().notNull(),
+    /** False when its submitter needs the transaction's own logs (the contract gateway): never batched. */
+    batchable: boolean('batchable').notNull().default(true),
     /** The transaction carrying it (chain_txs.key) and its position in that transaction's batch. */
     txKey: text('tx_key'),
     itemIndex: integer('item_index'),
-    /** Why it failed: the contract error's name and arguments, or a message. */
-    error: jsonb('error').$type<{ name?: string; args?: unknown[]; message: string }>(),
+    /** Why it failed: the contract error's name and arguments (and its raw revert data), or a message. */
+    error: jsonb('error').$type<{ name?: string; args?: unknown[]; message: string; data?: string; txHash?: string }>(),
     /** How many times it was queued (a retried step re-queues a failed intent). */
     attempts: integer('attempts').notNull().default(1),
     createdAt: createdAt(),

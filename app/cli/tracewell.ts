@@ -57,7 +57,7 @@ async function openExternal() {
   if (!config.CHAIN_RPC_URL) throw new ConfigError('CHAIN_RPC_URL: required outside `tracewell dev` (which starts anvil)');
   const temporal = loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG);
   // Checks that `tracewell deploy` has set up the schema and the deployment; sets up nothing itself.
-  const core = await openCore({ config, rpcUrl: config.CHAIN_RPC_URL, dev: false, log });
+  const core = await openCore({ config, rpcUrl: config.CHAIN_RPC_URL, dev: false, ledger: temporal.ledger, log });
   return { config, temporal, core };
 }
 

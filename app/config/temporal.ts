@@ -39,6 +39,17 @@ const temporalConfigSchema = z
       })
       .strict(),
     activities: z.object({ default: activityPolicySchema, chain: activityPolicySchema }).strict(),
+    // The ledger transaction manager (domain/chain/transaction-manager.ts): batching and confirmations.
+    ledger: z
+      .object({
+        // 1 = one transaction per write (the naive mode); a batch must fit in a block (about 86k gas per mint).
+        batchMaxItems: z.number().int().min(1).max(200).default(100),
+        batchWaitMs: z.number().int().min(0).max(10_000).default(50),
+        confirmations: z.number().int().min(0).max(1000).default(0),
+        stuckAfterMs: z.number().int().min(1000).default(60_000),
+      })
+      .strict()
+      .default({ batchMaxItems: 100, batchWaitMs: 50, confirmations: 0, stuckAfterMs: 60_000 }),
     devServer: z
       // Port 0 picks a free port.
       .object({ ip: z.string().min(1), port: z.number().int().min(0).max(65535), uiPort: z.number().int().min(0).max(65535) })
@@ -48,6 +59,7 @@ const temporalConfigSchema = z
 
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
 export type ActivityPolicy = z.infer<typeof activityPolicySchema>;
+export type LedgerConfig = TemporalConfig['ledger'];
 
 /** Environment variable → setting path. Values are parsed as YAML scalars (numbers, booleans). */
 export const TEMPORAL_ENV: Record<string, string> = {
@@ -59,6 +71,10 @@ export const TEMPORAL_ENV: Record<string, string> = {
   TEMPORAL_MAX_CONCURRENT_ACTIVITIES: 'worker.maxConcurrentActivityTaskExecutions',
   TEMPORAL_MAX_CONCURRENT_WORKFLOW_TASKS: 'worker.maxConcurrentWorkflowTaskExecutions',
   TEMPORAL_MAX_CACHED_WORKFLOWS: 'worker.maxCachedWorkflows',
+  LEDGER_BATCH_MAX_ITEMS: 'ledger.batchMaxItems',
+  LEDGER_BATCH_WAIT_MS: 'ledger.batchWaitMs',
+  LEDGER_CONFIRMATIONS: 'ledger.confirmations',
+  LEDGER_STUCK_AFTER_MS: 'ledger.stuckAfterMs',
   TEMPORAL_DEV_PORT: 'devServer.port',
   TEMPORAL_DEV_UI_PORT: 'devServer.uiPort',
 };

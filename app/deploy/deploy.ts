@@ -15,7 +15,7 @@ import { gatewayContracts } from '../../db/schema.js';
 import { eq } from 'drizzle-orm';
 import type { ChainConnection } from '../../domain/chain/connection.js';
 import { CERTIFIER_ROLE, PartRegistry, REGISTRAR_ROLE } from '../../domain/chain/part-registry.js';
-import { TxSender } from '../../domain/chain/tx-sender.js';
+import { DEFAULT_LEDGER_SETTINGS, TransactionManager } from '../../domain/chain/transaction-manager.js';
 import { registerContract } from '../../domain/gateway/gateway.js';
 import { lifecycleFilesIn, readLifecycleFile } from '../../domain/lifecycles/load.js';
 import { publishDirectory } from '../../domain/lifecycles/publish.js';
@@ -102,20 +102,33 @@ async function seedAndSyncRoles(options: DeployOptions, registry: PartRegistry, 
   );
 
   // Seeded participants get their on-chain roles here; those created over the API, by a workflow.
-  const txSender = new TxSender(database.db, chain, config.CHAIN_RECEIPT_TIMEOUT);
+  // Sequential writes of one signer: batching has nothing to gather, so none is waited for.
+  const txSender = new TransactionManager({
+    db: database.db,
+    locks: database,
+    chain,
+    registry: registry.address,
+    settings: { ...DEFAULT_LEDGER_SETTINGS, batchWaitMs: 0 },
+    waitTimeoutMs: config.CHAIN_RECEIPT_TIMEOUT,
+    log,
+  });
   const onboarding = { registry, txSender, admin, fund };
   const roleChanges: string[] = [];
-  for (const { participant } of seeded) {
-    const address = participant.address as Address;
-    const before = {
-      registrar: await registry.hasRole(REGISTRAR_ROLE, address),
-      certifier: await registry.hasRole(CERTIFIER_ROLE, address),
-    };
-    const after = await syncParticipantOnChain(onboarding, participant, `seed:${registry.address}`);
-    for (const role of ['registrar', 'certifier'] as const) {
-      if (before[role] !== after[role])
-        roleChanges.push(`${after[role] ? 'granted' : 'revoked'} ${role} ${after[role] ? 'to' : 'from'} ${participant.id}`);
+  try {
+    for (const { participant } of seeded) {
+      const address = participant.address as Address;
+      const before = {
+        registrar: await registry.hasRole(REGISTRAR_ROLE, address),
+        certifier: await registry.hasRole(CERTIFIER_ROLE, address),
+      };
+      const after = await syncParticipantOnChain(onboarding, participant, `seed:${registry.address}`);
+      for (const role of ['registrar', 'certifier'] as const) {
+        if (before[role] !== after[role])
+          roleChanges.push(`${after[role] ? 'granted' : 'revoked'} ${role} ${after[role] ? 'to' : 'from'} ${participant.id}`);
+      }
     }
+  } finally {
+    await txSender.close();
   }
   log(roleChanges.length === 0 ? 'on-chain roles: current' : `on-chain roles: ${roleChanges.join(', ')}`);
 }

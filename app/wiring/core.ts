@@ -13,7 +13,10 @@ import type { LedgerListener } from '../../domain/mirror/listener.js';
 import { REGISTRAR_KEY_REF } from '../../domain/participants/keystore.js';
 import type { KeyStore } from '../../domain/participants/keystore.js';
 import { PartRegistry } from '../../domain/chain/part-registry.js';
-import { TxSender } from '../../domain/chain/tx-sender.js';
+import { TransactionManager } from '../../domain/chain/transaction-manager.js';
+import type { SignerHook } from '../../domain/chain/transaction-manager.js';
+import { loadTemporalConfig } from '../config/temporal.js';
+import type { LedgerConfig } from '../config/temporal.js';
 import type { ActivityDeps } from '../../activities/index.js';
 import { DocumentVault } from '../../domain/documents/vault.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
@@ -33,7 +36,8 @@ export interface Core {
   chain: ChainConnection;
   keys: KeyStore;
   registry: PartRegistry;
-  txSender: TxSender;
+  /** The process's one transaction manager: every chain write of the worker, the API and the anchor goes through it. */
+  txSender: TransactionManager;
   /** Mirrors the contract's events into SQL: caught up by activities, run as a loop by `listener` and `dev`. */
   listener: LedgerListener;
   /** Announces new mirrored events to this process's streams. */
@@ -62,6 +66,10 @@ export interface CoreOptions {
   /** Run the deploy (migrations, PartRegistry, seeding, lifecycles) first, as `tracewell dev` does; default false. */
   deploy?: boolean;
   devMnemonic?: string;
+  /** Batching and confirmations (temporal.yaml `ledger`); default: read from TRACEWELL_TEMPORAL_CONFIG. */
+  ledger?: LedgerConfig;
+  /** Runs once per leader tick for each signer this process leads (stuck-transaction healing). */
+  signerHook?: SignerHook;
   log?: (line: string) => void;
 }
 
@@ -95,7 +103,16 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     // Everything below only reads what the deploy set up.
     const address = await requireCurrentDeployment({ db: database.db, chain, config, container });
     const registry = new PartRegistry(chain.client, address);
-    const txSender = new TxSender(database.db, chain, config.CHAIN_RECEIPT_TIMEOUT);
+    const txSender = new TransactionManager({
+      db: database.db,
+      locks: database,
+      chain,
+      registry: address,
+      settings: options.ledger ?? loadTemporalConfig(config.TRACEWELL_TEMPORAL_CONFIG).ledger,
+      hook: options.signerHook,
+      waitTimeoutMs: config.CHAIN_RECEIPT_TIMEOUT,
+      log,
+    });
     const mirrorSignal = new MirrorSignal();
     const listener = await openLedgerListener(database.db, chain, registry, config, mirrorSignal, log);
     const documents = new DocumentVault({ container, db: database.db, keys, chainId: chain.chainId, maxBytes: config.DOCUMENT_MAX_BYTES });
@@ -131,7 +148,10 @@ export async function openCore(options: CoreOptions): Promise<Core> {
         fundParticipants: fund,
       },
       devAdminApiKey: devKey,
-      close: () => database.close(),
+      close: async () => {
+        await txSender.close();
+        await database.close();
+      },
     };
   } catch (error) {
     await database.close();

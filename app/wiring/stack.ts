@@ -221,7 +221,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const opened = await phase(
       waits,
       'opening the database and deploying (migrations, PartRegistry, participants, lifecycles)',
-      () => openCore({ config, rpcUrl, blobConnectionString, dev: !config.CHAIN_RPC_URL, deploy: true, devMnemonic: DEV_MNEMONIC, log }),
+      () =>
+        openCore({
+          config,
+          rpcUrl,
+          blobConnectionString,
+          dev: !config.CHAIN_RPC_URL,
+          deploy: true,
+          devMnemonic: DEV_MNEMONIC,
+          ledger: temporal.ledger,
+          log,
+        }),
       (result) => `database (${result.database.kind}) and deployment ready`,
     );
     core = opened;

@@ -163,6 +163,11 @@ export class PartRegistry {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'register', args: [partId, metadataHash, sources] });
   }
 
+  /** Runs `calls` (this contract's own calls) in one transaction; a reverting item is skipped, named by BatchItemFailed. */
+  batchCall(calls: readonly Hex[]): Hex {
+    return encodeFunctionData({ abi: partRegistryAbi, functionName: 'batch', args: [calls] });
+  }
+
   /** Moves `tokenId` (and, for a bundle, its contents); only the current owner may sign it. */
   transferCall(from: Address, to: Address, tokenId: bigint): Hex {
     return encodeFunctionData({ abi: partRegistryAbi, functionName: 'safeTransferFrom', args: [from, to, tokenId] });

@@ -202,6 +202,8 @@ export async function invokeContract(
       ...(body.value === undefined ? {} : { value: BigInt(body.value) }),
       abi,
       isDone: async () => false,
+      // The answer carries the transaction's own events: never in a batch.
+      batchable: false,
     });
     return { txHash: sent.txHash, blockNumber: sent.blockNumber?.toString() ?? null, status: 'success', events: eventsOf(abi, sent.logs) };
   } catch (error) {

@@ -28,7 +28,7 @@ import { mirrorStatus } from '../../domain/mirror/mirror-status.js';
 import { formatVerifyReport, verifyMirror } from '../../domain/mirror/verify.js';
 import { MirrorAnchorer } from '../../domain/mirror/anchor.js';
 import { eventHash } from '../../domain/mirror/event-log.js';
-import { TxSender } from '../../domain/chain/tx-sender.js';
+import { DEFAULT_LEDGER_SETTINGS, TransactionManager } from '../../domain/chain/transaction-manager.js';
 import { testAppConfig, uniqueId } from '../support/env.js';
 import { deploymentInputs } from '../../app/deploy/inputs.js';
 import { recordDeployment } from '../../db/deployments.js';
@@ -501,7 +501,7 @@ describe('ledger listener', () => {
     const hash = await wallet(admin).deployContract({ abi: partRegistryAbi, bytecode: partRegistryBytecode, args: [admin.address] });
     const deployed = await chain.client.waitForTransactionReceipt({ hash });
     const own = new PartRegistry(chain.client, getAddress(deployed.contractAddress!));
-    // The anchoring registrar has a key of its own: the TxSender keeps its nonces, the test's wallets fetch theirs.
+    // The anchoring registrar has a key of its own: the transaction manager keeps its nonces, the test's wallets fetch theirs.
     const registrar = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 5 });
     for (const account of [alice, registrar]) {
       const grant = await wallet(admin).sendTransaction({ to: own.address, data: own.grantRoleCall(REGISTRAR_ROLE, account.address) });
@@ -528,8 +528,15 @@ describe('ledger listener', () => {
     expect(await verifyOwn()).toMatchObject({ ok: true, anchor: null });
     // Anchored every (events so far + 2) events: not yet due; due after one more registration (2 events).
     const sofar = (await rowsOf()).length;
+    const txSender = new TransactionManager({
+      db: database.db,
+      locks: database,
+      chain,
+      registry: own.address,
+      settings: DEFAULT_LEDGER_SETTINGS,
+    });
     const anchorer = new MirrorAnchorer(
-      { db: database.db, ledger, registry: own, txSender: new TxSender(database.db, chain), account: registrar },
+      { db: database.db, ledger, registry: own, txSender, account: registrar },
       { everyEvents: sofar + 2, everyMs: 0 },
     );
     expect(await anchorer.anchorOnce()).toBeUndefined();
@@ -541,6 +548,7 @@ describe('ledger listener', () => {
     await mirror.catchUp();
     // Its own events (registering the anchor part, recording the head) are no reason to anchor again.
     expect(await anchorer.anchorOnce(true)).toBeUndefined();
+    await txSender.close();
     await registerOwn();
     await mirror.catchUp();
 

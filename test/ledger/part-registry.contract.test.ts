@@ -393,4 +393,73 @@ describe('PartRegistry', () => {
       expect(await revertOf(alice, registry.registerCall(uniqueId(), zeroHash, [lot]))).toBe('PartIsDecommissioned');
     });
   });
+
+  describe('batch', () => {
+    it('runs every item as its signer would alone; a reverting item is skipped and named, the rest go on', async () => {
+      const owned = await mint(alice);
+      const [fresh, alsoFresh] = [uniqueId(), uniqueId()];
+      const calls = [
+        registry.registerCall(fresh, zeroHash, []),
+        transfer(alice, bob, owned),
+        registry.registerCall(fresh, zeroHash, []), // the same part again: PartAlreadyRegistered
+        registry.registerCall(alsoFresh, zeroHash, [owned]), // alice no longer holds the source: NotHolder
+        registry.recordEventCall(tokenIdOf(fresh), nameHash('inspected'), keccak256(toHex('batch'))),
+      ];
+      const events = await send(alice, registry.batchCall(calls));
+      expect(events.map((e) => e.eventName)).toEqual([
+        'Transfer',
+        'PartRegistered',
+        'Transfer',
+        'BatchItemFailed',
+        'BatchItemFailed',
+        'PartEventRecorded',
+      ]);
+      const failures = events.filter((e) => e.eventName === 'BatchItemFailed').map((e) => e.args as { index: bigint; reason: Hex });
+      expect(failures.map((f) => [f.index, decodeErrorResult({ abi: partRegistryAbi, data: f.reason }).errorName])).toEqual([
+        [2n, 'PartAlreadyRegistered'],
+        [3n, 'NotHolder'],
+      ]);
+      // msg.sender is the signer in every item: alice minted, and moved her own token.
+      expect(await registry.ownerOf(tokenIdOf(fresh))).toBe(alice.address);
+      expect(await registry.ownerOf(owned)).toBe(bob.address);
+      expect(await registry.exists(tokenIdOf(alsoFresh))).toBe(false);
+    });
+
+    it('keeps role rules: an outsider cannot register through a batch', async () => {
+      const events = await send(outsider, registry.batchCall([registry.registerCall(uniqueId(), zeroHash, [])]));
+      expect(events.map((e) => e.eventName)).toEqual(['BatchItemFailed']);
+      const reason = (events[0]!.args as { reason: Hex }).reason;
+      expect(decodeErrorResult({ abi: partRegistryAbi, data: reason }).errorName).toBe('AccessControlUnauthorizedAccount');
+    });
+
+    it('costs less gas per part than one transaction per part (figures printed for the record)', async () => {
+      const gasOf = async (account: Account, data: Hex) => {
+        const hash = await walletFor(account).sendTransaction({ to: address, data });
+        const receipt = await chain.client.waitForTransactionReceipt({ hash });
+        expect(receipt.status).toBe('success');
+        return receipt.gasUsed;
+      };
+      const ids = (n: number) => Array.from({ length: n }, () => uniqueId());
+      const figures: Record<string, number> = {};
+      // Naive: one transaction per mint and per transfer (20 of each, the mean).
+      const naiveIds = ids(20);
+      let naiveMint = 0n;
+      for (const id of naiveIds) naiveMint += await gasOf(alice, registry.registerCall(id, zeroHash, []));
+      let naiveTransfer = 0n;
+      for (const id of naiveIds) naiveTransfer += await gasOf(alice, transfer(alice, bob, tokenIdOf(id)));
+      figures['mint naive'] = Number(naiveMint / 20n);
+      figures['transfer naive'] = Number(naiveTransfer / 20n);
+      for (const n of [20, 100]) {
+        const batchIds = ids(n);
+        const mintGas = await gasOf(alice, registry.batchCall(batchIds.map((id) => registry.registerCall(id, zeroHash, []))));
+        const transferGas = await gasOf(alice, registry.batchCall(batchIds.map((id) => transfer(alice, bob, tokenIdOf(id)))));
+        figures[`mint batch of ${n}`] = Number(mintGas / BigInt(n));
+        figures[`transfer batch of ${n}`] = Number(transferGas / BigInt(n));
+        expect(await registry.ownerOf(tokenIdOf(batchIds.at(-1)!))).toBe(bob.address);
+      }
+      console.log(`gas per part event: ${JSON.stringify(figures)}`);
+      expect(figures['mint batch of 100']).toBeLessThan(figures['mint naive']!);
+      expect(figures['transfer batch of 100']).toBeLessThan(figures['transfer naive']!);
+    });
+  });
 });

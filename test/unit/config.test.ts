@@ -48,6 +48,19 @@ describe('temporal.yaml', () => {
     ]);
   });
 
+  it('reads the ledger knobs from the file and the environment, and names a bad one', () => {
+    expect(parseTemporalConfig(shipped, {}).ledger).toEqual({
+      batchMaxItems: 100,
+      batchWaitMs: 50,
+      confirmations: 0,
+      stuckAfterMs: 60_000,
+    });
+    const tuned = parseTemporalConfig(shipped, { LEDGER_BATCH_MAX_ITEMS: '1', LEDGER_BATCH_WAIT_MS: '200', LEDGER_CONFIRMATIONS: '12' });
+    expect(tuned.ledger).toMatchObject({ batchMaxItems: 1, batchWaitMs: 200, confirmations: 12 });
+    const issues = issuesOf(() => parseTemporalConfig(shipped, { LEDGER_BATCH_MAX_ITEMS: '0' }));
+    expect(issues).toEqual([expect.stringMatching(/^temporal\.yaml: ledger\.batchMaxItems \(or LEDGER_BATCH_MAX_ITEMS\): /)]);
+  });
+
   it('rejects a bad duration, an unknown key and a bad address in one report', () => {
     const document = structuredClone(shipped);
     document.activities.chain.retry.initialInterval = 'soon';

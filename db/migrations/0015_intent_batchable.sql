@@ -1,0 +1,1 @@
+ALTER TABLE "chain_intents" ADD COLUMN "batchable" boolean DEFAULT true NOT NULL;
