@@ -14,6 +14,7 @@ import { REGISTRAR_KEY_REF } from '../../domain/participants/keystore.js';
 import type { KeyStore } from '../../domain/participants/keystore.js';
 import { PartRegistry } from '../../domain/chain/part-registry.js';
 import { TxSender } from '../../domain/chain/tx-sender.js';
+import { recoverLostTransactions } from '../../domain/chain/lost-transactions.js';
 import type { ActivityDeps } from '../../activities/index.js';
 import { DocumentVault } from '../../domain/documents/vault.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
@@ -94,6 +95,9 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     }
     // Everything below only reads what the deploy set up.
     const address = await requireCurrentDeployment({ db: database.db, chain, config, container });
+    // A deploy did this already; a process that only checks the deployment does it here, before its
+    // worker, intake or gateway send anything (a node that lost blocks gets our writes back first).
+    if (!options.deploy) await recoverLostTransactions(database.db, chain, { log });
     const registry = new PartRegistry(chain.client, address);
     const txSender = new TxSender(database.db, chain, config.CHAIN_RECEIPT_TIMEOUT);
     const mirrorSignal = new MirrorSignal();
