@@ -74,10 +74,21 @@ const VerifyReportSchema = z
     blocks: z.object({ from: z.number().int(), to: z.number().int() }).nullable(),
     drift: z.array(
       z.object({
-        kind: z.enum(['hash_mismatch', 'chain_broken', 'missing', 'extra', 'different', 'projection', 'anchor_mismatch']),
+        kind: z.enum([
+          'hash_mismatch',
+          'chain_broken',
+          'missing',
+          'extra',
+          'different',
+          'projection',
+          'anchor_mismatch',
+          'step_tx_missing',
+        ]),
+        partId: z.string().optional().openapi({ description: '`step_tx_missing`: the part whose step recorded the transaction' }),
+        stepId: z.string().optional().openapi({ description: '`step_tx_missing`: the step that recorded it' }),
         seq: z.number().int().optional().openapi({ description: "The mirrored row's sequence number (absent for a log the mirror lacks)" }),
-        blockNumber: z.number().int(),
-        logIndex: z.number().int(),
+        blockNumber: z.number().int().openapi({ description: '`step_tx_missing`: the block recorded for the transaction, -1 if none' }),
+        logIndex: z.number().int().openapi({ description: '-1 for `step_tx_missing`' }),
         txHash: z.string(),
         message: z.string(),
         fields: z.array(z.object({ field: z.string(), mirror: z.unknown(), chain: z.unknown() })).optional(),
@@ -94,6 +105,10 @@ const VerifyReportSchema = z
       })
       .nullable()
       .openapi({ description: "The newest anchor of the mirror's hash-chain head on chain; null before the first" }),
+    stepTransactions: z
+      .number()
+      .int()
+      .openapi({ description: 'Transactions steps recorded, checked to be on chain, successful, in their recorded block' }),
     truncated: z.boolean().openapi({ description: 'More drift was found than the report lists' }),
     durationMs: z.number(),
   })

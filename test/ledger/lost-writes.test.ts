@@ -162,4 +162,29 @@ describe('lost writes', () => {
     expect(await registry.ownerOf(tokenIdOf(partId))).toBeNull();
     expect(await registry.ownerOf(tokenIdOf(other))).toBe(alice.address as Address);
   });
+
+  it('verify names each step whose recorded transaction is not on chain, until the recovery brings it back', async () => {
+    const saved = await rpc<string>('evm_snapshot');
+    const partId = uniqueId();
+    const sent = await sender.send({
+      key: uniqueId('mint'),
+      origin: { partId, stepId: 'mint' },
+      account: alice,
+      to: registry.address,
+      data: registry.registerCall(partId, zeroHash, []),
+      isDone: async () => false,
+    });
+    const ledger = { chainId: CHAIN_ID, address: registry.address };
+    const missing = async () =>
+      (await verifyMirror(database.db, chain.client, ledger)).drift.filter(
+        (item) => item.kind === 'step_tx_missing' && item.partId === partId,
+      );
+    expect(await missing()).toEqual([]);
+    expect(await rpc<boolean>('evm_revert', [saved])).toBe(true);
+    const found = await missing();
+    expect(found).toEqual([expect.objectContaining({ partId, stepId: 'mint', txHash: sent.txHash, logIndex: -1 })]);
+    expect(found[0]!.message).toContain(`step mint of part ${partId}: transaction ${sent.txHash} is not on chain`);
+    await recoverLostTransactions(database.db, chain);
+    expect(await missing()).toEqual([]);
+  });
 });
