@@ -248,11 +248,9 @@ const resendBody = z
 const ResendResultSchema = z
   .object({
     requestId: z.string().openapi({ description: 'The operator action recorded' }),
-    resent: z
-      .boolean()
-      .openapi({
-        description: "Re-signed with higher fees at once (this process holds the signer's key); else the signer's next heal pass does it",
-      }),
+    resent: z.boolean().openapi({
+      description: "Re-signed with higher fees at once (this process holds the signer's key); else the signer's next heal pass does it",
+    }),
     transaction: TransactionSchema.openapi({ description: 'The newest attempt at its nonce' }),
   })
   .openapi('ResendResult');

@@ -82,18 +82,16 @@ async function store(nonce: number, { value = 1000n, broadcast = true } = {}): P
     maxPriorityFeePerGas: maxPriorityFeePerGas.toString(),
     sentAt: broadcast ? new Date() : null,
   });
-  await database.db
-    .insert(chainIntents)
-    .values({
-      key: intent,
-      chainId: CHAIN_ID,
-      signer: signer.address,
-      toAddress: to,
-      data: '0x',
-      status: 'sent',
-      txKey: key,
-      itemIndex: 0,
-    });
+  await database.db.insert(chainIntents).values({
+    key: intent,
+    chainId: CHAIN_ID,
+    signer: signer.address,
+    toAddress: to,
+    data: '0x',
+    status: 'sent',
+    txKey: key,
+    itemIndex: 0,
+  });
   if (broadcast) await chain.client.sendRawTransaction({ serializedTransaction: rawTx });
   return { key, intent, rawTx, hash, to };
 }
