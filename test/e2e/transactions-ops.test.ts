@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import type { Hex } from 'viem';
 import { operatorActions } from '../../db/schema.js';
+import { findParticipant } from '../../db/participants.js';
+import { healSigner } from '../../domain/chain/stuck-transactions.js';
 import { freePort } from '../../app/devstack/process.js';
 import type { RunningService } from '../../app/devstack/process.js';
 import { startAnvil } from '../../app/devstack/services.js';
@@ -98,8 +100,18 @@ describe('GET /ops/transactions and POST /ops/transactions/:key/resend', () => {
     const done = await untilPart(partId, (p) => p.status === 'completed', 60_000);
     expect(done.ownership.filter((o: any) => o.from === null)).toHaveLength(1);
     expect(done.owner.id).toBe('northwind-logistics');
+    // The signer's next heal pass (its leader runs one each tick) records the attempt that was mined.
+    const participant = await findParticipant(stack.core.database.db, 'acme-foundry');
+    const account = await stack.core.keys.account(participant!.keyRef);
+    const healed = await healSigner({ db: stack.core.database.db, chain: stack.core.chain, account, stuckAfterMs: 60_000 });
+    expect(healed.mined).toContainEqual(expect.objectContaining({ key: `${listed.key}#2`, status: 'mined' }));
     const pending = await call('GET', '/ops/transactions?status=pending&signer=acme-foundry');
     expect(pending.body.transactions.some((tx: any) => tx.key.startsWith(listed.key))).toBe(false);
+    const all2 = await call('GET', '/ops/transactions?status=all&signer=acme-foundry');
+    expect(all2.body.transactions.find((tx: any) => tx.key === listed.key)).toMatchObject({
+      status: 'replaced',
+      replacedBy: `${listed.key}#2`,
+    });
   }, 240_000);
 
   it('answers 404 for an unknown transaction, 409 for one not pending, 400 for a bad filter', async () => {
