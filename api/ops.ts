@@ -6,6 +6,8 @@ import { countFailures, listFailures } from '../db/failed-steps.js';
 import type { FailureCursor, FailureFilter, FailureRow } from '../db/failed-steps.js';
 import { mirrorStatus } from '../domain/mirror/mirror-status.js';
 import { verifyMirror } from '../domain/mirror/verify.js';
+import { listTransactions, resendTransaction } from '../domain/chain/transaction-ops.js';
+import { checkOperatorReason } from '../domain/commands/operator-reason.js';
 import { retryFailures } from '../domain/commands/bulk-retry.js';
 import { PART_ID_PATTERN, STEP_KINDS } from '../workflows/definition.js';
 import type { ApiDeps } from './deps.js';
@@ -74,10 +76,21 @@ const VerifyReportSchema = z
     blocks: z.object({ from: z.number().int(), to: z.number().int() }).nullable(),
     drift: z.array(
       z.object({
-        kind: z.enum(['hash_mismatch', 'chain_broken', 'missing', 'extra', 'different', 'projection', 'anchor_mismatch']),
+        kind: z.enum([
+          'hash_mismatch',
+          'chain_broken',
+          'missing',
+          'extra',
+          'different',
+          'projection',
+          'anchor_mismatch',
+          'step_tx_missing',
+        ]),
+        partId: z.string().optional().openapi({ description: '`step_tx_missing`: the part whose step recorded the transaction' }),
+        stepId: z.string().optional().openapi({ description: '`step_tx_missing`: the step that recorded it' }),
         seq: z.number().int().optional().openapi({ description: "The mirrored row's sequence number (absent for a log the mirror lacks)" }),
-        blockNumber: z.number().int(),
-        logIndex: z.number().int(),
+        blockNumber: z.number().int().openapi({ description: '`step_tx_missing`: the block recorded for the transaction, -1 if none' }),
+        logIndex: z.number().int().openapi({ description: '-1 for `step_tx_missing`' }),
         txHash: z.string(),
         message: z.string(),
         fields: z.array(z.object({ field: z.string(), mirror: z.unknown(), chain: z.unknown() })).optional(),
@@ -94,6 +107,10 @@ const VerifyReportSchema = z
       })
       .nullable()
       .openapi({ description: "The newest anchor of the mirror's hash-chain head on chain; null before the first" }),
+    stepTransactions: z
+      .number()
+      .int()
+      .openapi({ description: 'Transactions steps recorded, checked to be on chain, successful, in their recorded block' }),
     truncated: z.boolean().openapi({ description: 'More drift was found than the report lists' }),
     durationMs: z.number(),
   })
@@ -178,9 +195,97 @@ const BulkRetryLineSchema = z
     description: 'One line of the NDJSON stream: a progress line per part, then the summary (or an error that stopped the batch)',
   });
 
+/** Text that reaches SQL: no control characters (PostgreSQL text cannot hold a NUL). */
+const plainText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters');
+
+const transactionsQuery = z
+  .object({
+    status: z.enum(['pending', 'stuck', 'lost', 'all']).default('pending').openapi({
+      description:
+        'pending: signed or sent, not mined (re-sent ones included); stuck: pending longer than `stuckAfter`; lost: its nonce went to another transaction; all: these and the attempts replaced by a re-send',
+    }),
+    signer: plainText(200).optional().openapi({ description: 'A participant id or a signing address', example: 'acme-foundry' }),
+    stuckAfter: boundedDuration()
+      .default(60_000)
+      .openapi({ description: 'Pending longer than this is stuck (default 60s)', example: '60s' }),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+const TransactionSchema = z
+  .object({
+    key: z.string().openapi({ description: 'The idempotency key it was stored under; a re-send is `<key>#<attempt>`' }),
+    status: z.enum(['signed', 'sent', 'mined', 'reverted', 'replaced', 'lost']),
+    stuck: z.boolean().openapi({ description: 'Pending longer than `stuckAfter`' }),
+    ageSeconds: z.number().int().openapi({ description: 'Since it was last sent (or signed)' }),
+    signer: z.object({ participantId: z.string().nullable(), address: z.string() }),
+    nonce: z.number().int(),
+    attempts: z.number().int().openapi({ description: '1 for the first signing of its nonce, 2 after one re-send, ...' }),
+    txHash: z.string(),
+    replacedBy: z.string().nullable().openapi({ description: 'The attempt that replaced it' }),
+    blockNumber: z.string().nullable(),
+    sentAt: z.string().nullable(),
+    items: z.object({
+      count: z.number().int().openapi({ description: 'Write intents it carries' }),
+      parts: z.array(z.object({ partId: z.string(), stepId: z.string().nullable(), intent: z.string().nullable() })),
+    }),
+  })
+  .openapi('ChainTransaction');
+
+const TransactionListSchema = z.object({ transactions: z.array(TransactionSchema) }).openapi('ChainTransactionList');
+
+const resendBody = z
+  .object({ reason: z.string().min(1).openapi({ description: 'Why, for the audit trail (operator_actions)' }) })
+  .strict()
+  .openapi('ResendTransaction');
+
+const ResendResultSchema = z
+  .object({
+    requestId: z.string().openapi({ description: 'The operator action recorded' }),
+    resent: z.boolean().openapi({
+      description: "Re-signed with higher fees at once (this process holds the signer's key); else the signer's next heal pass does it",
+    }),
+    transaction: TransactionSchema.openapi({ description: 'The newest attempt at its nonce' }),
+  })
+  .openapi('ResendResult');
+
 const tags = ['Ops'];
 
 const routes = {
+  transactions: route({
+    method: 'get',
+    path: '/transactions',
+    tags,
+    summary: 'Pending, re-sent, stuck and lost chain transactions, newest first (operator only)',
+    description: 'Operator only. Each with its age, signer, nonce, attempts, hash and the parts and steps it carries.',
+    request: { query: transactionsQuery },
+    responses: {
+      200: jsonResponse(TransactionListSchema, 'The transactions'),
+      ...errors(400, 401, 403, [404, 'No such participant (signer)']),
+    },
+  }),
+  resend: route({
+    method: 'post',
+    path: '/transactions/{key}/resend',
+    tags,
+    summary: 'Re-send a pending chain transaction now, with higher fees (operator only)',
+    description:
+      'Operator only. Recorded in the audit trail with its reason first. The transaction is re-signed at its nonce with both EIP-1559 fees bumped, as attempt `<key>#<n>`; whichever attempt is mined wins.',
+    request: {
+      params: z.object({ key: plainText(500).openapi({ description: 'The transaction key (URL-encode `#` as %23)' }) }),
+      body: jsonBody(resendBody),
+    },
+    responses: {
+      200: jsonResponse(ResendResultSchema, 'Re-sent, or marked for the next heal pass'),
+      ...errors(400, 401, 403, [404, 'No such transaction'], [409, 'The transaction is not pending'], [422, 'The reason cannot be stored']),
+    },
+  }),
   verify: route({
     method: 'get',
     path: '/verify',
@@ -264,11 +369,24 @@ function failureView(row: FailureRow, now: Date) {
   };
 }
 
-export function opsRoutes({ db, temporal, chain, ledger }: ApiDeps) {
+export function opsRoutes({ db, temporal, chain, ledger, keys }: ApiDeps) {
   const app = apiRouter();
 
   // Everything here is for operators: checked before the input is validated.
   app.use('*', roleRequired(API_ROLES.operator));
+
+  app.openapi(routes.transactions, async (c) => {
+    const { status, signer, stuckAfter, limit } = c.req.valid('query');
+    const transactions = await listTransactions(db, chain.chainId, { status, signer, stuckAfterMs: stuckAfter, limit });
+    return c.json({ transactions }, 200);
+  });
+
+  app.openapi(routes.resend, async (c) => {
+    const { key } = c.req.valid('param');
+    const { reason } = c.req.valid('json');
+    checkOperatorReason(reason);
+    return c.json(await resendTransaction({ db, chain, keys }, key, actingParticipant(c).id, reason), 200);
+  });
 
   app.openapi(routes.verify, async (c) => {
     const { maxDrift } = c.req.valid('query');

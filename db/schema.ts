@@ -162,7 +162,8 @@ export const stepRuns = pgTable(
   ],
 );
 
-export type OperatorActionKind = 'retry' | 'skip' | 'abort' | 'reset';
+/** `resend_tx`: a pending chain transaction sent again with higher fees (`before`/`after` name it). */
+export type OperatorActionKind = 'retry' | 'skip' | 'abort' | 'reset' | 'resend_tx';
 
 /**
  * The audit trail of operator actions on parts: who did what, when, why, and the state before and
@@ -173,9 +174,8 @@ export const operatorActions = pgTable(
   {
     id: serial('id').primaryKey(),
     requestId: text('request_id').notNull().unique(),
-    partId: text('part_id')
-      .notNull()
-      .references(() => parts.id),
+    /** The part acted on; for `resend_tx`, a part the transaction carries (null when it carries none). */
+    partId: text('part_id').references(() => parts.id),
     stepId: text('step_id'),
     action: text('action').$type<OperatorActionKind>().notNull(),
     actor: text('actor').notNull(),

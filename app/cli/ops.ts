@@ -110,7 +110,9 @@ function table(rows: string[][]): string {
 
 export function registerOpsCommands(program: Command): void {
   const ops = withTargetOptions(
-    program.command('ops').description('see failed steps and retry, skip, abort or reset parts (through the HTTP API)'),
+    program
+      .command('ops')
+      .description('see failed steps and retry, skip, abort or reset parts; see and re-send chain transactions (through the HTTP API)'),
   );
   const connection = (): Connection => {
     const target = resolveApiTarget(ops.opts<TargetFlags>(), process.env, readDataDir, 'tracewell ops');
@@ -119,6 +121,55 @@ export function registerOpsCommands(program: Command): void {
   registerFailures(ops, connection, () => Boolean(program.opts().json));
   registerDecisions(ops, connection);
   registerRetryAll(ops, connection);
+  registerTransactions(ops, connection, () => Boolean(program.opts().json));
+}
+
+/** `ops transactions` and `ops resend-tx`: pending, stuck and lost chain transactions, and sending one again. */
+function registerTransactions(ops: Command, connection: () => Connection, json: () => boolean): void {
+  ops
+    .command('transactions')
+    .description('list pending, re-sent, stuck and lost chain transactions, newest first')
+    .option('--status <status>', 'pending (default), stuck, lost or all')
+    .option('--signer <participant|address>', "only this signer's transactions")
+    .option('--stuck-after <duration>', 'pending longer than this is stuck (default 60s)')
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (options: { status?: string; signer?: string; stuckAfter?: string; limit: string }) => {
+      const query = new URLSearchParams({ limit: options.limit });
+      if (options.status) query.set('status', options.status);
+      if (options.signer) query.set('signer', options.signer);
+      if (options.stuckAfter) query.set('stuckAfter', options.stuckAfter);
+      const answer = await callJson(connection(), 'GET', `/ops/transactions?${query}`);
+      if (json()) return void console.log(JSON.stringify(answer, null, 2));
+      if (answer.transactions.length === 0) return void console.log('no transactions match');
+      const rows = answer.transactions.map((tx: any) => [
+        tx.key,
+        tx.stuck ? `${tx.status} (stuck)` : tx.status,
+        age(tx.ageSeconds),
+        tx.signer.participantId ?? tx.signer.address,
+        String(tx.nonce),
+        String(tx.attempts),
+        `${tx.items.count}${tx.items.parts.length ? ` ${tx.items.parts.map((p: any) => `${p.partId}/${p.stepId ?? '-'}`).join(', ')}` : ''}`,
+        tx.txHash,
+      ]);
+      console.log(table([['KEY', 'STATUS', 'AGE', 'SIGNER', 'NONCE', 'ATTEMPTS', 'ITEMS', 'HASH'], ...rows]));
+    });
+
+  ops
+    .command('resend-tx')
+    .description('re-send a pending transaction now, re-signed with higher fees')
+    .argument('<key>', 'the transaction key (from `ops transactions`)')
+    .requiredOption('--reason <text>', 'why (required)')
+    .action(async (key: string, options: { reason: string }) => {
+      const answer = await callJson(connection(), 'POST', `/ops/transactions/${encodeURIComponent(key)}/resend`, {
+        reason: options.reason,
+      });
+      const tx = answer.transaction;
+      console.log(
+        answer.resent
+          ? `re-sent ${key} as ${tx.key} (attempt ${tx.attempts}, nonce ${tx.nonce}, ${tx.txHash})`
+          : `marked ${key} for re-sending: the signer's next heal pass sends it again (now attempt ${tx.attempts}, ${tx.status})`,
+      );
+    });
 }
 
 /** `ops failures`: a page of failed steps as a table (or JSON with the program's `--json`). */

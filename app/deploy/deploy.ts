@@ -16,6 +16,7 @@ import { eq } from 'drizzle-orm';
 import type { ChainConnection } from '../../domain/chain/connection.js';
 import { CERTIFIER_ROLE, PartRegistry, REGISTRAR_ROLE } from '../../domain/chain/part-registry.js';
 import { DEFAULT_LEDGER_SETTINGS, TransactionManager } from '../../domain/chain/transaction-manager.js';
+import { recoverLostTransactions } from '../../domain/chain/lost-transactions.js';
 import { registerContract } from '../../domain/gateway/gateway.js';
 import { lifecycleFilesIn, readLifecycleFile } from '../../domain/lifecycles/load.js';
 import { publishDirectory } from '../../domain/lifecycles/publish.js';
@@ -202,6 +203,8 @@ export async function deploy(options: DeployOptions): Promise<DeploymentRecord> 
   lifecycleFilesIn(config.TRACEWELL_LIFECYCLES).forEach((file) => readLifecycleFile(file));
   return underDeployLock(database, log, async () => {
     const schemaTag = await migrate(database, log);
+    // Before anything here sends: transactions a restarted node lost come back first, in their order.
+    await recoverLostTransactions(database.db, chain, { log });
     const admin = await keys.account(REGISTRAR_KEY_REF);
     const found = await ensurePartRegistry(database.db, chain, admin, config.PART_REGISTRY_ADDRESS);
     log(`PartRegistry ${found.deployed ? 'deployed at' : 'found at'} ${found.address} (chain ${chain.chainId})`);

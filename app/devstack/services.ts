@@ -1,5 +1,6 @@
 // The embedded services of `tracewell dev` and the test suites: the real Temporal dev server,
 // anvil and Azurite, each on loopback.
+import { copyFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -92,12 +93,45 @@ export interface AnvilOptions {
   stateFile?: string;
   logFile?: string;
   chainId?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Seconds between anvil's state saves. It also saves on SIGTERM (every stop of the stack); a SIGKILL
+ * loses at most this much, which the start-up recovery of lost writes (domain/chain/lost-transactions.ts)
+ * sends again. Each save writes the whole state, so not every block.
+ */
+export const ANVIL_STATE_INTERVAL_S = 2;
+
+/**
+ * anvil rewrites its state file in place: a SIGKILL during a save leaves it torn, and anvil then
+ * refuses to start. A file that parses is copied aside at each start; a torn one is replaced by
+ * that copy (older: the lost-writes recovery brings back what it lacks).
+ */
+export function guardAnvilState(stateFile: string, log: (line: string) => void = () => {}): void {
+  const backup = `${stateFile}.good`;
+  if (!existsSync(stateFile)) return;
+  try {
+    JSON.parse(readFileSync(stateFile, 'utf8'));
+    copyFileSync(stateFile, backup);
+  } catch {
+    if (existsSync(backup)) {
+      copyFileSync(backup, stateFile);
+      log(`anvil: ${stateFile} was torn by a kill during a save; restored the copy from the last start`);
+    } else {
+      renameSync(stateFile, `${stateFile}.torn`);
+      log(`anvil: ${stateFile} was torn by a kill during a save and no earlier copy exists; starting from an empty chain`);
+    }
+  }
 }
 
 export async function startAnvil(options: AnvilOptions): Promise<RunningService> {
   const args = ['--host', '127.0.0.1', '--port', String(options.port), '--mnemonic', options.mnemonic ?? DEV_MNEMONIC];
   args.push('--accounts', '20', '--chain-id', String(options.chainId ?? 31337));
-  if (options.stateFile) args.push('--state', options.stateFile, '--state-interval', '5');
+  if (options.stateFile) {
+    guardAnvilState(options.stateFile, options.log);
+    args.push('--state', options.stateFile, '--state-interval', String(ANVIL_STATE_INTERVAL_S));
+  }
   const url = `http://127.0.0.1:${options.port}`;
   return startService({
     name: 'anvil',

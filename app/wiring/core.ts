@@ -17,6 +17,7 @@ import { TransactionManager } from '../../domain/chain/transaction-manager.js';
 import type { SignerHook } from '../../domain/chain/transaction-manager.js';
 import { loadTemporalConfig } from '../config/temporal.js';
 import type { LedgerConfig } from '../config/temporal.js';
+import { recoverLostTransactions } from '../../domain/chain/lost-transactions.js';
 import type { ActivityDeps } from '../../activities/index.js';
 import { DocumentVault } from '../../domain/documents/vault.js';
 import { MirrorSignal } from '../../domain/streams/mirror-signal.js';
@@ -102,6 +103,9 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     }
     // Everything below only reads what the deploy set up.
     const address = await requireCurrentDeployment({ db: database.db, chain, config, container });
+    // A deploy did this already; a process that only checks the deployment does it here, before its
+    // worker, intake or gateway send anything (a node that lost blocks gets our writes back first).
+    if (!options.deploy) await recoverLostTransactions(database.db, chain, { log });
     const registry = new PartRegistry(chain.client, address);
     const txSender = new TransactionManager({
       db: database.db,

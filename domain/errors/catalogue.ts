@@ -70,6 +70,8 @@ export const Errors = catalogue({
   invalid_step_params: [422, '{problems}'],
   invalid_reset_point: [422, 'event {event} is not the end of a workflow task of run {runId}; choose one of: {choices}'],
 
+  transaction_not_found: [404, 'no chain transaction "{key}" on this chain; see GET /ops/transactions'],
+  transaction_not_pending: [409, 'chain transaction "{key}" is {status}, not pending: only a signed or sent one can be re-sent'],
   // --- Ledger actions (transfer, decommission, certificates) and the chain's refusals
   part_not_on_chain: [409, 'part "{id}" has no token on chain yet'],
   not_holder: [403, '{reason}'],

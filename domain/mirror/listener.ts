@@ -20,6 +20,11 @@ import { LogReader } from './log-reader.js';
 import type { PartRegistry } from '../chain/part-registry.js';
 
 export interface ListenerOptions {
+  /**
+   * How long the node's head may stay below the cursor before the blocks above it are taken as
+   * gone (a node that lost them) rather than not yet served (a lagging backend).
+   */
+  behindGraceMs: number;
   /** Blocks a block needs on top of it before it is mirrored (0 on a dev chain). */
   confirmations: number;
   /** Most blocks one eth_getLogs call asks for. */
@@ -39,6 +44,7 @@ const CATCH_UP_PATIENCE_MS = 5_000;
 
 export const DEFAULT_LISTENER_OPTIONS: Omit<ListenerOptions, 'startBlock'> = {
   confirmations: 0,
+  behindGraceMs: 10_000,
   batchBlocks: 2_000,
   pollMs: 1_000,
   backoff: { initialMs: 500, maxMs: 30_000 },
@@ -83,6 +89,8 @@ export class LedgerListener {
   /** Passes begun by this process, and the number of the last one that succeeded. */
   private passesBegun = 0;
   private lastPassDone = 0;
+  /** Since when the node's head has been below the cursor (see `wentBack`). */
+  private behindSince: number | undefined;
 
   constructor(
     private readonly db: Db,
@@ -206,9 +214,15 @@ export class LedgerListener {
   private async pass(): Promise<PassResult> {
     const cursor = await this.readCursor(this.db);
     const head = await this.client.getBlockNumber({ cacheTime: 0 });
-    // A node behind the cursor (a lagging backend of a load-balanced RPC) is waited for, not taken
-    // for a shorter chain: a real reorganisation shows once the chain passes the cursor again.
-    if (head < cursor.blockNumber) return { appended: 0, upToDate: true };
+    // A node behind the cursor is a lagging backend of a load-balanced RPC (waited for), or a chain
+    // that went back: a node that lost its last blocks (anvil killed between state saves) or a
+    // reorganisation to a shorter fork. That is rolled back like any reorganisation once a mirrored
+    // block at or below the head shows another hash, or once the node has stayed behind too long.
+    if (head < cursor.blockNumber) {
+      if (await this.wentBack(head)) return this.rollBack(cursor);
+      return { appended: 0, upToDate: true };
+    }
+    this.behindSince = undefined;
     if (await this.cursorReplaced(cursor)) return this.rollBack(cursor);
     const confirmed = head - BigInt(this.options.confirmations);
     if (confirmed <= cursor.blockNumber) {
@@ -263,6 +277,24 @@ export class LedgerListener {
       }
       return { to, logs, toHash: after.hash };
     }
+  }
+
+  /** With the node's head below the cursor: whether its chain went back rather than lags. */
+  private async wentBack(head: bigint): Promise<boolean> {
+    const [newest] = await this.db
+      .select({ blockNumber: ledgerEvents.blockNumber, blockHash: ledgerEvents.blockHash })
+      .from(ledgerEvents)
+      .where(and(this.ours(), lte(ledgerEvents.blockNumber, Number(head))))
+      .orderBy(desc(ledgerEvents.blockNumber))
+      .limit(1);
+    if (newest && (await blockOrNull(this.client, BigInt(newest.blockNumber)))?.hash !== newest.blockHash) return true;
+    this.behindSince ??= Date.now();
+    if (Date.now() - this.behindSince < this.options.behindGraceMs) return false;
+    this.log(
+      `the chain's head (block ${head}) has stayed below the mirror's cursor for ${this.options.behindGraceMs} ms: taken as blocks lost`,
+    );
+    this.behindSince = undefined;
+    return true;
   }
 
   /** Whether the chain's block at the cursor is no longer the one mirrored. */

@@ -14,6 +14,7 @@ import { eventHash, GENESIS_HASH, lastEvent } from './event-log.js';
 import type { EventRow, LedgerRef } from './event-log.js';
 import type { MinedLog } from './event-projection.js';
 import { projectionDrift } from './verify-projections.js';
+import { stepTransactionDrift } from './verify-transactions.js';
 import { LogReader } from './log-reader.js';
 import type { Drift } from './drift.js';
 import { anchorDrift, latestChainAnchor } from './verify-anchor.js';
@@ -35,6 +36,8 @@ export interface VerifyReport {
    * whether the rows recomputed up to it give that head; null when the chain holds none yet.
    */
   anchor: (ChainAnchor & { matches: boolean }) | null;
+  /** Transactions steps recorded that were checked on chain (each one missing is `step_tx_missing` drift). */
+  stepTransactions: number;
   /** True when more drift was found than the report lists. */
   truncated: boolean;
   durationMs: number;
@@ -92,6 +95,8 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
     : { chainLogs: 0, blocks: null };
   // The tables derived from the events (custody, certificates, owners) against the events.
   for (const item of await projectionDrift(db, ledger)) report(item);
+  // Every transaction a step recorded, on chain as recorded.
+  const stepTransactions = await stepTransactionDrift(db, client, ledger.chainId, report);
   return {
     ok: found === 0,
     ledger,
@@ -101,6 +106,7 @@ async function verifyOnce(db: Db, client: ChainClient, ledger: LedgerRef, option
     blocks,
     drift,
     anchor: anchor ? { ...anchor, matches: !anchorMismatch } : null,
+    stepTransactions,
     truncated: found > drift.length,
     durationMs: Math.round(performance.now() - started),
   };
@@ -275,9 +281,9 @@ function normalise(value: unknown): string {
 /** The report as lines for a terminal. */
 export function formatVerifyReport(report: VerifyReport): string {
   const head = `${report.ok ? 'ok' : 'DRIFT'}: ${report.rows} mirrored event(s) of ${report.ledger.address} on chain ${report.ledger.chainId}`;
-  const range = report.blocks
-    ? `, ${report.chainLogs} log(s) on chain in blocks ${report.blocks.from}..${report.blocks.to}`
-    : ', never mirrored';
+  const range =
+    (report.blocks ? `, ${report.chainLogs} log(s) on chain in blocks ${report.blocks.from}..${report.blocks.to}` : ', never mirrored') +
+    `, ${report.stepTransactions} step transaction(s) checked`;
   const lines = [`${head}${range} (${report.durationMs} ms)`];
   lines.push(
     report.anchor
@@ -285,6 +291,10 @@ export function formatVerifyReport(report: VerifyReport): string {
       : '  anchored on chain: no anchor yet (rows can be rewritten undetected until the first one)',
   );
   for (const item of report.drift) {
+    if (item.kind === 'step_tx_missing') {
+      lines.push(`  ${item.kind.padEnd(15)} part ${item.partId} step ${item.stepId} tx ${item.txHash}: ${item.message}`);
+      continue;
+    }
     lines.push(
       `  ${item.kind.padEnd(13)} seq ${item.seq ?? '-'} block ${item.blockNumber} log ${item.logIndex} tx ${item.txHash}: ${item.message}`,
     );

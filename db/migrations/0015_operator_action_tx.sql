@@ -1,0 +1,1 @@
+ALTER TABLE "operator_actions" ALTER COLUMN "part_id" DROP NOT NULL;
