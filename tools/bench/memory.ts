@@ -7,7 +7,10 @@
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { and, eq, like, sql } from 'drizzle-orm';
+import { getPartRecord } from '../../db/parts.js';
 import { stepRuns } from '../../db/schema.js';
+import type { Stack } from '../../app/wiring/stack.js';
+import { PART_RUN_STATE_QUERY } from '../../workflows/part-types.js';
 import { stopOnSignal } from '../../app/wiring/shutdown.js';
 import { freePortStackConfig, startStack } from '../../app/wiring/stack.js';
 import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from './support.js';
@@ -39,6 +42,51 @@ function memory() {
     arrayBuffers: m.arrayBuffers / MiB,
     peakRss: process.resourceUsage().maxRSS / 1024,
   };
+}
+
+/** `n` GET /parts/{id} at once: p50, p99 and max latency, and any failures. */
+async function concurrentReads(apiUrl: string, n: number, pick: (index: number) => string): Promise<string> {
+  const times: number[] = [];
+  const failures = new Map<string, number>();
+  const r0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, async (_, index) => {
+      const t = performance.now();
+      try {
+        const response = await fetch(`${apiUrl}/parts/${pick(index)}`, { headers: auth });
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`status ${response.status}`);
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+        failures.set(cause, (failures.get(cause) ?? 0) + 1);
+      }
+      times.push(performance.now() - t);
+    }),
+  );
+  const wallS = (performance.now() - r0) / 1000;
+  times.sort((a, b) => a - b);
+  const failed = failures.size ? `, failed: ${JSON.stringify(Object.fromEntries(failures))}` : '';
+  return `p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, max ${times.at(-1)!.toFixed(0)} ms (${wallS.toFixed(1)} s wall)${failed}`;
+}
+
+/**
+ * Starts the part; a connection the server closed as it was reused (ECONNRESET under load) is tried
+ * again, and a retry that finds the part started (409) counts as started.
+ */
+async function createPart(apiUrl: string, id: string, run: string, attempt = 1): Promise<void> {
+  try {
+    const response = await fetch(`${apiUrl}/parts`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ id, lifecycle: 'part-basic', params: { batch: run } }),
+    });
+    if (response.status === 201 || (attempt > 1 && response.status === 409)) return void (await response.arrayBuffer());
+    throw new Error(`create ${id}: ${response.status} ${await response.text()}`);
+  } catch (error) {
+    if (attempt < 5 && (error as { cause?: { code?: string } }).cause?.code === 'ECONNRESET')
+      return createPart(apiUrl, id, run, attempt + 1);
+    throw error;
+  }
 }
 
 /** A list whose every new line is printed at once (a long run shows its progress). */
@@ -74,12 +122,7 @@ async function main(): Promise<void> {
         while (next < parts) {
           const index = next++;
           const id = ids[index]!;
-          const response = await fetch(`${stack.apiUrl}/parts`, {
-            method: 'POST',
-            headers: { ...auth, 'content-type': 'application/json' },
-            body: JSON.stringify({ id, lifecycle: 'part-basic', params: { batch: run } }),
-          });
-          if (response.status !== 201) throw new Error(`create ${id}: ${response.status} ${await response.text()}`);
+          await createPart(stack.apiUrl, id, run);
           if ((index + 1) % 500 === 0) lines.push(memoryLine(`${index + 1} parts started`));
         }
       }),
@@ -98,30 +141,17 @@ async function main(): Promise<void> {
     lines.push(`  ${parts} parts minted and waiting after ${startS.toFixed(1)} s (${(parts / startS).toFixed(1)} parts/s)`);
     lines.push(memoryLine('all in flight'));
 
-    // Concurrent reads of the waiting parts, each id once (then round again when reads > parts).
-    const times: number[] = [];
-    const failures = new Map<string, number>();
-    const r0 = performance.now();
-    await Promise.all(
-      Array.from({ length: reads }, async (_, index) => {
-        const t = performance.now();
-        try {
-          const response = await fetch(`${stack.apiUrl}/parts/${ids[index % parts]}`, { headers: auth });
-          await response.arrayBuffer();
-          if (response.status !== 200) throw new Error(`status ${response.status}`);
-        } catch (error) {
-          const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-          failures.set(cause, (failures.get(cause) ?? 0) + 1);
-        }
-        times.push(performance.now() - t);
-      }),
-    );
-    const wallS = (performance.now() - r0) / 1000;
-    times.sort((a, b) => a - b);
-    lines.push(
-      `  ${reads} concurrent GET /parts/{id}: p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, max ${times.at(-1)!.toFixed(0)} ms (${wallS.toFixed(1)} s wall)${failures.size ? `, failed: ${JSON.stringify(Object.fromEntries(failures))}` : ''}`,
-    );
+    // Concurrent reads of the waiting parts: each once, the same again, then a burst on a few parts.
+    const hot = Math.min(20, parts);
+    for (const [label, pick] of [
+      [`${reads} concurrent GET /parts/{id}, ${Math.min(reads, parts)} parts`, (index: number) => ids[index % parts]!],
+      ['the same again', (index: number) => ids[index % parts]!],
+      [`${reads} concurrent GET /parts/{id}, ${hot} parts`, (index: number) => ids[index % hot]!],
+    ] as const) {
+      lines.push(`  ${label}: ${await concurrentReads(stack.apiUrl, reads, pick)}`);
+    }
     lines.push(memoryLine('after reads'));
+    if (process.env.BENCH_READ_SOURCES) await readSources(stack, ids, reads, lines);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     global.gc?.();
     lines.push(memoryLine('idle 10 s later'));
@@ -129,6 +159,29 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     await stack.stop();
     await bench.cleanup();
+  }
+}
+
+/** Where a part read's time goes: the same concurrent reads, one source at a time. */
+async function readSources(stack: Stack, ids: string[], n: number, lines: { push(line: string): void }) {
+  const sources: Array<[string, (id: string) => Promise<unknown>]> = [
+    ['Temporal describe', (id) => stack.client.workflow.getHandle(id).describe()],
+    ['Temporal query', (id) => stack.client.workflow.getHandle(id).query(PART_RUN_STATE_QUERY)],
+    ['SQL part record', (id) => getPartRecord(stack.core.database.db, id)],
+  ];
+  for (const [name, read] of sources) {
+    const times: number[] = [];
+    await Promise.all(
+      Array.from({ length: n }, async (_, index) => {
+        const t = performance.now();
+        await read(ids[index % ids.length]!);
+        times.push(performance.now() - t);
+      }),
+    );
+    times.sort((a, b) => a - b);
+    lines.push(
+      `    ${n} concurrent ${name.padEnd(18)} p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms`,
+    );
   }
 }
 
