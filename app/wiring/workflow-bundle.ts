@@ -25,8 +25,9 @@ export async function buildWorkflowBundle(workflowsPath: string): Promise<string
 }
 
 async function bundleToFile(workflowsPath: string, outFile: string): Promise<void> {
-  const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: undefined });
+  const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
+  // Warnings and errors only: webpack's progress is noise in the parent's output.
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
   writeFileSync(outFile, code);
 }
 
