@@ -80,12 +80,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       close: () => pool.end(),
     };
   }
-  const client = await PGlite.create({
-    ...(options.pgliteDir ? { dataDir: options.pgliteDir } : {}),
-    // PGlite runs in this process's memory: PostgreSQL's default 128 MB of shared buffers cost about
-    // 100 MiB of its resident memory; the data it would cache is in memory already (or on a local disk).
-    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
-  });
+  const client = await PGlite.create(options.pgliteDir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
