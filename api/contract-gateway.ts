@@ -17,7 +17,7 @@ import { actingParticipant, API_ROLES, roleRequired } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 import { blockNumberQuery, toBlockQuery } from './input-limits.js';
-import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
+import { idempotent, IdempotencyKeyHeader } from './idempotency.js';
 
 const abiItem = z
   .object({ type: z.enum(['function', 'event', 'error', 'constructor', 'fallback', 'receive']) })
@@ -186,7 +186,7 @@ const routes = {
     path: '/{name}/invoke/{method}',
     tags,
     summary: 'Send a transaction to a function, signed by the calling participant; answers once it is mined',
-    description: `${perContract} With an Idempotency-Key, a repeat answers with the first one's receipt and sends nothing.`,
+    description: `${perContract} With an Idempotency-Key, a repeat (even one sent at the same moment) answers with the first one's receipt and sends nothing.`,
     request: { params: methodParams, headers: IdempotencyKeyHeader, body: jsonBody(callBody) },
     responses: {
       200: jsonResponse(ContractReceiptSchema, 'The mined transaction with its decoded events'),
@@ -197,7 +197,10 @@ const routes = {
         ],
         401,
         [404, 'No such contract or function'],
-        [409, 'The transaction would revert (`contract_reverted`, its custom error decoded in `details`)'],
+        [
+          409,
+          'The transaction would revert (`contract_reverted`, its custom error decoded in `details`), or a request with this Idempotency-Key is still running (`idempotency_key_in_use`, with Retry-After)',
+        ],
         [
           422,
           'The calling participant cannot pay for gas (`insufficient_funds`), or the Idempotency-Key was used for another request (`idempotency_key_reused`)',
@@ -247,7 +250,7 @@ export function contractRoutes(deps: ApiDeps) {
     const { name, method } = c.req.valid('param');
     const contract = await getContract(db, chain.chainId, name);
     const body = c.req.valid('json');
-    return c.json(await invokeContract(deps, contract, method, body, actingParticipant(c), await idempotencyKeyOf(c, db)), 200);
+    return idempotent(c, db, async (key) => c.json(await invokeContract(deps, contract, method, body, actingParticipant(c), key), 200));
   });
 
   app.openapi(routes.events, async (c) => {

@@ -18,7 +18,7 @@ import type { ApiDeps } from './deps.js';
 import { CodedError } from '../domain/errors/coded-error.js';
 import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
-import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
+import { idempotent, IdempotencyKeyHeader } from './idempotency.js';
 
 const transferBody = z
   .object({ to: z.string().min(1).openapi({ description: 'The participant to hand the part to', example: 'acme-assembly' }) })
@@ -80,7 +80,10 @@ const routes = {
         401,
         [403, 'The caller does not hold the part (`not_holder`)'],
         [404, 'No such part'],
-        [409, 'The part is not on chain yet, bundled, assembled or decommissioned'],
+        [
+          409,
+          'The part is not on chain yet, bundled, assembled or decommissioned, or a request with this Idempotency-Key is still running (`idempotency_key_in_use`, with Retry-After)',
+        ],
         [
           422,
           'No such participant to hand it to (`unknown_participant`), or the Idempotency-Key was used for another request (`idempotency_key_reused`)',
@@ -101,7 +104,10 @@ const routes = {
         401,
         [403, 'The caller does not hold the part (`not_holder`)'],
         [404, 'No such part'],
-        [409, 'The part is not on chain yet, bundled, assembled or already decommissioned'],
+        [
+          409,
+          'The part is not on chain yet, bundled, assembled or already decommissioned, or a request with this Idempotency-Key is still running (`idempotency_key_in_use`, with Retry-After)',
+        ],
         [422, 'The Idempotency-Key was used for another request (`idempotency_key_reused`)'],
       ),
     },
@@ -119,7 +125,10 @@ const routes = {
         401,
         [403, 'The caller is not an accepted certifier (`not_a_certifier`)'],
         [404, 'No such part'],
-        [409, 'The part is not on chain yet, or the certificate exists or its document is anchored elsewhere'],
+        [
+          409,
+          'The part is not on chain yet, or the certificate exists or its document is anchored elsewhere, or a request with this Idempotency-Key is still running (`idempotency_key_in_use`, with Retry-After)',
+        ],
         [
           422,
           'No such document in the vault (`unknown_document`), one the caller did not send (`document_not_yours`), or an Idempotency-Key used for another request (`idempotency_key_reused`)',
@@ -132,8 +141,8 @@ const routes = {
 export function ledgerActionRoutes(deps: ApiDeps) {
   const { db } = deps;
   const app = apiRouter();
-  const run = async (c: Context, partId: string, action: LedgerAction) =>
-    runLedgerAction(deps, actingParticipant(c), partId, action, await idempotencyKeyOf(c, db));
+  const run = (c: Context, partId: string, action: LedgerAction) =>
+    idempotent(c, db, async (key) => c.json(await runLedgerAction(deps, actingParticipant(c), partId, action, key), 200));
 
   app.openapi(routes.transfer, async (c) => {
     const { to } = c.req.valid('json');
@@ -142,14 +151,15 @@ export function ledgerActionRoutes(deps: ApiDeps) {
         { field: 'to', message: `unknown participant "${to}"` },
       ]);
     }
-    return c.json(await run(c, c.req.valid('param').id, { action: 'transfer', to }), 200);
+    return run(c, c.req.valid('param').id, { action: 'transfer', to });
   });
 
-  app.openapi(routes.decommission, async (c) => c.json(await run(c, c.req.valid('param').id, { action: 'decommission' }), 200));
+  app.openapi(routes.decommission, async (c) => run(c, c.req.valid('param').id, { action: 'decommission' }));
 
   app.openapi(routes.certificate, async (c) => {
     const body = c.req.valid('json');
-    return c.json(await attachCertificate(deps, actingParticipant(c), c.req.valid('param').id, body, await idempotencyKeyOf(c, db)), 200);
+    const partId = c.req.valid('param').id;
+    return idempotent(c, db, async (key) => c.json(await attachCertificate(deps, actingParticipant(c), partId, body, key), 200));
   });
 
   return app;

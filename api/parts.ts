@@ -11,7 +11,7 @@ import { CodedError } from '../domain/errors/coded-error.js';
 import { Errors } from '../domain/errors/catalogue.js';
 import { apiRouter, errors, jsonBody, jsonResponse, route } from './openapi.js';
 import { versionNumber } from './input-limits.js';
-import { idempotencyKeyOf, IdempotencyKeyHeader } from './idempotency.js';
+import { idempotent, IdempotencyKeyHeader } from './idempotency.js';
 import { partCommands } from '../domain/commands/parts.js';
 import type { PartCommands } from '../domain/commands/parts.js';
 import { readPart } from '../domain/commands/part-view.js';
@@ -322,33 +322,35 @@ function operatorRoutes(app: PartsRouter, { db, temporal }: ApiDeps) {
     const body = c.req.valid('json');
     const { id, stepId: step } = c.req.valid('param');
     const decision = { action: 'retry' as const, step, actor: actingParticipant(c).id, ...body };
-    await sendDecision(ops, id, decision, await idempotencyKeyOf(c, db));
-    return c.json({ id, step, action: 'retry' as const, ...(body.params ? { params: body.params } : {}) }, 200);
+    return idempotent(c, db, async (key) => {
+      await sendDecision(ops, id, decision, key);
+      return c.json({ id, step, action: 'retry' as const, ...(body.params ? { params: body.params } : {}) }, 200);
+    });
   });
 
   app.openapi(routes.skip, async (c) => {
     const { reason } = c.req.valid('json');
     const { id, stepId: step } = c.req.valid('param');
-    await sendDecision(ops, id, { action: 'skip', step, reason, actor: actingParticipant(c).id }, await idempotencyKeyOf(c, db));
-    return c.json({ id, step, action: 'skip' as const }, 200);
+    return idempotent(c, db, async (key) => {
+      await sendDecision(ops, id, { action: 'skip', step, reason, actor: actingParticipant(c).id }, key);
+      return c.json({ id, step, action: 'skip' as const }, 200);
+    });
   });
 
   app.openapi(routes.abort, async (c) => {
     const { reason } = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const accepted = await sendDecision(
-      ops,
-      id,
-      { action: 'abort', reason, actor: actingParticipant(c).id },
-      await idempotencyKeyOf(c, db),
-    );
-    return c.json({ id, step: accepted.step, action: 'abort' as const }, 200);
+    return idempotent(c, db, async (key) => {
+      const accepted = await sendDecision(ops, id, { action: 'abort', reason, actor: actingParticipant(c).id }, key);
+      return c.json({ id, step: accepted.step, action: 'abort' as const }, 200);
+    });
   });
 
   app.openapi(routes.reset, async (c) => {
     const body = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const result = await resetPart(ops, id, { ...body, actor: actingParticipant(c).id, requestId: await idempotencyKeyOf(c, db) });
-    return c.json(result, 200);
+    return idempotent(c, db, async (key) =>
+      c.json(await resetPart(ops, id, { ...body, actor: actingParticipant(c).id, requestId: key }), 200),
+    );
   });
 }

@@ -668,6 +668,10 @@ export const deployments = pgTable('deployments', {
  * used each (SHA-256 of method, path and canonical body): a key sent again with another request is
  * refused (`idempotency_key_reused`), not answered with the first request's result. Kept as long as
  * the actions' own deduplication (Temporal update ids, chain write keys), which is for good.
+ *
+ * The row is inserted before the work starts, so it is also the reservation: `holder` names the
+ * request doing the work until `lockedUntil` (renewed while it runs; a crashed holder's lapses and
+ * the key is free again). Once the work succeeds its response is stored and every repeat replays it.
  */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
@@ -677,7 +681,16 @@ export const idempotencyKeys = pgTable(
     fingerprint: text('fingerprint').notNull(),
     method: text('method').notNull(),
     path: text('path').notNull(),
+    /** The request that holds the key while it works (null when none does). */
+    holder: text('holder'),
+    /** When the holder's reservation lapses unless renewed (null when none holds it). */
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    /** The first successful response, replayed to every repeat (null until there is one). */
+    responseStatus: integer('response_status'),
+    responseContentType: text('response_content_type'),
+    responseBody: text('response_body'),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.participantId, t.key] })],
 );

@@ -7,6 +7,7 @@ import type { TemporalConfig } from '../config/temporal.js';
 import { createActivities } from '../../activities/index.js';
 import type { ActivityDeps } from '../../activities/index.js';
 import { stepFailureLogging } from '../../activities/step-failure-log.js';
+import { buildWorkflowBundle } from './workflow-bundle.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,7 +22,7 @@ export async function connectTemporalClient(config: TemporalConfig): Promise<Cli
 }
 
 export interface WorkerSource {
-  /** A pre-built workflow bundle (tests build one per run); otherwise workflows/ is bundled now. */
+  /** A pre-built workflow bundle (tests build one per run); otherwise workflows/ is bundled now, in a child process. */
   workflowBundlePath?: string;
 }
 
@@ -34,6 +35,7 @@ export interface RunningWorker {
 
 /** Creates and runs a worker serving the part workflows and activities. */
 export async function startWorker(config: TemporalConfig, deps: ActivityDeps, source: WorkerSource = {}): Promise<RunningWorker> {
+  const codePath = source.workflowBundlePath ?? (await buildWorkflowBundle(require.resolve('../../workflows/index.ts')));
   const connection = await NativeConnection.connect(connectionOptions(config));
   const options: WorkerOptions = {
     connection,
@@ -46,9 +48,7 @@ export async function startWorker(config: TemporalConfig, deps: ActivityDeps, so
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     shutdownGraceTime: config.worker.shutdownGraceTime,
-    ...(source.workflowBundlePath
-      ? { workflowBundle: { codePath: source.workflowBundlePath } }
-      : { workflowsPath: require.resolve('../../workflows/index.ts') }),
+    workflowBundle: { codePath },
   };
   let worker: Worker;
   try {

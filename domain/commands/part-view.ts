@@ -10,6 +10,7 @@ import type { OwnershipRow, PartRecord } from '../../db/parts.js';
 import { tokenIdOf } from '../chain/part-registry.js';
 import { PART_RUN_STATE_QUERY, PART_WORKFLOW_TYPE } from '../../workflows/part-types.js';
 import type { PartRunState } from '../../workflows/part-types.js';
+import { BoundedCache, SharedReads } from './read-sharing.js';
 import { describeIfExists } from './workflow-handles.js';
 
 export interface PartViewDeps {
@@ -31,14 +32,43 @@ interface PartSources {
   actions: OperatorActionRow[];
 }
 
-/** The part's view, or undefined when neither the mirror nor Temporal knows the part. */
-export async function readPart(deps: PartViewDeps, id: string): Promise<PartView | undefined> {
+/**
+ * The part's view, or undefined when neither the mirror nor Temporal knows the part. Concurrent
+ * reads of one part share one read (a burst of 1,000 GETs of a part costs one describe, one query
+ * and one set of SQL reads, not 1,000 that queue behind each other).
+ */
+export function readPart(deps: PartViewDeps, id: string): Promise<PartView | undefined> {
+  return sharingOf(deps.temporal).views.run(id, () => readPartNow(deps, id));
+}
+
+/** Per Temporal client (one per stack): the reads in flight and the live states known. */
+interface Sharing {
+  views: SharedReads<PartView | undefined>;
+  /** Live states by run id and history length: a workflow's state changes only with its history. */
+  states: BoundedCache<PartRunState>;
+}
+
+const sharings = new WeakMap<Client, Sharing>();
+
+/** Enough live states for every workflow a worker caches; each is a few KiB. */
+const LIVE_STATES_KEPT = 2_000;
+
+function sharingOf(temporal: Client): Sharing {
+  let sharing = sharings.get(temporal);
+  if (!sharing) {
+    sharing = { views: new SharedReads(), states: new BoundedCache(LIVE_STATES_KEPT) };
+    sharings.set(temporal, sharing);
+  }
+  return sharing;
+}
+
+async function readPartNow(deps: PartViewDeps, id: string): Promise<PartView | undefined> {
   const { db, temporal } = deps;
   const handle = temporal.workflow.getHandle(id);
   // Live state first, SQL after: activities write SQL before they finish, so the mirror read
   // afterwards is never older than the state the workflow reported.
   const description = await describeIfExists(handle);
-  const live = await liveState(handle, description);
+  const live = await liveState(handle, description, sharingOf(temporal).states);
   const record = await getPartRecord(db, id);
   if (!record && !description) return undefined;
   const [owner, actions] = await Promise.all([
@@ -48,12 +78,23 @@ export async function readPart(deps: PartViewDeps, id: string): Promise<PartView
   return partView({ id, description, live, record, owner, actions });
 }
 
-/** The running part workflow's own state (undefined once it has ended, or if the query fails). */
-async function liveState(handle: WorkflowHandle, description: Description | undefined): Promise<PartRunState | undefined> {
-  const running = description?.status.name === 'RUNNING';
-  return running && description.type === PART_WORKFLOW_TYPE
-    ? await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined)
-    : undefined;
+/**
+ * The running part workflow's own state (undefined once it has ended, or if the query fails). The
+ * query is a workflow task on the worker; the state it answers is a function of the history, so an
+ * answer for the same run and history length is reused instead of asking again.
+ */
+async function liveState(
+  handle: WorkflowHandle,
+  description: Description | undefined,
+  states: BoundedCache<PartRunState>,
+): Promise<PartRunState | undefined> {
+  if (description?.status.name !== 'RUNNING' || description.type !== PART_WORKFLOW_TYPE) return undefined;
+  const key = `${description.runId}:${description.historyLength}`;
+  const known = states.get(key);
+  if (known) return known;
+  const state = await handle.query<PartRunState>(PART_RUN_STATE_QUERY).catch(() => undefined);
+  if (state) states.set(key, state);
+  return state;
 }
 
 // The key order here is the response's key order.

@@ -29,6 +29,7 @@ export const Errors = catalogue({
   invalid_header: [400, '{problems}'],
   invalid_idempotency_key: [400, '{problems}'],
   idempotency_key_reused: [422, 'Idempotency-Key "{key}" was used {what}; a new request needs a new key'],
+  idempotency_key_in_use: [409, 'Idempotency-Key "{key}" belongs to a request that is still running; try again in {retryAfter} s'],
   invalid_last_event_id: [400, '{problems}'],
   invalid_cursor: [400, 'cursor: pass back the nextCursor of the previous page'],
   invalid_multipart: [400, '{problem}'],

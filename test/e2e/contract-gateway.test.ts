@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import solc from 'solc';
+import { sql } from 'drizzle-orm';
 import { createWalletClient, http } from 'viem';
 import type { Abi, Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -286,5 +287,36 @@ describe('contract gateway', () => {
     expect(repeat.status).toBe(200);
     expect(repeat.body.txHash).toBe(first.body.txHash);
     expect(await count()).toBe(before);
+  });
+
+  it('sends one transaction per key when each pair of identical requests with one Idempotency-Key arrives at once', async () => {
+    const count = async () => Number((await buyer.api.call('POST', `/contracts/${name}/query/count`, {})).body.output._0);
+    const before = await count();
+    const run = Date.now().toString(36);
+    const pairs = await Promise.all(
+      Array.from({ length: 10 }, (_, index) => {
+        const send = () =>
+          buyer.api.call(
+            'POST',
+            `/contracts/${name}/invoke/place`,
+            { input: { order: order(String(20 + index)) } },
+            { headers: { 'idempotency-key': `pair-${run}-${index}` } },
+          );
+        return Promise.all([send(), send()]);
+      }),
+    );
+    for (const [first, second] of pairs) {
+      expect(first.status).toBe(200);
+      expect(second.status).toBe(200);
+      expect(second.body).toEqual(first.body);
+    }
+    expect(new Set(pairs.map(([first]) => first.body.txHash)).size).toBe(10);
+    // On chain: ten orders placed, not twenty.
+    expect(await count()).toBe(before + 10);
+    // One recorded transaction per key.
+    const { rows } = (await stack.core.database.db.execute(
+      sql`select count(*)::int as n from chain_txs where key like ${`gateway:${name}:${buyer.id}:pair-${run}-%`}`,
+    )) as unknown as { rows: { n: number }[] };
+    expect(rows[0]!.n).toBe(10);
   });
 });

@@ -1,0 +1,6 @@
+ALTER TABLE "idempotency_keys" ADD COLUMN "holder" text;--> statement-breakpoint
+ALTER TABLE "idempotency_keys" ADD COLUMN "locked_until" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "idempotency_keys" ADD COLUMN "response_status" integer;--> statement-breakpoint
+ALTER TABLE "idempotency_keys" ADD COLUMN "response_content_type" text;--> statement-breakpoint
+ALTER TABLE "idempotency_keys" ADD COLUMN "response_body" text;--> statement-breakpoint
+ALTER TABLE "idempotency_keys" ADD COLUMN "updated_at" timestamp with time zone DEFAULT now() NOT NULL;
