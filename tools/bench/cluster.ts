@@ -112,6 +112,22 @@ async function deploy(env: NodeJS.ProcessEnv, logDir: string): Promise<void> {
 /** Messages a node or the sender gives when two senders use one nonce. */
 const NONCE_CONFLICT = /nonce too low|nonce has already been used|replacement transaction underpriced|already known|NonceTooLow/i;
 
+/**
+ * One line per send the node refused for its nonce: viem prints an error and its cause, each with the
+ * request body and its `Details`, so refusals are told apart by the signed transaction they carried.
+ */
+export function nonceConflicts(log: string): string[] {
+  const refused = new Map<string, string>();
+  let rawTx = '';
+  log.split('\n').forEach((line, index) => {
+    const body = /eth_sendRawTransaction","params":\["(0x[0-9a-f]+)"/.exec(line);
+    if (body) rawTx = body[1]!;
+    const conflict = NONCE_CONFLICT.exec(line);
+    if (conflict) refused.set(rawTx || `line ${index}`, `${conflict[0]}${rawTx ? ` (signed tx ${rawTx.slice(0, 18)}…)` : ''}`);
+  });
+  return [...refused.values()];
+}
+
 export async function startCluster(workers: number, extraEnv: NodeJS.ProcessEnv, log: (line: string) => void): Promise<BenchTarget> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -119,11 +135,13 @@ export async function startCluster(workers: number, extraEnv: NodeJS.ProcessEnv,
     stops.length = 0;
   };
   try {
-    const baseUrl = process.env.DATABASE_URL ?? 'postgresql://127.0.0.1:5432/test';
+    const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
     const database = await createScratchDatabase(baseUrl, 'tracewell_bench');
     stops.push(database.drop);
-    const scratchDir = mkdtempSync(join(tmpdir(), 'tracewell-bench-cluster-'));
-    stops.push(async () => rmSync(scratchDir, { recursive: true, force: true }));
+    // The key store goes with the run; the processes' logs stay for a look afterwards.
+    const keysDir = mkdtempSync(join(tmpdir(), 'tracewell-bench-keys-'));
+    stops.push(async () => rmSync(keysDir, { recursive: true, force: true }));
+    const scratchDir = mkdtempSync(join(tmpdir(), 'tracewell-bench-logs-'));
 
     const services: RunningService[] = [];
     stops.push(async () => {
@@ -156,7 +174,7 @@ export async function startCluster(workers: number, extraEnv: NodeJS.ProcessEnv,
       CHAIN_MNEMONIC: DEV_MNEMONIC,
       TEMPORAL_ADDRESS: `${ip}:${temporalPort}`,
       AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(azuritePort),
-      TRACEWELL_KEYSTORE_DIR: join(scratchDir, 'keys'),
+      TRACEWELL_KEYSTORE_DIR: keysDir,
       TRACEWELL_KEYSTORE_PASSPHRASE: 'bench',
       TRACEWELL_KEYSTORE_SCRYPT_N: '1024',
       TRACEWELL_ADMIN_API_KEY: BENCH_ADMIN_API_KEY,
@@ -211,12 +229,7 @@ export async function startCluster(workers: number, extraEnv: NodeJS.ProcessEnv,
         ...services.map((service) => ({ role: service.name, pid: service.pid })),
       ],
       nonceConflictLines: () =>
-        workerProcesses.flatMap((worker) =>
-          readFileSync(worker.logFile, 'utf8')
-            .split('\n')
-            .filter((line) => NONCE_CONFLICT.test(line))
-            .map((line) => `${worker.role}: ${line}`),
-        ),
+        workerProcesses.flatMap((worker) => nonceConflicts(readFileSync(worker.logFile, 'utf8')).map((line) => `${worker.role}: ${line}`)),
       stop,
     };
   } catch (error) {

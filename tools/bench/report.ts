@@ -159,7 +159,7 @@ export function printReport(report: Report): boolean {
     failed ||= !ok;
     lines.push(
       `  ${modeName(run)}: ${ok ? 'ok' : 'FAILED'}: completed ${checks.completed}/${parts}; exactly one PartRegistered on chain ${checks.registeredOnce}/${parts}` +
-        ` (${checks.registeredTwice} duplicated); nonce conflicts ${conflicts} (${chain.replaced} chain_txs replaced, ${checks.nonceConflictLines.length} worker log lines)` +
+        ` (${checks.registeredTwice} duplicated); nonce conflicts ${conflicts} (${chain.replaced} chain_txs replaced, ${checks.nonceConflictLines.length} sends refused for their nonce in the worker logs)` +
         `; reverted transactions ${chain.reverted}`,
     );
     for (const line of checks.nonceConflictLines.slice(0, 5)) lines.push(`    ${line.slice(0, 200)}`);
