@@ -188,6 +188,7 @@ export function printReport(report: Report): boolean {
         `  peak RSS of the worker + API process ≤ 400 MiB (${modeName(run)}, ${parts} parts): ${mib(peak)} (${verdict((peak ?? Infinity) <= 400)})`,
       );
     }
+  lines.push(`  bench process peak RSS over the whole run (process.resourceUsage().maxRSS): ${mib(process.resourceUsage().maxRSS / 1024)}`);
   lines.push(`  uptime after: ${report.uptimeAfter}`);
   console.log(lines.join('\n'));
   return failed;
