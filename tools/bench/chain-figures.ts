@@ -15,6 +15,8 @@ export interface ChainFigures {
   /** chain_txs rows another transaction took the nonce of. */
   replaced: number;
   partEvents: number;
+  /** Write intents the sent transactions carry (chain_txs.items: 1 each until writes are batched). */
+  items: number;
   gasUsed: bigint;
 }
 
@@ -44,12 +46,13 @@ async function mirrored(query: Query, since: string, timeoutMs = 120_000): Promi
 export async function chainFigures(query: Query, chain: PublicClient, since: string): Promise<ChainFigures> {
   await mirrored(query, since);
   const txs = await query(
-    `select tx_hash, status from chain_txs where created_at >= '${since}'::timestamptz and status in ('mined', 'reverted', 'replaced')`,
+    `select tx_hash, status, items from chain_txs where created_at >= '${since}'::timestamptz and status in ('mined', 'reverted', 'replaced')`,
   );
   const [events] = await query(
     `select count(*)::int as n from ledger_events where tx_hash in (${phaseTxs(since)}) and cardinality(part_ids) > 0`,
   );
-  const sent = txs.filter((row) => row.status !== 'replaced').map((row) => row.tx_hash as Hex);
+  const sentRows = txs.filter((row) => row.status !== 'replaced');
+  const sent = sentRows.map((row) => row.tx_hash as Hex);
   let gasUsed = 0n;
   for (let i = 0; i < sent.length; i += 20) {
     const receipts = await Promise.all(sent.slice(i, i + 20).map((hash) => chain.getTransactionReceipt({ hash })));
@@ -60,6 +63,7 @@ export async function chainFigures(query: Query, chain: PublicClient, since: str
     reverted: txs.filter((row) => row.status === 'reverted').length,
     replaced: txs.filter((row) => row.status === 'replaced').length,
     partEvents: Number(events!.n),
+    items: sentRows.reduce((sum, row) => sum + Number(row.items), 0),
     gasUsed,
   };
 }

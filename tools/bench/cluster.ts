@@ -20,6 +20,7 @@ import { loadTemporalConfig } from '../../app/config/temporal.js';
 import type { TemporalConfig } from '../../app/config/temporal.js';
 import { connectTemporalClient } from '../../app/wiring/temporal-worker.js';
 import type { Query } from './chain-figures.js';
+import { nonceConflicts } from './nonce-conflicts.js';
 import { BENCH_ADMIN_API_KEY } from './support.js';
 
 /** One process of the run, for the peak-memory rows. */
@@ -107,25 +108,6 @@ async function deploy(env: NodeJS.ProcessEnv, logDir: string): Promise<void> {
   const code = await new Promise<number | null>((resolve) => cli.child.once('exit', resolve));
   await cli.stop();
   if (code !== 0) throw new Error(`tracewell deploy exited with ${code}:\n${cli.output()}`);
-}
-
-/** Messages a node or the sender gives when two senders use one nonce. */
-const NONCE_CONFLICT = /nonce too low|nonce has already been used|replacement transaction underpriced|already known|NonceTooLow/i;
-
-/**
- * One line per send the node refused for its nonce: viem prints an error and its cause, each with the
- * request body and its `Details`, so refusals are told apart by the signed transaction they carried.
- */
-export function nonceConflicts(log: string): string[] {
-  const refused = new Map<string, string>();
-  let rawTx = '';
-  log.split('\n').forEach((line, index) => {
-    const body = /eth_sendRawTransaction","params":\["(0x[0-9a-f]+)"/.exec(line);
-    if (body) rawTx = body[1]!;
-    const conflict = NONCE_CONFLICT.exec(line);
-    if (conflict) refused.set(rawTx || `line ${index}`, `${conflict[0]}${rawTx ? ` (signed tx ${rawTx.slice(0, 18)}…)` : ''}`);
-  });
-  return [...refused.values()];
 }
 
 export async function startCluster(workers: number, extraEnv: NodeJS.ProcessEnv, log: (line: string) => void): Promise<BenchTarget> {
