@@ -13,7 +13,10 @@ export function peakRssMiB(pid: number): number | undefined {
   }
 }
 
-/** Sets the process's peak RSS back to its current RSS (Linux 4.0+; a no-op where refused). */
+/**
+ * Sets the process's peak RSS back to its current RSS (Linux 4.0+; a no-op where refused). For the
+ * bench process this also resets what process.resourceUsage().maxRSS reads (the same high-water mark).
+ */
 export function resetPeakRss(pid: number): void {
   try {
     writeFileSync(`/proc/${pid}/clear_refs`, '5');

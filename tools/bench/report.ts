@@ -143,7 +143,6 @@ export function printReport(report: Report): boolean {
     ...checks.lines,
     '',
     ...targetLines(report),
-    `  bench process peak RSS over the whole run (process.resourceUsage().maxRSS): ${mib(process.resourceUsage().maxRSS / 1024)}`,
     `  uptime after: ${report.uptimeAfter}`,
   ];
   console.log(lines.join('\n'));
