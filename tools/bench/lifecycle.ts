@@ -1,165 +1,161 @@
-// `npm run bench [-- --parts 200 --concurrency 20]`: drives parts through the whole slice over HTTP
-// on the embedded stack (part-basic: create → mint → await sale → transfer, each part a workflow with
-// real chain writes) and
-// prints throughput, lifecycle latency percentiles and peak memory, and the SQL mirror's lag behind the
-// chain under that load. A benchmark, not a test.
+// `npm run bench [-- --parts 200 --concurrency 20 --batch both --workers N]`: drives part-basic parts
+// (create → mint → await `sold` → transfer) over HTTP and shows the limit beside the result, in one
+// run. On each stack it starts, it first runs the bare baseline (bare-workflow.ts: the same shape,
+// activities that do nothing, started by a Temporal client) on the same Temporal server at the same
+// concurrency, then the Tracewell phase; it prints both rates and their ratio, latency, part events
+// per transaction and gas per part event (from the phase's receipts and mirrored events), the peak
+// RSS of every process per phase, and checks: every part completed, one PartRegistered per part, no
+// nonce conflicts. `--batch on|off|both` sets LEDGER_BATCH_MAX_ITEMS (off = 1, one transaction per
+// write; both = one stack each, batched first). `--workers N` runs Tracewell as separate processes on
+// PostgreSQL (N workers, API, listener). A benchmark, not a test.
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { inArray, sql } from 'drizzle-orm';
-import { createWalletClient, http, zeroHash } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
-import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
-import { ledgerEvents } from '../../db/schema.js';
-import { DEV_MNEMONIC } from '../../app/devstack/services.js';
-import { REGISTRAR_KEY_REF } from '../../domain/participants/keystore.js';
-import { REGISTRAR_ROLE } from '../../domain/chain/part-registry.js';
-import type { Stack } from '../../app/wiring/stack.js';
-import { stopOnSignal } from '../../app/wiring/shutdown.js';
-import { freePortStackConfig, startStack } from '../../app/wiring/stack.js';
-import { BENCH_ADMIN_API_KEY, benchEnvironment, percentile, runBenchmark } from './support.js';
+import { runBarePhase } from './bare.js';
+import { chainFigures, databaseNow, registrationsOnChain } from './chain-figures.js';
+import type { ChainFigures, Query } from './chain-figures.js';
+import { startCluster } from './cluster.js';
+import type { BenchTarget } from './cluster.js';
+import { startEmbedded } from './embedded.js';
+import { peakRssMiB, resetPeakRss } from './process-memory.js';
+import { BENCH_ADMIN_API_KEY, runBenchmark, runParts } from './support.js';
+import type { PhaseResult } from './support.js';
+import { printReport } from './report.js';
+import type { StackRun } from './report.js';
 
 const { values } = parseArgs({
   options: {
     parts: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '20' },
+    batch: { type: 'string', default: 'both' },
+    workers: { type: 'string', default: '0' },
   },
 });
 const parts = Number(values.parts);
 const concurrency = Number(values.concurrency);
+const workers = Number(values.workers);
+const batch = values.batch!;
+if (!['on', 'off', 'both'].includes(batch)) throw new Error(`--batch ${batch}: on, off or both`);
+if (!(parts > 0 && concurrency > 0 && workers >= 0)) throw new Error('--parts and --concurrency must be positive, --workers 0 or more');
+
+const log = (line: string) => console.error(`[bench] ${line}`);
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_API_KEY}` },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
+    signal: AbortSignal.timeout(120_000),
   }).catch((error: unknown) => {
     throw new Error(`POST ${url} failed: ${(error as Error).message}`);
   });
   return { status: response.status, body: await response.json() };
 }
 
-async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const bench = await benchEnvironment();
-  const { config, temporal } = freePortStackConfig(bench.env);
+/** The Tracewell phase: each part created and its sale signalled over HTTP, then its workflow awaited. */
+async function tracewellPhase(target: BenchTarget, run: string): Promise<{ result: PhaseResult; completed: number; since: string }> {
+  let completed = 0;
+  const lifecycle = async (index: number): Promise<void> => {
+    const id = `urn:${run}:part:${index}`;
+    const created = await post(`${target.apiUrl}/parts`, { id, lifecycle: 'part-basic', params: { batch: `b-${index}` } });
+    if (created.status !== 201) throw new Error(`create ${id}: ${created.status} ${JSON.stringify(created.body)}`);
+    const sold = await post(`${target.apiUrl}/parts/${id}/signals/sold`, { buyer: 'northwind-logistics' });
+    if (sold.status !== 202) throw new Error(`sold ${id}: ${sold.status} ${JSON.stringify(sold.body)}`);
+    const state = (await target.client.workflow.getHandle(id).result()) as { status: string };
+    if (state.status === 'completed' && index >= 0) completed += 1;
+  };
+  await lifecycle(-1); // warm-up: workflow cache, connections, JIT; its transactions are not counted
+  const since = await databaseNow(target.query);
+  const result = await runParts(parts, concurrency, lifecycle);
+  return { result, completed, since };
+}
+
+/** Peak RSS (MiB) of each of the target's processes since the last reset. */
+function peaks(target: BenchTarget): Map<string, number | undefined> {
+  return new Map(target.processes().map((p) => [p.role, peakRssMiB(p.pid)]));
+}
+
+function resetPeaks(target: BenchTarget): void {
+  for (const p of target.processes()) resetPeakRss(p.pid);
+}
+
+/** For each workflow transaction of the phase: from its receipt (recorded as mined) to its first mirrored row. */
+async function writeLag(query: Query, since: string): Promise<number[]> {
+  const rows = await query(`
+    select extract(epoch from (min(e.mirrored_at) - c.updated_at)) * 1000 as lag
+    from chain_txs c join ledger_events e on e.tx_hash = c.tx_hash
+    where c.status = 'mined' and c.created_at >= '${since}'::timestamptz
+    group by c.tx_hash, c.updated_at`);
+  return rows.map((row) => Number(row.lag)).sort((a, b) => a - b);
+}
+
+/** One stack: start it with the batch setting, bare phase, Tracewell phase, figures, stop. */
+async function runOnStack(mode: 'on' | 'off'): Promise<StackRun> {
+  // off: one transaction per write. on: the transaction manager's own default, or what the caller set.
+  const batchEnv: NodeJS.ProcessEnv = mode === 'off' ? { LEDGER_BATCH_MAX_ITEMS: '1' } : {};
+  const saved = process.env.LEDGER_BATCH_MAX_ITEMS;
+  if (mode === 'off') process.env.LEDGER_BATCH_MAX_ITEMS = '1';
   const startedAt = performance.now();
-  const stack = await startStack({ config, temporal, startTemporal: true });
-  stopOnSignal(stack.stop);
-  const startupMs = performance.now() - startedAt;
-  const run = `bench-${Date.now().toString(36)}`;
-
+  log(`starting the stack (--batch ${mode})`);
+  const target = workers > 0 ? await startCluster(workers, batchEnv, log) : await startEmbedded(batchEnv);
+  const startupS = (performance.now() - startedAt) / 1000;
   try {
-    // One part end to end on the part-basic lifecycle: create it and signal its sale at once (the
-    // part keeps the signal until its await step takes it), then wait for its workflow's result.
-    const lifecycle = async (index: number): Promise<number> => {
-      const id = `urn:${run}:part:${index}`;
-      const t0 = performance.now();
-      const created = await post(`${stack.apiUrl}/parts`, { id, lifecycle: 'part-basic', params: { batch: `b-${index}` } });
-      if (created.status !== 201) throw new Error(`create ${id}: ${created.status} ${JSON.stringify(created.body)}`);
-      const sold = await post(`${stack.apiUrl}/parts/${id}/signals/sold`, { buyer: 'northwind-logistics' });
-      if (sold.status !== 202) throw new Error(`sold ${id}: ${sold.status} ${JSON.stringify(sold.body)}`);
-      await stack.client.workflow.getHandle(id).result();
-      return performance.now() - t0;
+    const run = `bench-${Date.now().toString(36)}`;
+    log(`bare workflow phase: ${parts} parts, concurrency ${concurrency}`);
+    resetPeaks(target);
+    const bare = await runBarePhase(target.client, target.temporal, parts, concurrency);
+    const barePeaks = peaks(target);
+
+    log(`Tracewell phase: ${parts} parts, concurrency ${concurrency}`);
+    resetPeaks(target);
+    const tracewell = await tracewellPhase(target, run);
+    const tracewellPeaks = peaks(target);
+    log('reading receipts and mirrored events');
+    const chain: ChainFigures = await chainFigures(target.query, target.chain, tracewell.since);
+    const lag = await writeLag(target.query, tracewell.since);
+    const registrations = await registrationsOnChain(target.chain, target.registry, `urn:${run}:part:`);
+    const ids = Array.from({ length: parts }, (_, i) => `urn:${run}:part:${i}`);
+    return {
+      mode,
+      batchSetting: process.env.LEDGER_BATCH_MAX_ITEMS ?? '(default)',
+      description: target.description,
+      startupS,
+      bare,
+      tracewell: tracewell.result,
+      barePeaks,
+      tracewellPeaks,
+      chain,
+      lag,
+      checks: {
+        completed: tracewell.completed,
+        registeredOnce: ids.filter((id) => registrations.get(id) === 1).length,
+        registeredTwice: ids.filter((id) => (registrations.get(id) ?? 0) > 1).length,
+        nonceConflictLines: target.nonceConflictLines(),
+      },
     };
-
-    await lifecycle(-1); // warm-up: workflow cache, connections, JIT
-    const probe = await startLagProbe(stack, run);
-    const latencies: number[] = [];
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, parts) }, async () => {
-        while (next < parts) latencies.push(await lifecycle(next++));
-      }),
-    );
-    const elapsedS = (performance.now() - t0) / 1000;
-    latencies.sort((a, b) => a - b);
-    const polled = await probe.stop();
-    const written = await activityLag(stack);
-
-    const database = stack.core.database.kind;
-    console.log(
-      [
-        `Tracewell lifecycle benchmark: ${parts} parts, concurrency ${concurrency}, SQL ${database}, anvil automine`,
-        `  stack start-up      ${(startupMs / 1000).toFixed(1)} s`,
-        `  throughput          ${(parts / elapsedS).toFixed(1)} parts/s (${elapsedS.toFixed(1)} s; 2 chain writes per part)`,
-        `  lifecycle latency   p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms`,
-        `  mirror lag, listener poll (chain event to SQL row, ${polled.length} probe events, LEDGER_POLL_MS ${config.LEDGER_POLL_MS})`,
-        `                      p50 ${percentile(polled, 50).toFixed(0)} ms, p99 ${percentile(polled, 99).toFixed(0)} ms, max ${polled.at(-1)!.toFixed(0)} ms`,
-        `  mirror lag, workflow writes (receipt to SQL row, ${written.length} transactions)`,
-        `                      p50 ${percentile(written, 50).toFixed(0)} ms, p99 ${percentile(written, 99).toFixed(0)} ms, max ${written.at(-1)!.toFixed(0)} ms`,
-        `  peak RSS            ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (API + worker + SQL process)`,
-      ].join('\n'),
-    );
-  } catch (error) {
-    if (process.env.BENCH_KEEP_ON_FAILURE) {
-      console.error(`${(error as Error).message}\nstack kept for inspection: temporal at ${stack.temporalAddress}`);
-      await new Promise((resolve) => setTimeout(resolve, 600_000));
-    }
-    throw error;
   } finally {
-    await stack.stop();
-    await bench.cleanup();
+    await target.stop();
+    if (saved === undefined) delete process.env.LEDGER_BATCH_MAX_ITEMS;
+    else process.env.LEDGER_BATCH_MAX_ITEMS = saved;
   }
 }
 
-/**
- * Events no activity waits for, sent while the load runs: an outside registrar (an anvil account the
- * stack does not use) registers a part every 100 ms. Each event's lag is from its transaction being
- * mined (anvil automines before it answers the send) to its row in SQL, which only the listener's
- * polling loop writes.
- */
-async function startLagProbe(stack: Stack, run: string) {
-  const { core } = stack;
-  const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 19 });
-  await core.txSender.send({
-    key: `bench-probe-registrar:${account.address}:${core.registry.address}`,
-    account: await core.keys.account(REGISTRAR_KEY_REF),
-    to: core.registry.address,
-    data: core.registry.grantRoleCall(REGISTRAR_ROLE, account.address),
-    abi: partRegistryAbi,
-    isDone: async () => false,
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const uptimeBefore = execFileSync('uptime', { encoding: 'utf8' }).trim();
+  const modes: ('on' | 'off')[] = batch === 'both' ? ['on', 'off'] : [batch as 'on' | 'off'];
+  const runs: StackRun[] = [];
+  for (const mode of modes) runs.push(await runOnStack(mode));
+  const failed = printReport({
+    parts,
+    concurrency,
+    workers,
+    runs,
+    uptimeBefore,
+    uptimeAfter: execFileSync('uptime', { encoding: 'utf8' }).trim(),
   });
-  const wallet = createWalletClient({ account, chain: core.chain.client.chain, transport: http(stack.rpcUrl) });
-  const sent = new Map<string, number>();
-  let running = true;
-  const loop = (async () => {
-    for (let index = 0; running; index += 1) {
-      const data = core.registry.registerCall(`urn:${run}:probe:${index}`, zeroHash, []);
-      const hash = await wallet.sendTransaction({ to: core.registry.address, data });
-      sent.set(hash, Date.now());
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  return {
-    async stop(): Promise<number[]> {
-      running = false;
-      await loop;
-      const db = stack.core.database.db;
-      const hashes = [...sent.keys()];
-      for (;;) {
-        const rows = await db
-          .select({ txHash: ledgerEvents.txHash, mirroredAt: ledgerEvents.mirroredAt })
-          .from(ledgerEvents)
-          .where(inArray(ledgerEvents.txHash, hashes));
-        // Two events per registration (Transfer, PartRegistered).
-        if (rows.length === 2 * hashes.length)
-          return rows.map((row) => row.mirroredAt.getTime() - sent.get(row.txHash)!).sort((a, b) => a - b);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
-  };
-}
-
-/** For each workflow transaction: from its receipt (recorded as mined) to its first mirrored row. */
-async function activityLag(stack: Stack): Promise<number[]> {
-  const { rows } = (await stack.core.database.db.execute(sql`
-    select extract(epoch from (min(e.mirrored_at) - c.updated_at)) * 1000 as lag
-    from chain_txs c join ledger_events e on e.tx_hash = c.tx_hash
-    where c.status = 'mined' and c.part_id is not null
-    group by c.tx_hash, c.updated_at`)) as unknown as { rows: { lag: string }[] };
-  return rows.map((row) => Number(row.lag)).sort((a, b) => a - b);
+  // The checks are the run's correctness, not its speed: a failed one makes the run fail.
+  if (failed) process.exitCode = 1;
 }
 
 runBenchmark(main);

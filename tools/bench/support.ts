@@ -9,10 +9,10 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** Runs a benchmark and exits: 0 when it printed its figures, 1 with the error otherwise. */
+/** Runs a benchmark and exits: 0 when it printed its figures (or the exit code it set), 1 with the error otherwise. */
 export function runBenchmark(main: () => Promise<void>): void {
   main().then(
-    () => process.exit(0),
+    () => process.exit(),
     (error: unknown) => {
       console.error(error);
       process.exit(1);
@@ -44,4 +44,29 @@ export async function benchEnvironment(): Promise<{ env: NodeJS.ProcessEnv; clea
       rmSync(keystoreDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One measured phase: how many parts, how long, and each part's latency (ascending, ms). */
+export interface PhaseResult {
+  parts: number;
+  elapsedS: number;
+  latencies: number[];
+}
+
+/** Runs `one(0..parts-1)` with at most `concurrency` in flight; answers the phase's timings. */
+export async function runParts(parts: number, concurrency: number, one: (index: number) => Promise<void>): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, parts) }, async () => {
+      while (next < parts) {
+        const index = next++;
+        const started = performance.now();
+        await one(index);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return { parts, elapsedS: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b) };
 }
