@@ -20,6 +20,7 @@ import { chainIntents, chainTxs } from '../../db/schema.js';
 import type { ChainTxStatus } from '../../db/schema.js';
 import type { ChainConnection } from './connection.js';
 import { broadcastRaw, nodeHas, receiptOrNull } from './node-lookups.js';
+import type { SignerHook } from './signer-leader.js';
 
 type TxRow = typeof chainTxs.$inferSelect;
 
@@ -337,4 +338,26 @@ async function storeAttempt(
     const [stored] = await tx.select().from(chainTxs).where(eq(chainTxs.key, attempt.key));
     return stored!;
   });
+}
+
+/**
+ * The transaction manager's per-tick hook: heals each signer at most once per `everyMs` (a tick may
+ * come every few milliseconds under load, and healing asks the node about every open transaction),
+ * logging what it changed.
+ */
+export function healEachTick(log: (line: string) => void, everyMs = 1_000): SignerHook {
+  const lastRun = new Map<string, number>();
+  return async ({ db, chain, account, settings }) => {
+    const now = Date.now();
+    if (now - (lastRun.get(account.address) ?? 0) < everyMs) return;
+    lastRun.set(account.address, now);
+    const report = await healSigner({ db, chain, account, stuckAfterMs: settings.stuckAfterMs });
+    const changes = [
+      ...report.rebroadcast.map((tx) => `re-broadcast ${tx.key} (nonce ${tx.nonce}, ${tx.reason})`),
+      ...report.bumped.map((tx) => `fee bumped ${tx.from} -> ${tx.to} (nonce ${tx.nonce}, attempt ${tx.attempts})`),
+      ...report.fillers.map((tx) => `nonce gap ${tx.nonce} filled by ${tx.txHash}`),
+      ...report.superseded.map((tx) => `nonce ${tx.nonce} taken by another transaction: ${tx.key} re-queued`),
+    ];
+    if (changes.length) log(`ledger ${account.address}: ${changes.join('; ')}`);
+  };
 }

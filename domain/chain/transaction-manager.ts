@@ -14,6 +14,7 @@ import { ChainUnavailableError, classifyChainError } from './chain-errors.js';
 import { SignerLeader } from './signer-leader.js';
 import type { LedgerSettings, SignerHook } from './signer-leader.js';
 import { ContractRevertError, TransactionRevertedError } from './tx-sender.js';
+import { healEachTick } from './stuck-transactions.js';
 import type { ChainWrite, ChainWriteResult, TxSender } from './tx-sender.js';
 
 export type { LedgerSettings, SignerHook, SignerTick } from './signer-leader.js';
@@ -26,7 +27,7 @@ export interface TransactionManagerOptions {
   /** The PartRegistry, whose calls are batched; absent (deploying it) nothing is batched. */
   registry?: Address;
   settings: LedgerSettings;
-  /** Runs once per leader tick for the signer (heal's stuck-transaction handling); default none. */
+  /** Runs once per leader tick for the signer; default: `healEachTick` (stuck, dropped, gaps). */
   hook?: SignerHook;
   /** A submitter gives up waiting after this long (a retried activity waits again, sending nothing new). */
   waitTimeoutMs?: number;
@@ -63,8 +64,12 @@ export class TransactionManager implements TxSender {
   /** The chain outage this process's leader of a signer last met (cleared by its next good tick). */
   private readonly outages = new Map<string, ChainUnavailableError>();
   private closed = false;
+  /** Stuck, dropped and gap healing for each signer this process leads, unless a test gives its own. */
+  private readonly hook: SignerHook;
 
-  constructor(private readonly options: TransactionManagerOptions) {}
+  constructor(private readonly options: TransactionManagerOptions) {
+    this.hook = options.hook ?? healEachTick((line) => this.log(line));
+  }
 
   get settings(): LedgerSettings {
     return this.options.settings;
@@ -192,7 +197,7 @@ export class TransactionManager implements TxSender {
       account,
       registry: this.options.registry,
       settings: this.options.settings,
-      hook: this.options.hook ?? (async () => {}),
+      hook: this.hook,
       settled: this.settled,
       log: (line) => this.log(line),
     });

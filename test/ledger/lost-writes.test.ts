@@ -20,7 +20,7 @@ import { connectChain } from '../../domain/chain/connection.js';
 import type { ChainConnection } from '../../domain/chain/connection.js';
 import { recoverLostTransactions } from '../../domain/chain/lost-transactions.js';
 import { PartRegistry, REGISTRAR_ROLE, tokenIdOf } from '../../domain/chain/part-registry.js';
-import { TxSender } from '../../domain/chain/tx-sender.js';
+import { DEFAULT_LEDGER_SETTINGS, TransactionManager } from '../../domain/chain/transaction-manager.js';
 import { LedgerListener } from '../../domain/mirror/listener.js';
 import { verifyMirror } from '../../domain/mirror/verify.js';
 import { uniqueId } from '../support/env.js';
@@ -35,7 +35,7 @@ let chain: ChainConnection;
 let database: Database;
 let registry: PartRegistry;
 let deployBlock: bigint;
-let sender: TxSender;
+let sender: TransactionManager;
 
 async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
   const answer = await fetch(chain.rpcUrl, {
@@ -71,11 +71,19 @@ beforeAll(async () => {
   const receipt = await chain.client.waitForTransactionReceipt({ hash });
   deployBlock = receipt.blockNumber;
   registry = new PartRegistry(chain.client, getAddress(receipt.contractAddress!));
-  sender = new TxSender(database.db, chain);
+  // Lone writes, no batch wait; no healing hook, so each test sees only what recovery itself does.
+  sender = new TransactionManager({
+    db: database.db,
+    locks: database,
+    chain,
+    settings: { ...DEFAULT_LEDGER_SETTINGS, batchWaitMs: 0 },
+    hook: async () => {},
+  });
   await write(uniqueId('grant'), admin, registry.grantRoleCall(REGISTRAR_ROLE, alice.address));
 });
 
 afterAll(async () => {
+  await sender?.close();
   await database?.close();
   await anvil?.stop();
 });

@@ -1,1 +1,0 @@
-ALTER TABLE "chain_intents" ADD COLUMN "batchable" boolean DEFAULT true NOT NULL;

@@ -1,1 +1,0 @@
-ALTER TABLE "operator_actions" ALTER COLUMN "part_id" DROP NOT NULL;
