@@ -5,9 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import type { Hex } from 'viem';
-import { operatorActions } from '../../db/schema.js';
-import { findParticipant } from '../../db/participants.js';
-import { healSigner } from '../../domain/chain/stuck-transactions.js';
+import { chainTxs, operatorActions } from '../../db/schema.js';
 import { freePort } from '../../app/devstack/process.js';
 import type { RunningService } from '../../app/devstack/process.js';
 import { startAnvil } from '../../app/devstack/services.js';
@@ -100,11 +98,12 @@ describe('GET /ops/transactions and POST /ops/transactions/:key/resend', () => {
     const done = await untilPart(partId, (p) => p.status === 'completed', 60_000);
     expect(done.ownership.filter((o: any) => o.from === null)).toHaveLength(1);
     expect(done.owner.id).toBe('northwind-logistics');
-    // The signer's next heal pass (its leader runs one each tick) records the attempt that was mined.
-    const participant = await findParticipant(stack.core.database.db, 'acme-foundry');
-    const account = await stack.core.keys.account(participant!.keyRef);
-    const healed = await healSigner({ db: stack.core.database.db, chain: stack.core.chain, account, stuckAfterMs: 60_000 });
-    expect(healed.mined).toContainEqual(expect.objectContaining({ key: `${listed.key}#2`, status: 'mined' }));
+    // The signer's leader (healing each tick) recorded the attempt that was mined.
+    const [winner] = await stack.core.database.db
+      .select()
+      .from(chainTxs)
+      .where(eq(chainTxs.key, `${listed.key}#2`));
+    expect(winner).toMatchObject({ status: 'mined', nonce: listed.nonce });
     const pending = await call('GET', '/ops/transactions?status=pending&signer=acme-foundry');
     expect(pending.body.transactions.some((tx: any) => tx.key.startsWith(listed.key))).toBe(false);
     const all2 = await call('GET', '/ops/transactions?status=all&signer=acme-foundry');
