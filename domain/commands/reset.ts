@@ -80,27 +80,53 @@ export async function resetPart(deps: OpsDeps, partId: string, request: ResetReq
     before: { partStatus: part.status, runId: description.runId, workflowStatus: description.status.name },
     after: { partStatus, eventId, state: 'requested' },
   });
-  let runId: string | null | undefined;
+  const ask: ResetAsk = { partId, runId: description.runId, reason: request.reason, actor: request.actor, eventId, requestId };
+  let runId: string;
   try {
-    // A repeated request id is one reset for Temporal too: it answers with the same new run.
-    ({ runId } = await deps.temporal.workflowService.resetWorkflowExecution({
-      namespace: deps.temporal.options.namespace,
-      workflowExecution: { workflowId: partId, runId: description.runId },
-      reason: `${request.reason} (by ${request.actor})`,
-      workflowTaskFinishEventId: eventId as unknown as Long,
-      requestId,
-    }));
+    runId = await askTemporalToReset(deps, ask);
   } catch (error) {
     // Refused: no record may claim it happened (a repeat keeps the first request's row).
     if (recorded) await withdrawOperatorAction(deps.db, auditId, partId);
     throw error;
   }
-  await deps.db.transaction(async (tx) => {
-    await completeOperatorAction(tx, auditId, { partStatus, runId, eventId });
-    // A failed part runs again; a parked or active one replays into the state it was in.
-    if (recorded && part.status === 'failed') await setPartStatus(tx, partId, 'active');
+  await recordResetDone(deps, auditId, partId, { partStatus, runId, eventId, wasFailed: recorded && part.status === 'failed' });
+  return { partId, previousRunId: description.runId, runId, eventId };
+}
+
+/** What Temporal is asked: everything is also in the audit row, so an interrupted reset can be asked again. */
+export interface ResetAsk {
+  partId: string;
+  /** The run to reset (the one current when the operator asked). */
+  runId: string;
+  reason: string;
+  actor: string;
+  eventId: number;
+  requestId: string;
+}
+
+/** Asks Temporal for the reset; a repeated request id is one reset for Temporal too (the same new run). */
+export async function askTemporalToReset(deps: OpsDeps, ask: ResetAsk): Promise<string> {
+  const { runId } = await deps.temporal.workflowService.resetWorkflowExecution({
+    namespace: deps.temporal.options.namespace,
+    workflowExecution: { workflowId: ask.partId, runId: ask.runId },
+    reason: `${ask.reason} (by ${ask.actor})`,
+    workflowTaskFinishEventId: ask.eventId as unknown as Long,
+    requestId: ask.requestId,
   });
-  return { partId, previousRunId: description.runId, runId: runId!, eventId };
+  return runId!;
+}
+
+/** Completes the audit row with the new run; a failed part runs again, a parked or active one replays into its state. */
+export async function recordResetDone(
+  deps: OpsDeps,
+  auditId: string,
+  partId: string,
+  done: { partStatus: string; runId: string; eventId: number; wasFailed: boolean },
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await completeOperatorAction(tx, auditId, { partStatus: done.partStatus, runId: done.runId, eventId: done.eventId });
+    if (done.wasFailed) await setPartStatus(tx, partId, 'active');
+  });
 }
 
 type Long = NonNullable<protoTypes.api.workflowservice.v1.IResetWorkflowExecutionRequest['workflowTaskFinishEventId']>;

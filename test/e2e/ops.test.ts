@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
-import { chainTxs } from '../../db/schema.js';
+import { chainTxs, operatorActions } from '../../db/schema.js';
+import { askTemporalToReset } from '../../domain/commands/reset.js';
+import { finishInterruptedResets } from '../../domain/commands/interrupted-resets.js';
 import { tokenIdOf } from '../../domain/chain/part-registry.js';
 import type { Stack } from '../../app/wiring/stack.js';
 import { apiClient, waitingFor } from '../support/api-client.js';
@@ -407,6 +409,65 @@ describe('reset for workflow-level breakage', () => {
       status: 409,
       body: { error: { code: 'part_completed' } },
     });
+  });
+
+  it('finishes a reset interrupted between its record and Temporal, and withdraws one Temporal refuses', async () => {
+    const ops = { db: stack.core.database.db, temporal: stack.client };
+    // Two parts waiting; for each the record was written (`requested`) and then the process died:
+    // for the first after Temporal made the reset, for the second before Temporal was asked.
+    const [asked, unasked] = [await startPart(), await startPart()];
+    const interrupted = async (id: string, askTemporal: boolean) => {
+      const part = await untilPart(id, waitingFor('sold'));
+      const history = await stack.client.workflow.getHandle(id, part.workflow.runId).fetchHistory();
+      const eventId = Number(history.events!.findLast((event) => event.eventType === 6)!.eventId); // WorkflowTaskCompleted
+      const requestId = randomUUID();
+      await stack.core.database.db.insert(operatorActions).values({
+        requestId: `reset:${requestId}`,
+        partId: id,
+        stepId: null,
+        action: 'reset',
+        actor: operatorId,
+        reason: 'bad deploy',
+        before: { partStatus: 'active', runId: part.workflow.runId, workflowStatus: 'RUNNING' },
+        after: { partStatus: 'active', eventId, state: 'requested' },
+      });
+      const ask = { partId: id, runId: part.workflow.runId, reason: 'bad deploy', actor: operatorId, eventId, requestId };
+      return { requestId, runBefore: part.workflow.runId, newRun: askTemporal ? await askTemporalToReset(ops, ask) : undefined };
+    };
+    const first = await interrupted(asked, true);
+    const second = await interrupted(unasked, false);
+    // A record whose run Temporal does not know is refused by Temporal: withdrawn, not left `requested`.
+    const ghost = await startPart();
+    await untilPart(ghost, waitingFor('sold'));
+    await stack.core.database.db.insert(operatorActions).values({
+      requestId: `reset:${randomUUID()}`,
+      partId: ghost,
+      stepId: null,
+      action: 'reset',
+      actor: operatorId,
+      reason: 'bad deploy',
+      before: { partStatus: 'active', runId: randomUUID(), workflowStatus: 'RUNNING' },
+      after: { partStatus: 'active', eventId: 3, state: 'requested' },
+    });
+
+    const outcome = await finishInterruptedResets(ops, 0);
+    expect(outcome.finished).toEqual(expect.arrayContaining([`reset:${first.requestId}`, `reset:${second.requestId}`]));
+    expect(outcome.withdrawn).toHaveLength(1);
+    // The first keeps the run Temporal made then (one reset, not two); the second gets its run now.
+    const one = await untilPart(asked, (p) => p.operatorActions.length === 1 && !p.operatorActions[0].after.state);
+    expect(one.operatorActions[0].after).toEqual({ partStatus: 'active', runId: first.newRun, eventId: expect.any(Number) });
+    expect(one.workflow.runId).toBe(first.newRun);
+    const two = await untilPart(unasked, (p) => p.operatorActions.length === 1 && !p.operatorActions[0].after.state);
+    expect(two.operatorActions[0].after.runId).not.toBe(second.runBefore);
+    expect(two.workflow.runId).toBe(two.operatorActions[0].after.runId);
+    expect((await untilPart(ghost, waitingFor('sold'))).operatorActions).toEqual([]);
+    // Both reset parts carry on to the end, each with one token.
+    for (const id of [asked, unasked]) {
+      expect(await call('POST', `/parts/${id}/updates/sold`, {})).toMatchObject({ status: 200 });
+      await untilPart(id, (p) => p.status === 'completed');
+      expect(await mintsOf(id)).toBe(1);
+    }
+    expect(await finishInterruptedResets(ops, 0)).toEqual({ finished: [], withdrawn: [] });
   });
 });
 
