@@ -80,6 +80,8 @@ const NEEDS: Record<string, Needs> = {
   'GET /ops/listener': 'operator',
   'GET /ops/failures': 'operator',
   'POST /ops/failures/retry': 'operator',
+  'GET /ops/transactions': 'operator',
+  'POST /ops/transactions/{key}/resend': 'operator',
 };
 
 interface Operation {
