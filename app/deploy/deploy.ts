@@ -122,7 +122,8 @@ async function seedAndSyncRoles(options: DeployOptions, registry: PartRegistry, 
         registrar: await registry.hasRole(REGISTRAR_ROLE, address),
         certifier: await registry.hasRole(CERTIFIER_ROLE, address),
       };
-      const after = await syncParticipantOnChain(onboarding, participant, `seed:${registry.address}`);
+      // Named by chain and contract: one database may serve several chains (a test net beside a dev chain).
+      const after = await syncParticipantOnChain(onboarding, participant, `seed:${chain.chainId}:${registry.address}`);
       for (const role of ['registrar', 'certifier'] as const) {
         if (before[role] !== after[role])
           roleChanges.push(`${after[role] ? 'granted' : 'revoked'} ${role} ${after[role] ? 'to' : 'from'} ${participant.id}`);

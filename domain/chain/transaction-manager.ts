@@ -80,6 +80,10 @@ export class TransactionManager implements TxSender {
     const signer = write.account.address;
     this.accounts.set(signer, write.account);
     let intent = await findIntent(db, write.key);
+    if (intent && intent.chainId !== chain.chainId) {
+      // A key names one write on one chain; settling this one by another chain's outcome would lie.
+      throw new Error(`chain write ${write.key} was recorded on chain ${intent.chainId}, not on this chain (${chain.chainId}): give it a key of its own`);
+    }
     if (!intent) {
       const legacy = await findTx(db, write.key);
       // A transaction stored under this key before intents existed (or by a crashed older version): settle it.

@@ -205,6 +205,27 @@ describe('a batch', () => {
   });
 });
 
+describe('a key recorded on another chain', () => {
+  it('is refused, not settled by that chain\'s outcome', async () => {
+    await Promise.all(managers.map((m) => m.close()));
+    const db = await database();
+    const tm = await manager(db);
+    const id = uniqueId('urn:test:txm-other-chain');
+    const write = mintWrite(id);
+    // One database, two chains (a test net beside a dev chain): the same key done on the other one.
+    await db.db.insert(chainIntents).values({
+      key: write.key,
+      chainId: chain.chainId + 1,
+      signer: signer.address,
+      toAddress: registry.address,
+      data: write.data,
+      status: 'done',
+    });
+    await expect(tm.send(write)).rejects.toThrow(`was recorded on chain ${chain.chainId + 1}, not on this chain (${chain.chainId})`);
+    expect(await registry.exists(tokenIdOf(id))).toBe(false);
+  });
+});
+
 describe('two managers with their own pools (two workers) for one signer', () => {
   it('send everything once: consecutive nonces, no duplicate transaction, one token per part', async () => {
     const [dbA, dbB] = [await database(), await database()];
