@@ -82,7 +82,9 @@ export class TransactionManager implements TxSender {
     let intent = await findIntent(db, write.key);
     if (intent && intent.chainId !== chain.chainId) {
       // A key names one write on one chain; settling this one by another chain's outcome would lie.
-      throw new Error(`chain write ${write.key} was recorded on chain ${intent.chainId}, not on this chain (${chain.chainId}): give it a key of its own`);
+      throw new Error(
+        `chain write ${write.key} was recorded on chain ${intent.chainId}, not on this chain (${chain.chainId}): give it a key of its own`,
+      );
     }
     if (!intent) {
       const legacy = await findTx(db, write.key);

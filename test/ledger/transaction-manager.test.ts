@@ -206,7 +206,7 @@ describe('a batch', () => {
 });
 
 describe('a key recorded on another chain', () => {
-  it('is refused, not settled by that chain\'s outcome', async () => {
+  it("is refused, not settled by that chain's outcome", async () => {
     await Promise.all(managers.map((m) => m.close()));
     const db = await database();
     const tm = await manager(db);
