@@ -17,9 +17,17 @@ import type { TxSender } from '../chain/tx-sender.js';
 import { lastEvent } from './event-log.js';
 import type { LedgerRef } from './event-log.js';
 
-/** The part whose recorded events are the mirror's anchors. */
-export const ANCHOR_PART_ID = 'tracewell:mirror-head';
-export const ANCHOR_TOKEN_ID = tokenIdOf(ANCHOR_PART_ID);
+/**
+ * The part whose recorded events are the mirror's anchors: one per chain and contract, as parts of
+ * one database are (one database may mirror several chains, and its custody rows name parts by id).
+ */
+export function anchorPartId(ledger: LedgerRef): string {
+  return `tracewell:mirror-head:${ledger.chainId}:${ledger.address.toLowerCase()}`;
+}
+
+export function anchorTokenId(ledger: LedgerRef): bigint {
+  return tokenIdOf(anchorPartId(ledger));
+}
 
 /** The `eventType` an anchor carries: the sequence number it anchors, as bytes32. */
 export function anchorEventType(seq: number): Hex {
@@ -85,7 +93,7 @@ export class MirrorAnchorer {
           eq(ledgerEvents.chainId, ledger.chainId),
           eq(ledgerEvents.address, ledger.address),
           gt(ledgerEvents.id, previous?.seq ?? 0),
-          not(arrayContains(ledgerEvents.partIds, [ANCHOR_PART_ID])),
+          not(arrayContains(ledgerEvents.partIds, [anchorPartId(ledger)])),
         ),
       );
     const pending = news?.n ?? 0;
@@ -98,22 +106,24 @@ export class MirrorAnchorer {
     if (!due) return undefined;
 
     const to = registry.address;
+    const partId = anchorPartId(ledger);
+    const tokenId = tokenIdOf(partId);
     await txSender.send({
       key: `mirror-anchor-part:${ledger.chainId}:${ledger.address}`,
       account,
       to,
-      data: registry.registerCall(ANCHOR_PART_ID, zeroHash, []),
+      data: registry.registerCall(partId, zeroHash, []),
       abi: partRegistryAbi,
-      isDone: () => registry.exists(ANCHOR_TOKEN_ID),
+      isDone: () => registry.exists(tokenId),
     });
     const head = last.hash as Hex;
     const written = await txSender.send({
       key: `mirror-anchor:${ledger.chainId}:${ledger.address}:${last.id}`,
       account,
       to,
-      data: registry.recordEventCall(ANCHOR_TOKEN_ID, anchorEventType(last.id), head),
+      data: registry.recordEventCall(tokenId, anchorEventType(last.id), head),
       abi: partRegistryAbi,
-      isDone: () => registry.isRecorded(ANCHOR_TOKEN_ID, head),
+      isDone: () => registry.isRecorded(tokenId, head),
     });
     const [row] = await db
       .insert(mirrorAnchors)

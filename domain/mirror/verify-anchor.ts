@@ -8,7 +8,7 @@ import { partRegistryAbi } from '../../contracts/generated/PartRegistry.js';
 import type { Db } from '../../db/client.js';
 import { ledgerRemovals } from '../../db/schema.js';
 import type { ChainClient } from '../chain/connection.js';
-import { ANCHOR_TOKEN_ID } from './anchor.js';
+import { anchorTokenId } from './anchor.js';
 import type { Drift } from './drift.js';
 import type { LedgerRef } from './event-log.js';
 
@@ -49,7 +49,7 @@ export async function latestChainAnchor(
       address: ledger.address,
       abi: partRegistryAbi,
       eventName: 'PartEventRecorded',
-      args: { tokenId: ANCHOR_TOKEN_ID },
+      args: { tokenId: anchorTokenId(ledger) },
       fromBlock: from,
       toBlock: to,
       strict: true,
