@@ -4,7 +4,7 @@
 // on a connection of its own; in-process on PGlite) assigns nonces, batches and sends (see
 // signer-leader.ts). A leader's process that dies ends its session, the lock frees, and any process
 // still waiting for that signer's intents takes over from what SQL holds.
-import { keccak256, stringToBytes, hexToBigInt, TransactionReceiptNotFoundError } from 'viem';
+import { keccak256, stringToBytes, hexToBigInt } from 'viem';
 import type { Address, Hex, LocalAccount, Log } from 'viem';
 import type { Db, HeldLock } from '../../db/client.js';
 import type { ChainConnection } from './connection.js';
@@ -143,15 +143,7 @@ export class TransactionManager implements TxSender {
     let logs = intent.logs;
     // A lone write's caller may read its transaction's events (the contract gateway).
     if (!logs && intent.itemIndex === null) {
-      // A receipt this node lacks (a record from another chain with the same id, such as a fresh
-      // dev chain over an old database) has no logs to give; its effect was checked by `isDone`.
-      logs = await this.options.chain.client.getTransactionReceipt({ hash: tx.txHash as Hex }).then(
-        (receipt) => receipt.logs,
-        (error: unknown) => {
-          if (error instanceof TransactionReceiptNotFoundError) return [];
-          throw error;
-        },
-      );
+      logs = (await this.options.chain.client.getTransactionReceipt({ hash: tx.txHash as Hex })).logs;
     }
     return {
       txHash: tx.txHash as Hex,

@@ -81,6 +81,7 @@ export class MirrorAnchorer {
    */
   async anchorOnce(force = false): Promise<AnchorRow | undefined> {
     const { db, ledger, registry, txSender, account } = this.deps;
+    const partId = anchorPartId(ledger);
     const last = await lastEvent(db, ledger);
     if (!last) return undefined;
     const previous = await this.latest();
@@ -93,7 +94,7 @@ export class MirrorAnchorer {
           eq(ledgerEvents.chainId, ledger.chainId),
           eq(ledgerEvents.address, ledger.address),
           gt(ledgerEvents.id, previous?.seq ?? 0),
-          not(arrayContains(ledgerEvents.partIds, [anchorPartId(ledger)])),
+          not(arrayContains(ledgerEvents.partIds, [partId])),
         ),
       );
     const pending = news?.n ?? 0;
@@ -106,7 +107,6 @@ export class MirrorAnchorer {
     if (!due) return undefined;
 
     const to = registry.address;
-    const partId = anchorPartId(ledger);
     const tokenId = tokenIdOf(partId);
     await txSender.send({
       key: `mirror-anchor-part:${ledger.chainId}:${ledger.address}`,
